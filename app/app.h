@@ -1,0 +1,44 @@
+// The command line: option parsing and the subcommands. Nothing below app/ knows about flags or files of
+// configuration; app/ turns them into the parts' own config structs.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "backend/backend.h"
+
+namespace pgchaos::app {
+
+/// Bad input: a flag, a configuration value. The message names the flag, or the file, line and key.
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// One `key = value` line of an INI file.
+struct ConfigEntry {
+  std::string section, key, value;
+  int line = 0;
+};
+/// Reads the seed's INI format: [sections], `key = value`, `#`/`;` comments. Throws UsageError "file:line: ...".
+std::vector<ConfigEntry> read_config_file(const std::filesystem::path& file);
+
+struct RunOptions {
+  backend::WorkloadConfig workload;
+  std::filesystem::path output;       ///< the run directory
+  std::string log_level = "info";
+  int log_file_max_mb = 50, log_file_backups = 5;
+  bool help_shown = false;            ///< --help was given and printed: nothing to run
+};
+/// Configuration file (--conf) first, then flags over it. Throws UsageError.
+RunOptions parse_run_options(const std::vector<std::string>& args);
+
+/// Seed DSNs `pq://user:pass@host:port/db` become libpq URIs; anything else is returned as it is.
+std::string convert_seed_dsn(const std::string& dsn);
+
+/// `pgchaos run ...`; returns the process exit code (0 valid, 1 invalid, 2 harness error, 130 interrupted).
+int run_command(const std::vector<std::string>& args);
+
+}  // namespace pgchaos::app

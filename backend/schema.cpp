@@ -1,0 +1,130 @@
+// Schema pgchaos: the only place pgchaos writes. It refuses to work in a schema it did not create and never
+// drops anything but its own three tables.
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <pqxx/pqxx>
+#include <set>
+
+#include "backend/session.h"
+
+namespace pgchaos::backend {
+namespace {
+
+constexpr const char* kSchemaMarker = "created by pgchaos; holds only pgchaos's own tables";
+// Every object pgchaos creates in its schema. Anything else there means the schema is not ours.
+const std::set<std::string> kOwnRelations = {"runs",   "runs_pkey",   "runs_id_seq", "accounts",
+                                             "accounts_pkey", "ledger", "ledger_pkey"};
+
+void create_tables(pqxx::work& tx, int accounts) {
+  tx.exec(
+      "CREATE TABLE pgchaos.runs (id bigserial PRIMARY KEY, started_at timestamptz NOT NULL DEFAULT now(), "
+      "seed bigint NOT NULL, accounts int NOT NULL, application_name text NOT NULL)");
+  tx.exec(
+      "CREATE TABLE pgchaos.accounts (id int PRIMARY KEY, user_name varchar(128) NOT NULL, "
+      "balance numeric(16,2) NOT NULL)");
+  tx.exec(
+      "CREATE TABLE pgchaos.ledger (run_id bigint NOT NULL, op_id bigint NOT NULL, attempt int NOT NULL, "
+      "from_account int NOT NULL, to_account int NOT NULL, amount numeric(16,2) NOT NULL, worker int NOT NULL, "
+      "txid bigint NOT NULL DEFAULT txid_current(), committed_at timestamptz NOT NULL DEFAULT now(), "
+      "CONSTRAINT ledger_pkey PRIMARY KEY (run_id, op_id))");
+  tx.exec(fmt::format(
+      "INSERT INTO pgchaos.accounts SELECT i, 'user_' || i, 100 FROM generate_series(1, {}) AS i", accounts));
+}
+
+// Lists what in schema pgchaos was not made by pgchaos.
+std::vector<std::string> foreign_objects(pqxx::work& tx) {
+  std::vector<std::string> found;
+  for (const auto& row : tx.exec(
+           "SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'pgchaos'::regnamespace "
+           "UNION ALL SELECT p.proname || '()' FROM pg_proc p WHERE p.pronamespace = 'pgchaos'::regnamespace "
+           "UNION ALL SELECT t.typname FROM pg_type t WHERE t.typnamespace = 'pgchaos'::regnamespace "
+           "  AND t.typrelid = 0 AND t.typelem = 0 ORDER BY 1")) {
+    const auto name = row[0].as<std::string>();
+    if (kOwnRelations.count(name) == 0) found.push_back(name);
+  }
+  return found;
+}
+
+}  // namespace
+
+std::int64_t prepare_schema(const WorkloadConfig& config) {
+  if (config.dsns.empty()) throw BackendError("no database given: set [databases] in the configuration or --dsn");
+  if (config.accounts < 2) throw BackendError("accounts must be at least 2 (a transfer needs two accounts)");
+  auto connection = connect_first(config.dsns, config.application_name, true);
+  try {
+    pqxx::work tx(*connection);
+    tx.exec("SELECT pg_advisory_xact_lock(hashtext('pgchaos.schema'))");
+    const auto schema = tx.exec(
+        "SELECT coalesce(obj_description(oid, 'pg_namespace'), '') FROM pg_namespace WHERE nspname = 'pgchaos'");
+    if (schema.empty()) {
+      tx.exec("CREATE SCHEMA pgchaos");
+      tx.exec(fmt::format("COMMENT ON SCHEMA pgchaos IS {}", tx.quote(kSchemaMarker)));
+    } else if (schema[0][0].as<std::string>() != kSchemaMarker) {
+      throw BackendError(
+          "schema \"pgchaos\" exists but was not created by pgchaos (its comment is not pgchaos's marker); "
+          "pgchaos will not write into it. Rename or drop it yourself, or use another database.");
+    } else if (const auto foreign = foreign_objects(tx); !foreign.empty()) {
+      std::string names;
+      for (const auto& n : foreign) names += (names.empty() ? "" : ", ") + n;
+      throw BackendError("schema \"pgchaos\" holds objects pgchaos did not create (" + names +
+                         "); pgchaos will not touch it. Move them elsewhere first.");
+    }
+
+    const bool tables_exist =
+        tx.exec1("SELECT to_regclass('pgchaos.accounts') IS NOT NULL AND to_regclass('pgchaos.ledger') IS NOT NULL "
+                 "AND to_regclass('pgchaos.runs') IS NOT NULL")[0]
+            .as<bool>();
+    if (config.reset || !tables_exist) {
+      // Only our own tables, each named: nothing outside the schema, nothing we did not create.
+      tx.exec("DROP TABLE IF EXISTS pgchaos.ledger, pgchaos.accounts, pgchaos.runs");
+      create_tables(tx, config.accounts);
+    } else {
+      const auto existing = tx.exec1("SELECT count(*) FROM pgchaos.accounts")[0].as<int>();
+      if (existing != config.accounts)
+        throw BackendError(fmt::format(
+            "pgchaos.accounts holds {} accounts but this run asks for {}; run with --reset to recreate "
+            "pgchaos's tables (this discards earlier runs' ledger)",
+            existing, config.accounts));
+    }
+    const auto run_id =
+        tx.exec1(fmt::format("INSERT INTO pgchaos.runs (seed, accounts, application_name) VALUES ({}, {}, {}) "
+                             "RETURNING id",
+                             static_cast<std::int64_t>(config.seed), config.accounts,
+                             tx.quote(config.application_name)))[0]
+            .as<std::int64_t>();
+    tx.commit();
+    return run_id;
+  } catch (const pqxx::failure& error) {
+    throw BackendError(std::string("preparing schema pgchaos failed: ") + error.what());
+  }
+}
+
+history::Snapshot read_snapshot(const std::vector<std::string>& dsns, bool need_primary) {
+  NodeInfo node;
+  auto connection = connect_first(dsns, "pgchaos-snapshot", need_primary, &node);
+  try {
+    pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(*connection);
+    history::Snapshot snapshot;
+    snapshot.node = node.address;
+    snapshot.in_recovery = node.in_recovery;
+    snapshot.timeline = node.timeline;
+    snapshot.lsn = tx.exec1(
+                         "SELECT (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() "
+                         "ELSE pg_current_wal_lsn() END)::text")[0]
+                       .as<std::string>();
+    for (const auto& row : tx.exec("SELECT id, (balance * 100)::bigint FROM pgchaos.accounts ORDER BY id"))
+      snapshot.accounts.push_back({row[0].as<int>(), row[1].as<std::int64_t>()});
+    for (const auto& row : tx.exec("SELECT run_id, op_id, attempt, worker, from_account, to_account, "
+                                   "(amount * 100)::bigint, txid FROM pgchaos.ledger ORDER BY run_id, op_id")) {
+      snapshot.ledger.push_back({row[0].as<std::int64_t>(), row[1].as<std::int64_t>(), row[2].as<int>(),
+                                 row[3].as<int>(), row[4].as<int>(), row[5].as<int>(),
+                                 row[6].as<std::int64_t>(), row[7].as<std::int64_t>()});
+    }
+    return snapshot;
+  } catch (const pqxx::failure& error) {
+    throw BackendError(std::string("reading the snapshot from ") + node.address + " failed: " + error.what());
+  }
+}
+
+}  // namespace pgchaos::backend

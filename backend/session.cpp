@@ -1,0 +1,163 @@
+#include "backend/session.h"
+
+#include <spdlog/spdlog.h>
+
+#include <pqxx/pqxx>
+#include <regex>
+#include <thread>
+
+namespace pgchaos::backend {
+namespace {
+
+bool is_uri(const std::string& dsn) {
+  return dsn.rfind("postgresql://", 0) == 0 || dsn.rfind("postgres://", 0) == 0;
+}
+
+bool mentions(const std::string& dsn, const std::string& key) {
+  // Good enough for both syntaxes: "key=" in a conninfo string, "key=" after ? or & in a URI.
+  return dsn.find(key + "=") != std::string::npos || dsn.find(key + " =") != std::string::npos;
+}
+
+std::string quote_conninfo_value(const std::string& value) {
+  std::string quoted = "'";
+  for (const char c : value) {
+    if (c == '\'' || c == '\\') quoted += '\\';
+    quoted += c;
+  }
+  return quoted + "'";
+}
+
+std::string percent_encode(const std::string& value) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (const unsigned char c : value) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::shared_ptr<spdlog::logger> backend_log() {
+  if (auto logger = spdlog::get("backend")) return logger;
+  return spdlog::default_logger();
+}
+
+std::string mask_password(const std::string& dsn) {
+  static const std::regex uri_password(R"(^(postgres(?:ql)?://[^:@/]*:)[^@/]*@)");
+  static const std::regex conninfo_password(R"((password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+))");
+  if (is_uri(dsn)) {
+    std::string masked = std::regex_replace(dsn, uri_password, "$1***@");
+    return std::regex_replace(masked, std::regex(R"(([?&]password=)[^&]*)"), "$1***");
+  }
+  return std::regex_replace(dsn, conninfo_password, "$1***");
+}
+
+std::string with_connection_defaults(const std::string& dsn, const std::string& application_name) {
+  const std::pair<std::string, std::string> defaults[] = {
+      {"application_name", application_name},
+      {"connect_timeout", "5"},
+      {"keepalives_idle", "5"},
+      {"keepalives_interval", "2"},
+      {"keepalives_count", "3"},
+      {"tcp_user_timeout", "10000"},
+  };
+  std::string result = dsn;
+  const bool uri = is_uri(dsn);
+  for (const auto& [key, value] : defaults) {
+    if (mentions(dsn, key)) continue;
+    if (uri) {
+      result += (result.find('?') == std::string::npos ? '?' : '&') + key + "=" + percent_encode(value);
+    } else {
+      result += " " + key + "=" + quote_conninfo_value(value);
+    }
+  }
+  return result;
+}
+
+NodeInfo query_node(pqxx::connection& connection) {
+  pqxx::nontransaction tx(connection);
+  const auto row = tx.exec1(
+      "SELECT coalesce(host(inet_server_addr()), 'local') || ':' || current_setting('port'), "
+      "pg_is_in_recovery(), "
+      "CASE WHEN pg_is_in_recovery() THEN 0 "
+      "ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END");
+  return {row[0].as<std::string>(), row[1].as<bool>(), row[2].as<int>()};
+}
+
+std::unique_ptr<pqxx::connection> connect_first(const std::vector<std::string>& dsns,
+                                                const std::string& application_name, bool need_primary,
+                                                NodeInfo* node) {
+  std::string reasons;
+  for (const auto& dsn : dsns) {
+    try {
+      auto connection = std::make_unique<pqxx::connection>(with_connection_defaults(dsn, application_name));
+      const NodeInfo info = query_node(*connection);
+      if (need_primary && info.in_recovery) {
+        reasons += "\n  " + mask_password(dsn) + ": server " + info.address + " is in recovery (a replica)";
+        continue;
+      }
+      if (node != nullptr) *node = info;
+      return connection;
+    } catch (const std::exception& error) {
+      reasons += "\n  " + mask_password(dsn) + ": " + error.what();
+    }
+  }
+  throw BackendError("cannot connect to " + std::string(need_primary ? "a writable server" : "any server") +
+                     ":" + reasons);
+}
+
+Session::Session(const WorkloadConfig& config, int worker, LiveCounters& counters)
+    : config_(config), worker_(worker), counters_(counters) {}
+
+void Session::drop() noexcept { connection_.reset(); }
+
+void Session::rotate() noexcept {
+  dsn_index_ = (dsn_index_ + 1) % config_.dsns.size();
+  failed_connects_ = 0;
+  counters_.rotations.fetch_add(1, std::memory_order_relaxed);
+}
+
+bool Session::try_connect() {
+  const std::string& dsn = config_.dsns[dsn_index_];
+  try {
+    if (ever_connected_) counters_.reconnects.fetch_add(1, std::memory_order_relaxed);
+    auto connection = std::make_unique<pqxx::connection>(with_connection_defaults(dsn, config_.application_name));
+    node_ = query_node(*connection);
+    if (node_.in_recovery) {
+      // The seed found this out from a read-only error; asking first saves a doomed transaction.
+      backend_log()->info("worker {}: {} is in recovery, next server", worker_, node_.address);
+      counters_.count(ErrorKind::read_only);
+      rotate();
+      return false;
+    }
+    connection->prepare("lock_pair",
+                        "SELECT id, balance FROM pgchaos.accounts WHERE id IN ($1, $2) "
+                        "ORDER BY id = $1 DESC FOR UPDATE");
+    connection->prepare("debit", "UPDATE pgchaos.accounts SET balance = balance - $1::bigint / 100.0 WHERE id = $2");
+    connection->prepare("credit",
+                        "UPDATE pgchaos.accounts SET balance = balance + $1::bigint / 100.0 + 1 WHERE id = $2");
+    connection->prepare("ledger",
+                        "INSERT INTO pgchaos.ledger (run_id, op_id, attempt, from_account, to_account, amount, worker) "
+                        "VALUES ($1, $2, $3, $4, $5, $6::bigint / 100.0, $7) RETURNING txid");
+    connection->prepare("find_op", "SELECT attempt FROM pgchaos.ledger WHERE run_id = $1 AND op_id = $2");
+    connection_ = std::move(connection);
+    ever_connected_ = true;
+    failed_connects_ = 0;
+    return true;
+  } catch (const std::exception& error) {
+    const auto kind = classify_error(error_facts(error, false)).kind;
+    counters_.count(kind == ErrorKind::fatal ? ErrorKind::connection : kind);
+    backend_log()->info("worker {}: connect to {} failed: {}", worker_, mask_password(dsn), error.what());
+    if (++failed_connects_ >= config_.reconnect_attempt) rotate();
+    return false;
+  }
+}
+
+}  // namespace pgchaos::backend

@@ -1,0 +1,83 @@
+// Internal to backend/: one worker's connection with the seed's reconnect and rotation rules.
+#pragma once
+
+#include <memory>
+#include <pqxx/connection>
+#include <spdlog/logger.h>
+#include <string>
+#include <vector>
+
+#include "backend/backend.h"
+
+namespace pgchaos::backend {
+
+/// The "backend" logger (the application registers it; the default logger otherwise).
+std::shared_ptr<spdlog::logger> backend_log();
+
+/// The server a connection reached.
+struct NodeInfo {
+  std::string address;  ///< "address:port" as the server sees itself ("local:port" over a Unix socket)
+  bool in_recovery = false;
+  int timeline = 0;     ///< 0 when unknown (a server in recovery)
+};
+
+/// Adds pgchaos's connection defaults (application_name, connect timeout, TCP keepalives and user timeout, so a
+/// partitioned server is noticed within seconds) to a conninfo string or URI, unless the DSN sets them itself.
+std::string with_connection_defaults(const std::string& dsn, const std::string& application_name);
+
+/// Asks the server who it is.
+NodeInfo query_node(pqxx::connection& connection);
+
+/// Connects to the first DSN that answers (and takes writes, when need_primary). Throws BackendError naming
+/// every DSN tried (passwords masked) and why it failed.
+std::unique_ptr<pqxx::connection> connect_first(const std::vector<std::string>& dsns,
+                                                const std::string& application_name, bool need_primary,
+                                                NodeInfo* node = nullptr);
+
+/// Live counters shared by all workers and read by the progress line.
+struct LiveCounters {
+  std::atomic<std::int64_t> ok{0}, fail{0}, unknown{0};
+  std::atomic<std::int64_t> resolved_committed{0}, resolved_not_committed{0};
+  std::atomic<std::int64_t> reconnects{0}, rotations{0};
+  std::array<std::atomic<std::int64_t>, kErrorKinds> errors{};
+  void count(ErrorKind kind) { errors[static_cast<std::size_t>(kind)].fetch_add(1, std::memory_order_relaxed); }
+};
+
+/// One worker's connection. Not thread-safe: owned by its worker thread.
+class Session {
+ public:
+  Session(const WorkloadConfig& config, int worker, LiveCounters& counters);
+  /// Connects unless connected: on failure waits conn_exception_sleep and tries again; after
+  /// reconnect_attempt failures moves to the next DSN; a server in recovery counts as read-only and moves on.
+  /// Returns false as soon as `should_stop()` holds.
+  template <typename StopPredicate>
+  bool ensure_connected(StopPredicate should_stop, const StopFlag& sleeper);
+  void drop() noexcept;
+  void rotate() noexcept;
+  pqxx::connection& connection() { return *connection_; }
+  const NodeInfo& node() const { return node_; }
+
+ private:
+  bool try_connect();  // one attempt; true when connected to a writable server
+
+  const WorkloadConfig& config_;
+  int worker_;
+  LiveCounters& counters_;
+  std::size_t dsn_index_ = 0;
+  int failed_connects_ = 0;
+  bool ever_connected_ = false;
+  std::unique_ptr<pqxx::connection> connection_;
+  NodeInfo node_;
+};
+
+template <typename StopPredicate>
+bool Session::ensure_connected(StopPredicate should_stop, const StopFlag& sleeper) {
+  while (!connection_) {
+    if (should_stop()) return false;
+    if (try_connect()) return true;
+    if (!sleeper.sleep_for(config_.conn_exception_sleep)) return false;
+  }
+  return true;
+}
+
+}  // namespace pgchaos::backend

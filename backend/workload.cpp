@@ -1,0 +1,362 @@
+// The workers: each runs bank transfers until the operations are used up, recording every attempt.
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <mutex>
+#include <pqxx/pqxx>
+#include <random>
+#include <thread>
+
+#include "backend/session.h"
+
+namespace pgchaos::backend {
+namespace {
+
+using history::Event;
+using history::EventType;
+
+constexpr std::size_t kMaxMessage = 300;
+constexpr int kMaxInProgressPolls = 100;
+
+std::uint64_t splitmix64(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+struct Transfer {
+  int from = 0, to = 0;  // locked in this order: the debited account first, as in the seed
+  std::int64_t amount_cents = 0;
+};
+
+// A pure function of (seed, op): the same seed replays the same transfers, whichever worker runs them.
+Transfer draw_transfer(std::uint64_t seed, std::int64_t op, int accounts) {
+  const std::uint64_t a = splitmix64(seed ^ splitmix64(static_cast<std::uint64_t>(op)));
+  const std::uint64_t b = splitmix64(a);
+  const std::uint64_t c = splitmix64(b);
+  const auto n = static_cast<std::uint64_t>(accounts);
+  Transfer t;
+  t.from = static_cast<int>(a % n) + 1;
+  t.to = static_cast<int>((static_cast<std::uint64_t>(t.from - 1) + 1 + b % (n - 1)) % n) + 1;
+  t.amount_cents = static_cast<std::int64_t>(c % 10000) + 1;  // 0.01 .. 100.00
+  return t;
+}
+
+struct AttemptOutcome {
+  bool ok = false;
+  std::int64_t txid = 0;
+  std::optional<ErrorFacts> error;
+};
+
+enum class Resolution { committed, not_committed, stopped };
+
+struct Interrupted {};
+
+class Worker {
+ public:
+  Worker(const WorkloadConfig& config, std::int64_t run_id, int id, history::HistoryWriter& history,
+         LiveCounters& counters, const StopFlag& stop, std::atomic<bool>& abort,
+         std::atomic<std::int64_t>& next_op)
+      : config_(config), run_id_(run_id), id_(id), history_(history), counters_(counters), stop_(stop),
+        abort_(abort), next_op_(next_op), session_(config, id, counters),
+        think_rng_(splitmix64(config.seed + static_cast<std::uint64_t>(id))) {}
+
+  void run() {
+    while (!should_stop()) {
+      const std::int64_t op = next_op_.fetch_add(1, std::memory_order_relaxed);
+      if (op > config_.operations) break;
+      run_operation(op);
+    }
+  }
+
+  std::vector<float> latencies_ms;
+  std::optional<std::string> fatal_error;
+
+ private:
+  bool should_stop() const { return stop_.requested() || abort_.load(std::memory_order_relaxed); }
+
+  Event event(EventType type, std::int64_t op, int attempt) const {
+    Event e;
+    e.type = type;
+    e.op = op;
+    e.attempt = attempt;
+    e.worker = id_;
+    history_.stamp(e);
+    return e;
+  }
+
+  void run_operation(std::int64_t op) {
+    const Transfer transfer = draw_transfer(config_.seed, op, config_.accounts);
+    auto stop_check = [this] { return should_stop(); };
+    for (int attempt = 1; session_.ensure_connected(stop_check, stop_); ++attempt) {
+      Event invoke = event(EventType::invoke, op, attempt);
+      invoke.from_account = transfer.from;
+      invoke.to_account = transfer.to;
+      invoke.amount_cents = transfer.amount_cents;
+      invoke.node = session_.node().address;
+      invoke.timeline = session_.node().timeline;
+      const std::int64_t started_ns = invoke.mono_ns;
+      history_.append(std::move(invoke));
+
+      const AttemptOutcome outcome = execute(op, attempt, transfer);
+      if (outcome.ok) {
+        Event done = event(EventType::ok, op, attempt);
+        done.txid = outcome.txid;
+        latencies_ms.push_back(static_cast<float>(done.mono_ns - started_ns) / 1e6f);
+        history_.append(std::move(done));
+        counters_.ok.fetch_add(1, std::memory_order_relaxed);
+        return;
+      }
+
+      const ErrorFacts& facts = *outcome.error;
+      const Classification c = classify_error(facts);
+      const bool in_doubt = c.action == ErrorAction::unknown_outcome;
+      Event done = event(in_doubt ? EventType::unknown : EventType::fail, op, attempt);
+      done.txid = outcome.txid;
+      done.sqlstate = facts.sqlstate;
+      done.error_class = to_string(c.kind);
+      done.message = facts.message.substr(0, kMaxMessage);
+      done.node = session_.node().address;
+      history_.append(std::move(done));
+      (in_doubt ? counters_.unknown : counters_.fail).fetch_add(1, std::memory_order_relaxed);
+      counters_.count(c.kind);
+
+      switch (c.action) {
+        case ErrorAction::retry_op: break;  // the seed retries a deadlock at once
+        case ErrorAction::reconnect:
+          session_.drop();
+          if (!stop_.sleep_for(config_.conn_exception_sleep)) return;
+          break;
+        case ErrorAction::rotate_host:
+          session_.drop();
+          session_.rotate();
+          if (!stop_.sleep_for(config_.conn_exception_sleep)) return;
+          break;
+        case ErrorAction::unknown_outcome: {
+          const NodeInfo served_by = session_.node();
+          session_.drop();
+          const Resolution r = resolve(op, attempt, outcome.txid, served_by);
+          if (r != Resolution::not_committed) return;  // committed, or stopping: the checker decides later
+          break;
+        }
+        case ErrorAction::already_committed: {
+          // An earlier attempt (recorded unknown) did commit: the ledger key refused this one.
+          Event resolved = event(EventType::resolve, op, 0);
+          resolved.committed = true;
+          resolved.via = "duplicate_key";
+          history_.append(std::move(resolved));
+          counters_.resolved_committed.fetch_add(1, std::memory_order_relaxed);
+          return;
+        }
+        case ErrorAction::fatal:
+          fatal_error = fmt::format("worker {}: {} (SQLSTATE {})", id_, facts.message, facts.sqlstate);
+          abort_.store(true);
+          return;
+      }
+    }
+  }
+
+  void think() {
+    if (!config_.think_time) return;
+    std::uniform_int_distribution<long> pause(config_.think_time->min.count(), config_.think_time->max.count());
+    stop_.sleep_for(std::chrono::milliseconds(pause(think_rng_)));
+  }
+
+  void log_sql(const char* statement) const {
+    if (config_.log_sql) backend_log()->debug("worker {}: {}", id_, statement);
+  }
+
+  // One attempt of the seed's transaction plus its ledger row. Never throws.
+  AttemptOutcome execute(std::int64_t op, int attempt, const Transfer& t) {
+    AttemptOutcome outcome;
+    bool commit_sent = false;
+    try {
+      pqxx::nontransaction tx(session_.connection());
+      log_sql("BEGIN");
+      tx.exec0("BEGIN");
+      log_sql("lock_pair");
+      tx.exec_prepared("lock_pair", t.from, t.to);
+      think();
+      log_sql("debit");
+      tx.exec_prepared0("debit", t.amount_cents, t.from);
+      think();
+      log_sql("credit");
+      tx.exec_prepared0("credit", t.amount_cents, t.to);
+      log_sql("ledger");
+      outcome.txid = tx.exec_prepared1("ledger", run_id_, op, attempt, t.from, t.to, t.amount_cents, id_)[0]
+                         .as<std::int64_t>();
+      if (should_stop()) throw Interrupted();
+      commit_sent = true;
+      log_sql("COMMIT");
+      tx.exec0("COMMIT");
+      outcome.ok = true;
+    } catch (const Interrupted&) {
+      // Stopping between statements: recorded as a cancelled attempt, which definitely did not commit.
+      outcome.error = ErrorFacts{.sqlstate = "57014", .message = "run interrupted before COMMIT"};
+      roll_back_or_drop();
+    } catch (const std::exception& error) {
+      outcome.error = error_facts(error, commit_sent);
+      roll_back_or_drop();
+    }
+    return outcome;
+  }
+
+  void roll_back_or_drop() noexcept {
+    try {
+      if (session_.connection().is_open()) {
+        pqxx::nontransaction tx(session_.connection());
+        tx.exec0("ROLLBACK");
+        return;
+      }
+    } catch (...) {
+    }
+    session_.drop();
+  }
+
+  // Learns whether an in-doubt attempt committed: the ledger row says so. Waits while the server still
+  // shows the transaction in progress (a COMMIT waiting for a synchronous standby).
+  Resolution resolve(std::int64_t op, int attempt, std::int64_t txid, const NodeInfo& served_by) {
+    auto stop_check = [this] { return should_stop(); };
+    int in_progress_polls = 0;
+    while (session_.ensure_connected(stop_check, stop_)) {
+      try {
+        pqxx::nontransaction tx(session_.connection());
+        const auto rows = tx.exec_prepared("find_op", run_id_, op);
+        if (rows.empty() && txid != 0 && served_by.address == session_.node().address &&
+            served_by.timeline == session_.node().timeline && in_progress_polls < kMaxInProgressPolls) {
+          const auto status = tx.exec1("SELECT coalesce(txid_status(" + std::to_string(txid) + "), '')")[0]
+                                  .as<std::string>();
+          if (status == "in progress") {
+            ++in_progress_polls;
+            if (!stop_.sleep_for(std::chrono::milliseconds(100))) break;
+            continue;
+          }
+        }
+        const int committed_attempt = rows.empty() ? 0 : rows[0][0].as<int>();
+        Event resolved = event(EventType::resolve, op, attempt);
+        resolved.committed = committed_attempt == attempt;
+        resolved.via = "ledger";
+        resolved.node = session_.node().address;
+        history_.append(std::move(resolved));
+        if (committed_attempt != 0) {
+          counters_.resolved_committed.fetch_add(1, std::memory_order_relaxed);
+          return Resolution::committed;
+        }
+        counters_.resolved_not_committed.fetch_add(1, std::memory_order_relaxed);
+        return Resolution::not_committed;
+      } catch (const std::exception& error) {
+        counters_.count(classify_error(error_facts(error, false)).kind);
+        session_.drop();
+        if (!stop_.sleep_for(config_.conn_exception_sleep)) break;
+      }
+    }
+    return Resolution::stopped;
+  }
+
+  const WorkloadConfig& config_;
+  std::int64_t run_id_;
+  int id_;
+  history::HistoryWriter& history_;
+  LiveCounters& counters_;
+  const StopFlag& stop_;
+  std::atomic<bool>& abort_;
+  std::atomic<std::int64_t>& next_op_;
+  Session session_;
+  std::mt19937_64 think_rng_;
+};
+
+std::string error_summary(const LiveCounters& counters) {
+  std::string text;
+  for (std::size_t i = 0; i < kErrorKinds; ++i) {
+    const auto n = counters.errors[i].load(std::memory_order_relaxed);
+    if (n > 0) text += fmt::format("{}{} {}", text.empty() ? "" : ", ", to_string(static_cast<ErrorKind>(i)), n);
+  }
+  return text.empty() ? "none" : text;
+}
+
+void print_progress(const WorkloadConfig& config, const LiveCounters& counters, double seconds) {
+  const auto ok = counters.ok.load(std::memory_order_relaxed);
+  std::printf("\r\033[K[%lld/%lld] %.0f ops/s | fail %lld unknown %lld | errors: %s", static_cast<long long>(ok),
+              static_cast<long long>(config.operations), seconds > 0 ? static_cast<double>(ok) / seconds : 0.0,
+              static_cast<long long>(counters.fail.load()), static_cast<long long>(counters.unknown.load()),
+              error_summary(counters).c_str());
+  std::fflush(stdout);
+}
+
+double percentile(std::vector<float>& values, double p) {
+  if (values.empty()) return 0;
+  const auto index = static_cast<std::size_t>(p * static_cast<double>(values.size() - 1));
+  std::nth_element(values.begin(), values.begin() + static_cast<long>(index), values.end());
+  return values[index];
+}
+
+}  // namespace
+
+bool StopFlag::sleep_for(std::chrono::milliseconds duration) const {
+  // Polls, because request() runs in a signal handler and may not touch a condition variable.
+  const auto deadline = std::chrono::steady_clock::now() + duration;
+  while (!requested()) {
+    const auto left = deadline - std::chrono::steady_clock::now();
+    if (left <= std::chrono::steady_clock::duration::zero()) return true;
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(left, std::chrono::milliseconds(20)));
+  }
+  return false;
+}
+
+WorkloadStats run_workload(const WorkloadConfig& config, std::int64_t run_id, history::HistoryWriter& history,
+                           const StopFlag& stop) {
+  if (config.dsns.empty()) throw BackendError("no database given");
+  if (config.threads < 1) throw BackendError("threads must be at least 1");
+
+  LiveCounters counters;
+  std::atomic<bool> abort{false};
+  std::atomic<std::int64_t> next_op{1};
+  std::vector<std::unique_ptr<Worker>> workers;
+  for (int i = 0; i < config.threads; ++i)
+    workers.push_back(std::make_unique<Worker>(config, run_id, i, history, counters, stop, abort, next_op));
+
+  const auto started = std::chrono::steady_clock::now();
+  std::vector<std::thread> threads;
+  std::atomic<int> running{config.threads};
+  for (auto& worker : workers)
+    threads.emplace_back([&worker, &running] {
+      worker->run();
+      running.fetch_sub(1);
+    });
+
+  const bool progress = config.show_progress && ::isatty(STDOUT_FILENO) == 1;
+  while (running.load() > 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(progress ? 250 : 50));
+    if (progress)
+      print_progress(config, counters,
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  }
+  for (auto& thread : threads) thread.join();
+  if (progress) std::printf("\n");
+
+  WorkloadStats stats;
+  stats.elapsed = std::chrono::steady_clock::now() - started;
+  stats.ok = counters.ok.load();
+  stats.fail = counters.fail.load();
+  stats.unknown = counters.unknown.load();
+  stats.resolved_committed = counters.resolved_committed.load();
+  stats.resolved_not_committed = counters.resolved_not_committed.load();
+  stats.reconnects = counters.reconnects.load();
+  stats.rotations = counters.rotations.load();
+  for (std::size_t i = 0; i < kErrorKinds; ++i) stats.errors[i] = counters.errors[i].load();
+  stats.interrupted = stop.requested();
+  std::vector<float> latencies;
+  for (auto& worker : workers) {
+    latencies.insert(latencies.end(), worker->latencies_ms.begin(), worker->latencies_ms.end());
+    if (worker->fatal_error && !stats.fatal_error) stats.fatal_error = worker->fatal_error;
+  }
+  stats.p50_ms = percentile(latencies, 0.50);
+  stats.p99_ms = percentile(latencies, 0.99);
+  return stats;
+}
+
+}  // namespace pgchaos::backend

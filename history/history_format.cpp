@@ -1,0 +1,192 @@
+// JSONL encoding of events: written by hand for speed (the writer formats thousands of events a second),
+// read back with nlohmann::json.
+#include <fmt/format.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "history/history.h"
+
+namespace pgchaos::history {
+namespace {
+
+constexpr std::pair<EventType, const char*> kTypeNames[] = {
+    {EventType::run_started, "run_started"}, {EventType::invoke, "invoke"},
+    {EventType::ok, "ok"},                   {EventType::fail, "fail"},
+    {EventType::unknown, "unknown"},         {EventType::resolve, "resolve"},
+    {EventType::fault_start, "fault_start"}, {EventType::fault_end, "fault_end"},
+    {EventType::run_finished, "run_finished"},
+};
+
+void append_json_string(std::string& out, std::string_view text) {
+  out += '"';
+  for (const char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20)
+          fmt::format_to(std::back_inserter(out), "\\u{:04x}", static_cast<unsigned>(c));
+        else
+          out += c;
+    }
+  }
+  out += '"';
+}
+
+void add_string(std::string& out, const char* key, const std::string& value) {
+  if (value.empty()) return;
+  fmt::format_to(std::back_inserter(out), ",\"{}\":", key);
+  append_json_string(out, value);
+}
+
+template <typename Int>
+void add_int(std::string& out, const char* key, Int value) {
+  if (value != 0) fmt::format_to(std::back_inserter(out), ",\"{}\":{}", key, value);
+}
+
+EventType parse_type(const std::string& name) {
+  for (const auto& [type, text] : kTypeNames)
+    if (name == text) return type;
+  throw std::runtime_error("unknown event type '" + name + "'");
+}
+
+template <typename T>
+void read_field(const nlohmann::json& j, const char* key, T& field) {
+  if (auto it = j.find(key); it != j.end()) field = it->get<T>();
+}
+
+}  // namespace
+
+const char* to_string(EventType type) {
+  for (const auto& [t, text] : kTypeNames)
+    if (t == type) return text;
+  return "?";
+}
+
+std::string to_json_line(const Event& e) {
+  std::string out;
+  out.reserve(160);
+  fmt::format_to(std::back_inserter(out), "{{\"type\":\"{}\",\"wall_us\":{},\"mono_ns\":{}", to_string(e.type),
+                 e.wall_us, e.mono_ns);
+  add_int(out, "op", e.op);
+  add_int(out, "attempt", e.attempt);
+  if (e.worker >= 0) fmt::format_to(std::back_inserter(out), ",\"worker\":{}", e.worker);
+  add_int(out, "from", e.from_account);
+  add_int(out, "to", e.to_account);
+  add_int(out, "amount_cents", e.amount_cents);
+  add_int(out, "txid", e.txid);
+  add_string(out, "sqlstate", e.sqlstate);
+  add_string(out, "class", e.error_class);
+  add_string(out, "message", e.message);
+  add_string(out, "node", e.node);
+  add_int(out, "timeline", e.timeline);
+  if (e.type == EventType::resolve) fmt::format_to(std::back_inserter(out), ",\"committed\":{}", e.committed);
+  add_string(out, "via", e.via);
+  add_string(out, "fault", e.fault);
+  add_string(out, "target", e.target);
+  if (e.type == EventType::fault_start || e.type == EventType::fault_end)
+    fmt::format_to(std::back_inserter(out), ",\"exit_status\":{}", e.exit_status);
+  add_int(out, "run_id", e.run_id);
+  add_int(out, "seed", e.seed);
+  out += "}\n";
+  return out;
+}
+
+HistoryFile read_history(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw HistoryError("cannot open " + file.string());
+  HistoryFile result;
+  std::string line;
+  std::size_t line_number = 0;
+  while (std::getline(in, line)) {
+    ++line_number;
+    const bool has_newline = !in.eof();  // getline stopped at a newline, not at the end of the file
+    const bool last_line = in.peek() == std::char_traits<char>::eof();
+    if (line.empty()) continue;
+    try {
+      if (last_line && !has_newline) throw std::runtime_error("no newline");  // the writer died mid-line
+      const auto j = nlohmann::json::parse(line);
+      Event e;
+      e.type = parse_type(j.at("type").get<std::string>());
+      read_field(j, "wall_us", e.wall_us);
+      read_field(j, "mono_ns", e.mono_ns);
+      read_field(j, "op", e.op);
+      read_field(j, "attempt", e.attempt);
+      read_field(j, "worker", e.worker);
+      read_field(j, "from", e.from_account);
+      read_field(j, "to", e.to_account);
+      read_field(j, "amount_cents", e.amount_cents);
+      read_field(j, "txid", e.txid);
+      read_field(j, "sqlstate", e.sqlstate);
+      read_field(j, "class", e.error_class);
+      read_field(j, "message", e.message);
+      read_field(j, "node", e.node);
+      read_field(j, "timeline", e.timeline);
+      read_field(j, "committed", e.committed);
+      read_field(j, "via", e.via);
+      read_field(j, "fault", e.fault);
+      read_field(j, "target", e.target);
+      read_field(j, "exit_status", e.exit_status);
+      read_field(j, "run_id", e.run_id);
+      read_field(j, "seed", e.seed);
+      result.events.push_back(std::move(e));
+    } catch (const std::exception& error) {
+      if (last_line) {
+        result.torn_tail = true;
+        break;
+      }
+      throw HistoryError(fmt::format("{}:{}: unreadable history line: {}", file.string(), line_number,
+                                     error.what()));
+    }
+  }
+  return result;
+}
+
+void write_snapshot(const std::filesystem::path& file, const Snapshot& s) {
+  nlohmann::json j;
+  j["node"] = s.node;
+  j["in_recovery"] = s.in_recovery;
+  j["timeline"] = s.timeline;
+  j["lsn"] = s.lsn;
+  j["initial_balance_cents"] = s.initial_balance_cents;
+  auto& accounts = j["accounts"] = nlohmann::json::array();
+  for (const auto& a : s.accounts) accounts.push_back({a.id, a.balance_cents});
+  auto& ledger = j["ledger"] = nlohmann::json::array();
+  for (const auto& r : s.ledger)
+    ledger.push_back(
+        {r.run_id, r.op_id, r.attempt, r.worker, r.from_account, r.to_account, r.amount_cents, r.txid});
+  j["columns"] = {{"accounts", {"id", "balance_cents"}},
+                  {"ledger",
+                   {"run_id", "op_id", "attempt", "worker", "from", "to", "amount_cents", "txid"}}};
+  std::ofstream out(file);
+  out << j.dump() << '\n';
+  if (!out) throw HistoryError("cannot write " + file.string());
+}
+
+Snapshot read_snapshot(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  if (!in) throw HistoryError("cannot open " + file.string());
+  try {
+    const auto j = nlohmann::json::parse(in);
+    Snapshot s;
+    s.node = j.at("node").get<std::string>();
+    s.in_recovery = j.at("in_recovery").get<bool>();
+    s.timeline = j.at("timeline").get<int>();
+    s.lsn = j.at("lsn").get<std::string>();
+    s.initial_balance_cents = j.at("initial_balance_cents").get<std::int64_t>();
+    for (const auto& a : j.at("accounts")) s.accounts.push_back({a.at(0).get<int>(), a.at(1).get<std::int64_t>()});
+    for (const auto& r : j.at("ledger"))
+      s.ledger.push_back({r.at(0).get<std::int64_t>(), r.at(1).get<std::int64_t>(), r.at(2).get<int>(),
+                          r.at(3).get<int>(), r.at(4).get<int>(), r.at(5).get<int>(),
+                          r.at(6).get<std::int64_t>(), r.at(7).get<std::int64_t>()});
+    return s;
+  } catch (const nlohmann::json::exception& error) {
+    throw HistoryError(file.string() + ": unreadable snapshot: " + error.what());
+  }
+}
+
+}  // namespace pgchaos::history

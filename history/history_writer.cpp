@@ -1,0 +1,84 @@
+#include "history/history.h"
+
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+
+namespace pgchaos::history {
+
+struct HistoryWriter::State {
+  std::filesystem::path path;
+  std::FILE* file = nullptr;
+  std::chrono::milliseconds flush_interval;
+  std::chrono::steady_clock::time_point epoch = std::chrono::steady_clock::now();
+
+  std::mutex mutex;
+  std::condition_variable wake;
+  std::vector<Event> pending;  // guarded by mutex
+  bool closing = false;        // guarded by mutex
+  std::thread thread;
+  std::once_flag closed;
+
+  // Runs on the writer thread only: formatting happens here, off the workers' path.
+  void write_loop() {
+    std::vector<Event> batch;
+    std::string buffer;
+    for (;;) {
+      bool stop = false;
+      {
+        std::unique_lock lock(mutex);
+        wake.wait_for(lock, flush_interval, [&] { return closing; });
+        batch.swap(pending);
+        stop = closing;
+      }
+      buffer.clear();
+      for (const Event& event : batch) buffer += to_json_line(event);
+      batch.clear();
+      if (!buffer.empty()) {
+        // A failed write cannot be reported to the workers; it goes to stderr once per batch.
+        if (std::fwrite(buffer.data(), 1, buffer.size(), file) != buffer.size() || std::fflush(file) != 0)
+          std::fprintf(stderr, "pgchaos: writing %s failed\n", path.c_str());
+      }
+      if (stop) return;
+    }
+  }
+};
+
+HistoryWriter::HistoryWriter(const std::filesystem::path& file, std::chrono::milliseconds flush_interval)
+    : state_(std::make_unique<State>()) {
+  state_->path = file;
+  state_->flush_interval = flush_interval;
+  state_->file = std::fopen(file.c_str(), "w");
+  if (state_->file == nullptr) throw HistoryError("cannot create " + file.string());
+  state_->thread = std::thread([s = state_.get()] { s->write_loop(); });
+}
+
+HistoryWriter::~HistoryWriter() { close(); }
+
+void HistoryWriter::stamp(Event& event) const {
+  const auto now = std::chrono::steady_clock::now();
+  event.mono_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now - state_->epoch).count();
+  event.wall_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+}
+
+void HistoryWriter::append(Event event) {
+  std::lock_guard lock(state_->mutex);
+  state_->pending.push_back(std::move(event));
+}
+
+void HistoryWriter::close() {
+  std::call_once(state_->closed, [this] {
+    {
+      std::lock_guard lock(state_->mutex);
+      state_->closing = true;
+    }
+    state_->wake.notify_one();
+    state_->thread.join();
+    std::fclose(state_->file);
+  });
+}
+
+}  // namespace pgchaos::history

@@ -1,0 +1,100 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "app/app.h"
+
+namespace pgchaos::app {
+namespace {
+
+std::filesystem::path write_conf(const std::string& name, const std::string& text) {
+  auto dir = std::filesystem::temp_directory_path() / ("pgchaos-conf-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / name) << text;
+  return dir / name;
+}
+
+std::string error_of(const std::vector<std::string>& args) {
+  try {
+    parse_run_options(args);
+  } catch (const UsageError& error) {
+    return error.what();
+  }
+  return "";
+}
+
+TEST(Config, AcceptsTheSeedsOwnFile) {
+  const RunOptions o = parse_run_options({"--conf", PGCHAOS_SOURCE_DIR "/conf/pg_cluster_backend.conf"});
+  ASSERT_EQ(o.workload.dsns.size(), 1u);
+  EXPECT_EQ(o.workload.dsns[0], "postgresql://postgres:postgres@127.0.0.1:5432/test_db");
+  EXPECT_EQ(o.workload.application_name, "pg_cluster_backend");
+  EXPECT_EQ(o.workload.threads, 10);
+  EXPECT_EQ(o.workload.conn_exception_sleep, std::chrono::milliseconds(3000));
+  EXPECT_EQ(o.workload.reconnect_attempt, 3);
+  EXPECT_EQ(o.workload.accounts, 100);
+  EXPECT_EQ(o.workload.operations, 1000);
+  EXPECT_EQ(o.log_level, "info");
+  EXPECT_FALSE(o.workload.log_sql);
+  EXPECT_EQ(o.log_file_max_mb, 50);
+  EXPECT_EQ(o.log_file_backups, 5);
+  EXPECT_FALSE(o.workload.think_time.has_value()) << "think time is off by default";
+}
+
+TEST(Config, FlagsOverrideTheFile) {
+  const RunOptions o = parse_run_options({"--conf", PGCHAOS_SOURCE_DIR "/conf/pg_cluster_backend.conf",
+                                          "--operations=10000", "--threads", "4", "--accounts", "10", "--dsn",
+                                          "host=a", "--dsn", "pq://u:p@b:5433/db", "--think-time", "100ms-200ms",
+                                          "--seed", "42", "--reset", "--output", "/tmp/x"});
+  EXPECT_EQ(o.workload.operations, 10000);
+  EXPECT_EQ(o.workload.threads, 4);
+  EXPECT_EQ(o.workload.accounts, 10);
+  EXPECT_EQ(o.workload.dsns, (std::vector<std::string>{"host=a", "postgresql://u:p@b:5433/db"}));
+  ASSERT_TRUE(o.workload.think_time.has_value());
+  EXPECT_EQ(o.workload.think_time->min, std::chrono::milliseconds(100));
+  EXPECT_EQ(o.workload.think_time->max, std::chrono::milliseconds(200));
+  EXPECT_EQ(o.workload.seed, 42u);
+  EXPECT_TRUE(o.workload.reset);
+  EXPECT_EQ(o.output, "/tmp/x");
+}
+
+TEST(Config, ABadValueNamesFileLineAndKey) {
+  const auto path = write_conf("bad.conf", "[databases]\ndb = host=x\n\n[main]\nthreads_num = ten\n");
+  const std::string error = error_of({"--conf", path.string()});
+  EXPECT_NE(error.find(path.string() + ":5:"), std::string::npos) << error;
+  EXPECT_NE(error.find("threads_num"), std::string::npos) << error;
+  EXPECT_NE(error.find("'ten'"), std::string::npos) << error;
+}
+
+TEST(Config, AnUnknownKeyIsAnError) {
+  const auto path = write_conf("unknown.conf", "[databases]\ndb = host=x\n[main]\nthreads = 4\n");
+  const std::string error = error_of({"--conf", path.string()});
+  EXPECT_NE(error.find(":4:"), std::string::npos) << error;
+  EXPECT_NE(error.find("unknown key"), std::string::npos) << error;
+}
+
+TEST(Config, MalformedLinesAreErrors) {
+  EXPECT_NE(error_of({"--conf", write_conf("m1.conf", "[main\n").string()}).find(":1: malformed section"),
+            std::string::npos);
+  EXPECT_NE(error_of({"--conf", write_conf("m2.conf", "[main]\njust words\n").string()}).find(":2: expected"),
+            std::string::npos);
+  EXPECT_NE(error_of({"--conf", write_conf("m3.conf", "key = 1\n").string()}).find("before any [section]"),
+            std::string::npos);
+  EXPECT_NE(error_of({"--conf", "/nonexistent/pgchaos.conf"}).find("/nonexistent/pgchaos.conf"), std::string::npos);
+}
+
+TEST(Config, BadFlagsNameTheFlag) {
+  EXPECT_NE(error_of({"--dsn", "host=x", "--operations", "-5"}).find("--operations"), std::string::npos);
+  EXPECT_NE(error_of({"--dsn", "host=x", "--think-time", "fast"}).find("--think-time"), std::string::npos);
+  EXPECT_NE(error_of({"--dsn", "host=x", "--think-time", "200ms-100ms"}).find("backwards"), std::string::npos);
+  EXPECT_NE(error_of({"--dsn", "host=x", "--no-such-flag"}).find("no-such-flag"), std::string::npos);
+  EXPECT_NE(error_of({"--operations", "5"}).find("no database"), std::string::npos);
+}
+
+TEST(Config, SeedDsnConversionRule) {
+  EXPECT_EQ(convert_seed_dsn("pq://u:p@h:1/d"), "postgresql://u:p@h:1/d");
+  EXPECT_EQ(convert_seed_dsn("host=h port=1"), "host=h port=1");
+  EXPECT_EQ(convert_seed_dsn("postgresql://h/d"), "postgresql://h/d");
+}
+
+}  // namespace
+}  // namespace pgchaos::app
