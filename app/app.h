@@ -41,4 +41,8 @@ std::string convert_seed_dsn(const std::string& dsn);
 /// `pgchaos run ...`; returns the process exit code (0 valid, 1 invalid, 2 harness error, 130 interrupted).
 int run_command(const std::vector<std::string>& args);
 
+/// `pgchaos lab ...`: replaces the process with lab/lab.sh (found through $PGCHAOS_LAB_DIR or the build's
+/// source tree); returns only on failure.
+int lab_command(const std::vector<std::string>& args);
+
 }  // namespace pgchaos::app

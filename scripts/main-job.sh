@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
-# The main job on a fresh machine: install, build, start a throwaway PostgreSQL 15 (initdb in a temp dir on a
-# free port), run `pgchaos run --operations=10000` against it, print the summary and the run directory, and stop
-# the server. Extra arguments go to `pgchaos run`.
+# The main job on a fresh Debian 12 machine (as root): install, build, bring the 3-node lab up (etcd + Patroni +
+# PostgreSQL 15 + sshd per node, HAProxy in front), run `pgchaos run --operations=10000` through HAProxy, print
+# the summary and the run directory, and bring the lab down.
+#   scripts/main-job.sh [--keep-lab] [pgchaos run options...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+keep_lab=0
+args=()
+for a in "$@"; do [ "$a" = --keep-lab ] && keep_lab=1 || args+=("$a"); done
 scripts/setup.sh
-source scripts/lib/throwaway_postgres.sh
-echo "main-job: PostgreSQL 15 on 127.0.0.1:$PG_PORT"
+pgchaos=build/dev/app/pgchaos
+state=${PGCHAOS_LAB_STATE:-/var/tmp/pgchaos-lab}
+$pgchaos lab up --state "$state"
+if [ $keep_lab = 0 ]; then trap '$pgchaos lab down --state "$state"' EXIT; fi
 set +e
-build/dev/app/pgchaos run --dsn "$PG_DSN" --operations=10000 "$@"
+$pgchaos run --conf "$state/pgchaos.conf" --operations=10000 "${args[@]}"
 code=$?
 set -e
+[ $keep_lab = 1 ] && echo "main-job: the lab stays up: $pgchaos lab status | down --state $state"
 exit $code

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installed in each node's PATH (as systemctl, reboot, shutdown, poweroff, pgchaos-node): forwards the request to
+# the node's supervisor so the lab's nodes answer the same commands as a real systemd host.
+# The generated wrapper sets NODE_DIR and passes the name it was called by as the first argument.
+set -u
+name=$1
+shift
+request() {  # request ACTION [ARG] [wait]
+  local id="$$-$RANDOM"
+  echo "$id $1 ${2:-}" >"$NODE_DIR/control.fifo"
+  [ "${3:-}" = wait ] || return 0
+  for _ in $(seq 1 900); do
+    if [ -f "$NODE_DIR/ack/$id" ]; then local rc; rc=$(cat "$NODE_DIR/ack/$id"); rm -f "$NODE_DIR/ack/$id"; return "$rc"; fi
+    sleep 0.1
+  done
+  echo "$name: no answer from the node's supervisor" >&2; return 1
+}
+unit_of() { case ${1%.service} in patroni|etcd|sshd) echo "${1%.service}" ;; ssh) echo sshd ;; *) echo "$name: unit $1 not known in the lab" >&2; exit 5 ;; esac; }
+case $name in
+  systemctl)
+    action=${1:-}; unit=$(unit_of "${2:-}")
+    case $action in
+      start|stop|restart) request "$action" "$unit" wait ;;
+      is-active|status)
+        pid=$(cat "$NODE_DIR/run/$unit.pid" 2>/dev/null) && kill -0 "$pid" 2>/dev/null && { echo active; exit 0; }
+        echo inactive; exit 3 ;;
+      *) echo "systemctl: '$action' is not supported in the lab" >&2; exit 1 ;;
+    esac ;;
+  reboot) request reboot 1 ;;
+  poweroff|halt) request poweroff ;;
+  shutdown)
+    case " $* " in *" -r "*) request reboot 1 ;; *) request poweroff ;; esac ;;
+  pgchaos-node)  # lab-only: `pgchaos-node crash [SECONDS]` = power loss, then boot after SECONDS (default 3)
+    case ${1:-} in crash) request crash "${2:-3}" ;; *) echo "usage: pgchaos-node crash [SECONDS]" >&2; exit 1 ;; esac ;;
+  *) echo "node_control: unknown name $name" >&2; exit 1 ;;
+esac

@@ -1,0 +1,224 @@
+// The lab against itself (label: lab; needs root). ctest runs these in order around one lab: Lab.Up is the
+// fixture's set-up, Lab.DownLeavesNothingAndUpWorksAgain its clean-up.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "tests/support/postgres_server.h"
+
+namespace pgchaos {
+namespace {
+
+using testing::run_shell;
+using testing::shell_quote;
+
+const std::string kState = "/var/tmp/pgchaos-lab-test";
+
+struct Result {
+  int status;
+  std::string output;
+};
+Result run(const std::string& command) {
+  try {
+    return {0, run_shell(command)};
+  } catch (const std::runtime_error& error) {
+    return {1, error.what()};
+  }
+}
+
+Result lab(const std::string& args) {
+  return run(std::string(PGCHAOS_BINARY) + " lab " + args + " --state " + kState);
+}
+
+nlohmann::json status(int wait_seconds = 0) {
+  const Result r = lab("status --json --wait " + std::to_string(wait_seconds));
+  const auto json_start = r.output.find('{');
+  if (json_start == std::string::npos) throw std::runtime_error("no status: " + r.output);
+  return nlohmann::json::parse(r.output.substr(json_start, r.output.rfind('}') - json_start + 1));
+}
+
+std::string ip_of(const nlohmann::json& s, const std::string& node) {
+  for (const auto& n : s["nodes"])
+    if (n["name"] == node) return n["ip"];
+  throw std::runtime_error("no node " + node);
+}
+
+std::string some_replica(const nlohmann::json& s) {
+  for (const auto& n : s["nodes"])
+    if (n["name"] != s["leader"]) return n["name"];
+  throw std::runtime_error("no replica");
+}
+
+Result ssh(const std::string& ip, const std::string& command, const std::string& known_hosts = kState + "/known_hosts") {
+  return run("ssh -i " + kState + "/lab_key -o UserKnownHostsFile=" + known_hosts +
+             " -o StrictHostKeyChecking=yes -o BatchMode=yes -o ConnectTimeout=5 root@" + ip + " " +
+             shell_quote(command));
+}
+
+// One leader, two replicas streaming on its timeline, one postmaster each: what every fault must end in.
+void expect_healthy(const nlohmann::json& s) {
+  EXPECT_TRUE(s["healthy"].get<bool>()) << s.dump(1);
+  int leaders = 0, replicas = 0;
+  for (const auto& n : s["nodes"]) {
+    leaders += n["role"] == "master" || n["role"] == "primary";
+    replicas += n["role"] == "replica" && n["state"] == "running";
+    EXPECT_EQ(n["postmasters"], 1) << n["name"];
+  }
+  EXPECT_EQ(leaders, 1);
+  EXPECT_EQ(replicas, 2);
+}
+
+class Lab : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "the lab needs root";
+  }
+};
+
+TEST_F(Lab, Up) {
+  lab("down");
+  EXPECT_EQ(run("ip netns list").output.find("pgc1"), std::string::npos) << "a lab is already up";
+  const Result up = lab("up --timing fast");
+  ASSERT_EQ(up.status, 0) << up.output;
+  EXPECT_NE(up.output.find("healthy"), std::string::npos) << up.output;
+  const auto s = status();
+  expect_healthy(s);
+  for (const auto& n : s["nodes"]) EXPECT_EQ(n["etcd_members"].size(), 3u) << n["name"];
+}
+
+TEST_F(Lab, SshRunsOnEachNodeWithTheGeneratedKeyAndKnownHosts) {
+  const auto s = status();
+  for (const auto& n : s["nodes"]) {
+    const Result r = ssh(n["ip"], "ip -o -4 addr show eth0");
+    EXPECT_EQ(r.status, 0) << r.output;
+    EXPECT_NE(r.output.find(n["ip"].get<std::string>() + "/24"), std::string::npos) << r.output;
+  }
+  // A wrong known_hosts is refused: host keys are verified.
+  const std::string wrong = kState + "/wrong_known_hosts";
+  std::ofstream(wrong) << ip_of(s, "pgc1") << " ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJtN2F1Kh1m8bQd5cXkqBJe0hXz2yJzN3S4P0GQnE7Qw\n";
+  EXPECT_NE(ssh(ip_of(s, "pgc1"), "true", wrong).status, 0);
+}
+
+TEST_F(Lab, AWriteThroughHaproxyReachesThePrimary) {
+  const auto s = status(30);
+  std::ifstream conf(kState + "/pgchaos.conf");
+  std::string line, dsn;
+  while (std::getline(conf, line))
+    if (line.rfind("haproxy = ", 0) == 0) dsn = line.substr(10);
+  ASSERT_FALSE(dsn.empty());
+  const Result r = run("psql -X -A -t -v ON_ERROR_STOP=1 " + shell_quote(dsn) +
+                       " -c 'CREATE TEMP TABLE probe (x int)' -c 'INSERT INTO probe VALUES (1)'"
+                       " -c 'SELECT host(inet_server_addr()), pg_is_in_recovery()'");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find(ip_of(s, s["leader"]) + "|f"), std::string::npos) << r.output;
+}
+
+TEST_F(Lab, WorkloadRunsThroughHaproxyAndChecks) {
+  const std::string dir = kState + "-run";
+  std::filesystem::remove_all(dir);
+  const Result r = run(std::string(PGCHAOS_BINARY) + " run --conf " + kState + "/pgchaos.conf --operations 2000 --reset --output " + dir);
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("[ok]   every acknowledged op is in the ledger (2000 acknowledged, 0 lost)"), std::string::npos)
+      << r.output;
+  std::filesystem::remove_all(dir);
+}
+
+TEST_F(Lab, SwitchoverEndsHealthyWithTheNewLeader) {
+  const auto before = status(60);
+  const std::string leader = before["leader"], candidate = some_replica(before);
+  const Result r = ssh(ip_of(before, leader), "patronictl switchover main --leader " + leader + " --candidate " +
+                                                  candidate + " --force");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const auto after = status(90);
+  expect_healthy(after);
+  EXPECT_EQ(after["leader"], candidate);
+}
+
+TEST_F(Lab, CrashOfTheLeaderFailsOverAndTheNodeRejoins) {
+  const auto before = status(60);
+  const std::string leader = before["leader"];
+  // Down for longer than the leader key's TTL (10 s in the fast profile), so a replica must take over.
+  const Result r = ssh(ip_of(before, leader), "pgchaos-node crash 15");
+  ASSERT_EQ(r.status, 0) << r.output << " (the command must return before the node dies)";
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  EXPECT_FALSE(status()["healthy"].get<bool>()) << "the node must really be down";
+  std::this_thread::sleep_for(std::chrono::seconds(15));
+  const auto after = status(120);
+  expect_healthy(after);
+  EXPECT_NE(after["leader"], leader);
+}
+
+TEST_F(Lab, RebootOfAReplicaEndsHealthy) {
+  const auto before = status(60);
+  const std::string replica = some_replica(before);
+  const Result r = ssh(ip_of(before, replica), "shutdown -r now");
+  ASSERT_EQ(r.status, 0) << r.output;
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  const auto after = status(90);
+  expect_healthy(after);
+  EXPECT_EQ(after["leader"], before["leader"]);
+}
+
+TEST_F(Lab, StopAndStartOfPatroniEndHealthy) {
+  const auto before = status(60);
+  const std::string node = before["leader"];
+  Result r = ssh(ip_of(before, node), "systemctl stop patroni && systemctl is-active patroni || true");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("inactive"), std::string::npos) << r.output;
+  r = ssh(ip_of(before, node), "systemctl start patroni");
+  ASSERT_EQ(r.status, 0) << r.output;
+  expect_healthy(status(120));
+}
+
+std::vector<std::string> recorded_pids() {
+  std::vector<std::string> pids;
+  for (const char* file : {"/pgc1/run/supervisor.pid", "/pgc2/run/supervisor.pid", "/pgc3/run/supervisor.pid",
+                           "/haproxy.pid"}) {
+    std::ifstream in(kState + file);
+    std::string pid;
+    if (in >> pid) pids.push_back(pid);
+  }
+  for (const char* node : {"pgc1", "pgc2", "pgc3"}) {
+    std::istringstream in(run(std::string("ip netns pids ") + node).output);
+    for (std::string pid; in >> pid;) pids.push_back(pid);
+  }
+  return pids;
+}
+
+// A killed process may stay a zombie until this machine's init reaps it: dead, but still in /proc.
+bool running(const std::string& pid) {
+  std::ifstream in("/proc/" + pid + "/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("State:", 0) == 0) return line.find("Z (zombie)") == std::string::npos;
+  return false;
+}
+
+void expect_nothing_left(const std::vector<std::string>& pids) {
+  EXPECT_EQ(run("ip netns list").output.find("pgc"), std::string::npos);
+  EXPECT_NE(run("ip link show pgchaos-br0").status, 0) << "the bridge is still there";
+  EXPECT_FALSE(std::filesystem::exists(kState));
+  for (const auto& pid : pids) EXPECT_FALSE(running(pid)) << "pid " << pid << " survived";
+}
+
+TEST_F(Lab, DownLeavesNothingAndUpWorksAgain) {
+  auto pids = recorded_pids();
+  EXPECT_GT(pids.size(), 10u);
+  Result r = lab("down");
+  EXPECT_EQ(r.status, 0) << r.output;
+  expect_nothing_left(pids);
+  r = lab("up --timing fast");  // up -> down -> up
+  ASSERT_EQ(r.status, 0) << r.output;
+  expect_healthy(status());
+  pids = recorded_pids();
+  EXPECT_EQ(lab("down").status, 0);
+  expect_nothing_left(pids);
+}
+
+}  // namespace
+}  // namespace pgchaos
