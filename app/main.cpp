@@ -11,6 +11,8 @@ constexpr const char* kUsage =
     "usage: pgchaos COMMAND [options]\n"
     "commands:\n"
     "  run        run the bank-transfer workload, record its history, check it against the database\n"
+    "  check      recompute a run's verdict from its run directory (--resnapshot reads the nodes again)\n"
+    "  report     regenerate a run's report.html, report.json and junit.xml\n"
     "  lab        up | down | status of the local 3-node Patroni lab (needs root)\n"
     "  --version  print the version\n"
     "`pgchaos COMMAND --help` lists a command's options.\n";
@@ -30,6 +32,8 @@ int main(int argc, char** argv) {
   }
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   if (args[0] == "run") return pgchaos::app::run_command(rest);
+  if (args[0] == "check") return pgchaos::app::check_command(rest);
+  if (args[0] == "report") return pgchaos::app::report_command(rest);
   if (args[0] == "lab") return pgchaos::app::lab_command(rest);
   std::cerr << "pgchaos: unknown command '" << args[0] << "'\n" << kUsage;
   return 2;

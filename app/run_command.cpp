@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "app/app.h"
-#include "checker/checker.h"
+#include "app/verdict.h"
 
 namespace pgchaos::app {
 namespace {
@@ -53,14 +53,26 @@ void set_up_logging(const RunOptions& options) {
   }
 }
 
-void write_run_json(const RunOptions& options, std::int64_t run_id) {
+std::vector<backend::NodeAddress> node_addresses(const ClusterConfig& cluster) {
+  std::vector<backend::NodeAddress> nodes;
+  for (const auto& n : cluster.nodes) nodes.push_back({n.name, n.postgres_host, n.postgres_port});
+  return nodes;
+}
+
+void write_run_json(const RunOptions& options, std::int64_t run_id, const std::string& commit_mode) {
   const auto& w = options.workload;
   nlohmann::json dsns = nlohmann::json::array();
   for (const auto& dsn : w.dsns) dsns.push_back(backend::mask_password(dsn));
+  nlohmann::json nodes = nlohmann::json::array();
+  for (const auto& n : node_addresses(options.cluster))
+    nodes.push_back({{"name", n.name}, {"host", n.host}, {"port", n.port}});
   nlohmann::json run = {
       {"pgchaos_version", "0.1.0"},
       {"run_id", run_id},
       {"seed", w.seed},
+      {"commit_mode", commit_mode},
+      {"max_lost", options.max_lost ? nlohmann::json(*options.max_lost) : nlohmann::json(nullptr)},
+      {"nodes", nodes},
       {"config",
        {{"dsns", dsns},
         {"application_name", w.application_name},
@@ -80,10 +92,6 @@ void write_run_json(const RunOptions& options, std::int64_t run_id) {
   if (!out) throw backend::BackendError("cannot write " + (options.output / "run.json").string());
 }
 
-std::string money(std::int64_t cents) {
-  return fmt::format("{}{}.{:02}", cents < 0 ? "-" : "", std::abs(cents) / 100, std::abs(cents) % 100);
-}
-
 void print_summary(const backend::WorkloadStats& s, std::int64_t run_id) {
   std::string errors;
   for (std::size_t i = 0; i < backend::kErrorKinds; ++i)
@@ -101,34 +109,12 @@ void print_summary(const backend::WorkloadStats& s, std::int64_t run_id) {
   fmt::print("  latency of acknowledged attempts: p50 {:.1f} ms, p99 {:.1f} ms\n", s.p50_ms, s.p99_ms);
 }
 
-bool print_check(const checker::RunCheck& c, const history::Snapshot& primary) {
-  auto mark = [](bool ok) { return ok ? "[ok]  " : "[FAIL]"; };
-  auto first_ids = [](const std::vector<std::int64_t>& ids) {
-    std::string text;
-    for (std::size_t i = 0; i < ids.size() && i < 10; ++i) text += fmt::format("{}{}", i ? ", " : "", ids[i]);
-    return ids.size() > 10 ? text + ", ..." : text;
-  };
-  fmt::print("check against the database ({} on timeline {}):\n", primary.node, primary.timeline);
-  fmt::print("  {} every acknowledged op is in the ledger ({} acknowledged, {} lost{}{})\n", mark(c.lost.empty()),
-             c.acknowledged, c.lost.size(), c.lost.empty() ? "" : ": ", first_ids(c.lost));
-  fmt::print("  {} no failed attempt is in the ledger ({} failed attempts, {} phantom{}{})\n",
-             mark(c.phantom.empty()), c.failed_attempts, c.phantom.size(), c.phantom.empty() ? "" : ": ",
-             first_ids(c.phantom));
-  fmt::print("  {} sum(balance) = accounts x 100 + committed ops: {} vs {} ({} accounts, {} ledger rows)\n",
-             mark(c.balance_drift_cents == 0), money(c.balance_sum_cents),
-             money(c.balance_sum_cents - c.balance_drift_cents), c.accounts, c.ledger_rows);
-  fmt::print("  unknown attempts: {} committed, {} not committed\n", c.unknown_committed.size(),
-             c.unknown_not_committed.size());
-  fmt::print("  seed formula sum(balance) - (accounts x 100 + operations) = {}\n", money(c.seed_formula_cents));
-  return c.holds();
-}
-
-// The cluster may still be settling after a fault; the snapshot waits a little for a writable server.
-history::Snapshot snapshot_primary(const std::vector<std::string>& dsns) {
+// The cluster may still be settling after a fault: the primary is waited for a little.
+std::vector<history::Snapshot> take_snapshots_patiently(const RunOptions& options) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   for (;;) {
     try {
-      return backend::read_snapshot(dsns, true);
+      return backend::take_snapshots(options.workload.dsns, node_addresses(options.cluster), std::chrono::seconds(30));
     } catch (const backend::BackendError& error) {
       if (std::chrono::steady_clock::now() > deadline) throw;
       spdlog::get("app")->warn("snapshot: {}; trying again", error.what());
@@ -166,7 +152,7 @@ int run_command(const std::vector<std::string>& args) {
   try {
     set_up_logging(options);
     const std::int64_t run_id = backend::prepare_schema(options.workload);
-    write_run_json(options, run_id);
+    write_run_json(options, run_id, backend::detect_commit_mode(options.workload.dsns));
     const auto history_path = options.output / "history.jsonl";
 
     backend::WorkloadStats stats;
@@ -193,15 +179,15 @@ int run_command(const std::vector<std::string>& args) {
     print_summary(stats, run_id);
     if (stats.fatal_error) std::cerr << "pgchaos run: stopped by a harness error: " << *stats.fatal_error << '\n';
 
-    // The check reads the history back from disk, so it sees exactly what `pgchaos check` will see later.
-    const auto recorded = history::read_history(history_path);
-    const auto primary = snapshot_primary(options.workload.dsns);
-    history::write_snapshot(options.output / "snapshot-primary.json", primary);
-    const bool holds = print_check(checker::check_run(recorded.events, primary, run_id), primary);
+    // Every node's snapshot goes into the run directory, and the verdict is computed from the directory alone,
+    // exactly as `pgchaos check` will compute it later.
+    for (const auto& snapshot : take_snapshots_patiently(options))
+      history::write_snapshot(options.output, snapshot);
+    const auto result = check_and_report(read_recorded_run(options.output), std::nullopt);
     fmt::print("run directory: {}\n", options.output.string());
     if (stats.interrupted) return 130;
     if (stats.fatal_error) return 2;
-    return holds ? 0 : 1;
+    return exit_code(result.verdict);
   } catch (const std::exception& error) {
     std::cerr << "pgchaos run: " << error.what() << '\n';
     return stop.requested() ? 130 : 2;

@@ -128,7 +128,9 @@ RunOptions parse_run_options(const std::vector<std::string>& args) {
       ("think-time", po::value<std::string>(), "pause before debit and before credit, e.g. 100ms-200ms (off by default)")
       ("output", po::value<std::string>(), "run directory (default runs/<UTC timestamp>)")
       ("seed", po::value<std::string>(), "random seed (default: drawn and recorded)")
-      ("reset", po::bool_switch(), "recreate pgchaos's own tables before the run");
+      ("reset", po::bool_switch(), "recreate pgchaos's own tables before the run")
+      ("max-lost", po::value<std::string>(), "lost acknowledged commits allowed before the verdict is invalid "
+                                             "(default: any in async mode, 0 in sync mode)");
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(args).options(flags).run(), vm);
@@ -144,7 +146,12 @@ RunOptions parse_run_options(const std::vector<std::string>& args) {
   }
   options.workload.seed = std::random_device{}();
   options.workload.show_progress = true;
-  if (vm.count("conf")) apply_config_file(vm["conf"].as<std::string>(), options);
+  if (vm.count("conf")) {
+    apply_config_file(vm["conf"].as<std::string>(), options);
+    options.cluster = read_cluster_config(vm["conf"].as<std::string>());
+  }
+  if (vm.count("max-lost"))
+    options.max_lost = parse_number<std::int64_t>(vm["max-lost"].as<std::string>(), "--max-lost", 0, INT64_MAX);
   auto& w = options.workload;
   if (vm.count("dsn")) {
     w.dsns.clear();

@@ -109,9 +109,28 @@ struct WorkloadStats {
 WorkloadStats run_workload(const WorkloadConfig& config, std::int64_t run_id, history::HistoryWriter& history,
                            const StopFlag& stop);
 
-/// Reads the accounts and the whole ledger from the first DSN that accepts a connection
-/// (a read-write server when `need_primary`). Throws BackendError.
-history::Snapshot read_snapshot(const std::vector<std::string>& dsns, bool need_primary);
+/// A PostgreSQL node of the cluster, for snapshots.
+struct NodeAddress {
+  std::string name;
+  std::string host;
+  int port = 5432;
+};
+
+/// Reads accounts and ledger from the primary (the first writable server of `dsns`), then from every node in
+/// `nodes` that is not the primary, each once it has replayed up to the primary's LSN (waiting at most
+/// `catch_up_timeout`; a node still behind is read anyway and marked not caught up). Nodes are reached with
+/// the credentials of the first DSN. A node that cannot be read gives a snapshot with `error` set.
+/// Throws BackendError when the primary cannot be read.
+std::vector<history::Snapshot> take_snapshots(const std::vector<std::string>& dsns,
+                                              const std::vector<NodeAddress>& nodes,
+                                              std::chrono::seconds catch_up_timeout);
+
+/// The conninfo of `base_dsn` (its user, password, database and options) pointed at host:port.
+std::string conninfo_for(const std::string& base_dsn, const std::string& host, int port);
+
+/// The commit mode the primary runs with: "sync" when synchronous_standby_names is set and
+/// synchronous_commit waits for it, "single" without any replica, "async" otherwise.
+std::string detect_commit_mode(const std::vector<std::string>& dsns);
 
 /// Replaces passwords in a conninfo string or URI by "***", for logs and run.json.
 std::string mask_password(const std::string& dsn);

@@ -100,31 +100,4 @@ std::int64_t prepare_schema(const WorkloadConfig& config) {
   }
 }
 
-history::Snapshot read_snapshot(const std::vector<std::string>& dsns, bool need_primary) {
-  NodeInfo node;
-  auto connection = connect_first(dsns, "pgchaos-snapshot", need_primary, &node);
-  try {
-    pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(*connection);
-    history::Snapshot snapshot;
-    snapshot.node = node.address;
-    snapshot.in_recovery = node.in_recovery;
-    snapshot.timeline = node.timeline;
-    snapshot.lsn = tx.exec1(
-                         "SELECT (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() "
-                         "ELSE pg_current_wal_lsn() END)::text")[0]
-                       .as<std::string>();
-    for (const auto& row : tx.exec("SELECT id, (balance * 100)::bigint FROM pgchaos.accounts ORDER BY id"))
-      snapshot.accounts.push_back({row[0].as<int>(), row[1].as<std::int64_t>()});
-    for (const auto& row : tx.exec("SELECT run_id, op_id, attempt, worker, from_account, to_account, "
-                                   "(amount * 100)::bigint, txid FROM pgchaos.ledger ORDER BY run_id, op_id")) {
-      snapshot.ledger.push_back({row[0].as<std::int64_t>(), row[1].as<std::int64_t>(), row[2].as<int>(),
-                                 row[3].as<int>(), row[4].as<int>(), row[5].as<int>(),
-                                 row[6].as<std::int64_t>(), row[7].as<std::int64_t>()});
-    }
-    return snapshot;
-  } catch (const pqxx::failure& error) {
-    throw BackendError(std::string("reading the snapshot from ") + node.address + " failed: " + error.what());
-  }
-}
-
 }  // namespace pgchaos::backend

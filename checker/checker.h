@@ -1,40 +1,92 @@
-// Invariants over a run's history and the database snapshots taken at its end. Pure functions: no I/O.
+// Invariants over a run's history and the snapshots of every node taken at its end. Pure functions: no I/O,
+// no cluster. Definitions: docs/design.md, "Semantics that must not drift".
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "history/history.h"
 
 namespace pgchaos::checker {
 
-/// What the history and the primary's final ledger say about one run (definitions: docs/design.md).
-struct RunCheck {
-  std::int64_t operations = 0;           ///< distinct operation ids invoked in this run
-  std::int64_t acknowledged = 0;         ///< operations with an ok attempt
-  std::int64_t failed_attempts = 0;
-  std::int64_t unknown_attempts = 0;
-  std::vector<std::int64_t> lost;        ///< acknowledged ok, absent from the ledger
-  std::vector<std::int64_t> phantom;     ///< an attempt recorded fail whose ledger row exists
-  std::vector<std::int64_t> unknown_committed;      ///< unknown attempts the ledger shows committed
-  std::vector<std::int64_t> unknown_not_committed;  ///< unknown attempts absent from the ledger
-  std::int64_t committed_this_run = 0;   ///< ledger rows of this run
-  std::int64_t ledger_rows = 0;          ///< ledger rows of every run
-  std::int64_t accounts = 0;
-  std::int64_t balance_sum_cents = 0;
-  /// sum(balance) − (accounts × initial + ledger rows × 1.00): zero unless accounts and ledger disagree.
-  std::int64_t balance_drift_cents = 0;
-  /// The seed tool's number: sum(balance) − (accounts × initial + acknowledged ops, earlier runs' rows
-  /// included). Positive: acknowledged commits lost; negative: commits the client saw fail or never saw.
-  std::int64_t seed_formula_cents = 0;
+/// async: lost commits are reported, and fail the run only past --max-lost. sync and single (one server, no
+/// replication): any lost acknowledged commit is invalid unless --max-lost says otherwise.
+enum class CommitMode { async, sync, single };
+enum class Verdict { valid, invalid, unknown };
+const char* to_string(CommitMode mode);
+const char* to_string(Verdict verdict);
+std::optional<CommitMode> commit_mode_from_string(const std::string& text);
 
-  /// Every ok op is in the ledger, no failed attempt is, and the balances add up.
-  bool holds() const { return lost.empty() && phantom.empty() && balance_drift_cents == 0; }
+struct CheckOptions {
+  CommitMode commit_mode = CommitMode::async;
+  std::optional<std::int64_t> max_lost;  ///< unset: no limit in async mode, 0 otherwise
 };
 
-/// Checks run `run_id`'s events against the primary's snapshot. Never throws on odd input: events of other
-/// runs or types are ignored.
-RunCheck check_run(const std::vector<history::Event>& events, const history::Snapshot& primary,
-                   std::int64_t run_id);
+struct AccountMismatch {
+  int account = 0;
+  std::int64_t balance_cents = 0, expected_cents = 0;  ///< expected = initial + credits − debits in the ledger
+  std::vector<std::int64_t> ops;                       ///< this run's ops on the account (first 20)
+};
+
+/// A node's accounts and ledger against the primary's.
+struct NodeComparison {
+  std::string name;
+  bool compared = false;
+  std::string not_compared_because;       ///< unreachable, or not caught up
+  std::vector<int> differing_accounts;
+  std::vector<std::int64_t> missing_ops;  ///< this run's ops in the primary's ledger, not in the node's
+  std::vector<std::int64_t> extra_ops;    ///< in the node's ledger, not in the primary's
+  bool diverged() const { return !differing_accounts.empty() || !missing_ops.empty() || !extra_ops.empty(); }
+};
+
+struct Latency {
+  double p50_ms = 0, p95_ms = 0, p99_ms = 0, max_ms = 0;
+};
+struct Second {
+  std::int64_t second = 0;  ///< since the run started
+  std::int64_t ok = 0;
+  Latency latency;
+};
+struct Gap {
+  std::int64_t start_ns = 0, end_ns = 0;  ///< no acknowledged commit in between
+};
+struct FaultImpact {
+  history::FaultRecord fault;
+  std::int64_t unavailable_ns = -1;  ///< fault start → first acknowledged commit after it; -1: none came
+  std::vector<std::int64_t> lost, unknown;  ///< ops invoked during the fault window
+};
+
+struct CheckResult {
+  Verdict verdict = Verdict::unknown;
+  std::string headline;               ///< one sentence for people
+  std::vector<std::string> reasons;   ///< why the verdict is what it is
+  CommitMode commit_mode = CommitMode::async;
+  std::optional<std::int64_t> max_lost;
+  bool checked = false;               ///< the history was checked against a primary's snapshot
+
+  std::int64_t operations = 0, acknowledged = 0;
+  std::int64_t failed_attempts = 0, unknown_attempts = 0, pending_attempts = 0;
+  std::vector<std::int64_t> lost, phantom, unknown_committed, unknown_not_committed;
+
+  std::int64_t committed_this_run = 0, ledger_rows = 0, accounts = 0;
+  std::int64_t balance_sum_cents = 0;
+  std::int64_t balance_drift_cents = 0;  ///< sum(balance) − (accounts × initial + ledger rows × 1.00)
+  std::int64_t seed_formula_cents = 0;   ///< sum(balance) − (accounts × initial + acknowledged + earlier runs)
+  std::vector<AccountMismatch> account_mismatches;
+  std::vector<NodeComparison> nodes;
+
+  double duration_s = 0, ops_per_s = 0;
+  Latency latency;
+  std::vector<Second> per_second;
+  std::vector<Gap> longest_gaps;  ///< longest first, at most 5
+  std::vector<FaultImpact> faults;
+};
+
+/// Checks a run. `snapshots` holds the primary first (role "primary"). Never throws: a failure inside the
+/// checker yields verdict unknown with the reason.
+CheckResult check(const history::RunHistory& history, const std::vector<history::Snapshot>& snapshots,
+                  const CheckOptions& options) noexcept;
 
 }  // namespace pgchaos::checker

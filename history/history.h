@@ -50,7 +50,7 @@ struct Event {
   bool committed = false;    ///< resolve: the attempt committed
   std::string via;           ///< resolve: ledger | duplicate_key
   std::string fault, target; ///< fault events
-  int exit_status = 0;       ///< fault events
+  int exit_status = 0;       ///< fault events (`op` holds the fault's id)
   std::int64_t run_id = 0, seed = 0;  ///< run_started
 };
 
@@ -88,30 +88,67 @@ struct HistoryFile {
 /// Reads a history file. A torn last line is tolerated; a bad line elsewhere throws HistoryError "file:line: ...".
 HistoryFile read_history(const std::filesystem::path& file);
 
-// ---- database snapshots (what the database says at the end of a run) ----
+// ---- the compact view of a run, for checking histories of millions of operations ----
+
+enum class Outcome : std::uint8_t { pending, ok, fail, unknown };
+/// One attempt of one operation: 24 bytes.
+struct Attempt {
+  std::int64_t op = 0;
+  std::int64_t invoke_ns = 0;    ///< monotonic, since the run started
+  std::uint32_t latency_us = 0;  ///< invoke to completion
+  std::uint16_t attempt = 0;
+  Outcome outcome = Outcome::pending;  ///< pending: no completion recorded (a killed or interrupted run)
+};
+/// A fault as the history recorded it (fault_start / fault_end events with the same id).
+struct FaultRecord {
+  std::int64_t id = 0;
+  std::string fault, target, message;
+  std::int64_t start_ns = 0, end_ns = -1;  ///< end_ns -1: never healed in the history
+  int exit_status = 0;
+};
+struct RunHistory {
+  std::int64_t run_id = 0, seed = 0, start_wall_us = 0;
+  std::int64_t end_ns = 0;            ///< time of the last event
+  std::vector<Attempt> attempts;      ///< in invoke order of each worker, workers interleaved by time
+  std::vector<FaultRecord> faults;
+  bool torn_tail = false;
+  bool finished = false;              ///< a run_finished event closes the history
+};
+/// Reads history.jsonl into the compact view (about 0.3 µs a line). Throws HistoryError "file:line: ..." for a
+/// bad line that is not the last, or a completion without its invoke.
+RunHistory load_run_history(const std::filesystem::path& file);
+
+// ---- database snapshots (what each node says at the end of a run) ----
 
 struct AccountRow {
   int id = 0;
   std::int64_t balance_cents = 0;
 };
+/// 40 bytes.
 struct LedgerRow {
-  std::int64_t run_id = 0, op_id = 0;
-  int attempt = 0, worker = 0;
-  int from_account = 0, to_account = 0;
-  std::int64_t amount_cents = 0;
-  std::int64_t txid = 0;
+  std::int64_t op_id = 0, txid = 0;
+  std::int32_t run_id = 0, attempt = 0;
+  std::int32_t from_account = 0, to_account = 0;
+  std::int32_t amount_cents = 0, worker = 0;
 };
 /// The accounts and ledger of one node, read at the end of a run.
 struct Snapshot {
+  std::string name;                 ///< the node's configured name, or its address
+  std::string role;                 ///< "primary" (reached through the workload's DSNs) or "replica"
   std::string node;                 ///< "address:port"
+  std::string system_identifier;
   bool in_recovery = false;
+  bool caught_up = true;            ///< a replica had replayed up to the primary's LSN when read
   int timeline = 0;
   std::string lsn;                  ///< pg_current_wal_lsn() or pg_last_wal_replay_lsn()
+  std::string error;                ///< set when the node could not be read: no rows then
   std::int64_t initial_balance_cents = 10000;
   std::vector<AccountRow> accounts; ///< ordered by id
   std::vector<LedgerRow> ledger;    ///< every run's rows, ordered by (run_id, op_id)
 };
-void write_snapshot(const std::filesystem::path& file, const Snapshot& snapshot);  ///< throws HistoryError
-Snapshot read_snapshot(const std::filesystem::path& file);                          ///< throws HistoryError
+/// Writes DIR/snapshot-NAME.json (metadata and accounts) and DIR/snapshot-NAME.ledger.tsv. Throws HistoryError.
+void write_snapshot(const std::filesystem::path& dir, const Snapshot& snapshot);
+/// Reads every snapshot in a run directory, the primary first. Throws HistoryError.
+std::vector<Snapshot> read_snapshots(const std::filesystem::path& dir);
 
 }  // namespace pgchaos::history

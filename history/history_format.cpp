@@ -146,47 +146,4 @@ HistoryFile read_history(const std::filesystem::path& file) {
   return result;
 }
 
-void write_snapshot(const std::filesystem::path& file, const Snapshot& s) {
-  nlohmann::json j;
-  j["node"] = s.node;
-  j["in_recovery"] = s.in_recovery;
-  j["timeline"] = s.timeline;
-  j["lsn"] = s.lsn;
-  j["initial_balance_cents"] = s.initial_balance_cents;
-  auto& accounts = j["accounts"] = nlohmann::json::array();
-  for (const auto& a : s.accounts) accounts.push_back({a.id, a.balance_cents});
-  auto& ledger = j["ledger"] = nlohmann::json::array();
-  for (const auto& r : s.ledger)
-    ledger.push_back(
-        {r.run_id, r.op_id, r.attempt, r.worker, r.from_account, r.to_account, r.amount_cents, r.txid});
-  j["columns"] = {{"accounts", {"id", "balance_cents"}},
-                  {"ledger",
-                   {"run_id", "op_id", "attempt", "worker", "from", "to", "amount_cents", "txid"}}};
-  std::ofstream out(file);
-  out << j.dump() << '\n';
-  if (!out) throw HistoryError("cannot write " + file.string());
-}
-
-Snapshot read_snapshot(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  if (!in) throw HistoryError("cannot open " + file.string());
-  try {
-    const auto j = nlohmann::json::parse(in);
-    Snapshot s;
-    s.node = j.at("node").get<std::string>();
-    s.in_recovery = j.at("in_recovery").get<bool>();
-    s.timeline = j.at("timeline").get<int>();
-    s.lsn = j.at("lsn").get<std::string>();
-    s.initial_balance_cents = j.at("initial_balance_cents").get<std::int64_t>();
-    for (const auto& a : j.at("accounts")) s.accounts.push_back({a.at(0).get<int>(), a.at(1).get<std::int64_t>()});
-    for (const auto& r : j.at("ledger"))
-      s.ledger.push_back({r.at(0).get<std::int64_t>(), r.at(1).get<std::int64_t>(), r.at(2).get<int>(),
-                          r.at(3).get<int>(), r.at(4).get<int>(), r.at(5).get<int>(),
-                          r.at(6).get<std::int64_t>(), r.at(7).get<std::int64_t>()});
-    return s;
-  } catch (const nlohmann::json::exception& error) {
-    throw HistoryError(file.string() + ": unreadable snapshot: " + error.what());
-  }
-}
-
 }  // namespace pgchaos::history

@@ -15,6 +15,8 @@ packages=(
   postgresql-15 postgresql-client-15 postgresql-contrib
   # the lab: etcd + Patroni + sshd + HAProxy in network namespaces
   patroni etcd-server etcd-client openssh-server openssh-client haproxy iproute2 nftables util-linux procps curl
+  # the report page is checked in headless Chromium
+  chromium fonts-dejavu-core
 )
 
 sudo=""

@@ -79,7 +79,8 @@ TEST_F(RunCommandTest, ARunSucceedsAndRecordsItsConfigurationWithoutPasswords) {
   const int code = wait_exit(child);
   const std::string out = slurp(dir_ / "out.txt");
   EXPECT_EQ(code, 0) << out;
-  EXPECT_NE(out.find("every acknowledged op is in the ledger"), std::string::npos) << out;
+  EXPECT_NE(out.find("[ok]   no_lost_commits: all 300 acknowledged commits are in the primary's ledger"), std::string::npos) << out;
+  EXPECT_NE(out.find("verdict: valid"), std::string::npos) << out;
   EXPECT_NE(out.find("seed formula"), std::string::npos) << out;
   EXPECT_NE(out.find("p99"), std::string::npos) << out;
   EXPECT_EQ(out.find("sekret-pw"), std::string::npos) << "a password was printed";
@@ -90,7 +91,9 @@ TEST_F(RunCommandTest, ARunSucceedsAndRecordsItsConfigurationWithoutPasswords) {
   const auto history = history::read_history(run_dir / "history.jsonl");
   EXPECT_EQ(history.events.front().type, history::EventType::run_started);
   EXPECT_EQ(history.events.back().type, history::EventType::run_finished);
-  EXPECT_TRUE(std::filesystem::exists(run_dir / "snapshot-primary.json"));
+  for (const char* file : {"report.json", "report.html", "junit.xml"})
+    EXPECT_TRUE(std::filesystem::exists(run_dir / file)) << file;
+  EXPECT_EQ(history::read_snapshots(run_dir).size(), 1u);
 }
 
 TEST_F(RunCommandTest, SigkillLeavesAReadableHistory) {
@@ -118,8 +121,8 @@ TEST_F(RunCommandTest, CtrlCStopsChecksAndExits130) {
   const std::string out = slurp(dir_ / "out.txt");
   EXPECT_EQ(code, 130) << out;
   EXPECT_NE(out.find("INTERRUPTED"), std::string::npos) << out;
-  EXPECT_NE(out.find("[ok]   every acknowledged op is in the ledger"), std::string::npos) << out;
-  EXPECT_NE(out.find("[ok]   no failed attempt is in the ledger"), std::string::npos) << out;
+  EXPECT_NE(out.find("[ok]   no_lost_commits"), std::string::npos) << out;
+  EXPECT_NE(out.find("[ok]   no_phantom_commits"), std::string::npos) << out;
   const auto history = history::read_history(run_dir / "history.jsonl");
   EXPECT_FALSE(history.torn_tail);
   EXPECT_EQ(history.events.back().type, history::EventType::run_finished);
@@ -146,6 +149,37 @@ TEST_F(RunCommandTest, NeverOverwritesAnExistingHistory) {
   EXPECT_EQ(wait_exit(child), 2);
   EXPECT_NE(slurp(dir_ / "out.txt").find("already holds a history"), std::string::npos);
   EXPECT_EQ(history::read_history(run_dir / "history.jsonl").events.size(), 1u);
+}
+
+// Issue 4's end-to-end check: damage the database after a run; `check --resnapshot` finds exactly that, while
+// the offline `check` keeps the original verdict.
+TEST_F(RunCommandTest, CheckResnapshotFindsWhatWasDoneToTheDatabase) {
+  const auto run_dir = dir_ / "damaged";
+  const Child run = spawn({"run", "--dsn", server_.dsn(), "--operations", "500", "--threads", "4", "--reset",
+                           "--output", run_dir.string()},
+                          dir_ / "run.txt");
+  ASSERT_EQ(wait_exit(run), 0) << slurp(dir_ / "run.txt");
+  const std::string lost_op = server_.psql("SELECT op_id FROM pgchaos.ledger ORDER BY op_id LIMIT 1 OFFSET 100");
+  server_.psql("DELETE FROM pgchaos.ledger WHERE run_id = (SELECT max(id) FROM pgchaos.runs) AND op_id = " + lost_op);
+  server_.psql("UPDATE pgchaos.accounts SET balance = balance + 5 WHERE id = 7");
+
+  const Child offline = spawn({"check", run_dir.string()}, dir_ / "offline.txt");
+  EXPECT_EQ(wait_exit(offline), 0) << slurp(dir_ / "offline.txt");
+
+  const Child fresh = spawn({"check", run_dir.string(), "--resnapshot"}, dir_ / "fresh.txt");
+  EXPECT_EQ(wait_exit(fresh), 1) << slurp(dir_ / "fresh.txt");
+  const auto report = slurp(run_dir / "report.json");
+  const auto lost_at = report.find("\"lost\": [");
+  ASSERT_NE(lost_at, std::string::npos);
+  std::string lost_list = report.substr(lost_at, report.find(']', lost_at) - lost_at);
+  lost_list.erase(std::remove_if(lost_list.begin(), lost_list.end(), ::isspace), lost_list.end());
+  std::string expected_op = lost_op;
+  expected_op.erase(std::remove_if(expected_op.begin(), expected_op.end(), ::isspace), expected_op.end());
+  EXPECT_EQ(lost_list, "\"lost\":[" + expected_op) << "exactly the deleted op is lost";
+  const std::string out = slurp(dir_ / "fresh.txt");
+  EXPECT_NE(out.find("account 7:"), std::string::npos) << "the changed account is named: " << out;
+  EXPECT_NE(out.find("[FAIL] account_reconciliation"), std::string::npos) << out;
+  EXPECT_NE(out.find("verdict: invalid"), std::string::npos) << out;
 }
 
 }  // namespace

@@ -150,24 +150,90 @@ TEST(History, FlushesWhileRunningNotOnlyAtClose) {
   writer.close();
 }
 
-TEST(History, SnapshotRoundTrips) {
-  const auto path = temp_file("snapshot.json");
+TEST(History, SnapshotsRoundTripPrimaryFirst) {
+  const auto dir = temp_file("snapshots");
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  Snapshot replica;
+  replica.name = "a-replica";
+  replica.role = "replica";
+  replica.caught_up = false;
+  replica.error = "";
   Snapshot s;
+  s.name = "pgc2";
+  s.role = "primary";
   s.node = "10.0.0.1:5432";
+  s.system_identifier = "7713070853598746906";
   s.timeline = 4;
   s.lsn = "0/3000060";
   s.accounts = {{1, 10050}, {2, 9950}};
-  s.ledger = {{7, 1, 2, 0, 1, 2, 50, 777}};
-  write_snapshot(path, s);
-  const Snapshot back = read_snapshot(path);
-  EXPECT_EQ(back.node, s.node);
-  EXPECT_EQ(back.timeline, 4);
-  EXPECT_EQ(back.lsn, "0/3000060");
-  ASSERT_EQ(back.accounts.size(), 2u);
-  EXPECT_EQ(back.accounts[1].balance_cents, 9950);
-  ASSERT_EQ(back.ledger.size(), 1u);
-  EXPECT_EQ(back.ledger[0].attempt, 2);
-  EXPECT_EQ(back.ledger[0].txid, 777);
+  s.ledger = {{1, 777, 7, 2, 1, 2, 50, 3}, {2, 778, 7, 1, 2, 1, 10000, 0}};
+  write_snapshot(dir, replica);
+  write_snapshot(dir, s);
+  const auto back = read_snapshots(dir);
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back[0].role, "primary") << "the primary comes first whatever the file order";
+  EXPECT_EQ(back[0].name, "pgc2");
+  EXPECT_EQ(back[0].system_identifier, s.system_identifier);
+  EXPECT_EQ(back[0].timeline, 4);
+  EXPECT_EQ(back[0].lsn, "0/3000060");
+  ASSERT_EQ(back[0].accounts.size(), 2u);
+  EXPECT_EQ(back[0].accounts[1].balance_cents, 9950);
+  ASSERT_EQ(back[0].ledger.size(), 2u);
+  EXPECT_EQ(back[0].ledger[0].op_id, 1);
+  EXPECT_EQ(back[0].ledger[0].txid, 777);
+  EXPECT_EQ(back[0].ledger[0].run_id, 7);
+  EXPECT_EQ(back[0].ledger[0].attempt, 2);
+  EXPECT_EQ(back[0].ledger[1].amount_cents, 10000);
+  EXPECT_FALSE(back[1].caught_up);
+}
+
+TEST(History, CompactLoaderPairsCompletionsAndFaults) {
+  const auto path = temp_file("compact.jsonl");
+  {
+    std::ofstream out(path);
+    Event started;
+    started.type = EventType::run_started;
+    started.run_id = 12;
+    started.seed = 99;
+    out << to_json_line(started);
+    for (const auto& [type, op, worker, t] : std::vector<std::tuple<EventType, int, int, int>>{
+             {EventType::invoke, 1, 0, 1000}, {EventType::invoke, 2, 1, 2000}, {EventType::ok, 2, 1, 5000},
+             {EventType::unknown, 1, 0, 9000}}) {
+      Event e = completion(type, op, 1);
+      e.worker = worker;
+      e.mono_ns = t;
+      out << to_json_line(e);
+    }
+    Event fault = completion(EventType::fault_start, 1, 0);
+    fault.worker = -1;
+    fault.fault = "switchover";
+    fault.target = "pgc1";
+    fault.mono_ns = 1500;
+    out << to_json_line(fault);
+    fault.type = EventType::fault_end;
+    fault.mono_ns = 7000;
+    out << to_json_line(fault);
+  }
+  const auto h = load_run_history(path);
+  EXPECT_EQ(h.run_id, 12);
+  EXPECT_EQ(h.seed, 99);
+  ASSERT_EQ(h.attempts.size(), 2u);
+  EXPECT_EQ(h.attempts[0].op, 1);
+  EXPECT_EQ(h.attempts[0].outcome, Outcome::unknown);
+  EXPECT_EQ(h.attempts[0].latency_us, 8u);
+  EXPECT_EQ(h.attempts[1].outcome, Outcome::ok);
+  ASSERT_EQ(h.faults.size(), 1u);
+  EXPECT_EQ(h.faults[0].fault, "switchover");
+  EXPECT_EQ(h.faults[0].start_ns, 1500);
+  EXPECT_EQ(h.faults[0].end_ns, 7000);
+  EXPECT_FALSE(h.torn_tail);
+}
+
+TEST(History, ACompletionWithoutItsInvokeIsAnError) {
+  const auto path = temp_file("orphan.jsonl");
+  { std::ofstream(path) << to_json_line(completion(EventType::ok, 5, 1)) << to_json_line(completion(EventType::ok, 6, 1)); }
+  EXPECT_THROW(load_run_history(path), HistoryError);
 }
 
 }  // namespace

@@ -1,0 +1,69 @@
+#include <fmt/format.h>
+
+#include <charconv>
+#include <sstream>
+
+#include "app/app.h"
+
+namespace pgchaos::app {
+namespace {
+
+// "host:port", "host" (default port) or "[v6-address]:port".
+std::pair<std::string, int> host_port(const std::string& text, int default_port, const std::string& where) {
+  std::string host = text, digits;
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string::npos) throw UsageError(fmt::format("{}: unclosed [ in '{}'", where, text));
+    host = text.substr(1, close - 1);
+    if (close + 1 < text.size()) {
+      if (text[close + 1] != ':') throw UsageError(fmt::format("{}: expected :port after ] in '{}'", where, text));
+      digits = text.substr(close + 2);
+    }
+  } else if (const auto colon = text.rfind(':'); colon != std::string::npos) {
+    host = text.substr(0, colon);
+    digits = text.substr(colon + 1);
+  }
+  int port = default_port;
+  if (!digits.empty() || (text.find(':') != std::string::npos && text.front() != '[')) {
+    const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+    if (error != std::errc() || end != digits.data() + digits.size() || port < 1 || port > 65535)
+      throw UsageError(fmt::format("{}: bad port in '{}'", where, text));
+  }
+  if (host.empty()) throw UsageError(fmt::format("{}: empty host in '{}'", where, text));
+  return {host, port};
+}
+
+}  // namespace
+
+ClusterConfig read_cluster_config(const std::filesystem::path& file) {
+  ClusterConfig cluster;
+  for (const auto& e : read_config_file(file)) {
+    if (e.section != "cluster") continue;
+    const std::string where = fmt::format("{}:{}: [cluster] {}", file.string(), e.line, e.key);
+    if (e.key == "scope") {
+      cluster.scope = e.value;
+    } else if (e.key.rfind("node.", 0) == 0) {
+      ClusterNode node;
+      node.name = e.key.substr(5);
+      if (node.name.empty()) throw UsageError(where + ": a node needs a name (node.NAME = ...)");
+      std::istringstream words(e.value);
+      for (std::string word; words >> word;) {
+        const auto equals = word.find('=');
+        if (equals == std::string::npos || equals == 0)
+          throw UsageError(fmt::format("{}: expected key=value, got '{}'", where, word));
+        const std::string key = word.substr(0, equals), value = word.substr(equals + 1);
+        node.attributes.emplace_back(key, value);
+        if (key == "ssh") std::tie(node.ssh_host, node.ssh_port) = host_port(value, 22, where);
+        else if (key == "postgres") std::tie(node.postgres_host, node.postgres_port) = host_port(value, 5432, where);
+        else if (key == "rest") node.rest_url = value;
+      }
+      if (node.postgres_host.empty()) throw UsageError(where + ": the node needs postgres=HOST:PORT");
+      cluster.nodes.push_back(std::move(node));
+    } else {
+      cluster.settings.emplace_back(e.key, e.value);
+    }
+  }
+  return cluster;
+}
+
+}  // namespace pgchaos::app

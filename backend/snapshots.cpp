@@ -1,0 +1,141 @@
+// End-of-run snapshots of every node: what each database says, for a verdict that needs no database later.
+#include <libpq-fe.h>
+
+#include <pqxx/pqxx>
+#include <thread>
+
+#include "backend/session.h"
+
+namespace pgchaos::backend {
+namespace {
+
+history::Snapshot read_node(pqxx::connection& connection, const NodeInfo& node) {
+  pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(connection);
+  history::Snapshot s;
+  s.node = node.address;
+  s.in_recovery = node.in_recovery;
+  s.timeline = node.timeline;
+  const auto meta = tx.exec1(
+      "SELECT (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END)::text, "
+      "(SELECT system_identifier::text FROM pg_control_system()), "
+      "(SELECT timeline_id FROM pg_control_checkpoint())");
+  s.lsn = meta[0].as<std::string>("");
+  s.system_identifier = meta[1].as<std::string>("");
+  if (s.timeline == 0) s.timeline = meta[2].as<int>(0);  // a replica: its last checkpoint's timeline
+  for (const auto& row : tx.exec("SELECT id, (balance * 100)::bigint FROM pgchaos.accounts ORDER BY id"))
+    s.accounts.push_back({row[0].as<int>(), row[1].as<std::int64_t>()});
+  s.ledger.reserve(tx.exec1("SELECT count(*) FROM pgchaos.ledger")[0].as<std::size_t>());
+  for (const auto& row : tx.exec("SELECT run_id, op_id, attempt, worker, from_account, to_account, "
+                                 "(amount * 100)::bigint, txid FROM pgchaos.ledger ORDER BY run_id, op_id")) {
+    history::LedgerRow r;
+    r.run_id = row[0].as<std::int32_t>();
+    r.op_id = row[1].as<std::int64_t>();
+    r.attempt = row[2].as<std::int32_t>();
+    r.worker = row[3].as<std::int32_t>();
+    r.from_account = row[4].as<std::int32_t>();
+    r.to_account = row[5].as<std::int32_t>();
+    r.amount_cents = row[6].as<std::int32_t>();
+    r.txid = row[7].as<std::int64_t>();
+    s.ledger.push_back(r);
+  }
+  return s;
+}
+
+std::string quote_value(const std::string& value) {
+  std::string quoted = "'";
+  for (const char c : value) {
+    if (c == '\'' || c == '\\') quoted += '\\';
+    quoted += c;
+  }
+  return quoted + "'";
+}
+
+}  // namespace
+
+std::string conninfo_for(const std::string& base_dsn, const std::string& host, int port) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(base_dsn.c_str(), &error);
+  if (options == nullptr) {
+    const std::string why = error ? error : "unparsable";
+    PQfreemem(error);
+    throw BackendError("cannot parse the DSN " + mask_password(base_dsn) + ": " + why);
+  }
+  std::string conninfo = "host=" + quote_value(host) + " port=" + std::to_string(port);
+  for (const PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    const std::string keyword = o->keyword;
+    if (o->val == nullptr || keyword == "host" || keyword == "hostaddr" || keyword == "port" ||
+        keyword == "target_session_attrs")
+      continue;
+    conninfo += " " + keyword + "=" + quote_value(o->val);
+  }
+  PQconninfoFree(options);
+  return conninfo;
+}
+
+std::vector<history::Snapshot> take_snapshots(const std::vector<std::string>& dsns,
+                                              const std::vector<NodeAddress>& nodes,
+                                              std::chrono::seconds catch_up_timeout) {
+  std::vector<history::Snapshot> snapshots;
+  NodeInfo primary_node;
+  auto connection = connect_first(dsns, "pgchaos-snapshot", true, &primary_node);
+  try {
+    snapshots.push_back(read_node(*connection, primary_node));
+  } catch (const pqxx::failure& error) {
+    throw BackendError("reading the primary " + primary_node.address + " failed: " + error.what());
+  }
+  snapshots.front().role = "primary";
+  snapshots.front().name = snapshots.front().node;
+  for (const auto& n : nodes)
+    if (n.host + ":" + std::to_string(n.port) == snapshots.front().node) snapshots.front().name = n.name;
+  // Copies: the vector grows below.
+  const std::string primary_name = snapshots.front().name, primary_lsn = snapshots.front().lsn;
+
+  const auto deadline = std::chrono::steady_clock::now() + catch_up_timeout;
+  for (const auto& n : nodes) {
+    if (n.name == primary_name) continue;
+    history::Snapshot s;
+    s.name = n.name;
+    s.role = "replica";
+    s.node = n.host + ":" + std::to_string(n.port);
+    try {
+      pqxx::connection c(with_connection_defaults(conninfo_for(dsns.front(), n.host, n.port), "pgchaos-snapshot"));
+      // Wait for the replica to replay what the primary had when it was read; a second primary (split brain)
+      // has nothing to wait for and is compared as it is.
+      bool caught_up = false;
+      for (;;) {
+        pqxx::nontransaction tx(c);
+        caught_up = tx.exec1("SELECT NOT pg_is_in_recovery() OR pg_last_wal_replay_lsn() >= " + tx.quote(primary_lsn) +
+                             "::pg_lsn")[0]
+                        .as<bool>();
+        if (caught_up || std::chrono::steady_clock::now() >= deadline) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
+      const NodeInfo info = query_node(c);
+      std::string name = s.name;
+      s = read_node(c, info);
+      s.name = name;
+      s.role = "replica";
+      s.caught_up = caught_up;
+    } catch (const std::exception& error) {
+      s.error = error.what();
+    }
+    snapshots.push_back(std::move(s));
+  }
+  return snapshots;
+}
+
+std::string detect_commit_mode(const std::vector<std::string>& dsns) {
+  auto connection = connect_first(dsns, "pgchaos-setup", true);
+  pqxx::nontransaction tx(*connection);
+  const auto row = tx.exec1(
+      "SELECT current_setting('synchronous_standby_names'), current_setting('synchronous_commit'), "
+      "(SELECT count(*) FROM pg_stat_replication)");
+  const auto standby_names = row[0].as<std::string>();
+  const auto commit = row[1].as<std::string>();
+  const bool waits = commit == "on" || commit == "remote_apply" || commit == "remote_write";
+  if (!standby_names.empty() && waits) return "sync";
+  // pg_stat_replication shows rows to any user (details only to privileged ones): none means no replica.
+  return row[2].as<int>() == 0 ? "single" : "async";
+}
+
+}  // namespace pgchaos::backend

@@ -1,0 +1,99 @@
+// Throughput, latency, the longest stretches without an acknowledged commit, and what each fault cost.
+// Memory: one 4-byte temporary per acknowledged attempt, reused for each pass.
+#include <algorithm>
+
+#include "checker/invariants.h"
+
+namespace pgchaos::checker {
+
+using history::Outcome;
+
+namespace {
+
+constexpr std::size_t kGapsKept = 5;
+
+double at(std::vector<std::uint32_t>::iterator first, std::vector<std::uint32_t>::iterator last, double p) {
+  if (first == last) return 0;
+  const auto n = static_cast<std::size_t>(last - first);
+  const auto k = std::min(n - 1, static_cast<std::size_t>(p * static_cast<double>(n - 1) + 0.5));
+  std::nth_element(first, first + static_cast<long>(k), last);
+  return first[static_cast<long>(k)] / 1000.0;
+}
+
+Latency latency_of(std::vector<std::uint32_t>::iterator first, std::vector<std::uint32_t>::iterator last) {
+  Latency l;
+  if (first == last) return l;
+  l.max_ms = *std::max_element(first, last) / 1000.0;
+  l.p99_ms = at(first, last, 0.99);
+  l.p95_ms = at(first, last, 0.95);
+  l.p50_ms = at(first, last, 0.50);
+  return l;
+}
+
+std::int64_t completion_ns(const history::Attempt& a) {
+  return a.invoke_ns + static_cast<std::int64_t>(a.latency_us) * 1000;
+}
+
+}  // namespace
+
+void check_availability(const history::RunHistory& h, CheckResult& r) {
+  r.duration_s = static_cast<double>(h.end_ns) / 1e9;
+  r.ops_per_s = r.duration_s > 0 ? static_cast<double>(r.acknowledged) / r.duration_s : 0;
+
+  // Pass 1: acknowledged commits in time order, in microseconds: gaps and each fault's unavailability.
+  std::vector<std::uint32_t> scratch;
+  scratch.reserve(static_cast<std::size_t>(r.acknowledged) + 16);
+  for (const auto& a : h.attempts)
+    if (a.outcome == Outcome::ok) scratch.push_back(static_cast<std::uint32_t>(std::min<std::int64_t>(completion_ns(a) / 1000, UINT32_MAX)));
+  std::sort(scratch.begin(), scratch.end());
+  {
+    std::vector<Gap> gaps;
+    std::int64_t previous = 0;
+    for (const std::uint32_t t : scratch) {
+      gaps.push_back({previous, static_cast<std::int64_t>(t) * 1000});
+      previous = static_cast<std::int64_t>(t) * 1000;
+    }
+    gaps.push_back({previous, std::max(previous, h.end_ns)});
+    const auto length = [](const Gap& g) { return g.end_ns - g.start_ns; };
+    const std::size_t kept = std::min(kGapsKept, gaps.size());
+    std::partial_sort(gaps.begin(), gaps.begin() + static_cast<long>(kept), gaps.end(),
+                      [&](const Gap& a, const Gap& b) { return length(a) > length(b); });
+    r.longest_gaps.assign(gaps.begin(), gaps.begin() + static_cast<long>(kept));
+  }
+  for (const auto& fault : h.faults) {
+    FaultImpact impact;
+    impact.fault = fault;
+    const auto first_ok =
+        std::lower_bound(scratch.begin(), scratch.end(), static_cast<std::uint32_t>(fault.start_ns / 1000));
+    if (first_ok != scratch.end()) impact.unavailable_ns = static_cast<std::int64_t>(*first_ok) * 1000 - fault.start_ns;
+    const std::int64_t window_end = fault.end_ns >= 0 ? fault.end_ns : h.end_ns;
+    for (const auto& a : h.attempts) {
+      if (a.invoke_ns < fault.start_ns || a.invoke_ns > window_end) continue;
+      if (a.outcome == Outcome::ok && std::binary_search(r.lost.begin(), r.lost.end(), a.op)) impact.lost.push_back(a.op);
+      if (a.outcome == Outcome::unknown || a.outcome == Outcome::pending) impact.unknown.push_back(a.op);
+    }
+    r.faults.push_back(std::move(impact));
+  }
+
+  // Pass 2: latencies grouped by the second they completed in (a counting sort), then percentiles.
+  const std::int64_t seconds = h.end_ns / 1'000'000'000 + 1;
+  std::vector<std::uint32_t> start(static_cast<std::size_t>(seconds) + 1, 0);
+  auto second_of = [&](const history::Attempt& a) {
+    return std::min<std::int64_t>(completion_ns(a) / 1'000'000'000, seconds - 1);
+  };
+  for (const auto& a : h.attempts)
+    if (a.outcome == Outcome::ok) ++start[static_cast<std::size_t>(second_of(a)) + 1];
+  for (std::size_t s = 1; s < start.size(); ++s) start[s] += start[s - 1];
+  std::vector<std::uint32_t> next(start.begin(), start.end() - 1);
+  for (const auto& a : h.attempts)
+    if (a.outcome == Outcome::ok) scratch[next[static_cast<std::size_t>(second_of(a))]++] = a.latency_us;
+  r.per_second.reserve(static_cast<std::size_t>(seconds));
+  for (std::int64_t s = 0; s < seconds; ++s) {
+    const auto first = scratch.begin() + start[static_cast<std::size_t>(s)];
+    const auto last = scratch.begin() + start[static_cast<std::size_t>(s) + 1];
+    r.per_second.push_back({s, last - first, latency_of(first, last)});
+  }
+  r.latency = latency_of(scratch.begin(), scratch.end());
+}
+
+}  // namespace pgchaos::checker

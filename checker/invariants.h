@@ -1,0 +1,19 @@
+// Internal to checker/: each invariant as a small function, tested on its own.
+#pragma once
+
+#include "checker/checker.h"
+
+namespace pgchaos::checker {
+
+/// Lost, phantom and resolved-unknown operations from the attempts and the primary's ledger.
+void check_operations(const history::RunHistory& history, const history::Snapshot& primary, CheckResult& result);
+/// The seed formula, the total-balance invariant and per-account reconciliation.
+void check_balances(const history::Snapshot& primary, std::int64_t run_id, CheckResult& result);
+/// Each other node against the primary.
+NodeComparison compare_node(const history::Snapshot& primary, const history::Snapshot& node, std::int64_t run_id);
+/// Throughput, latency, gaps without commits and per-fault impact.
+void check_availability(const history::RunHistory& history, CheckResult& result);
+/// The verdict, its reasons and the headline from everything above.
+void decide(const CheckOptions& options, CheckResult& result);
+
+}  // namespace pgchaos::checker

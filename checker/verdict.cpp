@@ -1,0 +1,129 @@
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "checker/invariants.h"
+
+namespace pgchaos::checker {
+
+const char* to_string(CommitMode mode) {
+  switch (mode) {
+    case CommitMode::async: return "async";
+    case CommitMode::sync: return "sync";
+    case CommitMode::single: return "single";
+  }
+  return "?";
+}
+
+const char* to_string(Verdict verdict) {
+  switch (verdict) {
+    case Verdict::valid: return "valid";
+    case Verdict::invalid: return "invalid";
+    case Verdict::unknown: return "unknown";
+  }
+  return "?";
+}
+
+std::optional<CommitMode> commit_mode_from_string(const std::string& text) {
+  for (const auto mode : {CommitMode::async, CommitMode::sync, CommitMode::single})
+    if (text == to_string(mode)) return mode;
+  return std::nullopt;
+}
+
+namespace {
+
+std::string plural(std::int64_t n, const char* one, const char* many) {
+  return fmt::format("{} {}", n, n == 1 ? one : many);
+}
+
+}  // namespace
+
+void decide(const CheckOptions& options, CheckResult& r) {
+  r.commit_mode = options.commit_mode;
+  r.max_lost = options.max_lost;
+  if (!r.max_lost && options.commit_mode != CommitMode::async) r.max_lost = 0;
+
+  bool invalid = false, undecided = false;
+  const auto lost = static_cast<std::int64_t>(r.lost.size());
+  const auto faults_with_loss = std::count_if(r.faults.begin(), r.faults.end(), [](const FaultImpact& f) { return !f.lost.empty(); });
+  std::string lost_text = plural(lost, "acknowledged commit lost", "acknowledged commits lost");
+  if (lost > 0 && !r.faults.empty())
+    lost_text += fmt::format(" in {} of {}", faults_with_loss, plural(static_cast<std::int64_t>(r.faults.size()), "fault", "faults"));
+
+  if (lost > 0) {
+    if (r.max_lost && lost > *r.max_lost) {
+      invalid = true;
+      r.reasons.push_back(fmt::format("{} ({} mode allows {})", lost_text, to_string(r.commit_mode), *r.max_lost));
+    } else {
+      r.reasons.push_back(fmt::format("{} ({} mode: reported, not failed{})", lost_text, to_string(r.commit_mode),
+                                      r.max_lost ? fmt::format("; --max-lost {}", *r.max_lost) : ""));
+    }
+  }
+  if (!r.phantom.empty()) {
+    invalid = true;
+    r.reasons.push_back(plural(static_cast<std::int64_t>(r.phantom.size()), "phantom commit: reported failed, yet in the ledger",
+                               "phantom commits: reported failed, yet in the ledger"));
+  }
+  if (r.balance_drift_cents != 0) {
+    invalid = true;
+    r.reasons.push_back(fmt::format("the balances do not add up: sum(balance) is off by {:.2f} from accounts × initial + ledger rows",
+                                    static_cast<double>(r.balance_drift_cents) / 100));
+  }
+  if (!r.account_mismatches.empty()) {
+    invalid = true;
+    r.reasons.push_back(plural(static_cast<std::int64_t>(r.account_mismatches.size()),
+                               "account's balance disagrees with its ledger rows", "accounts' balances disagree with their ledger rows"));
+  }
+  for (const auto& node : r.nodes) {
+    if (!node.compared) {
+      undecided = true;
+      r.reasons.push_back(fmt::format("convergence of {} not checked: it {}", node.name, node.not_compared_because));
+    } else if (node.diverged()) {
+      invalid = true;
+      r.reasons.push_back(fmt::format("{} diverged from the primary: {} accounts differ, {} ops missing, {} extra",
+                                      node.name, node.differing_accounts.size(), node.missing_ops.size(), node.extra_ops.size()));
+    }
+  }
+  r.verdict = invalid ? Verdict::invalid : undecided ? Verdict::unknown : Verdict::valid;
+
+  if (r.verdict == Verdict::valid) {
+    r.headline = fmt::format("valid: {}, {}", plural(r.acknowledged, "acknowledged commit", "acknowledged commits"),
+                             lost > 0 ? lost_text + " (allowed in " + to_string(r.commit_mode) + " mode)" : "none lost");
+    if (!r.faults.empty()) r.headline += fmt::format(", through {}", plural(static_cast<std::int64_t>(r.faults.size()), "fault", "faults"));
+  } else {
+    r.headline = fmt::format("{}: {}", to_string(r.verdict), r.reasons.empty() ? "" : r.reasons.front());
+    if (lost > 0 && r.verdict == Verdict::invalid && r.reasons.front().find("lost") == std::string::npos)
+      r.headline += "; " + lost_text;
+  }
+}
+
+CheckResult check(const history::RunHistory& history, const std::vector<history::Snapshot>& snapshots,
+                  const CheckOptions& options) noexcept {
+  CheckResult r;
+  try {
+    if (snapshots.empty() || snapshots.front().role != "primary" || !snapshots.front().error.empty()) {
+      r.verdict = Verdict::unknown;
+      r.commit_mode = options.commit_mode;
+      r.reasons.push_back(snapshots.empty() || snapshots.front().role != "primary"
+                              ? "no snapshot of the primary: nothing to check the history against"
+                              : "the primary could not be read: " + snapshots.front().error);
+      r.headline = "unknown: " + r.reasons.front();
+      check_availability(history, r);
+      return r;
+    }
+    const auto& primary = snapshots.front();
+    check_operations(history, primary, r);
+    check_balances(primary, history.run_id, r);
+    for (std::size_t i = 1; i < snapshots.size(); ++i) r.nodes.push_back(compare_node(primary, snapshots[i], history.run_id));
+    check_availability(history, r);
+    r.checked = true;
+    decide(options, r);
+  } catch (const std::exception& error) {
+    r.verdict = Verdict::unknown;
+    r.reasons.assign(1, std::string("the checker failed: ") + error.what());
+    r.headline = "unknown: " + r.reasons.front();
+  }
+  return r;
+}
+
+}  // namespace pgchaos::checker

@@ -1,0 +1,216 @@
+// report.html: one self-contained file (inline CSS and SVG, no script, no network) that reads well on a screen
+// and on paper.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "reports/invariant_list.h"
+#include "reports/reports.h"
+
+namespace pgchaos::reports {
+namespace {
+
+std::string escape(const std::string& text) {
+  std::string out;
+  for (const char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+struct Series {
+  std::string name, color;
+  std::vector<double> values;  // one per second
+};
+
+double nice_ceiling(double value) {
+  if (value <= 0) return 1;
+  const double magnitude = std::pow(10, std::floor(std::log10(value)));
+  for (const double step : {1.0, 2.0, 2.5, 5.0, 10.0})
+    if (value <= step * magnitude) return step * magnitude;
+  return 10 * magnitude;
+}
+
+// A line chart over the run's seconds with the fault windows shaded and labelled.
+std::string chart(const std::string& title, const std::string& unit, const std::vector<Series>& series,
+                  double duration_s, const std::vector<checker::FaultImpact>& faults) {
+  constexpr double W = 960, H = 250, left = 56, right = 16, top = 28, bottom = 34;
+  const double pw = W - left - right, ph = H - top - bottom;
+  double y_max = 0;
+  for (const auto& s : series)
+    for (const double v : s.values) y_max = std::max(y_max, v);
+  y_max = nice_ceiling(y_max * 1.05);
+  const double x_max = std::max(1.0, duration_s);
+  auto x = [&](double t) { return left + pw * std::clamp(t / x_max, 0.0, 1.0); };
+  auto y = [&](double v) { return top + ph * (1 - std::clamp(v / y_max, 0.0, 1.0)); };
+
+  std::string svg = fmt::format(
+      "<svg class=\"chart\" viewBox=\"0 0 {} {}\" role=\"img\" aria-label=\"{}\" xmlns=\"http://www.w3.org/2000/svg\">\n"
+      "<text x=\"{}\" y=\"18\" class=\"title\">{}</text>\n",
+      W, H, escape(title), left, escape(title));
+  for (std::size_t i = 0; i < faults.size(); ++i) {
+    const auto& f = faults[i].fault;
+    const double start = static_cast<double>(f.start_ns) / 1e9;
+    const double end = f.end_ns < 0 ? x_max : static_cast<double>(f.end_ns) / 1e9;
+    const double x0 = x(start), x1 = std::max(x(end), x0 + 2);
+    svg += fmt::format("<rect class=\"fault\" x=\"{:.1f}\" y=\"{}\" width=\"{:.1f}\" height=\"{}\"><title>{} on {}: {:.1f}–{:.1f} s</title></rect>\n",
+                       x0, top, x1 - x0, ph, escape(f.fault), escape(f.target), start, end);
+    svg += fmt::format("<text class=\"fault-label\" x=\"{:.1f}\" y=\"{}\">{} {}</text>\n", x0 + 2,
+                       top + 10 + static_cast<double>(i % 3) * 11, escape(f.fault), escape(f.target));
+  }
+  for (int i = 0; i <= 4; ++i) {
+    const double v = y_max * i / 4;
+    svg += fmt::format("<line class=\"grid\" x1=\"{}\" x2=\"{}\" y1=\"{:.1f}\" y2=\"{:.1f}\"/><text class=\"axis\" x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{:g}</text>\n",
+                       left, left + pw, y(v), y(v), left - 6, y(v) + 4, v);
+  }
+  const double x_step = nice_ceiling(x_max / 8);
+  for (double t = 0; t <= x_max + 1e-9; t += x_step)
+    svg += fmt::format("<text class=\"axis\" x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{:g}s</text>\n", x(t), H - 14, t);
+  svg += fmt::format("<text class=\"axis\" x=\"12\" y=\"{}\" transform=\"rotate(-90 12 {})\" text-anchor=\"middle\">{}</text>\n",
+                     top + ph / 2, top + ph / 2, escape(unit));
+  double legend_x = left + pw - 8;
+  for (auto it = series.rbegin(); it != series.rend(); ++it) {
+    legend_x -= 9.0 * static_cast<double>(it->name.size()) + 24;
+    svg += fmt::format("<rect x=\"{:.1f}\" y=\"9\" width=\"12\" height=\"4\" fill=\"{}\"/><text class=\"axis\" x=\"{:.1f}\" y=\"16\">{}</text>\n",
+                       legend_x, it->color, legend_x + 16, escape(it->name));
+  }
+  // At most ~1500 points a line: long runs are reduced to the maximum of each stride, so spikes stay visible.
+  for (const auto& s : series) {
+    const std::size_t stride = std::max<std::size_t>(1, s.values.size() / 1500);
+    std::string points;
+    for (std::size_t i = 0; i < s.values.size(); i += stride) {
+      double v = 0;
+      for (std::size_t j = i; j < std::min(s.values.size(), i + stride); ++j) v = std::max(v, s.values[j]);
+      points += fmt::format("{:.1f},{:.1f} ", x(static_cast<double>(i) + 0.5), y(v));
+    }
+    svg += fmt::format("<polyline class=\"series\" fill=\"none\" stroke=\"{}\" points=\"{}\"/>\n", s.color, points);
+    if (s.values.size() <= 120)  // a short run: its few points are marked, so a single second still shows
+      for (std::size_t i = 0; i < s.values.size(); ++i)
+        svg += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"2.5\" fill=\"{}\"/>", x(static_cast<double>(i) + 0.5),
+                           y(s.values[i]), s.color);
+  }
+  svg += fmt::format("<rect class=\"frame\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"/>\n</svg>\n", left, top, pw, ph);
+  return svg;
+}
+
+std::string ids_block(const char* title, const std::vector<std::int64_t>& ids) {
+  if (ids.empty()) return "";
+  return fmt::format("<h3>{} ({})</h3><p class=\"ids\">{}</p>\n", title, ids.size(), escape(first_ids(ids, 1000)));
+}
+
+constexpr const char* kStyle = R"(
+body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1d2330;background:#f6f7f9}
+main{max-width:1000px;margin:0 auto;padding:24px}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px}h3{font-size:15px;margin:16px 0 4px}
+.meta{color:#5b6475;font-size:13px}
+.verdict{border-radius:8px;padding:16px 20px;margin:16px 0;color:#fff;font-size:19px;font-weight:600}
+.verdict small{display:block;font-weight:400;font-size:14px;opacity:.95;margin-top:4px}
+.valid{background:#1f7a44}.invalid{background:#b3261e}.unknown{background:#9a6700}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(140px,1fr));gap:10px}
+.card{background:#fff;border:1px solid #dde1e7;border-radius:8px;padding:10px 12px}
+.card b{display:block;font-size:20px}.card span{color:#5b6475;font-size:12px}
+.bad b{color:#b3261e}
+table{border-collapse:collapse;width:100%;background:#fff;font-size:13px}
+th,td{border:1px solid #dde1e7;padding:5px 8px;text-align:left;vertical-align:top}th{background:#eef1f5}
+.pass{color:#1f7a44;font-weight:600}.fail{color:#b3261e;font-weight:600}.report{color:#9a6700;font-weight:600}.not_checked{color:#5b6475;font-weight:600}
+svg.chart{width:100%;height:auto;background:#fff;border:1px solid #dde1e7;border-radius:8px;margin:6px 0}
+svg .title{font-size:14px;font-weight:600;fill:#1d2330}svg .axis{font-size:11px;fill:#5b6475}
+svg .grid{stroke:#e6e9ee}svg .frame{fill:none;stroke:#c4cad3}svg .series{stroke-width:1.6}
+svg .fault{fill:#f2b8b5;opacity:.45}svg .fault-label{font-size:10px;fill:#8c1d18}
+.ids{font-family:ui-monospace,monospace;font-size:12px;word-break:break-word;background:#fff;border:1px solid #dde1e7;padding:8px;border-radius:6px}
+pre{background:#fff;border:1px solid #dde1e7;padding:10px;border-radius:6px;overflow:auto;font-size:12px}
+)";
+
+}  // namespace
+
+std::string html_report(const RunInfo& run, const checker::CheckResult& r) {
+  const std::string verdict = checker::to_string(r.verdict);
+  std::string html = fmt::format(
+      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>pgchaos run {}: {}</title>"
+      "<style>{}</style></head><body><main>\n"
+      "<h1>pgchaos run {}</h1><div class=\"meta\">seed {} · {} commit · {} · {:.1f} s</div>\n"
+      "<div class=\"verdict {}\" id=\"verdict\">{}<small>{}</small></div>\n",
+      run.run_id, escape(verdict), kStyle, run.run_id, run.seed, checker::to_string(r.commit_mode),
+      escape(run.directory.string()), r.duration_s, verdict, escape(r.headline),
+      escape(r.reasons.empty() ? "every invariant holds" : fmt::format("{}", fmt::join(r.reasons, " · "))));
+
+  auto card = [](const std::string& label, const std::string& value, bool bad) {
+    return fmt::format("<div class=\"card{}\"><b>{}</b><span>{}</span></div>", bad ? " bad" : "", value, label);
+  };
+  html += "<div class=\"cards\">";
+  html += card("acknowledged commits", std::to_string(r.acknowledged), false);
+  html += card("lost", std::to_string(r.lost.size()), !r.lost.empty());
+  html += card("phantom", std::to_string(r.phantom.size()), !r.phantom.empty());
+  html += card("unknown → committed", std::to_string(r.unknown_committed.size()), false);
+  html += card("unknown → not committed", std::to_string(r.unknown_not_committed.size()), false);
+  html += card("failed attempts", std::to_string(r.failed_attempts), false);
+  html += card("ops/s", fmt::format("{:.0f}", r.ops_per_s), false);
+  html += card("p99 latency", fmt::format("{:.1f} ms", r.latency.p99_ms), false);
+  html += card("seed formula", fmt::format("{:.2f}", static_cast<double>(r.seed_formula_cents) / 100), r.seed_formula_cents != 0);
+  html += "</div>\n";
+
+  std::vector<double> ok, p50, p99;
+  for (const auto& s : r.per_second) {
+    ok.push_back(static_cast<double>(s.ok));
+    p50.push_back(s.latency.p50_ms);
+    p99.push_back(s.latency.p99_ms);
+  }
+  html += "<h2>Over time</h2>\n";
+  html += chart("Throughput: acknowledged commits per second", "commits/s", {{"commits/s", "#2f6fdf", ok}}, r.duration_s, r.faults);
+  html += chart("Latency of acknowledged commits", "ms", {{"p50", "#1f7a44", p50}, {"p99", "#c2410c", p99}}, r.duration_s, r.faults);
+
+  html += "<h2>Faults</h2>\n";
+  if (r.faults.empty()) {
+    html += "<p>No faults were injected in this run.</p>\n";
+  } else {
+    html += "<table id=\"faults\"><tr><th>#</th><th>fault</th><th>target</th><th>window</th><th>unavailable</th><th>lost</th><th>unknown</th><th>exit</th></tr>\n";
+    for (const auto& f : r.faults)
+      html += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.1f} – {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                          f.fault.id, escape(f.fault.fault), escape(f.fault.target), static_cast<double>(f.fault.start_ns) / 1e9,
+                          f.fault.end_ns < 0 ? "never healed" : fmt::format("{:.1f} s", static_cast<double>(f.fault.end_ns) / 1e9),
+                          f.unavailable_ns < 0 ? "until the end" : fmt::format("{:.2f} s", static_cast<double>(f.unavailable_ns) / 1e9),
+                          f.lost.size(), f.unknown.size(), f.fault.exit_status);
+    html += "</table>\n";
+  }
+
+  html += "<h2>Invariants</h2>\n<table id=\"invariants\"><tr><th>invariant</th><th>result</th><th>detail</th></tr>\n";
+  for (const auto& i : invariant_results(r))
+    html += fmt::format("<tr><td>{}</td><td class=\"{}\">{}</td><td>{}</td></tr>\n", escape(i.name), to_string(i.status),
+                        to_string(i.status), escape(i.detail));
+  html += "</table>\n";
+  if (!r.longest_gaps.empty()) {
+    html += "<h3>Longest stretches without an acknowledged commit</h3><table><tr><th>from</th><th>to</th><th>length</th></tr>";
+    for (const auto& g : r.longest_gaps)
+      html += fmt::format("<tr><td>{:.3f} s</td><td>{:.3f} s</td><td>{:.3f} s</td></tr>", static_cast<double>(g.start_ns) / 1e9,
+                          static_cast<double>(g.end_ns) / 1e9, static_cast<double>(g.end_ns - g.start_ns) / 1e9);
+    html += "</table>\n";
+  }
+
+  html += "<h2>Operations</h2>\n";
+  html += ids_block("Lost: acknowledged, absent from the primary", r.lost);
+  html += ids_block("Phantom: reported failed, present", r.phantom);
+  html += ids_block("Unknown, resolved as committed", r.unknown_committed);
+  html += ids_block("Unknown, resolved as not committed", r.unknown_not_committed);
+  if (r.lost.empty() && r.phantom.empty() && r.unknown_committed.empty() && r.unknown_not_committed.empty())
+    html += "<p>No lost, phantom or in-doubt operations.</p>\n";
+
+  html += "<h2>Nodes</h2>\n<table><tr><th>node</th><th>role</th><th>address</th><th>timeline</th><th>LSN</th><th>caught up</th><th>ledger rows</th><th>note</th></tr>\n";
+  for (const auto& s : run.topology)
+    html += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                        escape(s.name), escape(s.role), escape(s.node), s.timeline, escape(s.lsn), s.caught_up ? "yes" : "no",
+                        s.ledger.size(), escape(s.error));
+  html += "</table>\n";
+  html += fmt::format("<h2>Configuration</h2>\n<pre>{}</pre>\n", escape(run.run_json));
+  html += "</main></body></html>\n";
+  return html;
+}
+
+}  // namespace pgchaos::reports

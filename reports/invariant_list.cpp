@@ -1,0 +1,79 @@
+#include <fmt/format.h>
+
+#include "reports/invariant_list.h"
+
+namespace pgchaos::reports {
+
+const char* to_string(Status status) {
+  switch (status) {
+    case Status::pass: return "pass";
+    case Status::fail: return "fail";
+    case Status::report: return "report";
+    case Status::not_checked: return "not_checked";
+  }
+  return "?";
+}
+
+std::string first_ids(const std::vector<std::int64_t>& ids, std::size_t limit) {
+  std::string text;
+  for (std::size_t i = 0; i < ids.size() && i < limit; ++i) text += fmt::format("{}{}", i ? ", " : "", ids[i]);
+  if (ids.size() > limit) text += fmt::format(" … (total {})", ids.size());
+  return text;
+}
+
+std::vector<InvariantResult> invariant_results(const checker::CheckResult& r) {
+  std::vector<InvariantResult> list;
+  if (!r.checked) return list;  // nothing was checked: no invariant may look passed
+  const auto lost = static_cast<std::int64_t>(r.lost.size());
+  const bool lost_fails = r.max_lost && lost > *r.max_lost;
+  list.push_back({"no_lost_commits", "invariants",
+                  lost == 0 ? Status::pass : lost_fails ? Status::fail : Status::report,
+                  lost == 0 ? fmt::format("all {} acknowledged commits are in the primary's ledger", r.acknowledged)
+                            : fmt::format("{} acknowledged commits absent from the primary's ledger (allowed: {}): {}",
+                                          lost, r.max_lost ? std::to_string(*r.max_lost) : "any, async mode",
+                                          first_ids(r.lost, 20))});
+  list.push_back({"no_phantom_commits", "invariants", r.phantom.empty() ? Status::pass : Status::fail,
+                  r.phantom.empty() ? fmt::format("none of {} failed attempts is in the ledger", r.failed_attempts)
+                                    : fmt::format("{} ops reported failed are in the ledger: {}", r.phantom.size(),
+                                                  first_ids(r.phantom, 20))});
+  list.push_back({"unknown_outcomes_resolved", "invariants", Status::pass,
+                  fmt::format("{} in-doubt attempts: {} committed, {} not committed",
+                              r.unknown_committed.size() + r.unknown_not_committed.size(), r.unknown_committed.size(),
+                              r.unknown_not_committed.size())});
+  list.push_back({"total_balance", "invariants", r.balance_drift_cents == 0 ? Status::pass : Status::fail,
+                  fmt::format("sum(balance) {:.2f}, drift {:.2f}; seed formula {:.2f}",
+                              static_cast<double>(r.balance_sum_cents) / 100,
+                              static_cast<double>(r.balance_drift_cents) / 100,
+                              static_cast<double>(r.seed_formula_cents) / 100)});
+  std::string mismatches;
+  for (std::size_t i = 0; i < r.account_mismatches.size() && i < 10; ++i) {
+    const auto& m = r.account_mismatches[i];
+    mismatches += fmt::format("{}account {}: {:.2f} vs {:.2f} from the ledger (ops {})", i ? "; " : "", m.account,
+                              static_cast<double>(m.balance_cents) / 100, static_cast<double>(m.expected_cents) / 100,
+                              first_ids(m.ops, 5));
+  }
+  list.push_back({"account_reconciliation", "invariants", r.account_mismatches.empty() ? Status::pass : Status::fail,
+                  r.account_mismatches.empty() ? fmt::format("all {} accounts match their ledger rows", r.accounts)
+                                               : mismatches});
+  for (const auto& node : r.nodes) {
+    Status status = !node.compared ? Status::not_checked : node.diverged() ? Status::fail : Status::pass;
+    std::string detail = !node.compared ? node.not_compared_because
+                         : node.diverged()
+                             ? fmt::format("{} accounts differ; ops missing: {}; extra: {}", node.differing_accounts.size(),
+                                           first_ids(node.missing_ops, 10), first_ids(node.extra_ops, 10))
+                             : "accounts and ledger equal the primary's";
+    list.push_back({"replica_convergence." + node.name, "convergence", status, detail});
+  }
+  for (const auto& f : r.faults) {
+    const auto lost_here = static_cast<std::int64_t>(f.lost.size());
+    const Status status = !r.max_lost ? Status::report : lost_here > *r.max_lost ? Status::fail : Status::pass;
+    list.push_back({fmt::format("fault_{}.{}.{}", f.fault.id, f.fault.fault, f.fault.target), "faults", status,
+                    fmt::format("unavailable {}; {} lost, {} unknown inside the window",
+                                f.unavailable_ns < 0 ? std::string("until the end")
+                                                     : fmt::format("{:.2f} s", static_cast<double>(f.unavailable_ns) / 1e9),
+                                lost_here, f.unknown.size())});
+  }
+  return list;
+}
+
+}  // namespace pgchaos::reports

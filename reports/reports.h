@@ -1,0 +1,36 @@
+// The pages people read after a run: report.json (versioned schema, docs/report-schema.md), report.html (one
+// file, inline SVG, opens offline) and junit.xml (one test case per invariant, and per fault with a threshold).
+#pragma once
+
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "checker/checker.h"
+#include "history/history.h"
+
+namespace pgchaos::reports {
+
+inline constexpr int kSchemaVersion = 1;
+
+struct ReportError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// What the reports say about the run besides the check: its recorded configuration and the nodes read.
+struct RunInfo {
+  std::filesystem::path directory;
+  std::string run_json;                          ///< run.json as written (passwords already masked)
+  std::int64_t run_id = 0, seed = 0;
+  std::vector<history::Snapshot> topology;       ///< the snapshots; only their metadata is reported
+};
+
+std::string json_report(const RunInfo& run, const checker::CheckResult& result);
+std::string html_report(const RunInfo& run, const checker::CheckResult& result);
+std::string junit_report(const RunInfo& run, const checker::CheckResult& result);
+
+/// Writes the three files into run.directory. Throws ReportError.
+void write_reports(const RunInfo& run, const checker::CheckResult& result);
+
+}  // namespace pgchaos::reports

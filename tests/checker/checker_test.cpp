@@ -1,0 +1,277 @@
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+
+#include "checker/checker.h"
+#include "tests/checker/synthetic_run.h"
+
+namespace pgchaos::checker {
+namespace {
+
+using history::Outcome;
+using testing::make_clean_run;
+using testing::SyntheticRun;
+
+constexpr int kTrials = 100;
+constexpr int kAccounts = 20;
+
+std::vector<std::int64_t> sorted(const std::set<std::int64_t>& ids) { return {ids.begin(), ids.end()}; }
+
+// k distinct operation ids of the run, at random.
+std::set<std::int64_t> pick_ops(std::mt19937_64& rng, std::int64_t ops, std::size_t k) {
+  std::set<std::int64_t> picked;
+  std::uniform_int_distribution<std::int64_t> op(1, ops);
+  while (picked.size() < k) picked.insert(op(rng));
+  return picked;
+}
+
+history::Attempt& ok_attempt(SyntheticRun& run, std::int64_t op) {
+  for (auto& a : run.history.attempts)
+    if (a.op == op && a.outcome == Outcome::ok) return a;
+  throw std::logic_error("no ok attempt");
+}
+
+// Removes op's ledger row from a snapshot and undoes its transfer, so the balances still agree with the ledger.
+void erase_commit(history::Snapshot& s, std::int64_t op) {
+  const auto it = std::find_if(s.ledger.begin(), s.ledger.end(), [op](const auto& r) { return r.op_id == op; });
+  ASSERT_NE(it, s.ledger.end());
+  s.accounts[static_cast<std::size_t>(it->from_account - 1)].balance_cents += it->amount_cents;
+  s.accounts[static_cast<std::size_t>(it->to_account - 1)].balance_cents -= it->amount_cents + 100;
+  s.ledger.erase(it);
+}
+
+struct Trial {
+  std::mt19937_64 rng;
+  std::int64_t ops;
+  std::size_t k;
+  SyntheticRun run;
+  explicit Trial(int seed) : rng(static_cast<std::uint64_t>(seed)) {
+    ops = std::uniform_int_distribution<std::int64_t>(50, 400)(rng);
+    k = std::uniform_int_distribution<std::size_t>(1, 8)(rng);
+    run = make_clean_run(rng, ops, kAccounts, 2);
+  }
+  CheckResult check(CommitMode mode = CommitMode::sync) const {
+    CheckOptions options;
+    options.commit_mode = mode;
+    return checker::check(run.history, run.snapshots, options);
+  }
+};
+
+TEST(PlantedAnomalies, CleanRunsAreValid) {
+  for (int seed = 0; seed < kTrials; ++seed) {
+    const Trial t(seed);
+    const auto r = t.check();
+    ASSERT_EQ(r.verdict, Verdict::valid) << "seed " << seed << ": " << r.headline;
+    EXPECT_EQ(r.acknowledged, t.ops);
+    EXPECT_TRUE(r.lost.empty() && r.phantom.empty() && r.account_mismatches.empty());
+    EXPECT_EQ(r.seed_formula_cents, 0);
+    EXPECT_EQ(r.nodes.size(), 2u);
+  }
+}
+
+TEST(PlantedAnomalies, LostCommitsAreFoundExactly) {
+  for (int seed = 0; seed < kTrials; ++seed) {
+    Trial t(1000 + seed);
+    const auto planted = pick_ops(t.rng, t.ops, t.k);
+    for (const auto op : planted)
+      for (auto& s : t.run.snapshots) erase_commit(s, op);  // gone everywhere: a failover lost them
+    const auto r = t.check();
+    ASSERT_EQ(r.lost, sorted(planted)) << "seed " << seed;
+    EXPECT_TRUE(r.phantom.empty());
+    EXPECT_TRUE(r.account_mismatches.empty());
+    EXPECT_EQ(r.balance_drift_cents, 0);
+    EXPECT_EQ(r.seed_formula_cents, -100 * static_cast<std::int64_t>(t.k)) << "seed " << seed;
+    EXPECT_EQ(r.verdict, Verdict::invalid);
+    const auto reported = t.check(CommitMode::async);  // async mode reports the same losses without failing
+    EXPECT_EQ(reported.lost.size(), t.k);
+    EXPECT_EQ(reported.verdict, Verdict::valid) << reported.headline;
+  }
+}
+
+TEST(PlantedAnomalies, PhantomCommitsAreFoundExactly) {
+  for (int seed = 0; seed < kTrials; ++seed) {
+    Trial t(2000 + seed);
+    const auto planted = pick_ops(t.rng, t.ops, t.k);
+    for (const auto op : planted) ok_attempt(t.run, op).outcome = Outcome::fail;
+    const auto r = t.check();
+    ASSERT_EQ(r.phantom, sorted(planted)) << "seed " << seed;
+    EXPECT_TRUE(r.lost.empty());
+    EXPECT_EQ(r.verdict, Verdict::invalid);
+  }
+}
+
+TEST(PlantedAnomalies, UnknownThatCommittedIsResolvedExactly) {
+  for (int seed = 0; seed < kTrials; ++seed) {
+    Trial t(3000 + seed);
+    const auto planted = pick_ops(t.rng, t.ops, t.k);
+    for (const auto op : planted) ok_attempt(t.run, op).outcome = Outcome::unknown;
+    const auto r = t.check();
+    ASSERT_EQ(r.unknown_committed, sorted(planted)) << "seed " << seed;
+    EXPECT_TRUE(r.unknown_not_committed.empty());
+    EXPECT_TRUE(r.lost.empty() && r.phantom.empty());
+    EXPECT_EQ(r.seed_formula_cents, 100 * static_cast<std::int64_t>(t.k)) << "committed, never acknowledged";
+    EXPECT_EQ(r.verdict, Verdict::valid);
+  }
+}
+
+TEST(PlantedAnomalies, UnknownThatDidNotCommitIsResolvedExactly) {
+  for (int seed = 0; seed < kTrials; ++seed) {
+    Trial t(4000 + seed);
+    const auto planted = pick_ops(t.rng, t.ops, t.k);
+    for (const auto op : planted) {
+      // An in-doubt attempt that did not commit, then a retry under the same id that did.
+      auto& ok = ok_attempt(t.run, op);
+      const history::Attempt doubt{op, ok.invoke_ns, 800, ok.attempt, Outcome::unknown};
+      ++ok.attempt;
+      for (auto& s : t.run.snapshots)
+        for (auto& row : s.ledger)
+          if (row.op_id == op) ++row.attempt;
+      t.run.history.attempts.push_back(doubt);
+    }
+    const auto r = t.check();
+    ASSERT_EQ(r.unknown_not_committed, sorted(planted)) << "seed " << seed;
+    EXPECT_TRUE(r.unknown_committed.empty());
+    EXPECT_TRUE(r.lost.empty() && r.phantom.empty());
+    EXPECT_EQ(r.verdict, Verdict::valid);
+  }
+}
+
+TEST(PlantedAnomalies, AccountMismatchesNameTheAccounts) {
+  for (int seed = 0; seed < kTrials; ++seed) {
+    Trial t(5000 + seed);
+    std::set<std::int64_t> planted;
+    std::uniform_int_distribution<int> account(1, kAccounts);
+    while (planted.size() < t.k) planted.insert(account(t.rng));
+    for (auto& s : t.run.snapshots)
+      for (const auto id : planted) s.accounts[static_cast<std::size_t>(id - 1)].balance_cents += 1 + seed % 7;
+    const auto r = t.check();
+    std::set<std::int64_t> found;
+    for (const auto& m : r.account_mismatches) {
+      found.insert(m.account);
+      EXPECT_EQ(m.balance_cents - m.expected_cents, 1 + seed % 7);
+      EXPECT_FALSE(m.ops.empty()) << "a mismatch names the ops on the account";
+    }
+    ASSERT_EQ(found, planted) << "seed " << seed;
+    EXPECT_EQ(r.verdict, Verdict::invalid);
+  }
+}
+
+TEST(PlantedAnomalies, DivergentReplicaIsFoundWithItsOps) {
+  for (int seed = 0; seed < kTrials; ++seed) {
+    Trial t(6000 + seed);
+    const auto planted = pick_ops(t.rng, t.ops, t.k);
+    for (const auto op : planted) erase_commit(t.run.snapshots[2], op);  // pgc3 lacks them
+    const auto r = t.check();
+    ASSERT_EQ(r.nodes.size(), 2u);
+    EXPECT_FALSE(r.nodes[0].diverged()) << "pgc2 is intact";
+    ASSERT_TRUE(r.nodes[1].diverged());
+    ASSERT_EQ(r.nodes[1].missing_ops, sorted(planted)) << "seed " << seed;
+    EXPECT_TRUE(r.nodes[1].extra_ops.empty());
+    EXPECT_FALSE(r.nodes[1].differing_accounts.empty());
+    EXPECT_TRUE(r.lost.empty()) << "the primary has them all";
+    EXPECT_EQ(r.verdict, Verdict::invalid);
+  }
+}
+
+std::string line_of(history::EventType type, std::int64_t op, int attempt, int worker, std::int64_t mono_ns) {
+  history::Event e;
+  e.type = type;
+  e.op = op;
+  e.attempt = attempt;
+  e.worker = worker;
+  e.mono_ns = mono_ns;
+  return history::to_json_line(e);
+}
+
+TEST(PlantedAnomalies, TornHistoriesLoseOnlyTheirLastLine) {
+  using history::EventType;
+  const auto path = std::filesystem::temp_directory_path() / ("pgchaos-torn-" + std::to_string(::getpid()) + ".jsonl");
+  for (int seed = 0; seed < kTrials; ++seed) {
+    std::mt19937_64 rng(static_cast<std::uint64_t>(7000 + seed));
+    const int ops = std::uniform_int_distribution<int>(5, 200)(rng);
+    std::string text;
+    for (int op = 1; op <= ops; ++op) {
+      text += line_of(EventType::invoke, op, 1, op % 4, op * 1000);
+      text += line_of(EventType::ok, op, 1, op % 4, op * 1000 + 500);
+    }
+    const std::string last = line_of(EventType::invoke, ops + 1, 1, 0, (ops + 1) * 1000);
+    const auto cut = std::uniform_int_distribution<std::size_t>(1, last.size() - 1)(rng);  // the writer died here
+    std::ofstream(path, std::ios::binary) << text << last.substr(0, cut);
+    const auto h = history::load_run_history(path);
+    ASSERT_TRUE(h.torn_tail) << "seed " << seed << " cut " << cut;
+    ASSERT_EQ(h.attempts.size(), static_cast<std::size_t>(ops));
+    EXPECT_TRUE(std::all_of(h.attempts.begin(), h.attempts.end(), [](const auto& a) { return a.outcome == Outcome::ok; }));
+  }
+  // A damaged line that is not the last is an error naming the line.
+  std::ofstream(path, std::ios::binary) << line_of(EventType::invoke, 1, 1, 0, 1) << "{\"type\":\"ok\",\"op\":x}\n"
+                                        << line_of(EventType::invoke, 2, 1, 0, 3);
+  try {
+    history::load_run_history(path);
+    FAIL() << "a damaged middle line must not be skipped";
+  } catch (const history::HistoryError& error) {
+    EXPECT_NE(std::string(error.what()).find(":2:"), std::string::npos) << error.what();
+  }
+  std::filesystem::remove(path);
+}
+
+TEST(Checker, NoPrimarySnapshotIsUnknownNotValid) {
+  std::mt19937_64 rng(1);
+  auto run = make_clean_run(rng, 10, 5, 0);
+  run.snapshots[0].error = "connection refused";
+  const auto r = check(run.history, run.snapshots, {});
+  EXPECT_EQ(r.verdict, Verdict::unknown);
+  EXPECT_FALSE(r.checked);
+  EXPECT_EQ(check(run.history, {}, {}).verdict, Verdict::unknown);
+}
+
+TEST(Checker, AReplicaThatDidNotCatchUpLeavesConvergenceUndecided) {
+  std::mt19937_64 rng(2);
+  auto run = make_clean_run(rng, 50, 5, 1);
+  run.snapshots[1].caught_up = false;
+  const auto r = check(run.history, run.snapshots, {});
+  EXPECT_EQ(r.verdict, Verdict::unknown);
+  EXPECT_FALSE(r.nodes[0].compared);
+}
+
+TEST(Checker, FaultWindowsGetUnavailabilityAndTheirLosses) {
+  std::mt19937_64 rng(3);
+  auto run = make_clean_run(rng, 100, 10, 0);
+  // A fault from 5 ms to 6 ms; nothing acknowledged between 5 and 8 ms.
+  run.history.faults.push_back({1, "switchover", "pgc1", "", 5'000'000, 6'000'000, 0});
+  std::int64_t first_after = INT64_MAX;  // the first acknowledgement after the fault began, whenever invoked
+  std::set<std::int64_t> in_window;
+  for (auto& a : run.history.attempts) {
+    if (a.invoke_ns >= 3'500'000 && a.invoke_ns < 8'000'000) a.outcome = Outcome::unknown;
+    if (a.invoke_ns >= 5'000'000 && a.invoke_ns <= 6'000'000) in_window.insert(a.op);
+    const std::int64_t acknowledged_at = a.invoke_ns + a.latency_us * 1000;
+    if (a.outcome == Outcome::ok && acknowledged_at >= 5'000'000) first_after = std::min(first_after, acknowledged_at);
+  }
+  const auto r = check(run.history, run.snapshots, {});
+  ASSERT_EQ(r.faults.size(), 1u);
+  EXPECT_EQ(r.faults[0].unavailable_ns, first_after - 5'000'000);
+  EXPECT_EQ(std::set<std::int64_t>(r.faults[0].unknown.begin(), r.faults[0].unknown.end()), in_window);
+  ASSERT_FALSE(r.longest_gaps.empty());
+  EXPECT_GE(r.longest_gaps[0].end_ns - r.longest_gaps[0].start_ns, 3'000'000);
+  EXPECT_GT(r.per_second.size(), 0u);
+  EXPECT_GT(r.latency.p99_ms, 0);
+}
+
+TEST(Checker, SeedFormulaCountsEarlierRunsRows) {
+  std::mt19937_64 rng(4);
+  auto run = make_clean_run(rng, 30, 5, 0);
+  auto& primary = run.snapshots[0];
+  primary.ledger.insert(primary.ledger.begin(), history::LedgerRow{7, 0, 0, 1, 1, 2, 500, 0});  // run 0's row
+  primary.accounts[0].balance_cents -= 500;
+  primary.accounts[1].balance_cents += 600;
+  const auto r = check(run.history, run.snapshots, {});
+  EXPECT_EQ(r.verdict, Verdict::valid) << r.headline;
+  EXPECT_EQ(r.ledger_rows, 31);
+  EXPECT_EQ(r.committed_this_run, 30);
+  EXPECT_EQ(r.seed_formula_cents, 0);
+}
+
+}  // namespace
+}  // namespace pgchaos::checker

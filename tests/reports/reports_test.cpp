@@ -1,0 +1,130 @@
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "reports/reports.h"
+#include "tests/checker/synthetic_run.h"
+#include "tests/support/postgres_server.h"
+
+namespace pgchaos::reports {
+namespace {
+
+std::string slurp(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// A run with two faults, three acknowledged commits lost in the first, and a phantom.
+class ReportsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::mt19937_64 rng(9);
+    run_ = testing::make_clean_run(rng, 3000, 50, 1, 3'000'000);  // about 10 s of run
+    auto& h = run_.history;
+    std::int64_t at_600 = 0, at_602 = 0;
+    for (const auto& a : h.attempts) {
+      if (a.op == 600) at_600 = a.invoke_ns;
+      if (a.op == 602) at_602 = a.invoke_ns;
+    }
+    h.faults.push_back({1, "switchover", "primary", "patronictl switchover", at_600 - 1'000'000, at_602 + 1'000'000, 0});
+    h.faults.push_back({2, "crash", "pgc2", "pgchaos-node crash 3", h.end_ns / 2, -1, 0});
+    for (const std::int64_t op : {600, 601, 602})  // lost, inside fault 1
+      for (auto& s : run_.snapshots) {
+        auto& ledger = s.ledger;
+        const auto it = std::find_if(ledger.begin(), ledger.end(), [op](const auto& r) { return r.op_id == op; });
+        s.accounts[static_cast<std::size_t>(it->from_account - 1)].balance_cents += it->amount_cents;
+        s.accounts[static_cast<std::size_t>(it->to_account - 1)].balance_cents -= it->amount_cents + 100;
+        ledger.erase(it);
+      }
+    for (auto& a : h.attempts)
+      if (a.op == 900 && a.outcome == history::Outcome::ok) a.outcome = history::Outcome::fail;
+    checker::CheckOptions options;
+    options.commit_mode = checker::CommitMode::sync;
+    result_ = checker::check(h, run_.snapshots, options);
+    char pattern[] = "/tmp/pgchaos-report-XXXXXX";
+    info_.directory = ::mkdtemp(pattern);
+    info_.run_json = R"({"run_id": 1, "seed": 42, "config": {"dsns": ["postgresql://bank:***@127.0.0.1:5000/bank"]}})";
+    info_.run_id = 1;
+    info_.seed = 42;
+    info_.topology = run_.snapshots;
+    write_reports(info_, result_);
+  }
+  void TearDown() override { std::filesystem::remove_all(info_.directory); }
+
+  testing::SyntheticRun run_;
+  checker::CheckResult result_;
+  RunInfo info_;
+};
+
+TEST_F(ReportsTest, JsonFollowsTheSchema) {
+  const auto j = nlohmann::json::parse(slurp(info_.directory / "report.json"));
+  EXPECT_EQ(j["schema_version"], kSchemaVersion);
+  EXPECT_EQ(j["verdict"], "invalid");
+  EXPECT_EQ(j["run"]["commit_mode"], "sync");
+  EXPECT_EQ(j["run"]["configuration"]["seed"], 42);
+  EXPECT_EQ(j["operations"]["lost"], (std::vector<std::int64_t>{600, 601, 602}));
+  EXPECT_EQ(j["operations"]["phantom"], (std::vector<std::int64_t>{900}));
+  EXPECT_EQ(j["counts"]["acknowledged"], 2999);
+  ASSERT_EQ(j["faults"].size(), 2u);
+  EXPECT_EQ(j["faults"][0]["lost"], (std::vector<std::int64_t>{600, 601, 602}));
+  EXPECT_TRUE(j["faults"][1]["end_s"].is_null());
+  EXPECT_EQ(j["per_second"]["columns"][0], "second");
+  EXPECT_EQ(j["per_second"]["rows"].size(), result_.per_second.size());
+  EXPECT_EQ(j["topology"].size(), 2u);
+  bool lost_failed = false;
+  for (const auto& i : j["invariants"]) lost_failed |= i["name"] == "no_lost_commits" && i["status"] == "fail";
+  EXPECT_TRUE(lost_failed);
+  EXPECT_NE(j["headline"].get<std::string>().find("3 acknowledged commits lost in 1 of 2 faults"), std::string::npos)
+      << j["headline"];
+}
+
+TEST_F(ReportsTest, JunitHasOneCasePerInvariantAndFault) {
+  const std::string xml = slurp(info_.directory / "junit.xml");
+  for (const char* name : {"no_lost_commits", "no_phantom_commits", "total_balance", "account_reconciliation",
+                           "replica_convergence.pgc2", "fault_1.switchover.primary", "fault_2.crash.pgc2"})
+    EXPECT_NE(xml.find(std::string("name=\"") + name + "\""), std::string::npos) << name;
+  EXPECT_NE(xml.find("failures=\"3\""), std::string::npos) << "lost, phantom and fault 1: " << xml.substr(0, 300);
+  EXPECT_NE(xml.find("<failure message=\"3 acknowledged commits absent"), std::string::npos);
+}
+
+TEST_F(ReportsTest, HtmlIsOneOfflineFileWithChartsAndTheVerdict) {
+  const std::string html = slurp(info_.directory / "report.html");
+  EXPECT_EQ(html.find("<script"), std::string::npos);
+  EXPECT_EQ(html.find("http://"), html.find("http://www.w3.org/2000/svg")) << "no external resources";
+  EXPECT_NE(html.find("3 acknowledged commits lost in 1 of 2 faults"), std::string::npos);
+  EXPECT_NE(html.find("class=\"verdict invalid\""), std::string::npos);
+}
+
+// The page as a person sees it: headless Chromium loads it, the DOM has both charts with their fault windows,
+// and a screenshot is taken (kept beside the report for a look).
+TEST_F(ReportsTest, ChromiumRendersTheChartsAndTheVerdict) {
+  ASSERT_TRUE(std::filesystem::exists("/usr/bin/chromium")) << "scripts/setup.sh installs chromium";
+  const std::string flags =
+      "--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking "
+      "--disable-component-update --disable-sync --user-data-dir=" + (info_.directory / "chromium").string();
+  const std::string url = "file://" + (info_.directory / "report.html").string();
+  const std::string dom = testing::run_shell("/usr/bin/chromium " + flags + " --dump-dom " + url + " 2>/dev/null");
+  EXPECT_NE(dom.find("id=\"verdict\""), std::string::npos);
+  EXPECT_NE(dom.find("3 acknowledged commits lost in 1 of 2 faults"), std::string::npos);
+  std::size_t charts = 0, fault_windows = 0, lines = 0;
+  for (auto at = dom.find("<svg class=\"chart\""); at != std::string::npos; at = dom.find("<svg class=\"chart\"", at + 1)) ++charts;
+  for (auto at = dom.find("class=\"fault\""); at != std::string::npos; at = dom.find("class=\"fault\"", at + 1)) ++fault_windows;
+  for (auto at = dom.find("<polyline"); at != std::string::npos; at = dom.find("<polyline", at + 1)) ++lines;
+  EXPECT_EQ(charts, 2u);
+  EXPECT_EQ(fault_windows, 4u) << "2 faults shaded in each of 2 charts";
+  EXPECT_EQ(lines, 3u) << "throughput, p50, p99";
+  const auto png = info_.directory / "report.png";
+  testing::run_shell("/usr/bin/chromium " + flags + " --window-size=1100,2200 --screenshot=" + png.string() + " " + url +
+                     " 2>/dev/null");
+  ASSERT_TRUE(std::filesystem::exists(png));
+  EXPECT_GT(std::filesystem::file_size(png), 20000u) << "a blank page would be tiny";
+  if (const char* keep = std::getenv("PGCHAOS_KEEP_SCREENSHOT")) std::filesystem::copy_file(png, keep, std::filesystem::copy_options::overwrite_existing);
+}
+
+}  // namespace
+}  // namespace pgchaos::reports
