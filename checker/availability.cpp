@@ -47,18 +47,21 @@ void check_availability(const history::RunHistory& h, CheckResult& r) {
     if (a.outcome == Outcome::ok) scratch.push_back(static_cast<std::uint32_t>(std::min<std::int64_t>(completion_ns(a) / 1000, UINT32_MAX)));
   std::sort(scratch.begin(), scratch.end());
   {
-    std::vector<Gap> gaps;
+    // The longest stretches, kept while scanning: longest first, at most kGapsKept.
+    const auto length = [](const Gap& g) { return g.end_ns - g.start_ns; };
+    auto keep = [&](Gap gap) {
+      auto& kept = r.longest_gaps;
+      const auto at = std::find_if(kept.begin(), kept.end(), [&](const Gap& g) { return length(gap) > length(g); });
+      if (at == kept.end() && kept.size() >= kGapsKept) return;
+      kept.insert(at, gap);
+      if (kept.size() > kGapsKept) kept.pop_back();
+    };
     std::int64_t previous = 0;
     for (const std::uint32_t t : scratch) {
-      gaps.push_back({previous, static_cast<std::int64_t>(t) * 1000});
+      keep({previous, static_cast<std::int64_t>(t) * 1000});
       previous = static_cast<std::int64_t>(t) * 1000;
     }
-    gaps.push_back({previous, std::max(previous, h.end_ns)});
-    const auto length = [](const Gap& g) { return g.end_ns - g.start_ns; };
-    const std::size_t kept = std::min(kGapsKept, gaps.size());
-    std::partial_sort(gaps.begin(), gaps.begin() + static_cast<long>(kept), gaps.end(),
-                      [&](const Gap& a, const Gap& b) { return length(a) > length(b); });
-    r.longest_gaps.assign(gaps.begin(), gaps.begin() + static_cast<long>(kept));
+    keep({previous, std::max(previous, h.end_ns)});
   }
   for (const auto& fault : h.faults) {
     FaultImpact impact;

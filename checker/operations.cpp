@@ -1,5 +1,6 @@
+// Lost, phantom and in-doubt operations. Operation ids are dense (1..N, handed out by a counter), so per-op
+// state lives in flat arrays indexed by id: 3 bytes an operation, no sorting, no hashing.
 #include <algorithm>
-#include <numeric>
 
 #include "checker/invariants.h"
 
@@ -7,52 +8,55 @@ namespace pgchaos::checker {
 
 using history::Outcome;
 
+namespace {
+constexpr std::uint8_t kInvoked = 1, kAcknowledged = 2;
+}  // namespace
+
 void check_operations(const history::RunHistory& h, const history::Snapshot& primary, CheckResult& r) {
-  // Attempts in (op, attempt) order through an index: the history itself stays in time order.
-  std::vector<std::uint32_t> order(h.attempts.size());
-  std::iota(order.begin(), order.end(), 0u);
-  std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
-    const auto& x = h.attempts[a];
-    const auto& y = h.attempts[b];
-    return x.op != y.op ? x.op < y.op : x.attempt < y.attempt;
-  });
+  std::int64_t max_op = 0;
+  for (const auto& a : h.attempts) max_op = std::max(max_op, a.op);
+  for (const auto& row : primary.ledger)
+    if (row.run_id == h.run_id) max_op = std::max(max_op, row.op_id);
+  if (max_op > 4'000'000'000) throw std::runtime_error("operation ids beyond 4e9: not a pgchaos history");
+  const auto slots = static_cast<std::size_t>(max_op) + 1;
 
-  // This run's ledger rows, in op order (the snapshot is ordered by run, then op; a hand-made one may not be).
-  std::vector<std::uint32_t> rows;
-  for (std::uint32_t i = 0; i < primary.ledger.size(); ++i)
-    if (primary.ledger[i].run_id == h.run_id) rows.push_back(i);
-  std::sort(rows.begin(), rows.end(),
-            [&](std::uint32_t a, std::uint32_t b) { return primary.ledger[a].op_id < primary.ledger[b].op_id; });
+  // Which attempt of each operation the primary's ledger holds (0: none).
+  std::vector<std::uint16_t> committed_attempt(slots, 0);
+  for (const auto& row : primary.ledger) {
+    if (row.run_id != h.run_id || row.op_id < 1) continue;
+    committed_attempt[static_cast<std::size_t>(row.op_id)] = static_cast<std::uint16_t>(row.attempt);
+    ++r.committed_this_run;
+  }
 
-  std::size_t row = 0;
-  for (std::size_t i = 0; i < order.size();) {
-    const std::int64_t op = h.attempts[order[i]].op;
-    while (row < rows.size() && primary.ledger[rows[row]].op_id < op) ++row;
-    const int committed_attempt =
-        row < rows.size() && primary.ledger[rows[row]].op_id == op ? primary.ledger[rows[row]].attempt : 0;
-    bool acknowledged = false;
-    ++r.operations;
-    for (; i < order.size() && h.attempts[order[i]].op == op; ++i) {
-      const auto& a = h.attempts[order[i]];
-      switch (a.outcome) {
-        case Outcome::ok: acknowledged = true; break;
-        case Outcome::fail:
-          ++r.failed_attempts;
-          if (a.attempt == committed_attempt) r.phantom.push_back(op);
-          break;
-        case Outcome::pending: ++r.pending_attempts; [[fallthrough]];  // in doubt like unknown
-        case Outcome::unknown:
-          if (a.outcome == Outcome::unknown) ++r.unknown_attempts;
-          (a.attempt == committed_attempt ? r.unknown_committed : r.unknown_not_committed).push_back(op);
-          break;
-      }
-    }
-    if (acknowledged) {
-      ++r.acknowledged;
-      if (committed_attempt == 0) r.lost.push_back(op);
+  std::vector<std::uint8_t> state(slots, 0);
+  for (const auto& a : h.attempts) {
+    if (a.op < 1) continue;
+    const auto op = static_cast<std::size_t>(a.op);
+    state[op] |= kInvoked;
+    const bool this_attempt_committed = committed_attempt[op] == a.attempt;
+    switch (a.outcome) {
+      case Outcome::ok: state[op] |= kAcknowledged; break;
+      case Outcome::fail:
+        ++r.failed_attempts;
+        if (this_attempt_committed) r.phantom.push_back(a.op);
+        break;
+      case Outcome::pending: ++r.pending_attempts; [[fallthrough]];  // no completion: in doubt like unknown
+      case Outcome::unknown:
+        if (a.outcome == Outcome::unknown) ++r.unknown_attempts;
+        (this_attempt_committed ? r.unknown_committed : r.unknown_not_committed).push_back(a.op);
+        break;
     }
   }
-  r.committed_this_run = static_cast<std::int64_t>(rows.size());
+  for (std::size_t op = 1; op < slots; ++op) {
+    if (state[op] & kInvoked) ++r.operations;
+    if (!(state[op] & kAcknowledged)) continue;
+    ++r.acknowledged;
+    if (committed_attempt[op] == 0) r.lost.push_back(static_cast<std::int64_t>(op));
+  }
+  for (auto* ids : {&r.phantom, &r.unknown_committed, &r.unknown_not_committed}) {
+    std::sort(ids->begin(), ids->end());
+    ids->erase(std::unique(ids->begin(), ids->end()), ids->end());
+  }
 }
 
 }  // namespace pgchaos::checker

@@ -50,9 +50,9 @@ inline SyntheticRun make_clean_run(std::mt19937_64& rng, std::int64_t ops, int a
   }
   h.end_ns = now_ns + 5'000'000;
   h.finished = true;
-  run.snapshots.push_back(primary);
+  run.snapshots.push_back(std::move(primary));
   for (int r = 0; r < replicas; ++r) {
-    history::Snapshot replica = primary;
+    history::Snapshot replica = run.snapshots.front();
     replica.name = "pgc" + std::to_string(r + 2);
     replica.role = "replica";
     replica.in_recovery = true;
