@@ -68,6 +68,9 @@ int check_command(const std::vector<std::string>& args);
 /// `pgchaos report RUN_DIR`: the pages again; exit 0 unless they cannot be made.
 int report_command(const std::vector<std::string>& args);
 
+/// `pgchaos scenario NAME|FILE|--list|--replay RUN_DIR [--commit-mode async|sync] [--duration T] [run options]`.
+int scenario_command(const std::vector<std::string>& args);
+
 /// `pgchaos lab ...`: replaces the process with lab/lab.sh (found through $PGCHAOS_LAB_DIR or the build's
 /// source tree); returns only on failure.
 int lab_command(const std::vector<std::string>& args);

@@ -11,6 +11,7 @@ constexpr const char* kUsage =
     "usage: pgchaos COMMAND [options]\n"
     "commands:\n"
     "  run        run the bank-transfer workload, record its history, check it against the database\n"
+    "  scenario   run the workload under a fault schedule (pgchaos scenario --list), then check and report\n"
     "  check      recompute a run's verdict from its run directory (--resnapshot reads the nodes again)\n"
     "  report     regenerate a run's report.html, report.json and junit.xml\n"
     "  lab        up | down | status of the local 3-node Patroni lab (needs root)\n"
@@ -32,6 +33,7 @@ int main(int argc, char** argv) {
   }
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   if (args[0] == "run") return pgchaos::app::run_command(rest);
+  if (args[0] == "scenario") return pgchaos::app::scenario_command(rest);
   if (args[0] == "check") return pgchaos::app::check_command(rest);
   if (args[0] == "report") return pgchaos::app::report_command(rest);
   if (args[0] == "lab") return pgchaos::app::lab_command(rest);

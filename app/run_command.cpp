@@ -11,32 +11,29 @@
 #include <thread>
 
 #include "app/app.h"
+#include "app/run_support.h"
 #include "app/verdict.h"
 
 namespace pgchaos::app {
 namespace {
-
 backend::StopFlag* g_stop = nullptr;
+}  // namespace
 
-extern "C" void on_interrupt(int signal) {
+static void on_interrupt(int signal) {
   if (g_stop != nullptr) g_stop->request();
   std::signal(signal, SIG_DFL);  // a second Ctrl-C ends pgchaos at once
 }
 
-// Returns exit code 130 when interrupted; the handlers stay installed for the whole command.
-class InterruptGuard {
- public:
-  explicit InterruptGuard(backend::StopFlag& stop) {
-    g_stop = &stop;
-    std::signal(SIGINT, on_interrupt);
-    std::signal(SIGTERM, on_interrupt);
-  }
-  ~InterruptGuard() {
-    std::signal(SIGINT, SIG_DFL);
-    std::signal(SIGTERM, SIG_DFL);
-    g_stop = nullptr;
-  }
-};
+InterruptGuard::InterruptGuard(backend::StopFlag& stop) {
+  g_stop = &stop;
+  std::signal(SIGINT, on_interrupt);
+  std::signal(SIGTERM, on_interrupt);
+}
+InterruptGuard::~InterruptGuard() {
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+  g_stop = nullptr;
+}
 
 void set_up_logging(const RunOptions& options) {
   auto file = std::make_shared<spdlog::sinks::rotating_file_sink_mt>(
@@ -59,7 +56,8 @@ std::vector<backend::NodeAddress> node_addresses(const ClusterConfig& cluster) {
   return nodes;
 }
 
-void write_run_json(const RunOptions& options, std::int64_t run_id, const std::string& commit_mode) {
+void write_run_json(const RunOptions& options, std::int64_t run_id, const std::string& commit_mode,
+                    const std::string& scenario) {
   const auto& w = options.workload;
   nlohmann::json dsns = nlohmann::json::array();
   for (const auto& dsn : w.dsns) dsns.push_back(backend::mask_password(dsn));
@@ -71,6 +69,7 @@ void write_run_json(const RunOptions& options, std::int64_t run_id, const std::s
       {"run_id", run_id},
       {"seed", w.seed},
       {"commit_mode", commit_mode},
+      {"scenario", scenario.empty() ? nlohmann::json(nullptr) : nlohmann::json(scenario)},
       {"max_lost", options.max_lost ? nlohmann::json(*options.max_lost) : nlohmann::json(nullptr)},
       {"nodes", nodes},
       {"config",
@@ -123,8 +122,6 @@ std::vector<history::Snapshot> take_snapshots_patiently(const RunOptions& option
   }
 }
 
-}  // namespace
-
 int run_command(const std::vector<std::string>& args) {
   RunOptions options;
   try {
@@ -152,7 +149,7 @@ int run_command(const std::vector<std::string>& args) {
   try {
     set_up_logging(options);
     const std::int64_t run_id = backend::prepare_schema(options.workload);
-    write_run_json(options, run_id, backend::detect_commit_mode(options.workload.dsns));
+    write_run_json(options, run_id, backend::detect_commit_mode(options.workload.dsns), "");
     const auto history_path = options.output / "history.jsonl";
 
     backend::WorkloadStats stats;

@@ -108,6 +108,9 @@ struct WorkloadStats {
 /// Returns when all operations are done, on stop, or on a fatal error (stats.fatal_error).
 WorkloadStats run_workload(const WorkloadConfig& config, std::int64_t run_id, history::HistoryWriter& history,
                            const StopFlag& stop);
+/// The same, also ending normally (not as interrupted) once `finish` is requested: a scenario's end.
+WorkloadStats run_workload(const WorkloadConfig& config, std::int64_t run_id, history::HistoryWriter& history,
+                           const StopFlag& stop, const StopFlag& finish);
 
 /// A PostgreSQL node of the cluster, for snapshots.
 struct NodeAddress {

@@ -59,10 +59,10 @@ struct Interrupted {};
 class Worker {
  public:
   Worker(const WorkloadConfig& config, std::int64_t run_id, int id, history::HistoryWriter& history,
-         LiveCounters& counters, const StopFlag& stop, std::atomic<bool>& abort,
+         LiveCounters& counters, const StopFlag& stop, const StopFlag& finish, std::atomic<bool>& abort,
          std::atomic<std::int64_t>& next_op)
       : config_(config), run_id_(run_id), id_(id), history_(history), counters_(counters), stop_(stop),
-        abort_(abort), next_op_(next_op), session_(config, id, counters),
+        finish_(finish), abort_(abort), next_op_(next_op), session_(config, id, counters),
         think_rng_(splitmix64(config.seed + static_cast<std::uint64_t>(id))) {}
 
   void run() {
@@ -77,7 +77,9 @@ class Worker {
   std::optional<std::string> fatal_error;
 
  private:
-  bool should_stop() const { return stop_.requested() || abort_.load(std::memory_order_relaxed); }
+  bool should_stop() const {
+    return stop_.requested() || finish_.requested() || abort_.load(std::memory_order_relaxed);
+  }
 
   Event event(EventType type, std::int64_t op, int attempt) const {
     Event e;
@@ -263,6 +265,7 @@ class Worker {
   history::HistoryWriter& history_;
   LiveCounters& counters_;
   const StopFlag& stop_;
+  const StopFlag& finish_;
   std::atomic<bool>& abort_;
   std::atomic<std::int64_t>& next_op_;
   Session session_;
@@ -309,6 +312,12 @@ bool StopFlag::sleep_for(std::chrono::milliseconds duration) const {
 
 WorkloadStats run_workload(const WorkloadConfig& config, std::int64_t run_id, history::HistoryWriter& history,
                            const StopFlag& stop) {
+  const StopFlag never;
+  return run_workload(config, run_id, history, stop, never);
+}
+
+WorkloadStats run_workload(const WorkloadConfig& config, std::int64_t run_id, history::HistoryWriter& history,
+                           const StopFlag& stop, const StopFlag& finish) {
   if (config.dsns.empty()) throw BackendError("no database given");
   if (config.threads < 1) throw BackendError("threads must be at least 1");
 
@@ -317,7 +326,7 @@ WorkloadStats run_workload(const WorkloadConfig& config, std::int64_t run_id, hi
   std::atomic<std::int64_t> next_op{1};
   std::vector<std::unique_ptr<Worker>> workers;
   for (int i = 0; i < config.threads; ++i)
-    workers.push_back(std::make_unique<Worker>(config, run_id, i, history, counters, stop, abort, next_op));
+    workers.push_back(std::make_unique<Worker>(config, run_id, i, history, counters, stop, finish, abort, next_op));
 
   const auto started = std::chrono::steady_clock::now();
   std::vector<std::thread> threads;

@@ -66,16 +66,41 @@ void check_availability(const history::RunHistory& h, CheckResult& r) {
   for (const auto& fault : h.faults) {
     FaultImpact impact;
     impact.fault = fault;
-    const auto first_ok =
-        std::lower_bound(scratch.begin(), scratch.end(), static_cast<std::uint32_t>(fault.start_ns / 1000));
-    if (first_ok != scratch.end()) impact.unavailable_ns = static_cast<std::int64_t>(*first_ok) * 1000 - fault.start_ns;
-    const std::int64_t window_end = fault.end_ns >= 0 ? fault.end_ns : h.end_ns;
+    // Unavailability: the longest stretch without an acknowledged commit that overlaps the fault's window.
+    const std::int64_t window_end_ns = fault.end_ns >= 0 ? fault.end_ns : h.end_ns;
+    auto it = std::lower_bound(scratch.begin(), scratch.end(), static_cast<std::uint32_t>(fault.start_ns / 1000));
+    if (it != scratch.end()) {
+      std::int64_t previous_us = it == scratch.begin() ? 0 : static_cast<std::int64_t>(*(it - 1));
+      std::int64_t longest_us = 0;
+      for (; it != scratch.end(); ++it) {
+        longest_us = std::max(longest_us, static_cast<std::int64_t>(*it) - previous_us);
+        previous_us = *it;
+        if (previous_us * 1000 > window_end_ns) break;
+      }
+      impact.unavailable_ns = longest_us * 1000;
+    }
+    // In doubt inside the window: attempts whose (missing) acknowledgement fell in it.
     for (const auto& a : h.attempts) {
-      if (a.invoke_ns < fault.start_ns || a.invoke_ns > window_end) continue;
-      if (a.outcome == Outcome::ok && std::binary_search(r.lost.begin(), r.lost.end(), a.op)) impact.lost.push_back(a.op);
-      if (a.outcome == Outcome::unknown || a.outcome == Outcome::pending) impact.unknown.push_back(a.op);
+      const std::int64_t at = a.outcome == Outcome::pending ? a.invoke_ns : completion_ns(a);
+      if ((a.outcome == Outcome::unknown || a.outcome == Outcome::pending) && at >= fault.start_ns && at <= window_end_ns)
+        impact.unknown.push_back(a.op);
     }
     r.faults.push_back(std::move(impact));
+  }
+  // A lost commit was acknowledged, then taken by the next fault: the first whose window ends after the
+  // acknowledgement (a crash loses what was acknowledged just before it).
+  if (!r.faults.empty() && !r.lost.empty()) {
+    for (const auto& a : h.attempts) {
+      if (a.outcome != Outcome::ok || !std::binary_search(r.lost.begin(), r.lost.end(), a.op)) continue;
+      const std::int64_t acknowledged_at = completion_ns(a);
+      FaultImpact* owner = nullptr;
+      for (auto& impact : r.faults) {
+        const std::int64_t end = impact.fault.end_ns >= 0 ? impact.fault.end_ns : h.end_ns;
+        if (end >= acknowledged_at && (owner == nullptr || impact.fault.start_ns < owner->fault.start_ns)) owner = &impact;
+      }
+      if (owner != nullptr) owner->lost.push_back(a.op);
+    }
+    for (auto& impact : r.faults) std::sort(impact.lost.begin(), impact.lost.end());
   }
 
   // Pass 2: latencies grouped by the second they completed in (a counting sort), then percentiles.

@@ -54,8 +54,10 @@ struct Gap {
 };
 struct FaultImpact {
   history::FaultRecord fault;
-  std::int64_t unavailable_ns = -1;  ///< fault start → first acknowledged commit after it; -1: none came
-  std::vector<std::int64_t> lost, unknown;  ///< ops invoked during the fault window
+  /// The longest stretch without an acknowledged commit overlapping the fault's window; -1: none came after it.
+  std::int64_t unavailable_ns = -1;
+  std::vector<std::int64_t> lost;     ///< lost ops acknowledged before this fault's window ended, after the previous one's
+  std::vector<std::int64_t> unknown;  ///< in-doubt attempts whose completion fell in the window
 };
 
 struct CheckResult {
@@ -82,6 +84,7 @@ struct CheckResult {
   std::vector<Second> per_second;
   std::vector<Gap> longest_gaps;  ///< longest first, at most 5
   std::vector<FaultImpact> faults;
+  std::vector<std::string> findings;  ///< from the history: e.g. a cluster that did not recover after a fault
 };
 
 /// Checks a run. `snapshots` holds the primary first (role "primary"). Never throws: a failure inside the

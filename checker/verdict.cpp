@@ -74,6 +74,10 @@ void decide(const CheckOptions& options, CheckResult& r) {
     r.reasons.push_back(plural(static_cast<std::int64_t>(r.account_mismatches.size()),
                                "account's balance disagrees with its ledger rows", "accounts' balances disagree with their ledger rows"));
   }
+  for (const auto& finding : r.findings) {
+    invalid = true;  // a cluster that does not recover is a failure of the system under test
+    r.reasons.push_back("finding: " + finding);
+  }
   for (const auto& node : r.nodes) {
     if (!node.compared) {
       undecided = true;
@@ -101,6 +105,7 @@ CheckResult check(const history::RunHistory& history, const std::vector<history:
                   const CheckOptions& options) noexcept {
   CheckResult r;
   try {
+    r.findings = history.findings;
     if (snapshots.empty() || snapshots.front().role != "primary" || !snapshots.front().error.empty()) {
       r.verdict = Verdict::unknown;
       r.commit_mode = options.commit_mode;
@@ -108,6 +113,7 @@ CheckResult check(const history::RunHistory& history, const std::vector<history:
                               ? "no snapshot of the primary: nothing to check the history against"
                               : "the primary could not be read: " + snapshots.front().error);
       r.headline = "unknown: " + r.reasons.front();
+      for (const auto& finding : r.findings) r.reasons.push_back("finding: " + finding);
       check_availability(history, r);
       return r;
     }

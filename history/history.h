@@ -27,6 +27,7 @@ enum class EventType {
   fault_start,  ///< a fault began (issue 5 fills these)
   fault_end,    ///< a fault was healed
   run_finished, ///< last line of a run that ended normally or by Ctrl-C
+  finding,      ///< something the harness saw that the data cannot show (a cluster that did not recover)
 };
 const char* to_string(EventType type);
 
@@ -111,6 +112,7 @@ struct RunHistory {
   std::int64_t end_ns = 0;            ///< time of the last event
   std::vector<Attempt> attempts;      ///< in invoke order of each worker, workers interleaved by time
   std::vector<FaultRecord> faults;
+  std::vector<std::string> findings;  ///< messages of finding events
   bool torn_tail = false;
   bool finished = false;              ///< a run_finished event closes the history
 };

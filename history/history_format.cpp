@@ -15,7 +15,7 @@ constexpr std::pair<EventType, const char*> kTypeNames[] = {
     {EventType::ok, "ok"},                   {EventType::fail, "fail"},
     {EventType::unknown, "unknown"},         {EventType::resolve, "resolve"},
     {EventType::fault_start, "fault_start"}, {EventType::fault_end, "fault_end"},
-    {EventType::run_finished, "run_finished"},
+    {EventType::run_finished, "run_finished"}, {EventType::finding, "finding"},
 };
 
 void append_json_string(std::string& out, std::string_view text) {

@@ -101,6 +101,8 @@ class Loader {
       h_.finished = true;
     } else if (f.type == "fault_start" || f.type == "fault_end") {
       apply_fault(line, f);
+    } else if (f.type == "finding") {
+      h_.findings.push_back(nlohmann::json::parse(line).value("message", ""));
     }
     h_.end_ns = std::max(h_.end_ns, f.mono_ns);
     return true;

@@ -294,6 +294,7 @@ write_pgchaos_conf() {
     echo "scope = main"
     echo "lab = true"
     echo "patroni_config = {node_dir}/patroni.yml"
+    echo "data_dir = {node_dir}/pgdata/data"
     echo "ssh_user = root"
     echo "ssh_key = $state/lab_key"
     echo "known_hosts = $state/known_hosts"
@@ -304,8 +305,10 @@ write_pgchaos_conf() {
     done
     echo
     echo "[commands]"
-    echo "# The lab's nodes answer systemd's commands; only a power-loss crash needs the lab's own."
-    echo "crash = pgchaos-node crash 3"
+    echo "# The lab's nodes answer systemd's commands; only a power-loss crash needs the lab's own (down 20 s, as a"
+    echo "# machine that loses power and boots again)."
+    echo "crash = pgchaos-node crash 20"
+    echo "log-tail = tail -n 30 {node_dir}/log/patroni.log"
   } >"$state/pgchaos.conf"
   chmod 600 "$state/pgchaos.conf"
 }

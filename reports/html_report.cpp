@@ -181,6 +181,10 @@ std::string html_report(const RunInfo& run, const checker::CheckResult& r) {
     html += "</table>\n";
   }
 
+  if (!r.findings.empty()) {
+    html += "<h2>Findings</h2>\n";
+    for (const auto& f : r.findings) html += fmt::format("<pre class=\"finding\">{}</pre>\n", escape(f));
+  }
   html += "<h2>Invariants</h2>\n<table id=\"invariants\"><tr><th>invariant</th><th>result</th><th>detail</th></tr>\n";
   for (const auto& i : invariant_results(r))
     html += fmt::format("<tr><td>{}</td><td class=\"{}\">{}</td><td>{}</td></tr>\n", escape(i.name), to_string(i.status),

@@ -56,6 +56,7 @@ std::string json_report(const RunInfo& run, const checker::CheckResult& r) {
       {"verdict", checker::to_string(r.verdict)},
       {"headline", r.headline},
       {"reasons", r.reasons},
+      {"findings", r.findings},
       {"topology", topology},
       {"counts", {{"operations", r.operations}, {"acknowledged", r.acknowledged},
                   {"failed_attempts", r.failed_attempts}, {"unknown_attempts", r.unknown_attempts},

@@ -31,7 +31,7 @@ class ReportsTest : public ::testing::Test {
       if (a.op == 600) at_600 = a.invoke_ns;
       if (a.op == 602) at_602 = a.invoke_ns;
     }
-    h.faults.push_back({1, "switchover", "primary", "patronictl switchover", at_600 - 1'000'000, at_602 + 1'000'000, 0});
+    h.faults.push_back({1, "switchover", "primary", "patronictl switchover", at_600 - 1'000'000, at_602 + 5'000'000, 0});
     h.faults.push_back({2, "crash", "pgc2", "pgchaos-node crash 3", h.end_ns / 2, -1, 0});
     for (const std::int64_t op : {600, 601, 602})  // lost, inside fault 1
       for (auto& s : run_.snapshots) {

@@ -1,0 +1,115 @@
+// The fault catalog: each fault is a row of this table (what it runs, where, and what heals it), so a new fault
+// is one row, registered explicitly.
+#include <algorithm>
+
+#include "faults/faults.h"
+
+namespace pgchaos::faults {
+namespace {
+
+enum class Where {
+  target,      ///< the command runs on each resolved target node
+  leader,      ///< on the leader, about a target replica (switchover, failover)
+  primary,     ///< on the primary, whatever the target (terminate-backends)
+};
+
+struct Spec {
+  const char* name;
+  const char* action;       ///< command template
+  Where where;
+  const char* heal_action;  ///< template that undoes it on the same nodes, or nullptr
+  const char* default_target;
+};
+
+constexpr Spec kCatalog[] = {
+    {"switchover", "switchover", Where::leader, nullptr, "replica"},
+    {"failover", "failover", Where::leader, nullptr, "replica"},
+    {"restart", "restart", Where::target, nullptr, "primary"},
+    {"reboot", "reboot", Where::target, nullptr, "primary"},
+    {"crash", "crash", Where::target, nullptr, "primary"},
+    {"stop-patroni", "stop-patroni", Where::target, "start-patroni", "primary"},
+    {"start-patroni", "start-patroni", Where::target, nullptr, "all"},
+    {"terminate-backends", "terminate-backends", Where::primary, nullptr, "primary"},
+    {"kill-postgres", "kill-postgres", Where::target, nullptr, "primary"},
+    {"pause", "pause", Where::target, "resume", "primary"},
+    {"resume", "resume", Where::target, nullptr, "all"},
+    {"partition", "partition", Where::target, "heal-partition", "primary"},
+    {"heal", "heal-partition", Where::target, nullptr, "all"},
+};
+
+class CatalogFault : public Fault {
+ public:
+  explicit CatalogFault(const Spec& spec) : spec_(spec) {}
+  std::string name() const override { return spec_.name; }
+
+  FaultAction start(ClusterContext& cluster, const std::string& requested_target, std::uint64_t choice) override {
+    const std::string target = requested_target.empty() ? spec_.default_target : requested_target;
+    const Topology topology = cluster.topology();
+    const auto nodes = spec_.where == Where::primary ? resolve_target("primary", topology, cluster.nodes, choice)
+                                                     : resolve_target(target, topology, cluster.nodes, choice);
+    FaultAction action;
+    action.fault = spec_.name;
+    for (const auto& node : nodes) {
+      std::map<std::string, std::vector<std::string>> extra;
+      std::string run_on = node;
+      if (spec_.where == Where::leader) {
+        if (node == topology.leader) throw FaultError(std::string(spec_.name) + ": the target must be a replica, " + node + " leads");
+        extra["leader"] = {topology.leader};
+        extra["candidate"] = {node};
+        run_on = topology.leader;
+      }
+      std::vector<std::string> peers;
+      for (const auto& n : cluster.nodes)
+        if (n.name != node) peers.push_back(n.postgres_host);
+      extra["peers"] = peers;
+      const Command command = cluster.command_for(spec_.action, run_on, extra);
+      const CommandResult result = cluster.execute_on(run_on, command);
+      action.target += (action.target.empty() ? "" : ",") + node;
+      action.command += (action.command.empty() ? "" : " ; ") + command.shell();
+      action.result.exit_status = std::max(action.result.exit_status == -1 ? result.exit_status : action.result.exit_status,
+                                           result.exit_status);
+      action.result.out += result.out;
+      action.result.err += result.err;
+      touched_.push_back(node);
+    }
+    return action;
+  }
+
+  std::vector<FaultAction> heal(ClusterContext& cluster) override {
+    std::vector<FaultAction> healed;
+    if (spec_.heal_action == nullptr) return healed;
+    for (const auto& node : touched_) {
+      FaultAction action;
+      action.fault = std::string(spec_.name) + ":heal";
+      action.target = node;
+      const Command command = cluster.command_for(spec_.heal_action, node);
+      action.command = command.shell();
+      action.result = cluster.execute_on(node, command);
+      healed.push_back(std::move(action));
+    }
+    touched_.clear();
+    return healed;
+  }
+
+ private:
+  const Spec& spec_;
+  std::vector<std::string> touched_;  // nodes to heal
+};
+
+}  // namespace
+
+std::unique_ptr<Fault> make_fault(const std::string& name) {
+  for (const auto& spec : kCatalog)
+    if (name == spec.name) return std::make_unique<CatalogFault>(spec);
+  std::string known;
+  for (const auto& n : fault_names()) known += (known.empty() ? "" : ", ") + n;
+  throw FaultError("unknown fault '" + name + "' (known: " + known + ")");
+}
+
+std::vector<std::string> fault_names() {
+  std::vector<std::string> names;
+  for (const auto& spec : kCatalog) names.emplace_back(spec.name);
+  return names;
+}
+
+}  // namespace pgchaos::faults

@@ -1,0 +1,71 @@
+#include "faults/faults.h"
+
+namespace pgchaos::faults {
+
+std::map<std::string, std::string> default_templates() {
+  // A systemd host with Patroni, as in the seed's README. [commands] in the configuration overrides any of them.
+  return {
+      {"switchover", "patronictl -c {patroni_config} switchover {scope} --leader {leader} --candidate {candidate} --force"},
+      {"failover", "patronictl -c {patroni_config} failover {scope} --candidate {candidate} --force"},
+      {"restart", "patronictl -c {patroni_config} restart {scope} {node} --force"},
+      {"reboot", "shutdown -r now"},
+      {"crash", "sh -c 'echo 1 > /proc/sys/kernel/sysrq; echo b > /proc/sysrq-trigger'"},
+      {"stop-patroni", "systemctl stop patroni"},
+      {"start-patroni", "systemctl start patroni"},
+      {"terminate-backends",
+       "runuser -u postgres -- psql -X -A -t -d postgres -c \"SELECT count(pg_terminate_backend(pid)) FROM "
+       "pg_stat_activity WHERE application_name = {application_name_sql}\""},
+      // The postmaster is found through postmaster.pid, never by process name.
+      {"kill-postgres", "sh -c 'kill -KILL \"$(head -n 1 \"$1/postmaster.pid\")\"' pgchaos {data_dir}"},
+      {"pause", "sh -c 'kill -STOP \"$(head -n 1 \"$1/postmaster.pid\")\"' pgchaos {data_dir}"},
+      {"resume", "sh -c 'kill -CONT \"$(head -n 1 \"$1/postmaster.pid\")\"' pgchaos {data_dir}"},
+      {"partition",
+       "sh -c 'nft add table inet pgchaos_partition"
+       " && nft \"add chain inet pgchaos_partition input { type filter hook input priority -10 ; }\""
+       " && nft \"add chain inet pgchaos_partition output { type filter hook output priority -10 ; }\""
+       " && for ip in \"$@\"; do nft add rule inet pgchaos_partition input ip saddr \"$ip\" drop"
+       " && nft add rule inet pgchaos_partition output ip daddr \"$ip\" drop || exit 1; done' pgchaos {peers}"},
+      {"heal-partition", "nft delete table inet pgchaos_partition"},
+      {"log-tail", "journalctl -u patroni -n 30 --no-pager"},
+  };
+}
+
+Command ClusterContext::command_for(const std::string& action, const std::string& node_name,
+                                    const std::map<std::string, std::vector<std::string>>& extra) const {
+  const auto found = templates.find(action);
+  if (found == templates.end()) throw FaultError("no command template for '" + action + "'");
+  const Node* node = nullptr;
+  for (const auto& n : nodes)
+    if (n.name == node_name) node = &n;
+  if (node == nullptr) throw FaultError("unknown node '" + node_name + "'");
+
+  std::map<std::string, std::vector<std::string>> values = extra;
+  std::string sql_literal = "'";
+  for (const char c : application_name) sql_literal += c == '\'' ? std::string("''") : std::string(1, c);
+  sql_literal += "'";
+  values.emplace("node", std::vector<std::string>{node->name});
+  values.emplace("scope", std::vector<std::string>{scope});
+  values.emplace("host", std::vector<std::string>{node->postgres_host});
+  values.emplace("port", std::vector<std::string>{std::to_string(node->postgres_port)});
+  values.emplace("application_name", std::vector<std::string>{application_name});
+  values.emplace("application_name_sql", std::vector<std::string>{sql_literal});
+  for (const auto& [key, value] : node->attributes) values.emplace(key, std::vector<std::string>{value});
+  // Settings may refer to the node's attributes, e.g. patroni_config = {node_dir}/patroni.yml.
+  std::map<std::string, std::vector<std::string>> node_values = values;
+  for (const auto& [key, value] : settings)
+    values.emplace(key, std::vector<std::string>{expand(value, node_values).argv.front()});
+  return expand(found->second, values);
+}
+
+CommandResult ClusterContext::run(const std::string& action, const std::string& node,
+                                  const std::map<std::string, std::vector<std::string>>& extra) {
+  return execute_on(node, command_for(action, node, extra));
+}
+
+CommandResult ClusterContext::execute_on(const std::string& node, const Command& command) {
+  const auto remote = remotes.find(node);
+  if (remote == remotes.end()) throw FaultError("no SSH access configured for node '" + node + "'");
+  return remote->second->execute(command, command_timeout);
+}
+
+}  // namespace pgchaos::faults

@@ -1,0 +1,178 @@
+// The cluster as Patroni sees it, through its REST API: each node asked for its own view.
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "faults/faults.h"
+
+namespace pgchaos::faults {
+
+std::pair<int, std::string> http_request(const std::string& url, const std::string& method, const std::string& body,
+                                         std::chrono::seconds timeout) {
+  const std::string prefix = "http://";
+  if (url.rfind(prefix, 0) != 0) throw FaultError("only http:// URLs are supported: " + url);
+  const auto path_at = url.find('/', prefix.size());
+  const std::string authority = url.substr(prefix.size(), path_at - prefix.size());
+  const std::string path = path_at == std::string::npos ? "/" : url.substr(path_at);
+  const auto colon = authority.rfind(':');
+  const std::string host = colon == std::string::npos ? authority : authority.substr(0, colon);
+  const std::string port = colon == std::string::npos ? "80" : authority.substr(colon + 1);
+
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(host.c_str(), port.c_str(), &hints, &found) != 0 || found == nullptr)
+    throw FaultError("cannot resolve " + host);
+  const int fd = ::socket(found->ai_family, SOCK_STREAM, 0);
+  timeval tv{static_cast<time_t>(timeout.count()), 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);  // also bounds connect() on Linux
+  const int connected = ::connect(fd, found->ai_addr, found->ai_addrlen);
+  freeaddrinfo(found);
+  if (connected != 0) {
+    ::close(fd);
+    throw FaultError(url + ": cannot connect");
+  }
+  std::string request = method + " " + path + " HTTP/1.0\r\nHost: " + authority + "\r\nConnection: close\r\n";
+  if (!body.empty()) request += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  request += "\r\n" + body;
+  if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) {
+    ::close(fd);
+    throw FaultError(url + ": cannot send");
+  }
+  std::string response;
+  char buffer[8192];
+  for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, 0)) > 0;) response.append(buffer, static_cast<std::size_t>(n));
+  ::close(fd);
+  const auto space = response.find(' ');
+  const auto header_end = response.find("\r\n\r\n");
+  if (space == std::string::npos || header_end == std::string::npos) throw FaultError(url + ": no HTTP answer");
+  return {std::atoi(response.c_str() + space + 1), response.substr(header_end + 4)};
+}
+
+std::vector<std::string> Topology::replicas() const {
+  std::vector<std::string> names;
+  for (const auto& m : members)
+    if (m.name != leader && m.role == "replica") names.push_back(m.name);
+  return names;
+}
+
+Topology read_topology(const std::vector<Node>& nodes, std::int64_t max_lag_bytes) {
+  Topology t;
+  std::int64_t leader_lsn = -1;
+  std::vector<std::string> streaming;
+  std::vector<std::int64_t> replayed(nodes.size(), -1);
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    Member m;
+    m.name = nodes[i].name;
+    try {
+      // A 503 still carries the node's view (Patroni answers 503 on /patroni for an unhealthy node).
+      const auto [status, body] = http_request(nodes[i].rest_url + "/patroni");
+      const auto j = nlohmann::json::parse(body);
+      const std::string role = j.value("role", "");
+      m.role = role == "master" || role == "primary" ? "primary" : role == "replica" ? "replica" : role;
+      m.state = j.value("state", "");
+      m.timeline = j.value("timeline", 0);
+      const auto xlog = j.value("xlog", nlohmann::json::object());
+      if (m.role == "primary") {
+        leader_lsn = xlog.value("location", std::int64_t{-1});
+        for (const auto& r : j.value("replication", nlohmann::json::array()))
+          if (r.value("state", "") == "streaming") streaming.push_back(r.value("application_name", ""));
+      }
+      replayed[i] = xlog.value("replayed_location", std::int64_t{-1});
+      (void)status;
+    } catch (const std::exception& error) {
+      m.error = error.what();
+    }
+    t.members.push_back(std::move(m));
+  }
+  std::vector<const Member*> leaders;
+  for (const auto& m : t.members)
+    if (m.role == "primary" && m.state == "running") leaders.push_back(&m);
+  if (leaders.size() == 1) t.leader = leaders.front()->name;
+  else t.problems.push_back(std::to_string(leaders.size()) + " running primaries");
+  const Member* leader = leaders.size() == 1 ? leaders.front() : nullptr;
+  for (std::size_t i = 0; i < t.members.size(); ++i) {
+    auto& m = t.members[i];
+    if (!m.error.empty()) {
+      t.problems.push_back(m.name + ": REST API: " + m.error);
+      continue;
+    }
+    if (&m == leader) continue;
+    m.streaming = std::find(streaming.begin(), streaming.end(), m.name) != streaming.end();
+    if (leader_lsn >= 0 && replayed[i] >= 0) m.lag_bytes = std::max<std::int64_t>(0, leader_lsn - replayed[i]);
+    if (m.role != "replica" || m.state != "running") t.problems.push_back(m.name + ": " + m.role + " " + m.state);
+    else if (leader && m.timeline != leader->timeline)
+      t.problems.push_back(m.name + ": timeline " + std::to_string(m.timeline) + ", leader's " + std::to_string(leader->timeline));
+    else if (leader && !m.streaming) t.problems.push_back(m.name + ": not streaming from " + leader->name);
+    else if (m.lag_bytes > max_lag_bytes) t.problems.push_back(m.name + ": lag " + std::to_string(m.lag_bytes) + " bytes");
+  }
+  return t;
+}
+
+std::vector<std::string> resolve_target(const std::string& target, const Topology& topology,
+                                        const std::vector<Node>& nodes, std::uint64_t choice) {
+  if (target == "all") {
+    std::vector<std::string> all;
+    for (const auto& n : nodes) all.push_back(n.name);
+    return all;
+  }
+  if (target == "primary") {
+    if (topology.leader.empty()) throw FaultError("target primary: no single running primary now");
+    return {topology.leader};
+  }
+  if (target == "replica") {
+    const auto replicas = topology.replicas();
+    if (replicas.empty()) throw FaultError("target replica: no replica now");
+    return {replicas[choice % replicas.size()]};
+  }
+  if (target.rfind("node:", 0) == 0) {  // the K-th configured node, 1-based: rolling sequences
+    const auto k = std::atoi(target.c_str() + 5);
+    if (k < 1 || static_cast<std::size_t>(k) > nodes.size()) throw FaultError("target " + target + ": no such node");
+    return {nodes[static_cast<std::size_t>(k - 1)].name};
+  }
+  if (target == "random") {
+    if (nodes.empty()) throw FaultError("target random: no nodes configured");
+    return {nodes[choice % nodes.size()].name};
+  }
+  for (const auto& n : nodes)
+    if (n.name == target) return {target};
+  throw FaultError("unknown target '" + target + "' (primary, replica, random, all, or a node name)");
+}
+
+namespace {
+
+std::string leader_rest_url(const ClusterContext& cluster) {
+  const auto topology = cluster.topology();
+  for (const auto& n : cluster.nodes)
+    if (n.name == topology.leader) return n.rest_url;
+  throw FaultError("no leader to ask for the configuration");
+}
+
+}  // namespace
+
+CommitSettings read_commit_settings(const ClusterContext& cluster) {
+  const auto [status, body] = http_request(leader_rest_url(cluster) + "/config");
+  if (status != 200) throw FaultError("GET /config answered " + std::to_string(status));
+  const auto j = nlohmann::json::parse(body);
+  CommitSettings s;
+  s.synchronous_mode = j.value("synchronous_mode", false);
+  const auto parameters = j.value("postgresql", nlohmann::json::object()).value("parameters", nlohmann::json::object());
+  if (parameters.contains("synchronous_commit") && parameters["synchronous_commit"].is_string())
+    s.synchronous_commit = parameters["synchronous_commit"];
+  return s;
+}
+
+void write_commit_settings(const ClusterContext& cluster, const CommitSettings& settings) {
+  nlohmann::json patch = {{"synchronous_mode", settings.synchronous_mode}};
+  patch["postgresql"]["parameters"]["synchronous_commit"] =
+      settings.synchronous_commit.empty() ? nlohmann::json(nullptr) : nlohmann::json(settings.synchronous_commit);
+  const auto [status, body] = http_request(leader_rest_url(cluster) + "/config", "PATCH", patch.dump());
+  if (status != 200) throw FaultError("PATCH /config answered " + std::to_string(status) + ": " + body);
+}
+
+}  // namespace pgchaos::faults

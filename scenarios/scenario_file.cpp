@@ -1,0 +1,128 @@
+#include <algorithm>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "scenarios/scenarios.h"
+
+namespace pgchaos::scenarios {
+namespace {
+
+std::chrono::milliseconds parse_duration(const std::string& text, const std::string& where) {
+  static const std::regex duration(R"((\d+(?:\.\d+)?)(ms|s|m))");
+  std::smatch match;
+  if (!std::regex_match(text, match, duration))
+    throw ScenarioError(where + ": '" + text + "' is not a duration like 500ms, 5s or 2m");
+  const double value = std::stod(match[1]);
+  const double ms = match[2] == "ms" ? value : match[2] == "s" ? value * 1000 : value * 60000;
+  return std::chrono::milliseconds(static_cast<long>(ms));
+}
+
+}  // namespace
+
+Scenario parse_scenario(const std::string& json_text, const std::string& origin) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(json_text);
+  } catch (const nlohmann::json::parse_error& error) {
+    throw ScenarioError(origin + ": not JSON: " + error.what());
+  }
+  Scenario s;
+  s.source = json_text;
+  auto text = [&](const nlohmann::json& object, const char* key, const std::string& where, const std::string& fallback) {
+    if (!object.contains(key)) return fallback;
+    if (!object[key].is_string()) throw ScenarioError(where + "." + key + ": must be a string");
+    return object[key].get<std::string>();
+  };
+  if (!j.is_object()) throw ScenarioError(origin + ": must be a JSON object");
+  s.name = text(j, "name", origin, "");
+  s.description = text(j, "description", origin, "");
+  s.final_heal = j.value("final_heal", true);
+  s.healthy_timeout = std::chrono::seconds(j.value("healthy_timeout_s", 120));
+  if (!j.contains("steps") || !j["steps"].is_array() || j["steps"].empty())
+    throw ScenarioError(origin + ": steps: a non-empty list is required");
+  const auto known = faults::fault_names();
+  for (std::size_t i = 0; i < j["steps"].size(); ++i) {
+    const auto& step = j["steps"][i];
+    const std::string where = origin + ": steps[" + std::to_string(i) + "]";
+    if (!step.is_object()) throw ScenarioError(where + ": must be an object");
+    for (const auto& [key, value] : step.items())
+      if (key != "fault" && key != "choices" && key != "target" && key != "delay" && key != "duration" &&
+          key != "repeat" && key != "wait_healthy" && key != "heal")
+        throw ScenarioError(where + "." + key + ": unknown field");
+    Step st;
+    st.fault = text(step, "fault", where, "");
+    if (st.fault.empty()) throw ScenarioError(where + ".fault: required");
+    if (st.fault != "any" && std::find(known.begin(), known.end(), st.fault) == known.end())
+      throw ScenarioError(where + ".fault: unknown fault '" + st.fault + "'");
+    if (step.contains("choices"))
+      for (const auto& c : step["choices"]) {
+        if (!c.is_string() || std::find(known.begin(), known.end(), c.get<std::string>()) == known.end())
+          throw ScenarioError(where + ".choices: unknown fault " + c.dump());
+        st.choices.push_back(c);
+      }
+    if (st.fault == "any" && st.choices.empty())
+      for (const auto& name : known)  // heals are not faults of their own
+        if (name != "heal" && name != "start-patroni" && name != "resume") st.choices.push_back(name);
+    st.target = text(step, "target", where, "");
+    const std::string delay = text(step, "delay", where, "0s");
+    const auto dash = delay.find('-');
+    st.delay_min = parse_duration(delay.substr(0, dash), where + ".delay");
+    st.delay_max = dash == std::string::npos ? st.delay_min : parse_duration(delay.substr(dash + 1), where + ".delay");
+    if (st.delay_max < st.delay_min) throw ScenarioError(where + ".delay: the range is backwards");
+    st.duration = parse_duration(text(step, "duration", where, "0s"), where + ".duration");
+    if (step.contains("repeat") && (!step["repeat"].is_number_integer() || step["repeat"].get<int>() < 1))
+      throw ScenarioError(where + ".repeat: must be a whole number >= 1");
+    st.repeat = step.value("repeat", 1);
+    st.wait_healthy = step.value("wait_healthy", true);
+    st.heal = step.value("heal", true);
+    s.steps.push_back(std::move(st));
+  }
+  return s;
+}
+
+Scenario load_scenario(const std::string& name_or_file, const std::filesystem::path& library) {
+  std::filesystem::path file = name_or_file;
+  if (name_or_file.find('/') == std::string::npos && file.extension() != ".json") file = library / (name_or_file + ".json");
+  std::ifstream in(file);
+  if (!in) throw ScenarioError(file.string() + ": no such scenario (pgchaos scenario --list shows them)");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  Scenario s = parse_scenario(text, file.string());
+  if (s.name.empty()) s.name = file.stem().string();
+  return s;
+}
+
+std::vector<std::pair<std::string, std::string>> list_scenarios(const std::filesystem::path& library) {
+  std::vector<std::pair<std::string, std::string>> found;
+  for (const auto& entry : std::filesystem::directory_iterator(library))
+    if (entry.path().extension() == ".json") {
+      const auto s = load_scenario(entry.path().string(), library);
+      found.emplace_back(entry.path().stem().string(), s.description);
+    }
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+std::vector<Action> schedule(const Scenario& scenario, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<Action> actions;
+  for (const auto& step : scenario.steps)
+    for (int r = 0; r < step.repeat; ++r) {
+      Action a;
+      a.index = static_cast<int>(actions.size()) + 1;
+      // Every draw happens here, in order, whatever the cluster does later: the seed alone decides.
+      const auto fault_draw = rng();
+      a.fault = step.fault == "any" ? step.choices[fault_draw % step.choices.size()] : step.fault;
+      a.target = step.target;
+      const auto span = static_cast<std::uint64_t>((step.delay_max - step.delay_min).count());
+      a.delay = step.delay_min + std::chrono::milliseconds(span == 0 ? 0 : static_cast<long>(rng() % (span + 1)));
+      a.duration = step.duration;
+      a.choice = rng();
+      a.wait_healthy = step.wait_healthy;
+      a.heal = step.heal;
+      actions.push_back(std::move(a));
+    }
+  return actions;
+}
+
+}  // namespace pgchaos::scenarios

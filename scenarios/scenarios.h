@@ -1,0 +1,74 @@
+// Scenarios are data (scenarios/library/*.json): steps of faults with targets and timing, and a final heal.
+// The scheduler draws every random choice from one seed, so the same seed replays the same run.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "backend/backend.h"
+#include "faults/faults.h"
+#include "history/history.h"
+
+namespace pgchaos::scenarios {
+
+/// A scenario file that cannot be used; the message names the file and the field.
+struct ScenarioError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct Step {
+  std::string fault;                  ///< a catalog name, or "any" (drawn from `choices`, default every fault)
+  std::vector<std::string> choices;   ///< for "any"
+  std::string target;                 ///< primary | replica | random | all | NODE; empty: the fault's default
+  std::chrono::milliseconds delay_min{0}, delay_max{0};  ///< before the fault starts
+  std::chrono::milliseconds duration{0};                 ///< fault active before its heal
+  int repeat = 1;
+  bool wait_healthy = true;           ///< after the heal, wait for a healthy cluster before the next step
+  bool heal = true;                   ///< false: leave it active (a later step, or the final heal, undoes it)
+};
+struct Scenario {
+  std::string name, description;
+  std::vector<Step> steps;
+  bool final_heal = true;
+  std::chrono::seconds healthy_timeout{120};
+  std::string source;                 ///< the file's text, kept for replay
+};
+
+/// Parses a scenario's JSON. `origin` names it in errors ("file: steps[2].delay: ...").
+Scenario parse_scenario(const std::string& json_text, const std::string& origin);
+/// A name from `library` (NAME.json there), or a path to a file. Throws ScenarioError.
+Scenario load_scenario(const std::string& name_or_file, const std::filesystem::path& library);
+/// Every scenario of the library: (name, description), sorted.
+std::vector<std::pair<std::string, std::string>> list_scenarios(const std::filesystem::path& library);
+
+/// One fault action as scheduled from the seed.
+struct Action {
+  int index = 0;
+  std::string fault, target;
+  std::chrono::milliseconds delay{0}, duration{0};
+  std::uint64_t choice = 0;  ///< picks among candidate targets at run time
+  bool wait_healthy = true;
+  bool heal = true;
+};
+std::vector<Action> schedule(const Scenario& scenario, std::uint64_t seed);
+
+/// Runs a schedule against the cluster, recording fault_start / fault_end / finding events in `history`.
+/// Stops early when `stop` is requested; always heals what it started (the final heal) and waits for a
+/// healthy cluster. A cluster that does not get healthy is recorded as a finding (members, states and each
+/// troubled node's log tail), never thrown.
+struct RunnerResult {
+  int faults_started = 0, faults_failed = 0;
+  std::vector<std::string> findings;
+};
+RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& actions, faults::ClusterContext& cluster,
+                          history::HistoryWriter& history, const backend::StopFlag& stop,
+                          const std::function<void(const std::string&)>& say = nullptr);
+
+/// Waits for a healthy cluster; returns the last topology seen.
+faults::Topology wait_healthy(faults::ClusterContext& cluster, std::chrono::seconds timeout, const backend::StopFlag& stop);
+
+}  // namespace pgchaos::scenarios

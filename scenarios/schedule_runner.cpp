@@ -1,0 +1,137 @@
+#include <fmt/format.h>
+
+#include <thread>
+
+#include "scenarios/scenarios.h"
+
+namespace pgchaos::scenarios {
+namespace {
+
+constexpr std::size_t kOutputHead = 400;
+
+std::string head(const std::string& text) { return text.size() <= kOutputHead ? text : text.substr(0, kOutputHead) + "…"; }
+
+history::Event fault_event(history::EventType type, std::int64_t id, const std::string& fault, const std::string& target) {
+  history::Event e;
+  e.type = type;
+  e.op = id;
+  e.fault = fault;
+  e.target = target;
+  return e;
+}
+
+// What an unhealthy cluster looks like, for the report: each member's state and the log tail of troubled ones.
+std::string describe_unhealthy(faults::ClusterContext& cluster, const faults::Topology& topology, const std::string& after) {
+  std::string text = fmt::format("cluster not healthy after {}: {}", after, fmt::join(topology.problems, "; "));
+  for (const auto& m : topology.members) {
+    text += fmt::format("\n  {}: role {}, state {}, timeline {}{}", m.name, m.role.empty() ? "?" : m.role,
+                        m.state.empty() ? "?" : m.state, m.timeline, m.error.empty() ? "" : ", " + m.error);
+  }
+  for (const auto& m : topology.members) {
+    if (m.name == topology.leader && topology.members.size() > 1 && m.error.empty()) continue;
+    try {
+      const auto tail = cluster.run("log-tail", m.name);
+      text += fmt::format("\n--- {} log tail ---\n{}", m.name, tail.out.empty() ? tail.err : tail.out);
+    } catch (const std::exception& error) {
+      text += fmt::format("\n--- {} log tail unavailable: {}", m.name, error.what());
+    }
+  }
+  return text;
+}
+
+}  // namespace
+
+faults::Topology wait_healthy(faults::ClusterContext& cluster, std::chrono::seconds timeout, const backend::StopFlag& stop) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  faults::Topology topology = cluster.topology();
+  while (!topology.healthy() && std::chrono::steady_clock::now() < deadline) {
+    if (!stop.sleep_for(std::chrono::milliseconds(500))) break;
+    topology = cluster.topology();
+  }
+  return topology;
+}
+
+RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& actions, faults::ClusterContext& cluster,
+                          history::HistoryWriter& history, const backend::StopFlag& stop,
+                          const std::function<void(const std::string&)>& say) {
+  RunnerResult result;
+  const backend::StopFlag never;  // waits after a stop still heal; only the schedule itself stops early
+  auto tell = [&](const std::string& text) {
+    if (say) say(text);
+  };
+  auto record_finding = [&](const std::string& text) {
+    history::Event e;
+    e.type = history::EventType::finding;
+    e.message = text;
+    history.stamp(e);
+    history.append(e);
+    result.findings.push_back(text);
+    tell("finding: " + text.substr(0, text.find('\n')));
+  };
+
+  std::vector<std::pair<std::int64_t, std::unique_ptr<faults::Fault>>> active;  // started, not yet healed
+  auto heal = [&](std::int64_t id, faults::Fault& fault) {
+    for (const auto& action : fault.heal(cluster)) {
+      auto e = fault_event(history::EventType::fault_end, id, action.fault, action.target);
+      e.exit_status = action.result.exit_status;
+      e.message = head(action.command + (action.result.err.empty() ? "" : " | " + action.result.err));
+      history.stamp(e);
+      history.append(e);
+    }
+  };
+  auto close_window = [&](std::int64_t id, const std::string& fault, const std::string& target, const std::string& note) {
+    auto e = fault_event(history::EventType::fault_end, id, fault, target);
+    e.message = note;
+    history.stamp(e);
+    history.append(e);
+  };
+
+  for (const auto& a : actions) {
+    if (!stop.sleep_for(a.delay)) break;
+    auto fault = faults::make_fault(a.fault);
+    auto start = fault_event(history::EventType::fault_start, a.index, a.fault, a.target.empty() ? "default" : a.target);
+    history.stamp(start);  // the window opens when the command is sent
+    try {
+      const auto action = fault->start(cluster, a.target, a.choice);
+      start.target = action.target;
+      start.exit_status = action.result.exit_status;
+      start.message = head(action.command + (action.result.err.empty() ? "" : " | " + action.result.err));
+      ++result.faults_started;
+      tell(fmt::format("fault {}: {} on {} (exit {})", a.index, a.fault, action.target, action.result.exit_status));
+    } catch (const std::exception& error) {
+      start.exit_status = -1;
+      start.message = head(std::string("not started: ") + error.what());
+      ++result.faults_failed;
+      tell(fmt::format("fault {}: {} not started: {}", a.index, a.fault, error.what()));
+    }
+    history.append(start);
+    if (start.exit_status == -1 && start.message.rfind("not started", 0) == 0) {
+      close_window(a.index, a.fault, start.target, "");
+      continue;
+    }
+    active.emplace_back(a.index, std::move(fault));
+    stop.sleep_for(a.duration);
+    if (!a.heal) continue;  // left active on purpose: a later step or the final heal ends it
+    heal(active.back().first, *active.back().second);
+    if (a.wait_healthy) {
+      const auto topology = wait_healthy(cluster, scenario.healthy_timeout, never);
+      if (!topology.healthy())
+        record_finding(describe_unhealthy(cluster, topology, fmt::format("fault {} ({} on {})", a.index, a.fault, start.target)));
+    }
+    close_window(a.index, a.fault, start.target, "");
+    active.pop_back();
+    if (stop.requested()) break;
+  }
+  // The final heal: whatever is still active is undone, and the cluster must be healthy again.
+  for (auto& [id, fault] : active) {
+    heal(id, *fault);
+    close_window(id, fault->name(), "", "healed at the end");
+  }
+  if (scenario.final_heal) {
+    const auto topology = wait_healthy(cluster, scenario.healthy_timeout, never);
+    if (!topology.healthy()) record_finding(describe_unhealthy(cluster, topology, "the final heal"));
+  }
+  return result;
+}
+
+}  // namespace pgchaos::scenarios

@@ -1,0 +1,161 @@
+#include <gtest/gtest.h>
+
+#include "faults/faults.h"
+#include "tests/faults/fake_remote.h"
+
+namespace pgchaos::faults {
+namespace {
+
+using testing::FakeRemote;
+using testing::SentCommand;
+
+// Three nodes behind fake Remotes, a fixed topology (leader pgc1), the default templates.
+class CatalogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const auto& [name, host] : std::vector<std::pair<std::string, std::string>>{
+             {"pgc1", "10.0.0.11"}, {"pgc2", "10.0.0.12"}, {hostile_, "10.0.0.13"}}) {
+      Node node;
+      node.name = name;
+      node.postgres_host = host;
+      node.attributes["node_dir"] = "/var/lab/" + name;
+      cluster_.nodes.push_back(node);
+      cluster_.remotes[name] = std::make_unique<FakeRemote>(name, log_);
+    }
+    cluster_.templates = default_templates();
+    cluster_.settings = {{"patroni_config", "{node_dir}/patroni.yml"}, {"data_dir", "{node_dir}/data"}};
+    cluster_.application_name = "pg'chaos";
+    cluster_.topology = [this] { return topology_; };
+    topology_.leader = "pgc1";
+    for (const auto& n : cluster_.nodes) topology_.members.push_back({n.name, n.name == "pgc1" ? "primary" : "replica", "running", 2, 0, true, ""});
+  }
+
+  const SentCommand& only_command() {
+    EXPECT_EQ(log_->size(), 1u);
+    return log_->front();
+  }
+
+  const std::string hostile_ = "pgc3;rm -rf /";  // a node name a shell must never interpret
+  std::shared_ptr<std::vector<SentCommand>> log_ = std::make_shared<std::vector<SentCommand>>();
+  ClusterContext cluster_;
+  Topology topology_;
+};
+
+TEST(Command, QuotesEveryWordOnce) {
+  const Command c = expand("patronictl -c {config} restart {scope} {node} --force",
+                           {{"config", {"/etc/patroni/a b.yml"}}, {"scope", {"main"}}, {"node", {"x'; reboot; '"}}});
+  EXPECT_EQ(c.argv, (std::vector<std::string>{"patronictl", "-c", "/etc/patroni/a b.yml", "restart", "main",
+                                               "x'; reboot; '", "--force"}));
+  EXPECT_EQ(c.shell(), "patronictl -c '/etc/patroni/a b.yml' restart main 'x'\\''; reboot; '\\''' --force");
+}
+
+TEST(Command, ListPlaceholdersBecomeSeveralWordsAndQuotedTemplateWordsStayWhole) {
+  const Command c = expand("sh -c 'for ip in \"$@\"; do echo $ip; done' pgchaos {peers}", {{"peers", {"10.0.0.1", "10.0.0.2"}}});
+  ASSERT_EQ(c.argv.size(), 6u);
+  EXPECT_EQ(c.argv[2], "for ip in \"$@\"; do echo $ip; done");
+  EXPECT_EQ(c.argv[5], "10.0.0.2");
+  const Command braces = expand("nft \"add chain t input { type filter hook input priority 0 ; }\" {x}", {{"x", {"1"}}});
+  EXPECT_EQ(braces.argv[1], "add chain t input { type filter hook input priority 0 ; }") << "nft's braces are no placeholder";
+}
+
+TEST(Command, UnknownPlaceholdersAndBadTemplatesAreErrors) {
+  EXPECT_THROW(expand("systemctl stop {unit}", {}), FaultError);
+  EXPECT_THROW(expand("sh -c 'unterminated", {}), FaultError);
+  EXPECT_THROW(expand("   ", {}), FaultError);
+}
+
+TEST_F(CatalogTest, SwitchoverRunsOnTheLeaderWithLeaderAndCandidate) {
+  auto fault = make_fault("switchover");
+  const auto action = fault->start(cluster_, "pgc2", 0);
+  const auto& sent = only_command();
+  EXPECT_EQ(sent.node, "pgc1");
+  EXPECT_EQ(sent.command.argv, (std::vector<std::string>{"patronictl", "-c", "/var/lab/pgc1/patroni.yml", "switchover",
+                                                          "main", "--leader", "pgc1", "--candidate", "pgc2", "--force"}));
+  EXPECT_EQ(action.target, "pgc2");
+  EXPECT_TRUE(fault->heal(cluster_).empty()) << "a switchover ends by itself";
+  EXPECT_THROW(make_fault("switchover")->start(cluster_, "pgc1", 0), FaultError) << "the leader cannot be the candidate";
+}
+
+TEST_F(CatalogTest, ReplicaTargetIsDrawnByTheChoice) {
+  make_fault("restart")->start(cluster_, "replica", 0);
+  make_fault("restart")->start(cluster_, "replica", 1);
+  ASSERT_EQ(log_->size(), 2u);
+  EXPECT_EQ((*log_)[0].node, "pgc2");
+  EXPECT_EQ((*log_)[1].node, hostile_);
+  EXPECT_EQ((*log_)[1].command.argv[5], hostile_) << "restart names the node it runs on";
+}
+
+TEST_F(CatalogTest, HostileNodeNamesAreQuotedInTheShellString) {
+  make_fault("restart")->start(cluster_, hostile_, 0);
+  const auto shell = only_command().command.shell();
+  EXPECT_NE(shell.find("'pgc3;rm -rf /'"), std::string::npos) << shell;
+  EXPECT_NE(shell.find("'/var/lab/pgc3;rm -rf //patroni.yml'"), std::string::npos) << shell;
+}
+
+TEST_F(CatalogTest, TerminateBackendsRunsOnThePrimaryWithASqlQuotedName) {
+  make_fault("terminate-backends")->start(cluster_, "pgc2", 0);
+  const auto& sent = only_command();
+  EXPECT_EQ(sent.node, "pgc1") << "whatever the target, the sessions live on the primary";
+  EXPECT_NE(sent.command.argv.back().find("application_name = 'pg''chaos'"), std::string::npos) << sent.command.argv.back();
+}
+
+TEST_F(CatalogTest, KillPostgresUsesPostmasterPidNeverAProcessName) {
+  make_fault("kill-postgres")->start(cluster_, "primary", 0);
+  const auto& argv = only_command().command.argv;
+  EXPECT_EQ(argv.front(), "sh");
+  EXPECT_NE(argv[2].find("postmaster.pid"), std::string::npos);
+  EXPECT_EQ(argv.back(), "/var/lab/pgc1/data");
+  for (const auto& word : argv) EXPECT_EQ(word.find("pkill"), std::string::npos);
+}
+
+TEST_F(CatalogTest, PartitionCutsThePeersAndItsHealUndoesItOnTheSameNode) {
+  auto fault = make_fault("partition");
+  fault->start(cluster_, "primary", 0);
+  ASSERT_EQ(log_->size(), 1u);
+  const auto& argv = (*log_)[0].command.argv;
+  EXPECT_EQ((*log_)[0].node, "pgc1");
+  EXPECT_EQ(std::vector<std::string>(argv.end() - 2, argv.end()), (std::vector<std::string>{"10.0.0.12", "10.0.0.13"}));
+  const auto healed = fault->heal(cluster_);
+  ASSERT_EQ(healed.size(), 1u);
+  EXPECT_EQ((*log_)[1].node, "pgc1");
+  EXPECT_EQ((*log_)[1].command.argv, (std::vector<std::string>{"nft", "delete", "table", "inet", "pgchaos_partition"}));
+}
+
+TEST_F(CatalogTest, StopPatroniIsHealedByStartAndPauseByResume) {
+  auto stop = make_fault("stop-patroni");
+  stop->start(cluster_, "pgc2", 0);
+  stop->heal(cluster_);
+  auto pause = make_fault("pause");
+  pause->start(cluster_, "pgc2", 0);
+  pause->heal(cluster_);
+  ASSERT_EQ(log_->size(), 4u);
+  EXPECT_EQ((*log_)[0].command.shell(), "systemctl stop patroni");
+  EXPECT_EQ((*log_)[1].command.shell(), "systemctl start patroni");
+  EXPECT_NE((*log_)[2].command.argv[2].find("kill -STOP"), std::string::npos);
+  EXPECT_NE((*log_)[3].command.argv[2].find("kill -CONT"), std::string::npos);
+}
+
+TEST_F(CatalogTest, TargetAllActsOnEveryNodeAndUnknownsAreErrors) {
+  make_fault("reboot")->start(cluster_, "all", 0);
+  EXPECT_EQ(log_->size(), 3u);
+  for (const auto& sent : *log_) EXPECT_EQ(sent.command.shell(), "shutdown -r now");
+  EXPECT_THROW(make_fault("reboot")->start(cluster_, "pgc9", 0), FaultError);
+  EXPECT_THROW(make_fault("meteor-strike"), FaultError);
+  topology_.leader.clear();
+  EXPECT_THROW(make_fault("crash")->start(cluster_, "primary", 0), FaultError) << "no primary, no primary target";
+}
+
+TEST_F(CatalogTest, CommandsComeFromTheConfigurationWhenOverridden) {
+  cluster_.templates["crash"] = "pgchaos-node crash 3";
+  make_fault("crash")->start(cluster_, "node:2", 0);
+  EXPECT_EQ(only_command().node, "pgc2");
+  EXPECT_EQ(only_command().command.shell(), "pgchaos-node crash 3");
+}
+
+TEST(Catalog, EveryListedFaultExists) {
+  for (const auto& name : fault_names()) EXPECT_EQ(make_fault(name)->name(), name);
+  EXPECT_GE(fault_names().size(), 13u);
+}
+
+}  // namespace
+}  // namespace pgchaos::faults
