@@ -91,6 +91,23 @@ void write_run_json(const RunOptions& options, std::int64_t run_id, const std::s
   if (!out) throw backend::BackendError("cannot write " + (options.output / "run.json").string());
 }
 
+void record_run_started(history::HistoryWriter& history, std::int64_t run_id, std::uint64_t seed) {
+  history::Event started;
+  started.type = history::EventType::run_started;
+  started.run_id = run_id;
+  started.seed = static_cast<std::int64_t>(seed);
+  history.stamp(started);
+  history.append(started);
+}
+
+void record_run_finished(history::HistoryWriter& history, const std::string& how) {
+  history::Event finished;
+  finished.type = history::EventType::run_finished;
+  finished.message = how;
+  history.stamp(finished);
+  history.append(finished);
+}
+
 void print_summary(const backend::WorkloadStats& s, std::int64_t run_id) {
   std::string errors;
   for (std::size_t i = 0; i < backend::kErrorKinds; ++i)
@@ -155,22 +172,13 @@ int run_command(const std::vector<std::string>& args) {
     backend::WorkloadStats stats;
     {
       history::HistoryWriter history(history_path);
-      history::Event started;
-      started.type = history::EventType::run_started;
-      started.run_id = run_id;
-      started.seed = static_cast<std::int64_t>(options.workload.seed);
-      history.stamp(started);
-      history.append(started);
+      record_run_started(history, run_id, options.workload.seed);
       fmt::print("run {} (seed {}): {} operations on {} threads, {} accounts; run directory {}\n", run_id,
                  options.workload.seed, options.workload.operations, options.workload.threads,
                  options.workload.accounts, options.output.string());
       std::fflush(stdout);
       stats = backend::run_workload(options.workload, run_id, history, stop);
-      history::Event finished;
-      finished.type = history::EventType::run_finished;
-      finished.message = stats.interrupted ? "interrupted" : stats.fatal_error ? "fatal error" : "completed";
-      history.stamp(finished);
-      history.append(finished);
+      record_run_finished(history, stats.interrupted ? "interrupted" : stats.fatal_error ? "fatal error" : "completed");
     }  // the writer flushes and closes here
 
     print_summary(stats, run_id);

@@ -244,12 +244,7 @@ int scenario_command(const std::vector<std::string>& args) {
     backend::WorkloadStats stats;
     {
       history::HistoryWriter history(options.output / "history.jsonl");
-      history::Event started;
-      started.type = history::EventType::run_started;
-      started.run_id = run_id;
-      started.seed = static_cast<std::int64_t>(options.workload.seed);
-      history.stamp(started);
-      history.append(started);
+      record_run_started(history, run_id, options.workload.seed);
       fmt::print("scenario {}: {} faults scheduled, {} commit mode, {} threads; run directory {}\n", scenario.name,
                  actions.size(), commit_mode.empty() ? "current" : commit_mode, options.workload.threads,
                  options.output.string());
@@ -277,11 +272,9 @@ int scenario_command(const std::vector<std::string>& args) {
       relay.join();
       workload.join();
       if (deadline.joinable()) deadline.join();
-      history::Event finished;
-      finished.type = history::EventType::run_finished;
-      finished.message = stats.interrupted ? "interrupted" : fmt::format("{} faults started, {} not", runner.faults_started, runner.faults_failed);
-      history.stamp(finished);
-      history.append(finished);
+      record_run_finished(history, stats.interrupted ? "interrupted"
+                                                     : fmt::format("{} faults started, {} not", runner.faults_started,
+                                                                   runner.faults_failed));
     }
     print_summary(stats, run_id);
     for (const auto& snapshot : take_snapshots_patiently(options)) history::write_snapshot(options.output, snapshot);

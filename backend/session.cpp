@@ -18,15 +18,6 @@ bool mentions(const std::string& dsn, const std::string& key) {
   return dsn.find(key + "=") != std::string::npos || dsn.find(key + " =") != std::string::npos;
 }
 
-std::string quote_conninfo_value(const std::string& value) {
-  std::string quoted = "'";
-  for (const char c : value) {
-    if (c == '\'' || c == '\\') quoted += '\\';
-    quoted += c;
-  }
-  return quoted + "'";
-}
-
 std::string percent_encode(const std::string& value) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
@@ -43,6 +34,15 @@ std::string percent_encode(const std::string& value) {
 }
 
 }  // namespace
+
+std::string quote_conninfo_value(const std::string& value) {
+  std::string quoted = "'";
+  for (const char c : value) {
+    if (c == '\'' || c == '\\') quoted += '\\';
+    quoted += c;
+  }
+  return quoted + "'";
+}
 
 std::shared_ptr<spdlog::logger> backend_log() {
   if (auto logger = spdlog::get("backend")) return logger;

@@ -25,6 +25,9 @@ struct NodeInfo {
 /// partitioned server is noticed within seconds) to a conninfo string or URI, unless the DSN sets them itself.
 std::string with_connection_defaults(const std::string& dsn, const std::string& application_name);
 
+/// Quotes a value for a libpq conninfo string: 'value' with ' and \ escaped.
+std::string quote_conninfo_value(const std::string& value);
+
 /// Asks the server who it is.
 NodeInfo query_node(pqxx::connection& connection);
 

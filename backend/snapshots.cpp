@@ -41,15 +41,6 @@ history::Snapshot read_node(pqxx::connection& connection, const NodeInfo& node) 
   return s;
 }
 
-std::string quote_value(const std::string& value) {
-  std::string quoted = "'";
-  for (const char c : value) {
-    if (c == '\'' || c == '\\') quoted += '\\';
-    quoted += c;
-  }
-  return quoted + "'";
-}
-
 }  // namespace
 
 std::string conninfo_for(const std::string& base_dsn, const std::string& host, int port) {
@@ -60,13 +51,13 @@ std::string conninfo_for(const std::string& base_dsn, const std::string& host, i
     PQfreemem(error);
     throw BackendError("cannot parse the DSN " + mask_password(base_dsn) + ": " + why);
   }
-  std::string conninfo = "host=" + quote_value(host) + " port=" + std::to_string(port);
+  std::string conninfo = "host=" + quote_conninfo_value(host) + " port=" + std::to_string(port);
   for (const PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
     const std::string keyword = o->keyword;
     if (o->val == nullptr || keyword == "host" || keyword == "hostaddr" || keyword == "port" ||
         keyword == "target_session_attrs")
       continue;
-    conninfo += " " + keyword + "=" + quote_value(o->val);
+    conninfo += " " + keyword + "=" + quote_conninfo_value(o->val);
   }
   PQconninfoFree(options);
   return conninfo;

@@ -27,6 +27,7 @@ std::map<std::string, std::string> default_templates() {
        " && nft add rule inet pgchaos_partition output ip daddr \"$ip\" drop || exit 1; done' pgchaos {peers}"},
       {"heal-partition", "nft delete table inet pgchaos_partition"},
       {"log-tail", "journalctl -u patroni -n 30 --no-pager"},
+      {"list", "patronictl -c {patroni_config} list {scope} -f json"},
   };
 }
 

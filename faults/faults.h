@@ -82,6 +82,11 @@ struct Topology {
 /// primary; every other member a running replica on its timeline, streaming from it, lag <= max_lag_bytes.
 Topology read_topology(const std::vector<Node>& nodes, std::int64_t max_lag_bytes = 16 << 20);
 
+/// The fallback when no REST API answers: `patronictl list -f json` as run on a node. Its members carry role,
+/// state, timeline and lag (MB); patronictl 3.0 does not say "streaming", so a running replica on the leader's
+/// timeline with lag 0 counts as streaming.
+Topology topology_from_patronictl(const std::string& json_text, std::int64_t max_lag_bytes = 16 << 20);
+
 /// Minimal HTTP/1.0 client for Patroni's REST API (GET, PATCH); returns {status, body}. Throws FaultError.
 std::pair<int, std::string> http_request(const std::string& url, const std::string& method = "GET",
                                          const std::string& body = "", std::chrono::seconds timeout = std::chrono::seconds(3));
@@ -94,7 +99,9 @@ struct ClusterContext {
   std::map<std::string, std::string> templates;             ///< action -> command template
   std::map<std::string, std::string> settings;              ///< [cluster] keys (patroni_config, data_dir, ...)
   std::string application_name = "pgchaos";
-  std::function<Topology()> topology = [this] { return read_topology(nodes); };
+  /// Each node's REST view; when no node answers, `patronictl list -f json` over SSH on the first node that can.
+  std::function<Topology()> topology = [this] { return topology_with_fallback(); };
+  Topology topology_with_fallback();
   std::chrono::seconds command_timeout{60};
 
   /// Runs a template's command on a node with the node's placeholders ({node}, {scope}, {leader}, attributes,

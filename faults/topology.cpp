@@ -114,6 +114,56 @@ Topology read_topology(const std::vector<Node>& nodes, std::int64_t max_lag_byte
   return t;
 }
 
+Topology topology_from_patronictl(const std::string& json_text, std::int64_t max_lag_bytes) {
+  Topology t;
+  const auto members = nlohmann::json::parse(json_text);
+  int leader_timeline = -1;
+  for (const auto& m : members) {
+    Member member;
+    member.name = m.value("Member", "");
+    const std::string role = m.value("Role", "");
+    member.role = role == "Leader" ? "primary" : role == "Replica" || role == "Sync Standby" ? "replica" : role;
+    member.state = m.value("State", "");
+    member.timeline = m.contains("TL") && m["TL"].is_number() ? m["TL"].get<int>() : 0;
+    if (m.contains("Lag in MB") && m["Lag in MB"].is_number())
+      member.lag_bytes = static_cast<std::int64_t>(m["Lag in MB"].get<double>() * 1024 * 1024);
+    if (member.role == "primary" && member.state == "running") {
+      t.leader = t.leader.empty() ? member.name : "";
+      leader_timeline = member.timeline;
+    }
+    t.members.push_back(std::move(member));
+  }
+  int primaries = 0;
+  for (const auto& m : t.members) primaries += m.role == "primary" && m.state == "running";
+  if (primaries != 1) {
+    t.leader.clear();
+    t.problems.push_back(std::to_string(primaries) + " running primaries (patronictl)");
+  }
+  for (auto& m : t.members) {
+    if (m.name == t.leader) continue;
+    m.streaming = m.role == "replica" && (m.state == "running" || m.state == "streaming") && m.timeline == leader_timeline;
+    if (m.role != "replica" || (m.state != "running" && m.state != "streaming")) t.problems.push_back(m.name + ": " + m.role + " " + m.state);
+    else if (m.timeline != leader_timeline) t.problems.push_back(m.name + ": timeline " + std::to_string(m.timeline) + ", leader's " + std::to_string(leader_timeline));
+    else if (m.lag_bytes > max_lag_bytes) t.problems.push_back(m.name + ": lag " + std::to_string(m.lag_bytes) + " bytes");
+  }
+  return t;
+}
+
+Topology ClusterContext::topology_with_fallback() {
+  Topology t = read_topology(nodes);
+  const bool none_answered = std::all_of(t.members.begin(), t.members.end(), [](const Member& m) { return !m.error.empty(); });
+  if (!none_answered || nodes.empty()) return t;
+  for (const auto& node : nodes) {
+    try {
+      const auto listed = execute_on(node.name, command_for("list", node.name));
+      if (listed.exit_status == 0) return topology_from_patronictl(listed.out);
+    } catch (const std::exception&) {
+      // this node cannot tell; the next may
+    }
+  }
+  return t;
+}
+
 std::vector<std::string> resolve_target(const std::string& target, const Topology& topology,
                                         const std::vector<Node>& nodes, std::uint64_t choice) {
   if (target == "all") {

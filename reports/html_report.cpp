@@ -11,20 +11,6 @@
 namespace pgchaos::reports {
 namespace {
 
-std::string escape(const std::string& text) {
-  std::string out;
-  for (const char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
 struct Series {
   std::string name, color;
   std::vector<double> values;  // one per second
@@ -54,16 +40,16 @@ std::string chart(const std::string& title, const std::string& unit, const std::
   std::string svg = fmt::format(
       "<svg class=\"chart\" viewBox=\"0 0 {} {}\" role=\"img\" aria-label=\"{}\" xmlns=\"http://www.w3.org/2000/svg\">\n"
       "<text x=\"{}\" y=\"18\" class=\"title\">{}</text>\n",
-      W, H, escape(title), left, escape(title));
+      W, H, escape_markup(title), left, escape_markup(title));
   for (std::size_t i = 0; i < faults.size(); ++i) {
     const auto& f = faults[i].fault;
     const double start = static_cast<double>(f.start_ns) / 1e9;
     const double end = f.end_ns < 0 ? x_max : static_cast<double>(f.end_ns) / 1e9;
     const double x0 = x(start), x1 = std::max(x(end), x0 + 2);
     svg += fmt::format("<rect class=\"fault\" x=\"{:.1f}\" y=\"{}\" width=\"{:.1f}\" height=\"{}\"><title>{} on {}: {:.1f}–{:.1f} s</title></rect>\n",
-                       x0, top, x1 - x0, ph, escape(f.fault), escape(f.target), start, end);
+                       x0, top, x1 - x0, ph, escape_markup(f.fault), escape_markup(f.target), start, end);
     svg += fmt::format("<text class=\"fault-label\" x=\"{:.1f}\" y=\"{}\">{} {}</text>\n", x0 + 2,
-                       top + 10 + static_cast<double>(i % 3) * 11, escape(f.fault), escape(f.target));
+                       top + 10 + static_cast<double>(i % 3) * 11, escape_markup(f.fault), escape_markup(f.target));
   }
   for (int i = 0; i <= 4; ++i) {
     const double v = y_max * i / 4;
@@ -74,12 +60,12 @@ std::string chart(const std::string& title, const std::string& unit, const std::
   for (double t = 0; t <= x_max + 1e-9; t += x_step)
     svg += fmt::format("<text class=\"axis\" x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{:g}s</text>\n", x(t), H - 14, t);
   svg += fmt::format("<text class=\"axis\" x=\"12\" y=\"{}\" transform=\"rotate(-90 12 {})\" text-anchor=\"middle\">{}</text>\n",
-                     top + ph / 2, top + ph / 2, escape(unit));
+                     top + ph / 2, top + ph / 2, escape_markup(unit));
   double legend_x = left + pw - 8;
   for (auto it = series.rbegin(); it != series.rend(); ++it) {
     legend_x -= 9.0 * static_cast<double>(it->name.size()) + 24;
     svg += fmt::format("<rect x=\"{:.1f}\" y=\"9\" width=\"12\" height=\"4\" fill=\"{}\"/><text class=\"axis\" x=\"{:.1f}\" y=\"16\">{}</text>\n",
-                       legend_x, it->color, legend_x + 16, escape(it->name));
+                       legend_x, it->color, legend_x + 16, escape_markup(it->name));
   }
   // At most ~1500 points a line: long runs are reduced to the maximum of each stride, so spikes stay visible.
   for (const auto& s : series) {
@@ -102,7 +88,7 @@ std::string chart(const std::string& title, const std::string& unit, const std::
 
 std::string ids_block(const char* title, const std::vector<std::int64_t>& ids) {
   if (ids.empty()) return "";
-  return fmt::format("<h3>{} ({})</h3><p class=\"ids\">{}</p>\n", title, ids.size(), escape(first_ids(ids, 1000)));
+  return fmt::format("<h3>{} ({})</h3><p class=\"ids\">{}</p>\n", title, ids.size(), escape_markup(first_ids(ids, 1000)));
 }
 
 constexpr const char* kStyle = R"(
@@ -138,9 +124,9 @@ std::string html_report(const RunInfo& run, const checker::CheckResult& r) {
       "<style>{}</style></head><body><main>\n"
       "<h1>pgchaos run {}</h1><div class=\"meta\">seed {} · {} commit · {} · {:.1f} s</div>\n"
       "<div class=\"verdict {}\" id=\"verdict\">{}<small>{}</small></div>\n",
-      run.run_id, escape(verdict), kStyle, run.run_id, run.seed, checker::to_string(r.commit_mode),
-      escape(run.directory.string()), r.duration_s, verdict, escape(r.headline),
-      escape(r.reasons.empty() ? "every invariant holds" : fmt::format("{}", fmt::join(r.reasons, " · "))));
+      run.run_id, escape_markup(verdict), kStyle, run.run_id, run.seed, checker::to_string(r.commit_mode),
+      escape_markup(run.directory.string()), r.duration_s, verdict, escape_markup(r.headline),
+      escape_markup(r.reasons.empty() ? "every invariant holds" : fmt::format("{}", fmt::join(r.reasons, " · "))));
 
   auto card = [](const std::string& label, const std::string& value, bool bad) {
     return fmt::format("<div class=\"card{}\"><b>{}</b><span>{}</span></div>", bad ? " bad" : "", value, label);
@@ -174,7 +160,7 @@ std::string html_report(const RunInfo& run, const checker::CheckResult& r) {
     html += "<table id=\"faults\"><tr><th>#</th><th>fault</th><th>target</th><th>window</th><th>unavailable</th><th>lost</th><th>unknown</th><th>exit</th></tr>\n";
     for (const auto& f : r.faults)
       html += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.1f} – {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-                          f.fault.id, escape(f.fault.fault), escape(f.fault.target), static_cast<double>(f.fault.start_ns) / 1e9,
+                          f.fault.id, escape_markup(f.fault.fault), escape_markup(f.fault.target), static_cast<double>(f.fault.start_ns) / 1e9,
                           f.fault.end_ns < 0 ? "never healed" : fmt::format("{:.1f} s", static_cast<double>(f.fault.end_ns) / 1e9),
                           f.unavailable_ns < 0 ? "until the end" : fmt::format("{:.2f} s", static_cast<double>(f.unavailable_ns) / 1e9),
                           f.lost.size(), f.unknown.size(), f.fault.exit_status);
@@ -183,12 +169,12 @@ std::string html_report(const RunInfo& run, const checker::CheckResult& r) {
 
   if (!r.findings.empty()) {
     html += "<h2>Findings</h2>\n";
-    for (const auto& f : r.findings) html += fmt::format("<pre class=\"finding\">{}</pre>\n", escape(f));
+    for (const auto& f : r.findings) html += fmt::format("<pre class=\"finding\">{}</pre>\n", escape_markup(f));
   }
   html += "<h2>Invariants</h2>\n<table id=\"invariants\"><tr><th>invariant</th><th>result</th><th>detail</th></tr>\n";
   for (const auto& i : invariant_results(r))
-    html += fmt::format("<tr><td>{}</td><td class=\"{}\">{}</td><td>{}</td></tr>\n", escape(i.name), to_string(i.status),
-                        to_string(i.status), escape(i.detail));
+    html += fmt::format("<tr><td>{}</td><td class=\"{}\">{}</td><td>{}</td></tr>\n", escape_markup(i.name), to_string(i.status),
+                        to_string(i.status), escape_markup(i.detail));
   html += "</table>\n";
   if (!r.longest_gaps.empty()) {
     html += "<h3>Longest stretches without an acknowledged commit</h3><table><tr><th>from</th><th>to</th><th>length</th></tr>";
@@ -209,10 +195,10 @@ std::string html_report(const RunInfo& run, const checker::CheckResult& r) {
   html += "<h2>Nodes</h2>\n<table><tr><th>node</th><th>role</th><th>address</th><th>timeline</th><th>LSN</th><th>caught up</th><th>ledger rows</th><th>note</th></tr>\n";
   for (const auto& s : run.topology)
     html += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-                        escape(s.name), escape(s.role), escape(s.node), s.timeline, escape(s.lsn), s.caught_up ? "yes" : "no",
-                        s.ledger.size(), escape(s.error));
+                        escape_markup(s.name), escape_markup(s.role), escape_markup(s.node), s.timeline, escape_markup(s.lsn), s.caught_up ? "yes" : "no",
+                        s.ledger.size(), escape_markup(s.error));
   html += "</table>\n";
-  html += fmt::format("<h2>Configuration</h2>\n<pre>{}</pre>\n", escape(run.run_json));
+  html += fmt::format("<h2>Configuration</h2>\n<pre>{}</pre>\n", escape_markup(run.run_json));
   html += "</main></body></html>\n";
   return html;
 }

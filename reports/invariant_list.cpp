@@ -14,6 +14,22 @@ const char* to_string(Status status) {
   return "?";
 }
 
+std::string escape_markup(const std::string& text) {
+  std::string out;
+  for (const char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default:
+        if (static_cast<unsigned char>(c) >= 0x20 || c == '\n' || c == '\t') out += c;
+    }
+  }
+  return out;
+}
+
 std::string first_ids(const std::vector<std::int64_t>& ids, std::size_t limit) {
   std::string text;
   for (std::size_t i = 0; i < ids.size() && i < limit; ++i) text += fmt::format("{}{}", i ? ", " : "", ids[i]);

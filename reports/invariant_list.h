@@ -20,6 +20,9 @@ struct InvariantResult {
 
 std::vector<InvariantResult> invariant_results(const checker::CheckResult& r);
 
+/// Escapes text for HTML and XML (&, <, >, quotes; control characters dropped).
+std::string escape_markup(const std::string& text);
+
 /// "12, 15, 40 … (total 1043)" for long op lists.
 std::string first_ids(const std::vector<std::int64_t>& ids, std::size_t limit);
 

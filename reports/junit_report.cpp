@@ -8,22 +8,6 @@
 namespace pgchaos::reports {
 namespace {
 
-std::string xml_escape(const std::string& text) {
-  std::string out;
-  for (const char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default:
-        if (static_cast<unsigned char>(c) >= 0x20 || c == '\n' || c == '\t') out += c;
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 std::string junit_report(const RunInfo& run, const checker::CheckResult& r) {
@@ -37,20 +21,20 @@ std::string junit_report(const RunInfo& run, const checker::CheckResult& r) {
                      run.run_id, list.size(), failures, skipped, r.duration_s);
   xml += fmt::format("    <properties><property name=\"verdict\" value=\"{}\"/><property name=\"headline\" value=\"{}\"/>"
                      "<property name=\"seed\" value=\"{}\"/><property name=\"commit_mode\" value=\"{}\"/></properties>\n",
-                     checker::to_string(r.verdict), xml_escape(r.headline), run.seed, checker::to_string(r.commit_mode));
+                     checker::to_string(r.verdict), escape_markup(r.headline), run.seed, checker::to_string(r.commit_mode));
   for (const auto& i : list) {
-    xml += fmt::format("    <testcase classname=\"pgchaos.{}\" name=\"{}\" time=\"0\">", i.group, xml_escape(i.name));
+    xml += fmt::format("    <testcase classname=\"pgchaos.{}\" name=\"{}\" time=\"0\">", i.group, escape_markup(i.name));
     if (i.status == Status::fail)
-      xml += fmt::format("<failure message=\"{}\">{}</failure>", xml_escape(i.detail), xml_escape(i.detail));
+      xml += fmt::format("<failure message=\"{}\">{}</failure>", escape_markup(i.detail), escape_markup(i.detail));
     else if (i.status == Status::not_checked)
-      xml += fmt::format("<skipped message=\"{}\"/>", xml_escape(i.detail));
+      xml += fmt::format("<skipped message=\"{}\"/>", escape_markup(i.detail));
     else
-      xml += fmt::format("<system-out>{}</system-out>", xml_escape(i.detail));
+      xml += fmt::format("<system-out>{}</system-out>", escape_markup(i.detail));
     xml += "</testcase>\n";
   }
   if (list.empty())  // the checker could not run: say so as an error, never as a pass
     xml += fmt::format("    <testcase classname=\"pgchaos.invariants\" name=\"check\"><error message=\"{}\"/></testcase>\n",
-                       xml_escape(r.headline));
+                       escape_markup(r.headline));
   xml += "  </testsuite>\n</testsuites>\n";
   return xml;
 }

@@ -90,6 +90,34 @@ TEST(Config, BadFlagsNameTheFlag) {
   EXPECT_NE(error_of({"--operations", "5"}).find("no database"), std::string::npos);
 }
 
+TEST(Config, ClusterNodesAreReadAndBadOnesNamed) {
+  const auto good = write_conf("cluster.conf",
+                               "[databases]\ndb = host=x\n[cluster]\nscope = prod\nssh_user = admin\n"
+                               "node.db1 = ssh=10.0.0.1:2222 postgres=10.0.0.1 rest=http://10.0.0.1:8008 node_dir=/x\n"
+                               "node.db2 = ssh=[fd00::2] postgres=[fd00::2]:5433\n");
+  const ClusterConfig c = read_cluster_config(good);
+  EXPECT_EQ(c.scope, "prod");
+  ASSERT_EQ(c.nodes.size(), 2u);
+  EXPECT_EQ(c.nodes[0].ssh_port, 2222);
+  EXPECT_EQ(c.nodes[0].postgres_port, 5432);
+  EXPECT_EQ(c.nodes[0].rest_url, "http://10.0.0.1:8008");
+  EXPECT_EQ(c.nodes[1].postgres_host, "fd00::2");
+  EXPECT_EQ(c.nodes[1].postgres_port, 5433);
+  EXPECT_EQ(c.settings.front(), (std::pair<std::string, std::string>{"ssh_user", "admin"}));
+  const auto error_for = [](const std::string& line) {
+    try {
+      read_cluster_config(write_conf("bad-cluster.conf", "[cluster]\n" + line + "\n"));
+    } catch (const UsageError& error) {
+      return std::string(error.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(error_for("node.db1 = postgres=10.0.0.1:99999").find("bad-cluster.conf:2: [cluster] node.db1: bad port"), std::string::npos);
+  EXPECT_NE(error_for("node.db1 = ssh=10.0.0.1").find("needs postgres=HOST:PORT"), std::string::npos);
+  EXPECT_NE(error_for("node.db1 = postgres").find("expected key=value"), std::string::npos);
+  EXPECT_NE(error_for("node. = postgres=x").find("needs a name"), std::string::npos);
+}
+
 TEST(Config, SeedDsnConversionRule) {
   EXPECT_EQ(convert_seed_dsn("pq://u:p@h:1/d"), "postgresql://u:p@h:1/d");
   EXPECT_EQ(convert_seed_dsn("host=h port=1"), "host=h port=1");

@@ -152,6 +152,33 @@ TEST_F(CatalogTest, CommandsComeFromTheConfigurationWhenOverridden) {
   EXPECT_EQ(only_command().command.shell(), "pgchaos-node crash 3");
 }
 
+TEST(Topology, PatronictlListIsTheFallback) {
+  // As patronictl 3.0.2 prints it.
+  const auto t = topology_from_patronictl(R"([
+    {"Cluster": "main", "Member": "pgc1", "Host": "10.213.7.11", "Role": "Replica", "State": "running", "TL": 3, "Lag in MB": 0},
+    {"Cluster": "main", "Member": "pgc2", "Host": "10.213.7.12", "Role": "Leader", "State": "running", "TL": 3},
+    {"Cluster": "main", "Member": "pgc3", "Host": "10.213.7.13", "Role": "Replica", "State": "running", "TL": 2, "Lag in MB": 0}])");
+  EXPECT_EQ(t.leader, "pgc2");
+  EXPECT_FALSE(t.healthy());
+  ASSERT_EQ(t.problems.size(), 1u);
+  EXPECT_NE(t.problems[0].find("pgc3: timeline 2"), std::string::npos) << t.problems[0];
+  EXPECT_EQ(t.replicas(), (std::vector<std::string>{"pgc1", "pgc3"}));
+  const auto two_leaders = topology_from_patronictl(R"([{"Member": "a", "Role": "Leader", "State": "running", "TL": 1},
+                                                        {"Member": "b", "Role": "Leader", "State": "running", "TL": 1}])");
+  EXPECT_TRUE(two_leaders.leader.empty());
+  EXPECT_FALSE(two_leaders.healthy());
+}
+
+TEST_F(CatalogTest, NoRestApiFallsBackToPatronictlOverSsh) {
+  cluster_.topology = [this] { return cluster_.topology_with_fallback(); };
+  cluster_.nodes[0].rest_url = "http://127.0.0.1:1";  // nothing listens there
+  cluster_.nodes[1].rest_url = "http://127.0.0.1:1";
+  cluster_.nodes[2].rest_url = "http://127.0.0.1:1";
+  cluster_.topology();
+  ASSERT_FALSE(log_->empty());
+  EXPECT_EQ((*log_)[0].command.shell(), "patronictl -c /var/lab/pgc1/patroni.yml list main -f json");
+}
+
 TEST(Catalog, EveryListedFaultExists) {
   for (const auto& name : fault_names()) EXPECT_EQ(make_fault(name)->name(), name);
   EXPECT_GE(fault_names().size(), 13u);
