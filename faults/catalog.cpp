@@ -19,14 +19,15 @@ struct Spec {
   Where where;
   const char* heal_action;  ///< template that undoes it on the same nodes, or nullptr
   const char* default_target;
+  bool takes_nodes_down = false;  ///< returns first, then the node goes down (as `shutdown -r now` does)
 };
 
 constexpr Spec kCatalog[] = {
     {"switchover", "switchover", Where::leader, nullptr, "replica"},
     {"failover", "failover", Where::leader, nullptr, "replica"},
     {"restart", "restart", Where::target, nullptr, "primary"},
-    {"reboot", "reboot", Where::target, nullptr, "primary"},
-    {"crash", "crash", Where::target, nullptr, "primary"},
+    {"reboot", "reboot", Where::target, nullptr, "primary", true},
+    {"crash", "crash", Where::target, nullptr, "primary", true},
     {"stop-patroni", "stop-patroni", Where::target, "start-patroni", "primary"},
     {"start-patroni", "start-patroni", Where::target, nullptr, "all"},
     {"terminate-backends", "terminate-backends", Where::primary, nullptr, "primary"},
@@ -41,12 +42,22 @@ class CatalogFault : public Fault {
  public:
   explicit CatalogFault(const Spec& spec) : spec_(spec) {}
   std::string name() const override { return spec_.name; }
+  bool takes_nodes_down() const override { return spec_.takes_nodes_down; }
 
   FaultAction start(ClusterContext& cluster, const std::string& requested_target, std::uint64_t choice) override {
     const std::string target = requested_target.empty() ? spec_.default_target : requested_target;
     const Topology topology = cluster.topology();
-    const auto nodes = spec_.where == Where::primary ? resolve_target("primary", topology, cluster.nodes, choice)
-                                                     : resolve_target(target, topology, cluster.nodes, choice);
+    std::vector<std::string> nodes;
+    if (spec_.where == Where::primary) {
+      nodes = resolve_target("primary", topology, cluster.nodes, choice);
+    } else if (spec_.where == Where::leader && target == "replica") {
+      // Patroni refuses a switchover to a replica that is not a synchronous standby while sync mode is on.
+      const auto candidates = topology.switchover_candidates();
+      if (candidates.empty()) throw FaultError(std::string(spec_.name) + ": no replica to switch over to");
+      nodes = {candidates[choice % candidates.size()]};
+    } else {
+      nodes = resolve_target(target, topology, cluster.nodes, choice);
+    }
     FaultAction action;
     action.fault = spec_.name;
     for (const auto& node : nodes) {
@@ -63,7 +74,13 @@ class CatalogFault : public Fault {
         if (n.name != node) peers.push_back(n.postgres_host);
       extra["peers"] = peers;
       const Command command = cluster.command_for(spec_.action, run_on, extra);
-      const CommandResult result = cluster.execute_on(run_on, command);
+      CommandResult result = cluster.execute_on(run_on, command);
+      // patronictl says "Switchover failed" (or "Failover failed") and still exits 0.
+      if (spec_.where == Where::leader && result.exit_status == 0 &&
+          (result.out.find(" failed") != std::string::npos || result.err.find(" failed") != std::string::npos)) {
+        result.exit_status = 1;
+        result.err += result.out;
+      }
       action.target += (action.target.empty() ? "" : ",") + node;
       action.command += (action.command.empty() ? "" : " ; ") + command.shell();
       action.result.exit_status = std::max(action.result.exit_status == -1 ? result.exit_status : action.result.exit_status,

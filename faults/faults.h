@@ -69,6 +69,7 @@ struct Member {
   int timeline = 0;
   std::int64_t lag_bytes = -1;
   bool streaming = false;         ///< the leader lists it as a streaming walsender
+  bool sync_standby = false;      ///< the leader lists it as synchronous (sync or quorum)
   std::string error;              ///< the node's REST API did not answer
 };
 struct Topology {
@@ -77,6 +78,8 @@ struct Topology {
   std::vector<std::string> problems;
   bool healthy() const { return problems.empty(); }
   std::vector<std::string> replicas() const;
+  /// Replicas Patroni would accept as a switchover candidate: the synchronous standbys when there are any.
+  std::vector<std::string> switchover_candidates() const;
 };
 /// Each node's own view (GET /patroni), never one node's /cluster (stale after a heal). Healthy: one running
 /// primary; every other member a running replica on its timeline, streaming from it, lag <= max_lag_bytes.
@@ -135,6 +138,8 @@ class Fault {
   virtual std::string name() const = 0;
   virtual FaultAction start(ClusterContext& cluster, const std::string& target, std::uint64_t choice) = 0;
   virtual std::vector<FaultAction> heal(ClusterContext& cluster) = 0;
+  /// The command returns before the node goes down (reboot, crash): the runner waits to see it go.
+  virtual bool takes_nodes_down() const { return false; }
 };
 
 /// Every fault the catalog knows, by name: switchover, failover, restart, reboot, crash, stop-patroni,

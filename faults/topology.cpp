@@ -54,6 +54,13 @@ std::pair<int, std::string> http_request(const std::string& url, const std::stri
   return {std::atoi(response.c_str() + space + 1), response.substr(header_end + 4)};
 }
 
+std::vector<std::string> Topology::switchover_candidates() const {
+  std::vector<std::string> sync;
+  for (const auto& m : members)
+    if (m.name != leader && m.role == "replica" && m.sync_standby) sync.push_back(m.name);
+  return sync.empty() ? replicas() : sync;
+}
+
 std::vector<std::string> Topology::replicas() const {
   std::vector<std::string> names;
   for (const auto& m : members)
@@ -64,7 +71,7 @@ std::vector<std::string> Topology::replicas() const {
 Topology read_topology(const std::vector<Node>& nodes, std::int64_t max_lag_bytes) {
   Topology t;
   std::int64_t leader_lsn = -1;
-  std::vector<std::string> streaming;
+  std::vector<std::string> streaming, synchronous;
   std::vector<std::int64_t> replayed(nodes.size(), -1);
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     Member m;
@@ -80,8 +87,11 @@ Topology read_topology(const std::vector<Node>& nodes, std::int64_t max_lag_byte
       const auto xlog = j.value("xlog", nlohmann::json::object());
       if (m.role == "primary") {
         leader_lsn = xlog.value("location", std::int64_t{-1});
-        for (const auto& r : j.value("replication", nlohmann::json::array()))
+        for (const auto& r : j.value("replication", nlohmann::json::array())) {
           if (r.value("state", "") == "streaming") streaming.push_back(r.value("application_name", ""));
+          const std::string sync_state = r.value("sync_state", "");
+          if (sync_state == "sync" || sync_state == "quorum") synchronous.push_back(r.value("application_name", ""));
+        }
       }
       replayed[i] = xlog.value("replayed_location", std::int64_t{-1});
       (void)status;
@@ -104,6 +114,7 @@ Topology read_topology(const std::vector<Node>& nodes, std::int64_t max_lag_byte
     }
     if (&m == leader) continue;
     m.streaming = std::find(streaming.begin(), streaming.end(), m.name) != streaming.end();
+    m.sync_standby = std::find(synchronous.begin(), synchronous.end(), m.name) != synchronous.end();
     if (leader_lsn >= 0 && replayed[i] >= 0) m.lag_bytes = std::max<std::int64_t>(0, leader_lsn - replayed[i]);
     if (m.role != "replica" || m.state != "running") t.problems.push_back(m.name + ": " + m.role + " " + m.state);
     else if (leader && m.timeline != leader->timeline)

@@ -13,7 +13,7 @@ namespace {
 
 struct Series {
   std::string name, color;
-  std::vector<double> values;  // one per second
+  std::vector<double> values;  // one per second; negative: no data that second (drawn as a gap)
 };
 
 double nice_ceiling(double value) {
@@ -68,18 +68,28 @@ std::string chart(const std::string& title, const std::string& unit, const std::
                        legend_x, it->color, legend_x + 16, escape_markup(it->name));
   }
   // At most ~1500 points a line: long runs are reduced to the maximum of each stride, so spikes stay visible.
+  // Seconds without data split the line, so an outage shows as a gap, not as zero latency.
   for (const auto& s : series) {
     const std::size_t stride = std::max<std::size_t>(1, s.values.size() / 1500);
     std::string points;
+    auto flush = [&] {
+      if (!points.empty())
+        svg += fmt::format("<polyline class=\"series\" fill=\"none\" stroke=\"{}\" points=\"{}\"/>\n", s.color, points);
+      points.clear();
+    };
     for (std::size_t i = 0; i < s.values.size(); i += stride) {
-      double v = 0;
+      double v = -1;
       for (std::size_t j = i; j < std::min(s.values.size(), i + stride); ++j) v = std::max(v, s.values[j]);
+      if (v < 0) {
+        flush();
+        continue;
+      }
       points += fmt::format("{:.1f},{:.1f} ", x(static_cast<double>(i) + 0.5), y(v));
     }
-    svg += fmt::format("<polyline class=\"series\" fill=\"none\" stroke=\"{}\" points=\"{}\"/>\n", s.color, points);
+    flush();
     if (s.values.size() <= 120)  // a short run: its few points are marked, so a single second still shows
       for (std::size_t i = 0; i < s.values.size(); ++i)
-        svg += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"2.5\" fill=\"{}\"/>", x(static_cast<double>(i) + 0.5),
+        if (s.values[i] >= 0) svg += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"2.5\" fill=\"{}\"/>", x(static_cast<double>(i) + 0.5),
                            y(s.values[i]), s.color);
   }
   svg += fmt::format("<rect class=\"frame\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"/>\n</svg>\n", left, top, pw, ph);
@@ -146,8 +156,8 @@ std::string html_report(const RunInfo& run, const checker::CheckResult& r) {
   std::vector<double> ok, p50, p99;
   for (const auto& s : r.per_second) {
     ok.push_back(static_cast<double>(s.ok));
-    p50.push_back(s.latency.p50_ms);
-    p99.push_back(s.latency.p99_ms);
+    p50.push_back(s.ok > 0 ? s.latency.p50_ms : -1);  // no commit that second: a gap, not 0 ms
+    p99.push_back(s.ok > 0 ? s.latency.p99_ms : -1);
   }
   html += "<h2>Over time</h2>\n";
   html += chart("Throughput: acknowledged commits per second", "commits/s", {{"commits/s", "#2f6fdf", ok}}, r.duration_s, r.faults);

@@ -39,6 +39,19 @@ std::string describe_unhealthy(faults::ClusterContext& cluster, const faults::To
   return text;
 }
 
+// A reboot or crash command returns before the node goes down; health is judged only once it has.
+void wait_until_down(faults::ClusterContext& cluster, const std::string& targets) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (std::chrono::steady_clock::now() < deadline) {
+    const auto topology = cluster.topology();
+    bool all_down = true;
+    for (const auto& m : topology.members)
+      if (("," + targets + ",").find("," + m.name + ",") != std::string::npos && m.error.empty()) all_down = false;
+    if (all_down) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
 }  // namespace
 
 faults::Topology wait_healthy(faults::ClusterContext& cluster, std::chrono::seconds timeout, const backend::StopFlag& stop) {
@@ -109,6 +122,7 @@ RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& a
       close_window(a.index, a.fault, start.target, "");
       continue;
     }
+    if (fault->takes_nodes_down()) wait_until_down(cluster, start.target);
     active.emplace_back(a.index, std::move(fault));
     stop.sleep_for(a.duration);
     if (!a.heal) continue;  // left active on purpose: a later step or the final heal ends it

@@ -27,7 +27,15 @@ class CatalogTest : public ::testing::Test {
     cluster_.application_name = "pg'chaos";
     cluster_.topology = [this] { return topology_; };
     topology_.leader = "pgc1";
-    for (const auto& n : cluster_.nodes) topology_.members.push_back({n.name, n.name == "pgc1" ? "primary" : "replica", "running", 2, 0, true, ""});
+    for (const auto& n : cluster_.nodes) {
+      Member m;
+      m.name = n.name;
+      m.role = n.name == "pgc1" ? "primary" : "replica";
+      m.state = "running";
+      m.timeline = 2;
+      m.streaming = true;
+      topology_.members.push_back(m);
+    }
   }
 
   const SentCommand& only_command() {
@@ -74,6 +82,34 @@ TEST_F(CatalogTest, SwitchoverRunsOnTheLeaderWithLeaderAndCandidate) {
   EXPECT_EQ(action.target, "pgc2");
   EXPECT_TRUE(fault->heal(cluster_).empty()) << "a switchover ends by itself";
   EXPECT_THROW(make_fault("switchover")->start(cluster_, "pgc1", 0), FaultError) << "the leader cannot be the candidate";
+}
+
+TEST_F(CatalogTest, InSyncModeASwitchoverGoesToTheSynchronousStandby) {
+  topology_.members[2].sync_standby = true;  // the hostile-named node is the sync standby
+  for (std::uint64_t choice = 0; choice < 4; ++choice) make_fault("switchover")->start(cluster_, "replica", choice);
+  ASSERT_EQ(log_->size(), 4u);
+  for (const auto& sent : *log_) EXPECT_EQ(sent.command.argv[8], hostile_) << "Patroni refuses any other candidate";
+}
+
+// patronictl prints "Switchover failed" and exits 0: pgchaos must not count that as a switchover.
+class FailingPatronictl : public Remote {
+ public:
+  CommandResult execute(const Command&, std::chrono::seconds) override {
+    return {0, "Switchover failed, details: 412, candidate name does not match with sync_standby\n", ""};
+  }
+};
+
+TEST_F(CatalogTest, ASwitchoverPatronictlCallsFailedIsAFailure) {
+  cluster_.remotes["pgc1"] = std::make_unique<FailingPatronictl>();
+  const auto action = make_fault("switchover")->start(cluster_, "pgc2", 0);
+  EXPECT_EQ(action.result.exit_status, 1);
+  EXPECT_NE(action.result.err.find("Switchover failed"), std::string::npos);
+}
+
+TEST_F(CatalogTest, RebootAndCrashTakeNodesDownAfterReturning) {
+  EXPECT_TRUE(make_fault("reboot")->takes_nodes_down());
+  EXPECT_TRUE(make_fault("crash")->takes_nodes_down());
+  EXPECT_FALSE(make_fault("switchover")->takes_nodes_down());
 }
 
 TEST_F(CatalogTest, ReplicaTargetIsDrawnByTheChoice) {

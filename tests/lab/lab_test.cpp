@@ -254,7 +254,9 @@ TEST_F(Lab, SwitchoverStormInSyncModeLosesNothing) {
   EXPECT_EQ(report["verdict"], "valid") << report["reasons"].dump();
   EXPECT_EQ(report["run"]["commit_mode"], "sync");
   EXPECT_TRUE(report["operations"]["lost"].empty());
-  EXPECT_EQ(report["faults"].size(), 5u);
+  ASSERT_EQ(report["faults"].size(), 5u);
+  for (const auto& f : report["faults"]) EXPECT_EQ(f["exit_status"], 0) << "every switchover happened: " << f.dump();
+  EXPECT_EQ(status(30)["leader"], report["faults"][4]["target"]) << "the last switchover's candidate leads";
   EXPECT_GT(report["counts"]["acknowledged"].get<int>(), 1000);
   // The previous configuration is back: the lab runs asynchronous again.
   const auto config = nlohmann::json::parse(run("curl -s http://" + ip_of(status(), status()["leader"]) + ":8008/config").output);

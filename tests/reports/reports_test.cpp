@@ -117,7 +117,7 @@ TEST_F(ReportsTest, ChromiumRendersTheChartsAndTheVerdict) {
   for (auto at = dom.find("<polyline"); at != std::string::npos; at = dom.find("<polyline", at + 1)) ++lines;
   EXPECT_EQ(charts, 2u);
   EXPECT_EQ(fault_windows, 4u) << "2 faults shaded in each of 2 charts";
-  EXPECT_EQ(lines, 3u) << "throughput, p50, p99";
+  EXPECT_GE(lines, 3u) << "throughput, p50, p99 (a line may break where a second had no commit)";
   const auto png = info_.directory / "report.png";
   testing::run_shell("/usr/bin/chromium " + flags + " --window-size=1100,2200 --screenshot=" + png.string() + " " + url +
                      " 2>/dev/null");
