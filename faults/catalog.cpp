@@ -75,9 +75,10 @@ class CatalogFault : public Fault {
       extra["peers"] = peers;
       const Command command = cluster.command_for(spec_.action, run_on, extra);
       CommandResult result = cluster.execute_on(run_on, command);
-      // patronictl says "Switchover failed" (or "Failover failed") and still exits 0.
+      // On refusal patronictl prints "Switchover failed, details: ..." (or "Failover failed, ...") and still exits 0;
+      // its success line is "Successfully failed over to ...", so the whole refusal phrase is matched.
       if (spec_.where == Where::leader && result.exit_status == 0 &&
-          (result.out.find(" failed") != std::string::npos || result.err.find(" failed") != std::string::npos)) {
+          (result.out.find("failed, details") != std::string::npos || result.err.find("failed, details") != std::string::npos)) {
         result.exit_status = 1;
         result.err += result.out;
       }

@@ -106,6 +106,18 @@ TEST_F(CatalogTest, ASwitchoverPatronictlCallsFailedIsAFailure) {
   EXPECT_NE(action.result.err.find("Switchover failed"), std::string::npos);
 }
 
+class SucceedingFailover : public Remote {
+ public:
+  CommandResult execute(const Command&, std::chrono::seconds) override {
+    return {0, "2026-11-28 05:30:01.5 Successfully failed over to \"pgc2\"\n", ""};
+  }
+};
+
+TEST_F(CatalogTest, ASuccessfulFailoverIsNotMistakenForAFailure) {
+  cluster_.remotes["pgc1"] = std::make_unique<SucceedingFailover>();
+  EXPECT_EQ(make_fault("failover")->start(cluster_, "pgc2", 0).result.exit_status, 0);
+}
+
 TEST_F(CatalogTest, RebootAndCrashTakeNodesDownAfterReturning) {
   EXPECT_TRUE(make_fault("reboot")->takes_nodes_down());
   EXPECT_TRUE(make_fault("crash")->takes_nodes_down());
