@@ -254,7 +254,10 @@ int scenario_command(const std::vector<std::string>& args) {
       std::thread deadline;
       if (vm.count("duration"))
         deadline = std::thread([&, limit = parse_duration_flag(vm["duration"].as<std::string>())] {
-          if (stop.sleep_for(limit) && !finish.requested()) finish.request();
+          const auto end = std::chrono::steady_clock::now() + limit;
+          while (!finish.requested() && !stop.requested() && std::chrono::steady_clock::now() < end)
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+          finish.request();
         });
       // The schedule stops early on Ctrl-C or at --duration; it always heals what it started.
       backend::StopFlag schedule_stop;
@@ -262,10 +265,26 @@ int scenario_command(const std::vector<std::string>& args) {
         while (!finish.requested() && !stop.requested()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
         schedule_stop.request();
       });
-      const auto runner = scenarios::run_schedule(scenario, actions, cluster, history, schedule_stop, [](const std::string& line) {
-        fmt::print("  {}\n", line);
-        std::fflush(stdout);
-      });
+      // Whatever happens below, the threads are told to end and joined before the history closes.
+      struct Joiner {
+        backend::StopFlag& finish;
+        std::vector<std::thread*> threads;
+        ~Joiner() {
+          finish.request();
+          for (auto* t : threads)
+            if (t->joinable()) t->join();
+        }
+      } joiner{finish, {&relay, &workload, &deadline}};
+      scenarios::RunnerResult runner;
+      try {
+        runner = scenarios::run_schedule(scenario, actions, cluster, history, schedule_stop, [](const std::string& line) {
+          fmt::print("  {}\n", line);
+          std::fflush(stdout);
+        });
+      } catch (const std::exception& error) {
+        std::cerr << "pgchaos scenario: the schedule stopped: " << error.what() << '\n';
+        runner.faults_failed = -1;
+      }
       // A little load after the last heal shows the cluster taking writes again.
       stop.sleep_for(std::chrono::seconds(2));
       finish.request();

@@ -278,6 +278,28 @@ TEST_F(Lab, CrashOfThePrimaryInAsyncModeCompletesChecksAndReports) {
   expect_healthy_or_reported(report);
 }
 
+TEST_F(Lab, ReplayRunsTheSameScheduleAndDurationEndsTheRun) {
+  const auto file = write_file("replay.json", R"({"steps": [{"fault": "any", "choices": ["terminate-backends", "restart"],
+                                                   "target": "replica", "delay": "1s-2s", "repeat": 2}]})");
+  const std::string first = kState + "-replay-1", second = kState + "-replay-2";
+  Result r = scenario(file + " --seed 5", first);
+  ASSERT_EQ(r.status, 0) << r.output;
+  r = scenario("--replay " + first, second);
+  ASSERT_EQ(r.status, 0) << r.output;
+  std::ifstream a(first + "/schedule.json"), b(second + "/schedule.json");
+  const std::string schedule_a((std::istreambuf_iterator<char>(a)), {}), schedule_b((std::istreambuf_iterator<char>(b)), {});
+  EXPECT_FALSE(schedule_a.empty());
+  EXPECT_EQ(schedule_a, schedule_b) << "the same seed, the same draws";
+  EXPECT_EQ(report_of(second)["run"]["seed"], 5);
+  // --duration ends a run whose schedule would take longer: its one fault, 60 s in, never starts.
+  const auto long_one = write_file("long.json", R"({"steps": [{"fault": "terminate-backends", "delay": "60s"}]})");
+  r = scenario(long_one + " --duration 5s", kState + "-duration");
+  EXPECT_EQ(r.status, 0) << r.output;
+  const auto cut = report_of(kState + "-duration");
+  EXPECT_TRUE(cut["faults"].empty()) << cut["faults"].dump();
+  EXPECT_GT(cut["counts"]["acknowledged"].get<int>(), 0);
+}
+
 TEST_F(Lab, HostKeysAreVerified) {
   const auto one_fault = write_file("one-fault.json", R"({"steps": [{"fault": "terminate-backends"}]})");
   std::string conf;
