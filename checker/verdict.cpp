@@ -44,6 +44,12 @@ void decide(const CheckOptions& options, CheckResult& r) {
   if (!r.max_lost && options.commit_mode != CommitMode::async) r.max_lost = 0;
 
   bool invalid = false, undecided = false;
+  std::vector<std::string> failing;  // the reasons that make the verdict what it is, for the headline
+  auto fails = [&](std::string reason) {
+    invalid = true;
+    failing.push_back(reason);
+    r.reasons.push_back(std::move(reason));
+  };
   const auto lost = static_cast<std::int64_t>(r.lost.size());
   const auto faults_with_loss = std::count_if(r.faults.begin(), r.faults.end(), [](const FaultImpact& f) { return !f.lost.empty(); });
   std::string lost_text = plural(lost, "acknowledged commit lost", "acknowledged commits lost");
@@ -52,39 +58,32 @@ void decide(const CheckOptions& options, CheckResult& r) {
 
   if (lost > 0) {
     if (r.max_lost && lost > *r.max_lost) {
-      invalid = true;
-      r.reasons.push_back(fmt::format("{} ({} mode allows {})", lost_text, to_string(r.commit_mode), *r.max_lost));
+      fails(fmt::format("{} ({} mode allows {})", lost_text, to_string(r.commit_mode), *r.max_lost));
     } else {
       r.reasons.push_back(fmt::format("{} ({} mode: reported, not failed{})", lost_text, to_string(r.commit_mode),
                                       r.max_lost ? fmt::format("; --max-lost {}", *r.max_lost) : ""));
     }
   }
   if (!r.phantom.empty()) {
-    invalid = true;
-    r.reasons.push_back(plural(static_cast<std::int64_t>(r.phantom.size()), "phantom commit: reported failed, yet in the ledger",
+    fails(plural(static_cast<std::int64_t>(r.phantom.size()), "phantom commit: reported failed, yet in the ledger",
                                "phantom commits: reported failed, yet in the ledger"));
   }
   if (r.balance_drift_cents != 0) {
-    invalid = true;
-    r.reasons.push_back(fmt::format("the balances do not add up: sum(balance) is off by {:.2f} from accounts × initial + ledger rows",
+    fails(fmt::format("the balances do not add up: sum(balance) is off by {:.2f} from accounts × initial + ledger rows",
                                     static_cast<double>(r.balance_drift_cents) / 100));
   }
   if (!r.account_mismatches.empty()) {
-    invalid = true;
-    r.reasons.push_back(plural(static_cast<std::int64_t>(r.account_mismatches.size()),
+    fails(plural(static_cast<std::int64_t>(r.account_mismatches.size()),
                                "account's balance disagrees with its ledger rows", "accounts' balances disagree with their ledger rows"));
   }
-  for (const auto& finding : r.findings) {
-    invalid = true;  // a cluster that does not recover is a failure of the system under test
-    r.reasons.push_back("finding: " + finding);
-  }
+  for (const auto& finding : r.findings)  // a cluster that does not recover is a failure of the system under test
+    fails("finding: " + finding.substr(0, finding.find('\n')));
   for (const auto& node : r.nodes) {
     if (!node.compared) {
       undecided = true;
       r.reasons.push_back(fmt::format("convergence of {} not checked: it {}", node.name, node.not_compared_because));
     } else if (node.diverged()) {
-      invalid = true;
-      r.reasons.push_back(fmt::format("{} diverged from the primary: {} accounts differ, {} ops missing, {} extra",
+      fails(fmt::format("{} diverged from the primary: {} accounts differ, {} ops missing, {} extra",
                                       node.name, node.differing_accounts.size(), node.missing_ops.size(), node.extra_ops.size()));
     }
   }
@@ -95,9 +94,10 @@ void decide(const CheckOptions& options, CheckResult& r) {
                              lost > 0 ? lost_text + " (allowed in " + to_string(r.commit_mode) + " mode)" : "none lost");
     if (!r.faults.empty()) r.headline += fmt::format(", through {}", plural(static_cast<std::int64_t>(r.faults.size()), "fault", "faults"));
   } else {
-    r.headline = fmt::format("{}: {}", to_string(r.verdict), r.reasons.empty() ? "" : r.reasons.front());
-    if (lost > 0 && r.verdict == Verdict::invalid && r.reasons.front().find("lost") == std::string::npos)
-      r.headline += "; " + lost_text;
+    // The headline names what decided the verdict, and the losses whatever they were judged.
+    const std::string& cause = !failing.empty() ? failing.front() : r.reasons.front();
+    r.headline = fmt::format("{}: {}", to_string(r.verdict), cause);
+    if (lost > 0 && cause.find("lost") == std::string::npos) r.headline += "; " + lost_text;
   }
 }
 

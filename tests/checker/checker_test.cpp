@@ -264,6 +264,18 @@ TEST(Checker, FaultWindowsGetUnavailabilityAndTheirLosses) {
   EXPECT_GT(r.latency.p99_ms, 0);
 }
 
+TEST(Checker, TheHeadlineNamesWhatMadeTheVerdict) {
+  std::mt19937_64 rng(5);
+  auto run = make_clean_run(rng, 40, 5, 0);
+  for (auto& s : run.snapshots) erase_commit(s, 7);
+  run.history.findings.push_back("cluster not healthy after fault 1 (partition on pgc1): pgc2: not streaming\n  pgc1: ...");
+  const auto r = check(run.history, run.snapshots, {});  // async: the loss alone would only be reported
+  EXPECT_EQ(r.verdict, Verdict::invalid);
+  EXPECT_EQ(r.headline.rfind("invalid: finding: cluster not healthy after fault 1 (partition on pgc1)", 0), 0u) << r.headline;
+  EXPECT_NE(r.headline.find("; 1 acknowledged commit lost"), std::string::npos) << r.headline;
+  EXPECT_EQ(r.headline.find('\n'), std::string::npos) << "one line";
+}
+
 TEST(Checker, SeedFormulaCountsEarlierRunsRows) {
   std::mt19937_64 rng(4);
   auto run = make_clean_run(rng, 30, 5, 0);
