@@ -15,9 +15,10 @@ rss_mb() {
   for p in $pids; do total=$((total + $(awk '/^Pss:/ {print $2}' /proc/$p/smaps_rollup 2>/dev/null || echo 0))); done
   echo $((total / 1024))
 }
+since() { awk -v start="$1" -v now="$(date +%s.%N)" 'BEGIN {printf "%.2f", now - start}'; }  # no bc on a fresh machine
 for r in $(seq "$rounds"); do
-  s=$(date +%s.%N); $pgchaos lab up --state "$state" "$@" >/dev/null; u=$(echo "$(date +%s.%N) - $s" | bc)
+  s=$(date +%s.%N); $pgchaos lab up --state "$state" "$@" >/dev/null; u=$(since "$s")
   m=$(rss_mb)
-  s=$(date +%s.%N); $pgchaos lab down --state "$state" >/dev/null; d=$(echo "$(date +%s.%N) - $s" | bc)
+  s=$(date +%s.%N); $pgchaos lab down --state "$state" >/dev/null; d=$(since "$s")
   printf 'round %d: up %.1f s (goal <= 15), down %.2f s (goal <= 3), memory %d MB\n' "$r" "$u" "$d" "$m"
 done
