@@ -14,6 +14,8 @@
 namespace pgchaos {
 namespace {
 
+using testing::slurp;
+
 struct Child {
   pid_t pid = -1;
   std::filesystem::path output;
@@ -41,13 +43,6 @@ int wait_exit(const Child& child) {
   int status = 0;
   ::waitpid(child.pid, &status, 0);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-std::string slurp(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 class RunCommandTest : public ::testing::Test {

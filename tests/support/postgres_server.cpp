@@ -39,6 +39,11 @@ std::string as_server_user(const std::string& command) {
 
 }  // namespace
 
+std::string slurp(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
 std::string shell_quote(const std::string& value) {
   std::string quoted = "'";
   for (const char c : value) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);

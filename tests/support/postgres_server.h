@@ -30,6 +30,8 @@ class PostgresServer {
 
 /// Runs a shell command; returns its stdout. Throws std::runtime_error with the output when it fails.
 std::string run_shell(const std::string& command);
+/// A whole file as text ("" when it cannot be read).
+std::string slurp(const std::filesystem::path& file);
 /// Single-quotes a value for /bin/sh.
 std::string shell_quote(const std::string& value);
 
