@@ -1,5 +1,5 @@
-// The command line: option parsing and the subcommands. Nothing below app/ knows about flags or files of
-// configuration; app/ turns them into the parts' own config structs.
+// The command line: options and configuration files turned into the engine's RunRequest, and the subcommands.
+// Nothing below app/ knows about flags or configuration files.
 #pragma once
 
 #include <filesystem>
@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "backend/backend.h"
+#include "engine/engine.h"
 
 namespace pgchaos::app {
 
@@ -24,6 +24,8 @@ struct ConfigEntry {
 };
 /// Reads the seed's INI format: [sections], `key = value`, `#`/`;` comments. Throws UsageError "file:line: ...".
 std::vector<ConfigEntry> read_config_file(const std::filesystem::path& file);
+/// The same from text; `origin` names it in errors.
+std::vector<ConfigEntry> parse_config_text(const std::string& text, const std::string& origin);
 
 /// A node of the cluster, from `[cluster] node.NAME = ssh=HOST:PORT postgres=HOST:PORT rest=URL key=value...`.
 struct ClusterNode {
@@ -35,44 +37,50 @@ struct ClusterNode {
   std::string rest_url;
   std::vector<std::pair<std::string, std::string>> attributes;  ///< every key=value of the line, in order
 };
-/// The `[cluster]` section: the nodes and how to reach them (used by snapshots now, by faults later).
+/// The `[cluster]` section: the nodes and how to reach them.
 struct ClusterConfig {
   std::string scope = "main";
   std::vector<ClusterNode> nodes;
   std::vector<std::pair<std::string, std::string>> settings;  ///< the section's other keys (ssh_user, ssh_key, ...)
+  std::string setting(const std::string& key, const std::string& fallback = "") const;
 };
 /// Reads `[cluster]` from a configuration file; throws UsageError "file:line: ..." for a malformed node line.
 ClusterConfig read_cluster_config(const std::filesystem::path& file);
 
+/// Everything `run` and `scenario` take, validated: nothing in it is checked later against the cluster.
 struct RunOptions {
-  backend::WorkloadConfig workload;
+  engine::RunRequest request;
   ClusterConfig cluster;
-  std::optional<std::int64_t> max_lost;  ///< --max-lost
+  std::optional<std::filesystem::path> conf;
   std::filesystem::path output;       ///< the run directory
-  std::string log_level = "info";
-  int log_file_max_mb = 50, log_file_backups = 5;
   bool help_shown = false;            ///< --help was given and printed: nothing to run
+  // `scenario` only
+  bool list_scenarios = false;
+  bool accept_new_host_keys = false;
 };
-/// Configuration file (--conf) first, then flags over it. Throws UsageError.
+/// `pgchaos run` options: the configuration file (--conf) first, then flags over it. Throws UsageError.
 RunOptions parse_run_options(const std::vector<std::string>& args);
+/// `pgchaos scenario` options: run's options plus the scenario, commit mode, replay; the scenario is loaded and
+/// scheduled, the cluster configuration checked. Throws UsageError.
+RunOptions parse_scenario_options(const std::vector<std::string>& args);
+
+/// The scenario library: $PGCHAOS_SCENARIO_DIR, else the source tree's scenarios/library.
+std::filesystem::path scenario_library();
 
 /// Seed DSNs `pq://user:pass@host:port/db` become libpq URIs; anything else is returned as it is.
 std::string convert_seed_dsn(const std::string& dsn);
 
-/// `pgchaos run ...`; returns the process exit code (0 valid, 1 invalid, 2 harness error, 130 interrupted).
-int run_command(const std::vector<std::string>& args);
+/// The cluster as the fault catalog needs it: nodes, an SSH Remote each, command templates, settings.
+void build_cluster_context(const RunOptions& options, faults::ClusterContext& cluster);
 
-/// `pgchaos check RUN_DIR [--resnapshot] [--max-lost N] [--dsn ...]`: the verdict again, offline (or from fresh
-/// snapshots), reports rewritten; exit 0 valid, 1 invalid, 2 unknown or error.
-int check_command(const std::vector<std::string>& args);
-/// `pgchaos report RUN_DIR`: the pages again; exit 0 unless they cannot be made.
-int report_command(const std::vector<std::string>& args);
-
-/// `pgchaos scenario NAME|FILE|--list|--replay RUN_DIR [--commit-mode async|sync] [--duration T] [run options]`.
-int scenario_command(const std::vector<std::string>& args);
-
-/// `pgchaos lab ...`: replaces the process with lab/lab.sh (found through $PGCHAOS_LAB_DIR or the build's
-/// source tree); returns only on failure.
-int lab_command(const std::vector<std::string>& args);
+/// The subcommands. Each returns the exit code; errors are thrown (UsageError for bad input) and printed by main.
+engine::ExitCode run_command(const std::vector<std::string>& args);
+engine::ExitCode scenario_command(const std::vector<std::string>& args);
+/// `pgchaos check RUN_DIR [--resnapshot] [--max-lost N] [--dsn ...]`.
+engine::ExitCode check_command(const std::vector<std::string>& args);
+/// `pgchaos report RUN_DIR`.
+engine::ExitCode report_command(const std::vector<std::string>& args);
+/// `pgchaos lab ...`: replaces the process with lab/lab.sh; returns only on failure.
+engine::ExitCode lab_command(const std::vector<std::string>& args);
 
 }  // namespace pgchaos::app

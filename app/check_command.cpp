@@ -1,15 +1,18 @@
 // `pgchaos check RUN_DIR` and `pgchaos report RUN_DIR`: the verdict and the pages again, from the run directory.
 #include <boost/program_options.hpp>
+#include <cstdio>
 #include <iostream>
 
-#include "app/verdict.h"
+#include "app/app.h"
 
 namespace pgchaos::app {
 namespace po = boost::program_options;
 namespace {
 
-int verdict_command(const std::vector<std::string>& args, bool is_check) {
-  po::options_description flags(is_check ? "pgchaos check RUN_DIR" : "pgchaos report RUN_DIR");
+void say(const std::string& line) { std::printf("%s\n", line.c_str()); }
+
+engine::ExitCode verdict_command(const std::vector<std::string>& args, bool is_check) {
+  po::options_description flags(is_check ? "usage: pgchaos check RUN_DIR [options]" : "usage: pgchaos report RUN_DIR");
   flags.add_options()("help,h", "show this help")("run-dir", po::value<std::string>(), "the run directory");
   if (is_check)
     flags.add_options()
@@ -23,35 +26,30 @@ int verdict_command(const std::vector<std::string>& args, bool is_check) {
     po::store(po::command_line_parser(args).options(flags).positional(positional).run(), vm);
     po::notify(vm);
   } catch (const po::error& error) {
-    std::cerr << "pgchaos " << (is_check ? "check" : "report") << ": " << error.what() << '\n';
-    return 2;
+    throw UsageError(error.what());
   }
-  if (vm.count("help") || !vm.count("run-dir")) {
+  if (vm.count("help")) {
     std::cout << flags << '\n';
-    return vm.count("help") ? 0 : 2;
+    return engine::ExitCode::valid;
   }
-  try {
-    const RecordedRun run = read_recorded_run(vm["run-dir"].as<std::string>());
-    if (is_check && vm["resnapshot"].as<bool>()) {
-      std::vector<std::string> dsns;
-      if (vm.count("dsn")) dsns = vm["dsn"].as<std::vector<std::string>>();
-      else
-        for (const auto& dsn : run.dsns) dsns.push_back(without_masked_password(dsn));
-      resnapshot(run, dsns);
-    }
-    std::optional<std::int64_t> max_lost;
-    if (is_check && vm.count("max-lost")) max_lost = vm["max-lost"].as<std::int64_t>();
-    const auto result = check_and_report(run, max_lost);
-    return is_check ? exit_code(result.verdict) : 0;
-  } catch (const std::exception& error) {
-    std::cerr << "pgchaos " << (is_check ? "check" : "report") << ": " << error.what() << '\n';
-    return 2;
+  if (!vm.count("run-dir")) throw UsageError("name the run directory (pgchaos " + std::string(is_check ? "check" : "report") + " --help)");
+  const auto directory = history::RunDirectory::open(vm["run-dir"].as<std::string>());
+  if (is_check && vm["resnapshot"].as<bool>()) {
+    std::vector<std::string> dsns;
+    if (vm.count("dsn")) dsns = vm["dsn"].as<std::vector<std::string>>();
+    else
+      for (const auto& dsn : engine::read_recorded_run(directory).dsns) dsns.push_back(backend::without_masked_password(dsn));
+    engine::resnapshot(directory, dsns);
   }
+  std::optional<std::int64_t> max_lost;
+  if (is_check && vm.count("max-lost")) max_lost = vm["max-lost"].as<std::int64_t>();
+  const auto result = engine::check_run_directory(directory, max_lost, say);
+  return is_check ? engine::exit_code_of(result.verdict) : engine::ExitCode::valid;
 }
 
 }  // namespace
 
-int check_command(const std::vector<std::string>& args) { return verdict_command(args, true); }
-int report_command(const std::vector<std::string>& args) { return verdict_command(args, false); }
+engine::ExitCode check_command(const std::vector<std::string>& args) { return verdict_command(args, true); }
+engine::ExitCode report_command(const std::vector<std::string>& args) { return verdict_command(args, false); }
 
 }  // namespace pgchaos::app

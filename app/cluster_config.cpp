@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "app/app.h"
+#include "faults/remote.h"
 
 namespace pgchaos::app {
 namespace {
@@ -64,6 +65,40 @@ ClusterConfig read_cluster_config(const std::filesystem::path& file) {
     }
   }
   return cluster;
+}
+
+}  // namespace pgchaos::app
+
+namespace pgchaos::app {
+
+void build_cluster_context(const RunOptions& options, faults::ClusterContext& cluster) {
+  cluster.scope = options.cluster.scope;
+  cluster.application_name = options.request.workload.application_name;
+  cluster.templates = faults::default_templates();
+  if (options.conf)
+    for (const auto& e : read_config_file(*options.conf))
+      if (e.section == "commands") cluster.templates[e.key] = e.value;
+  cluster.settings = {{"patroni_config", "/etc/patroni/{node}.yml"}, {"data_dir", "/var/lib/postgresql/15/main"}};
+  for (const auto& [key, value] : options.cluster.settings)
+    if (key != "lab" && key != "allow_faults" && key != "ssh_user" && key != "ssh_key" && key != "known_hosts")
+      cluster.settings[key] = value;
+  for (const auto& n : options.cluster.nodes) {
+    faults::Node node;
+    node.name = n.name;
+    node.postgres_host = n.postgres_host;
+    node.postgres_port = n.postgres_port;
+    node.rest_url = n.rest_url.empty() ? "http://" + n.postgres_host + ":8008" : n.rest_url;
+    for (const auto& [k, v] : n.attributes) node.attributes[k] = v;
+    cluster.nodes.push_back(node);
+    faults::SshOptions ssh;
+    ssh.host = n.ssh_host.empty() ? n.postgres_host : n.ssh_host;
+    ssh.port = n.ssh_port;
+    ssh.user = options.cluster.setting("ssh_user", "root");
+    ssh.key_file = options.cluster.setting("ssh_key");
+    ssh.known_hosts = options.cluster.setting("known_hosts");
+    ssh.accept_new_host_keys = options.accept_new_host_keys;
+    cluster.remotes[n.name] = faults::make_ssh_remote(ssh);
+  }
 }
 
 }  // namespace pgchaos::app

@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include <fstream>
+#include <sstream>
 
 #include "app/app.h"
 
@@ -17,8 +18,14 @@ std::string trim(const std::string& text) {
 }  // namespace
 
 std::vector<ConfigEntry> read_config_file(const std::filesystem::path& file) {
-  std::ifstream in(file);
+  std::ifstream in(file, std::ios::binary);
   if (!in) throw UsageError(fmt::format("{}: cannot read the configuration file", file.string()));
+  return parse_config_text(std::string(std::istreambuf_iterator<char>(in), {}), file.string());
+}
+
+std::vector<ConfigEntry> parse_config_text(const std::string& content, const std::string& origin) {
+  const std::filesystem::path file = origin;
+  std::istringstream in(content);
   std::vector<ConfigEntry> entries;
   std::string section, raw;
   int line = 0;

@@ -15,28 +15,24 @@ std::filesystem::path lab_directory() {
   return PGCHAOS_LAB_DIR;  // the source tree's lab/, set at build time
 }
 
-int lab_command(const std::vector<std::string>& args) {
+engine::ExitCode lab_command(const std::vector<std::string>& args) {
   const auto script = lab_directory() / "lab.sh";
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
-    std::cout << "usage: pgchaos lab up|down|status [options]\n"
+    (args.empty() ? std::cerr : std::cout) << "usage: pgchaos lab up|down|status [options]\n"
                  "  up     [--state DIR] [--subnet A.B.C.0/24] [--dcs etcd3|etcd] [--timing default|fast] [--no-wait]\n"
                  "  status [--state DIR] [--json] [--wait SECONDS]\n"
                  "  down   [--state DIR]\n"
                  "State directory default: /var/tmp/pgchaos-lab (or $PGCHAOS_LAB_STATE). Needs root.\n";
-    return args.empty() ? 2 : 0;
+    return args.empty() ? engine::ExitCode::unknown_or_error : engine::ExitCode::valid;
   }
-  if (!std::filesystem::exists(script)) {
-    std::cerr << "pgchaos lab: " << script.string() << " not found (set PGCHAOS_LAB_DIR)\n";
-    return 2;
-  }
+  if (!std::filesystem::exists(script)) throw UsageError(script.string() + " not found (set PGCHAOS_LAB_DIR)");
   std::vector<std::string> argv_strings{"bash", script.string()};
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& s : argv_strings) argv.push_back(s.data());
   argv.push_back(nullptr);
   ::execvp("bash", argv.data());
-  std::cerr << "pgchaos lab: cannot run bash\n";
-  return 2;
+  throw UsageError("cannot run bash");
 }
 
 }  // namespace pgchaos::app

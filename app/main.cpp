@@ -1,4 +1,7 @@
+// pgchaos's entry: the command, its exit code, and the one place errors are printed: one line on stderr,
+// naming the command and the cause, with bytes from files and peers escaped.
 #include <csignal>
+#include <cstdio>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -18,25 +21,45 @@ constexpr const char* kUsage =
     "  --version  print the version\n"
     "`pgchaos COMMAND --help` lists a command's options.\n";
 
+using pgchaos::engine::ExitCode;
+
+int fail(const std::string& command, const std::string& message) {
+  std::string line = "pgchaos";
+  if (!command.empty()) line += " " + command;
+  line += ": " + pgchaos::history::printable(message) + "\n";
+  std::fwrite(line.data(), 1, line.size(), stderr);
+  return static_cast<int>(ExitCode::unknown_or_error);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);  // a server closing a socket must surface as an error, not kill us
   const std::vector<std::string> args(argv + 1, argv + argc);
-  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
-    std::cout << kUsage;
-    return args.empty() ? 2 : 0;
+  if (args.empty()) {
+    std::cerr << kUsage;
+    return static_cast<int>(ExitCode::unknown_or_error);
   }
-  if (args[0] == "--version") {
-    std::cout << "pgchaos 0.1.0\n";
+  if (args[0] == "--help" || args[0] == "-h") {
+    std::cout << kUsage;
     return 0;
   }
+  if (args[0] == "--version") {
+    std::cout << "pgchaos " PGCHAOS_VERSION "\n";
+    return 0;
+  }
+  const std::string& command = args[0];
   const std::vector<std::string> rest(args.begin() + 1, args.end());
-  if (args[0] == "run") return pgchaos::app::run_command(rest);
-  if (args[0] == "scenario") return pgchaos::app::scenario_command(rest);
-  if (args[0] == "check") return pgchaos::app::check_command(rest);
-  if (args[0] == "report") return pgchaos::app::report_command(rest);
-  if (args[0] == "lab") return pgchaos::app::lab_command(rest);
-  std::cerr << "pgchaos: unknown command '" << args[0] << "'\n" << kUsage;
-  return 2;
+  try {
+    ExitCode code;
+    if (command == "run") code = pgchaos::app::run_command(rest);
+    else if (command == "scenario") code = pgchaos::app::scenario_command(rest);
+    else if (command == "check") code = pgchaos::app::check_command(rest);
+    else if (command == "report") code = pgchaos::app::report_command(rest);
+    else if (command == "lab") code = pgchaos::app::lab_command(rest);
+    else return fail("", "unknown command '" + command + "' (pgchaos --help lists the commands)");
+    return static_cast<int>(code);
+  } catch (const std::exception& error) {
+    return fail(command, error.what());
+  }
 }

@@ -6,13 +6,16 @@
 #include <ctime>
 #include <iostream>
 #include <random>
-#include <regex>
 
 #include "app/app.h"
+#include "history/duration.h"
+#include "scenarios/scenarios.h"
 
 namespace pgchaos::app {
 namespace po = boost::program_options;
 namespace {
+
+constexpr std::int64_t kUnlimitedOperations = 1'000'000'000'000;
 
 template <typename Number>
 Number parse_number(const std::string& text, const std::string& where, Number min, Number max) {
@@ -25,11 +28,10 @@ Number parse_number(const std::string& text, const std::string& where, Number mi
 }
 
 std::chrono::milliseconds parse_seconds(const std::string& text, const std::string& where) {
-  // The seed gives seconds, possibly fractional ("3", "0.5").
-  static const std::regex number(R"(\d+(\.\d+)?)");
-  if (!std::regex_match(text, number))
-    throw UsageError(fmt::format("{}: '{}' is not a number of seconds", where, text));
-  return std::chrono::milliseconds(static_cast<long>(std::stod(text) * 1000));
+  // The seed's own key gives bare seconds ("3", "0.5"); the duration grammar is taken too ("500ms").
+  if (const auto duration = history::parse_duration(text)) return *duration;
+  if (const auto duration = history::parse_duration(text + "s")) return *duration;
+  throw UsageError(fmt::format("{}: '{}' is not a number of seconds or {}", where, text, history::kDurationExamples));
 }
 
 bool parse_bool(const std::string& text, const std::string& where) {
@@ -51,12 +53,9 @@ std::string parse_log_level(const std::string& text, const std::string& where) {
 }
 
 std::chrono::milliseconds parse_duration(const std::string& text, const std::string& where) {
-  static const std::regex duration(R"((\d+(?:\.\d+)?)(ms|s))");
-  std::smatch match;
-  if (!std::regex_match(text, match, duration))
-    throw UsageError(fmt::format("{}: '{}' is not a duration like 150ms or 0.2s", where, text));
-  const double value = std::stod(match[1]);
-  return std::chrono::milliseconds(static_cast<long>(match[2] == "s" ? value * 1000 : value));
+  const auto duration = history::parse_duration(text);
+  if (!duration) throw UsageError(fmt::format("{}: '{}' is not {}", where, text, history::kDurationExamples));
+  return *duration;
 }
 
 backend::ThinkTime parse_think_time(const std::string& text, const std::string& where) {
@@ -78,9 +77,10 @@ std::string utc_timestamp() {
 }
 
 void apply_config_file(const std::filesystem::path& file, RunOptions& options) {
+  auto& request = options.request;
   for (const auto& e : read_config_file(file)) {
     const std::string where = fmt::format("{}:{}: [{}] {}", file.string(), e.line, e.section, e.key);
-    auto& w = options.workload;
+    auto& w = request.workload;
     if (e.section == "databases") {
       if (e.value.empty()) throw UsageError(where + ": empty DSN");
       w.dsns.push_back(convert_seed_dsn(e.value));
@@ -95,17 +95,17 @@ void apply_config_file(const std::filesystem::path& file, RunOptions& options) {
     } else if (e.section == "test" && e.key == "accounts") {
       w.accounts = parse_number(e.value, where, 2, 100000000);
     } else if (e.section == "test" && e.key == "operations") {
-      w.operations = parse_number<std::int64_t>(e.value, where, 1, 1'000'000'000'000);
+      w.operations = parse_number<std::int64_t>(e.value, where, 1, kUnlimitedOperations);
     } else if (e.section == "test" && e.key == "think_time") {
       w.think_time = parse_think_time(e.value, where);
     } else if (e.section == "log" && e.key == "log_level") {
-      options.log_level = parse_log_level(e.value, where);
+      request.log_level = parse_log_level(e.value, where);
     } else if (e.section == "log" && e.key == "log_sql") {
       w.log_sql = parse_bool(e.value, where);
     } else if (e.section == "log" && e.key == "file_maxmbytes") {
-      options.log_file_max_mb = parse_number(e.value, where, 1, 100000);
+      request.log_file_max_bytes = static_cast<std::size_t>(parse_number(e.value, where, 1, 100000)) << 20;
     } else if (e.section == "log" && e.key == "file_backupcount") {
-      options.log_file_backups = parse_number(e.value, where, 0, 1000);
+      request.log_file_backups = parse_number<std::size_t>(e.value, where, 0, 1000);
     } else if (e.section == "cluster" || e.section == "commands" || e.section == "lab") {
       // Read by the commands that drive a cluster; `run` does not need them.
     } else {
@@ -114,14 +114,14 @@ void apply_config_file(const std::filesystem::path& file, RunOptions& options) {
   }
 }
 
-}  // namespace
-
-RunOptions parse_run_options(const std::vector<std::string>& args) {
-  po::options_description flags("pgchaos run options");
+// The options of `run`; `scenario` takes every one of them too.
+po::options_description run_option_descriptions() {
+  po::options_description flags("run options");
   flags.add_options()
       ("help,h", "show this help")
       ("conf", po::value<std::string>(), "configuration file (the seed's INI format)")
-      ("operations", po::value<std::string>(), "operations to commit (default 1000)")
+      ("operations", po::value<std::string>(), "operations to commit (default 1000; unlimited with --duration or a scenario)")
+      ("duration", po::value<std::string>(), "end the run after this long, e.g. 90s, 5m, 8h")
       ("threads", po::value<std::string>(), "worker threads (default 10; [main] threads_num)")
       ("accounts", po::value<std::string>(), "accounts (default 100; 10 makes deadlocks frequent)")
       ("dsn", po::value<std::vector<std::string>>(), "libpq conninfo or URI; repeat for several; replaces [databases]")
@@ -131,45 +131,156 @@ RunOptions parse_run_options(const std::vector<std::string>& args) {
       ("reset", po::bool_switch(), "recreate pgchaos's own tables before the run")
       ("max-lost", po::value<std::string>(), "lost acknowledged commits allowed before the verdict is invalid "
                                              "(default: any in async mode, 0 in sync mode)");
+  return flags;
+}
+
+po::options_description scenario_option_descriptions() {
+  po::options_description flags("scenario options");
+  flags.add_options()
+      ("list", "list the scenarios of the library")
+      ("scenario", po::value<std::string>(), "a scenario name (pgchaos scenario --list) or a file")
+      ("commit-mode", po::value<std::string>(), "async | sync: set for the run, the previous setting restored after")
+      ("replay", po::value<std::string>(), "run again the scenario and seed recorded in RUN_DIR")
+      ("allow-faults", po::bool_switch(), "allow faults on a cluster that is not the lab ([cluster] allow_faults = true)")
+      ("accept-new-host-keys", po::bool_switch(), "accept (and record) unknown SSH host keys; changed keys stay refused");
+  return flags;
+}
+
+po::variables_map parse_flags(const std::vector<std::string>& args, const po::options_description& flags,
+                              const po::positional_options_description& positional) {
   po::variables_map vm;
   try {
-    po::store(po::command_line_parser(args).options(flags).run(), vm);
+    po::store(po::command_line_parser(args).options(flags).positional(positional).run(), vm);
     po::notify(vm);
   } catch (const po::error& error) {
-    throw UsageError(std::string("pgchaos run: ") + error.what());
+    throw UsageError(error.what());
   }
+  return vm;
+}
+
+// Fills `options` from the flags of run_option_descriptions() (and the configuration file they name).
+void apply_run_flags(const po::variables_map& vm, RunOptions& options) {
+  auto& request = options.request;
+  auto& w = request.workload;
+  w.seed = std::random_device{}();
+  w.show_progress = true;
+  if (vm.count("conf")) {
+    options.conf = vm["conf"].as<std::string>();
+    apply_config_file(*options.conf, options);
+    options.cluster = read_cluster_config(*options.conf);
+    for (const auto& n : options.cluster.nodes) request.nodes.push_back({n.name, n.postgres_host, n.postgres_port});
+  }
+  if (vm.count("max-lost"))
+    request.max_lost = parse_number<std::int64_t>(vm["max-lost"].as<std::string>(), "--max-lost", 0, INT64_MAX);
+  if (vm.count("dsn")) {
+    w.dsns.clear();
+    for (const auto& dsn : vm["dsn"].as<std::vector<std::string>>()) w.dsns.push_back(convert_seed_dsn(dsn));
+  }
+  if (vm.count("duration")) {
+    request.duration = parse_duration(vm["duration"].as<std::string>(), "--duration");
+    if (request.duration->count() == 0) throw UsageError("--duration: must be more than 0");
+    w.operations = kUnlimitedOperations;  // the clock decides the end, unless --operations says otherwise
+  }
+  if (vm.count("operations"))
+    w.operations = parse_number<std::int64_t>(vm["operations"].as<std::string>(), "--operations", 1, kUnlimitedOperations);
+  if (vm.count("threads")) w.threads = parse_number(vm["threads"].as<std::string>(), "--threads", 1, 1000);
+  if (vm.count("accounts")) w.accounts = parse_number(vm["accounts"].as<std::string>(), "--accounts", 2, 100000000);
+  if (vm.count("think-time")) w.think_time = parse_think_time(vm["think-time"].as<std::string>(), "--think-time");
+  if (vm.count("seed")) w.seed = parse_number<std::uint64_t>(vm["seed"].as<std::string>(), "--seed", 0, INT64_MAX);
+  w.seed &= INT64_MAX;  // stored as a bigint
+  w.reset = vm["reset"].as<bool>();
+  options.output = vm.count("output") ? std::filesystem::path(vm["output"].as<std::string>())
+                                      : std::filesystem::path("runs") / utc_timestamp();
+  if (w.dsns.empty()) throw UsageError("no database: give --dsn CONNINFO or --conf FILE with a [databases] section");
+}
+
+}  // namespace
+
+std::filesystem::path scenario_library() {
+  if (const char* dir = std::getenv("PGCHAOS_SCENARIO_DIR")) return dir;
+  return PGCHAOS_SCENARIO_DIR;
+}
+
+std::string ClusterConfig::setting(const std::string& key, const std::string& fallback) const {
+  for (const auto& [k, v] : settings)
+    if (k == key) return v;
+  return fallback;
+}
+
+RunOptions parse_run_options(const std::vector<std::string>& args) {
+  const auto flags = run_option_descriptions();
+  const auto vm = parse_flags(args, flags, {});
   RunOptions options;
   if (vm.count("help")) {
     std::cout << "usage: pgchaos run [--conf FILE] [options]\n" << flags << '\n';
     options.help_shown = true;
     return options;
   }
-  options.workload.seed = std::random_device{}();
-  options.workload.show_progress = true;
-  if (vm.count("conf")) {
-    apply_config_file(vm["conf"].as<std::string>(), options);
-    options.cluster = read_cluster_config(vm["conf"].as<std::string>());
+  apply_run_flags(vm, options);
+  return options;
+}
+
+RunOptions parse_scenario_options(const std::vector<std::string>& args) {
+  po::options_description flags("usage: pgchaos scenario NAME|FILE|--replay RUN_DIR|--list [options]");
+  flags.add(scenario_option_descriptions()).add(run_option_descriptions());
+  po::positional_options_description positional;
+  positional.add("scenario", 1);
+  const auto vm = parse_flags(args, flags, positional);
+  RunOptions options;
+  if (vm.count("help")) {
+    std::cout << flags << "\nScenarios run against the nodes of [cluster] in --conf (see conf/cluster.example.conf).\n";
+    options.help_shown = true;
+    return options;
   }
-  if (vm.count("max-lost"))
-    options.max_lost = parse_number<std::int64_t>(vm["max-lost"].as<std::string>(), "--max-lost", 0, INT64_MAX);
-  auto& w = options.workload;
-  if (vm.count("dsn")) {
-    w.dsns.clear();
-    for (const auto& dsn : vm["dsn"].as<std::vector<std::string>>()) w.dsns.push_back(convert_seed_dsn(dsn));
+  if (vm.count("list")) {
+    options.list_scenarios = true;
+    return options;
   }
-  if (vm.count("operations"))
-    w.operations = parse_number<std::int64_t>(vm["operations"].as<std::string>(), "--operations", 1, 1'000'000'000'000);
-  if (vm.count("threads")) w.threads = parse_number(vm["threads"].as<std::string>(), "--threads", 1, 1000);
-  if (vm.count("accounts")) w.accounts = parse_number(vm["accounts"].as<std::string>(), "--accounts", 2, 100000000);
-  if (vm.count("think-time")) w.think_time = parse_think_time(vm["think-time"].as<std::string>(), "--think-time");
-  if (vm.count("seed"))
-    w.seed = parse_number<std::uint64_t>(vm["seed"].as<std::string>(), "--seed", 0, INT64_MAX);
-  w.seed &= INT64_MAX;  // stored as a bigint
-  w.reset = vm["reset"].as<bool>();
-  options.output = vm.count("output") ? std::filesystem::path(vm["output"].as<std::string>())
-                                      : std::filesystem::path("runs") / utc_timestamp();
-  if (w.dsns.empty())
-    throw UsageError("pgchaos run: no database: give --dsn CONNINFO or --conf FILE with a [databases] section");
+  // The scenario and its seed: named, or recorded in a run directory to replay.
+  scenarios::Scenario scenario;
+  std::optional<std::int64_t> replayed_seed;
+  try {
+    if (vm.count("replay")) {
+      if (vm.count("scenario")) throw UsageError("--replay: give a scenario or --replay RUN_DIR, not both");
+      const auto from = history::RunDirectory::open(vm["replay"].as<std::string>());
+      replayed_seed = engine::read_recorded_run(from).seed;
+      scenario = scenarios::parse_scenario(history::read_text_file(from.scenario()), from.scenario().string());
+      if (scenario.name.empty()) scenario.name = "replay";
+    } else if (vm.count("scenario")) {
+      scenario = scenarios::load_scenario(vm["scenario"].as<std::string>(), scenario_library());
+    } else {
+      throw UsageError("name a scenario (pgchaos scenario --list), or --replay RUN_DIR");
+    }
+  } catch (const scenarios::ScenarioError& error) {
+    throw UsageError(error.what());
+  } catch (const history::HistoryError& error) {
+    throw UsageError(std::string("--replay: ") + error.what());
+  }
+  apply_run_flags(vm, options);
+  auto& request = options.request;
+  if (replayed_seed) {
+    if (vm.count("seed")) throw UsageError("--seed: a replay runs with the recorded seed");
+    request.workload.seed = static_cast<std::uint64_t>(*replayed_seed);
+  }
+  if (!vm.count("operations")) request.workload.operations = kUnlimitedOperations;  // the schedule decides the end
+  engine::FaultPlan plan;
+  if (vm.count("commit-mode")) {
+    const auto text = vm["commit-mode"].as<std::string>();
+    const auto mode = history::parse_commit_mode(text);
+    if (!mode || *mode == history::CommitMode::single)
+      throw UsageError("--commit-mode: '" + text + "' must be async or sync");
+    plan.commit_mode = mode;
+  }
+  if (!options.conf || options.cluster.nodes.empty())
+    throw UsageError("--conf must name a configuration with [cluster] nodes (see conf/cluster.example.conf)");
+  const bool lab = options.cluster.setting("lab") == "true";
+  if (!lab && options.cluster.setting("allow_faults") != "true" && !vm["allow-faults"].as<bool>())
+    throw UsageError(options.conf->string() + " is not the lab: faults on it need [cluster] allow_faults = true or "
+                     "--allow-faults (they restart, reboot and crash its nodes)");
+  options.accept_new_host_keys = vm["accept-new-host-keys"].as<bool>();
+  plan.actions = scenarios::schedule(scenario, request.workload.seed);
+  plan.scenario = std::move(scenario);
+  request.faults = std::move(plan);
   return options;
 }
 

@@ -1,6 +1,6 @@
 #include <pqxx/except>
 
-#include "backend/backend.h"
+#include "backend/errors.h"
 
 namespace pgchaos::backend {
 namespace {

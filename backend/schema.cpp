@@ -6,7 +6,8 @@
 #include <pqxx/pqxx>
 #include <set>
 
-#include "backend/session.h"
+#include "backend/cluster_reader.h"
+#include "session.h"
 
 namespace pgchaos::backend {
 namespace {

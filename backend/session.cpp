@@ -1,4 +1,6 @@
-#include "backend/session.h"
+#include "session.h"
+
+#include "backend/cluster_reader.h"
 
 #include <spdlog/spdlog.h>
 
@@ -7,78 +9,26 @@
 #include <thread>
 
 namespace pgchaos::backend {
-namespace {
 
-bool is_uri(const std::string& dsn) {
-  return dsn.rfind("postgresql://", 0) == 0 || dsn.rfind("postgres://", 0) == 0;
-}
-
-bool mentions(const std::string& dsn, const std::string& key) {
-  // Good enough for both syntaxes: "key=" in a conninfo string, "key=" after ? or & in a URI.
-  return dsn.find(key + "=") != std::string::npos || dsn.find(key + " =") != std::string::npos;
-}
-
-std::string percent_encode(const std::string& value) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const unsigned char c : value) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
+std::string one_line(const std::string& text) {
+  // libpq's messages end in a newline and sometimes hold two lines ("connection refused\n\tIs the server...").
+  std::string line;
+  bool space = false;
+  for (const char c : text) {
+    if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
+      space = !line.empty();
+      continue;
     }
+    if (space) line += ' ';
+    space = false;
+    line += c;
   }
-  return out;
-}
-
-}  // namespace
-
-std::string quote_conninfo_value(const std::string& value) {
-  std::string quoted = "'";
-  for (const char c : value) {
-    if (c == '\'' || c == '\\') quoted += '\\';
-    quoted += c;
-  }
-  return quoted + "'";
+  return line;
 }
 
 std::shared_ptr<spdlog::logger> backend_log() {
   if (auto logger = spdlog::get("backend")) return logger;
   return spdlog::default_logger();
-}
-
-std::string mask_password(const std::string& dsn) {
-  static const std::regex uri_password(R"(^(postgres(?:ql)?://[^:@/]*:)[^@/]*@)");
-  static const std::regex conninfo_password(R"((password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+))");
-  if (is_uri(dsn)) {
-    std::string masked = std::regex_replace(dsn, uri_password, "$1***@");
-    return std::regex_replace(masked, std::regex(R"(([?&]password=)[^&]*)"), "$1***");
-  }
-  return std::regex_replace(dsn, conninfo_password, "$1***");
-}
-
-std::string with_connection_defaults(const std::string& dsn, const std::string& application_name) {
-  const std::pair<std::string, std::string> defaults[] = {
-      {"application_name", application_name},
-      {"connect_timeout", "5"},
-      {"keepalives_idle", "5"},
-      {"keepalives_interval", "2"},
-      {"keepalives_count", "3"},
-      {"tcp_user_timeout", "10000"},
-  };
-  std::string result = dsn;
-  const bool uri = is_uri(dsn);
-  for (const auto& [key, value] : defaults) {
-    if (mentions(dsn, key)) continue;
-    if (uri) {
-      result += (result.find('?') == std::string::npos ? '?' : '&') + key + "=" + percent_encode(value);
-    } else {
-      result += " " + key + "=" + quote_conninfo_value(value);
-    }
-  }
-  return result;
 }
 
 NodeInfo query_node(pqxx::connection& connection) {
@@ -100,17 +50,26 @@ std::unique_ptr<pqxx::connection> connect_first(const std::vector<std::string>& 
       auto connection = std::make_unique<pqxx::connection>(with_connection_defaults(dsn, application_name));
       const NodeInfo info = query_node(*connection);
       if (need_primary && info.in_recovery) {
-        reasons += "\n  " + mask_password(dsn) + ": server " + info.address + " is in recovery (a replica)";
+        reasons += "; " + mask_password(dsn) + ": server " + info.address + " is in recovery (a replica)";
         continue;
       }
       if (node != nullptr) *node = info;
       return connection;
     } catch (const std::exception& error) {
-      reasons += "\n  " + mask_password(dsn) + ": " + error.what();
+      reasons += "; " + mask_password(dsn) + ": " + one_line(error.what());
     }
   }
   throw BackendError("cannot connect to " + std::string(need_primary ? "a writable server" : "any server") +
-                     ":" + reasons);
+                     ": " + reasons.substr(2));
+}
+
+bool Session::ensure_connected(const history::StopSource& stop) {
+  while (!connection_) {
+    if (stop.requested()) return false;
+    if (try_connect()) return true;
+    if (!stop.sleep_for(config_.conn_exception_sleep)) return false;
+  }
+  return true;
 }
 
 Session::Session(const WorkloadConfig& config, int worker, LiveCounters& counters)
@@ -154,7 +113,7 @@ bool Session::try_connect() {
   } catch (const std::exception& error) {
     const auto kind = classify_error(error_facts(error, false)).kind;
     counters_.count(kind == ErrorKind::fatal ? ErrorKind::connection : kind);
-    backend_log()->info("worker {}: connect to {} failed: {}", worker_, mask_password(dsn), error.what());
+    backend_log()->info("worker {}: connect to {} failed: {}", worker_, mask_password(dsn), one_line(error.what()));
     if (++failed_connects_ >= config_.reconnect_attempt) rotate();
     return false;
   }

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "backend/backend.h"
+#include "backend/workload.h"
 
 namespace pgchaos::backend {
 
@@ -24,6 +24,9 @@ struct NodeInfo {
 /// Adds pgchaos's connection defaults (application_name, connect timeout, TCP keepalives and user timeout, so a
 /// partitioned server is noticed within seconds) to a conninfo string or URI, unless the DSN sets them itself.
 std::string with_connection_defaults(const std::string& dsn, const std::string& application_name);
+
+/// libpq's multi-line messages as one line.
+std::string one_line(const std::string& text);
 
 /// Quotes a value for a libpq conninfo string: 'value' with ' and \ escaped.
 std::string quote_conninfo_value(const std::string& value);
@@ -52,9 +55,8 @@ class Session {
   Session(const WorkloadConfig& config, int worker, LiveCounters& counters);
   /// Connects unless connected: on failure waits conn_exception_sleep and tries again; after
   /// reconnect_attempt failures moves to the next DSN; a server in recovery counts as read-only and moves on.
-  /// Returns false as soon as `should_stop()` holds.
-  template <typename StopPredicate>
-  bool ensure_connected(StopPredicate should_stop, const StopFlag& sleeper);
+  /// Returns false as soon as a stop is requested.
+  bool ensure_connected(const history::StopSource& stop);
   void drop() noexcept;
   void rotate() noexcept;
   pqxx::connection& connection() { return *connection_; }
@@ -72,15 +74,5 @@ class Session {
   std::unique_ptr<pqxx::connection> connection_;
   NodeInfo node_;
 };
-
-template <typename StopPredicate>
-bool Session::ensure_connected(StopPredicate should_stop, const StopFlag& sleeper) {
-  while (!connection_) {
-    if (should_stop()) return false;
-    if (try_connect()) return true;
-    if (!sleeper.sleep_for(config_.conn_exception_sleep)) return false;
-  }
-  return true;
-}
 
 }  // namespace pgchaos::backend

@@ -4,7 +4,8 @@
 #include <pqxx/pqxx>
 #include <thread>
 
-#include "backend/session.h"
+#include "backend/cluster_reader.h"
+#include "session.h"
 
 namespace pgchaos::backend {
 namespace {
@@ -42,26 +43,6 @@ history::Snapshot read_node(pqxx::connection& connection, const NodeInfo& node) 
 }
 
 }  // namespace
-
-std::string conninfo_for(const std::string& base_dsn, const std::string& host, int port) {
-  char* error = nullptr;
-  PQconninfoOption* options = PQconninfoParse(base_dsn.c_str(), &error);
-  if (options == nullptr) {
-    const std::string why = error ? error : "unparsable";
-    PQfreemem(error);
-    throw BackendError("cannot parse the DSN " + mask_password(base_dsn) + ": " + why);
-  }
-  std::string conninfo = "host=" + quote_conninfo_value(host) + " port=" + std::to_string(port);
-  for (const PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
-    const std::string keyword = o->keyword;
-    if (o->val == nullptr || keyword == "host" || keyword == "hostaddr" || keyword == "port" ||
-        keyword == "target_session_attrs")
-      continue;
-    conninfo += " " + keyword + "=" + quote_conninfo_value(o->val);
-  }
-  PQconninfoFree(options);
-  return conninfo;
-}
 
 std::vector<history::Snapshot> take_snapshots(const std::vector<std::string>& dsns,
                                               const std::vector<NodeAddress>& nodes,
@@ -115,7 +96,7 @@ std::vector<history::Snapshot> take_snapshots(const std::vector<std::string>& ds
   return snapshots;
 }
 
-std::string detect_commit_mode(const std::vector<std::string>& dsns) {
+history::CommitMode detect_commit_mode(const std::vector<std::string>& dsns) {
   auto connection = connect_first(dsns, "pgchaos-setup", true);
   pqxx::nontransaction tx(*connection);
   const auto row = tx.exec1(
@@ -124,9 +105,9 @@ std::string detect_commit_mode(const std::vector<std::string>& dsns) {
   const auto standby_names = row[0].as<std::string>();
   const auto commit = row[1].as<std::string>();
   const bool waits = commit == "on" || commit == "remote_apply" || commit == "remote_write";
-  if (!standby_names.empty() && waits) return "sync";
+  if (!standby_names.empty() && waits) return history::CommitMode::sync;
   // pg_stat_replication shows rows to any user (details only to privileged ones): none means no replica.
-  return row[2].as<int>() == 0 ? "single" : "async";
+  return row[2].as<int>() == 0 ? history::CommitMode::single : history::CommitMode::async;
 }
 
 }  // namespace pgchaos::backend

@@ -5,12 +5,13 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <condition_variable>
 #include <mutex>
 #include <pqxx/pqxx>
 #include <random>
 #include <thread>
 
-#include "backend/session.h"
+#include "session.h"
 
 namespace pgchaos::backend {
 namespace {
@@ -59,10 +60,9 @@ struct Interrupted {};
 class Worker {
  public:
   Worker(const WorkloadConfig& config, std::int64_t run_id, int id, history::HistoryWriter& history,
-         LiveCounters& counters, const StopFlag& stop, const StopFlag& finish, std::atomic<bool>& abort,
-         std::atomic<std::int64_t>& next_op)
+         LiveCounters& counters, history::StopSource& stop, std::atomic<std::int64_t>& next_op)
       : config_(config), run_id_(run_id), id_(id), history_(history), counters_(counters), stop_(stop),
-        finish_(finish), abort_(abort), next_op_(next_op), session_(config, id, counters),
+        next_op_(next_op), session_(config, id, counters),
         think_rng_(splitmix64(config.seed + static_cast<std::uint64_t>(id))) {}
 
   void run() {
@@ -77,9 +77,7 @@ class Worker {
   std::optional<std::string> fatal_error;
 
  private:
-  bool should_stop() const {
-    return stop_.requested() || finish_.requested() || abort_.load(std::memory_order_relaxed);
-  }
+  bool should_stop() const { return stop_.requested(); }
 
   Event event(EventType type, std::int64_t op, int attempt) const {
     Event e;
@@ -93,8 +91,7 @@ class Worker {
 
   void run_operation(std::int64_t op) {
     const Transfer transfer = draw_transfer(config_.seed, op, config_.accounts);
-    auto stop_check = [this] { return should_stop(); };
-    for (int attempt = 1; session_.ensure_connected(stop_check, stop_); ++attempt) {
+    for (int attempt = 1; session_.ensure_connected(stop_); ++attempt) {
       Event invoke = event(EventType::invoke, op, attempt);
       invoke.from_account = transfer.from;
       invoke.to_account = transfer.to;
@@ -156,7 +153,7 @@ class Worker {
         }
         case ErrorAction::fatal:
           fatal_error = fmt::format("worker {}: {} (SQLSTATE {})", id_, facts.message, facts.sqlstate);
-          abort_.store(true);
+          stop_.request(history::StopReason::harness_error);
           return;
       }
     }
@@ -222,9 +219,8 @@ class Worker {
   // Learns whether an in-doubt attempt committed: the ledger row says so. Waits while the server still
   // shows the transaction in progress (a COMMIT waiting for a synchronous standby).
   Resolution resolve(std::int64_t op, int attempt, std::int64_t txid, const NodeInfo& served_by) {
-    auto stop_check = [this] { return should_stop(); };
     int in_progress_polls = 0;
-    while (session_.ensure_connected(stop_check, stop_)) {
+    while (session_.ensure_connected(stop_)) {
       try {
         pqxx::nontransaction tx(session_.connection());
         const auto rows = tx.exec_prepared("find_op", run_id_, op);
@@ -264,9 +260,7 @@ class Worker {
   int id_;
   history::HistoryWriter& history_;
   LiveCounters& counters_;
-  const StopFlag& stop_;
-  const StopFlag& finish_;
-  std::atomic<bool>& abort_;
+  history::StopSource& stop_;
   std::atomic<std::int64_t>& next_op_;
   Session session_;
   std::mt19937_64 think_rng_;
@@ -299,53 +293,37 @@ double percentile(std::vector<float>& values, double p) {
 
 }  // namespace
 
-bool StopFlag::sleep_for(std::chrono::milliseconds duration) const {
-  // Polls, because request() runs in a signal handler and may not touch a condition variable.
-  const auto deadline = std::chrono::steady_clock::now() + duration;
-  while (!requested()) {
-    const auto left = deadline - std::chrono::steady_clock::now();
-    if (left <= std::chrono::steady_clock::duration::zero()) return true;
-    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(left, std::chrono::milliseconds(20)));
-  }
-  return false;
-}
-
 WorkloadStats run_workload(const WorkloadConfig& config, std::int64_t run_id, history::HistoryWriter& history,
-                           const StopFlag& stop) {
-  const StopFlag never;
-  return run_workload(config, run_id, history, stop, never);
-}
-
-WorkloadStats run_workload(const WorkloadConfig& config, std::int64_t run_id, history::HistoryWriter& history,
-                           const StopFlag& stop, const StopFlag& finish) {
+                           history::StopSource& stop) {
   if (config.dsns.empty()) throw BackendError("no database given");
   if (config.threads < 1) throw BackendError("threads must be at least 1");
 
   LiveCounters counters;
-  std::atomic<bool> abort{false};
   std::atomic<std::int64_t> next_op{1};
   std::vector<std::unique_ptr<Worker>> workers;
   for (int i = 0; i < config.threads; ++i)
-    workers.push_back(std::make_unique<Worker>(config, run_id, i, history, counters, stop, finish, abort, next_op));
+    workers.push_back(std::make_unique<Worker>(config, run_id, i, history, counters, stop, next_op));
 
   const auto started = std::chrono::steady_clock::now();
+  // The last worker to finish wakes the progress line; without one, joining is all the waiting there is.
+  std::mutex done_mutex;
+  std::condition_variable done;
+  int running = config.threads;
   std::vector<std::thread> threads;
-  std::atomic<int> running{config.threads};
   for (auto& worker : workers)
-    threads.emplace_back([&worker, &running] {
+    threads.emplace_back([&worker, &done_mutex, &done, &running] {
       worker->run();
-      running.fetch_sub(1);
+      const std::lock_guard lock(done_mutex);
+      if (--running == 0) done.notify_all();
     });
-
-  const bool progress = config.show_progress && ::isatty(STDOUT_FILENO) == 1;
-  while (running.load() > 0) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(progress ? 250 : 50));
-    if (progress)
+  if (config.show_progress && ::isatty(STDOUT_FILENO) == 1) {
+    std::unique_lock lock(done_mutex);
+    while (!done.wait_for(lock, std::chrono::milliseconds(250), [&] { return running == 0; }))
       print_progress(config, counters,
                      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    std::printf("\n");
   }
   for (auto& thread : threads) thread.join();
-  if (progress) std::printf("\n");
 
   WorkloadStats stats;
   stats.elapsed = std::chrono::steady_clock::now() - started;
@@ -357,7 +335,7 @@ WorkloadStats run_workload(const WorkloadConfig& config, std::int64_t run_id, hi
   stats.reconnects = counters.reconnects.load();
   stats.rotations = counters.rotations.load();
   for (std::size_t i = 0; i < kErrorKinds; ++i) stats.errors[i] = counters.errors[i].load();
-  stats.interrupted = stop.requested();
+  stats.operations_done = !stop.requested();  // workers end without a stop only when the operations ran out
   std::vector<float> latencies;
   for (auto& worker : workers) {
     latencies.insert(latencies.end(), worker->latencies_ms.begin(), worker->latencies_ms.end());

@@ -2,7 +2,7 @@
 // Memory: one 4-byte temporary per acknowledged attempt, reused for each pass.
 #include <algorithm>
 
-#include "checker/invariants.h"
+#include "invariants.h"
 
 namespace pgchaos::checker {
 

@@ -1,6 +1,6 @@
 #include <unordered_map>
 
-#include "checker/invariants.h"
+#include "invariants.h"
 
 namespace pgchaos::checker {
 
@@ -39,8 +39,9 @@ void check_balances(const history::Snapshot& p, std::int64_t run_id, CheckResult
     for (const int account : {row.from_account, row.to_account}) {
       const auto it = mismatch_of.find(account);
       if (it == mismatch_of.end()) continue;
-      auto& ops = r.account_mismatches[it->second].ops;
-      if (ops.size() < kOpsPerMismatch) ops.push_back(row.op_id);
+      auto& mismatch = r.account_mismatches[it->second];
+      ++mismatch.op_count;
+      if (mismatch.ops.size() < kOpsPerMismatch) mismatch.ops.push_back(row.op_id);
     }
   }
 }

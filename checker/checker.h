@@ -7,17 +7,17 @@
 #include <string>
 #include <vector>
 
-#include "history/history.h"
+#include "history/commit_mode.h"
+#include "history/run_history.h"
+#include "history/snapshots.h"
 
 namespace pgchaos::checker {
 
 /// async: lost commits are reported, and fail the run only past --max-lost. sync and single (one server, no
 /// replication): any lost acknowledged commit is invalid unless --max-lost says otherwise.
-enum class CommitMode { async, sync, single };
+using history::CommitMode;
 enum class Verdict { valid, invalid, unknown };
-const char* to_string(CommitMode mode);
 const char* to_string(Verdict verdict);
-std::optional<CommitMode> commit_mode_from_string(const std::string& text);
 
 struct CheckOptions {
   CommitMode commit_mode = CommitMode::async;
@@ -27,7 +27,8 @@ struct CheckOptions {
 struct AccountMismatch {
   int account = 0;
   std::int64_t balance_cents = 0, expected_cents = 0;  ///< expected = initial + credits − debits in the ledger
-  std::vector<std::int64_t> ops;                       ///< this run's ops on the account (first 20)
+  std::vector<std::int64_t> ops;                       ///< this run's ops on the account (the first 20)
+  std::int64_t op_count = 0;                           ///< this run's ops on the account, all of them
 };
 
 /// A node's accounts and ledger against the primary's.
@@ -71,6 +72,10 @@ struct CheckResult {
   std::int64_t operations = 0, acknowledged = 0;
   std::int64_t failed_attempts = 0, unknown_attempts = 0, pending_attempts = 0;
   std::vector<std::int64_t> lost, phantom, unknown_committed, unknown_not_committed;
+  /// Ops of this run in the primary's ledger with no invoke in the history. A history cut short (kill -9)
+  /// explains them; a complete history cannot, and then they fail the run.
+  std::vector<std::int64_t> committed_not_in_history;
+  bool history_complete = true;       ///< the history ends with run_finished and no torn line
 
   std::int64_t committed_this_run = 0, ledger_rows = 0, accounts = 0;
   std::int64_t balance_sum_cents = 0;

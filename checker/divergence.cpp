@@ -1,6 +1,6 @@
 #include <algorithm>
 
-#include "checker/invariants.h"
+#include "invariants.h"
 
 namespace pgchaos::checker {
 

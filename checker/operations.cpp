@@ -2,7 +2,7 @@
 // state lives in flat arrays indexed by id: 3 bytes an operation, no sorting, no hashing.
 #include <algorithm>
 
-#include "checker/invariants.h"
+#include "invariants.h"
 
 namespace pgchaos::checker {
 
@@ -49,6 +49,7 @@ void check_operations(const history::RunHistory& h, const history::Snapshot& pri
   }
   for (std::size_t op = 1; op < slots; ++op) {
     if (state[op] & kInvoked) ++r.operations;
+    else if (committed_attempt[op] != 0) r.committed_not_in_history.push_back(static_cast<std::int64_t>(op));
     if (!(state[op] & kAcknowledged)) continue;
     ++r.acknowledged;
     if (committed_attempt[op] == 0) r.lost.push_back(static_cast<std::int64_t>(op));

@@ -2,18 +2,9 @@
 
 #include <algorithm>
 
-#include "checker/invariants.h"
+#include "invariants.h"
 
 namespace pgchaos::checker {
-
-const char* to_string(CommitMode mode) {
-  switch (mode) {
-    case CommitMode::async: return "async";
-    case CommitMode::sync: return "sync";
-    case CommitMode::single: return "single";
-  }
-  return "?";
-}
 
 const char* to_string(Verdict verdict) {
   switch (verdict) {
@@ -22,12 +13,6 @@ const char* to_string(Verdict verdict) {
     case Verdict::unknown: return "unknown";
   }
   return "?";
-}
-
-std::optional<CommitMode> commit_mode_from_string(const std::string& text) {
-  for (const auto mode : {CommitMode::async, CommitMode::sync, CommitMode::single})
-    if (text == to_string(mode)) return mode;
-  return std::nullopt;
 }
 
 namespace {
@@ -67,6 +52,14 @@ void decide(const CheckOptions& options, CheckResult& r) {
   if (!r.phantom.empty()) {
     fails(plural(static_cast<std::int64_t>(r.phantom.size()), "phantom commit: reported failed, yet in the ledger",
                                "phantom commits: reported failed, yet in the ledger"));
+  }
+  if (!r.committed_not_in_history.empty()) {
+    const auto n = static_cast<std::int64_t>(r.committed_not_in_history.size());
+    if (r.history_complete)
+      fails(plural(n, "op in the ledger has no invoke in a complete history", "ops in the ledger have no invoke in a complete history"));
+    else
+      r.reasons.push_back(plural(n, "op committed, not in the history (history cut short)",
+                                 "ops committed, not in the history (history cut short)"));
   }
   if (r.balance_drift_cents != 0) {
     fails(fmt::format("the balances do not add up: sum(balance) is off by {:.2f} from accounts × initial + ledger rows",
@@ -118,6 +111,7 @@ CheckResult check(const history::RunHistory& history, const std::vector<history:
       return r;
     }
     const auto& primary = snapshots.front();
+    r.history_complete = history.finished && !history.torn_tail;
     check_operations(history, primary, r);
     check_balances(primary, history.run_id, r);
     for (std::size_t i = 1; i < snapshots.size(); ++i) r.nodes.push_back(compare_node(primary, snapshots[i], history.run_id));

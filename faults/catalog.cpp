@@ -2,7 +2,7 @@
 // is one row, registered explicitly.
 #include <algorithm>
 
-#include "faults/faults.h"
+#include "faults/catalog.h"
 
 namespace pgchaos::faults {
 namespace {

@@ -1,4 +1,4 @@
-#include "faults/faults.h"
+#include "faults/cluster.h"
 
 namespace pgchaos::faults {
 

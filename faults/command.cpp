@@ -1,6 +1,6 @@
 // Remote commands are data: a template becomes an argv here, and the argv becomes one shell string here. No
 // other place builds or quotes a remote command.
-#include "faults/faults.h"
+#include "faults/remote.h"
 
 namespace pgchaos::faults {
 namespace {

@@ -3,7 +3,7 @@
 
 #include <thread>
 
-#include "faults/faults.h"
+#include "faults/remote.h"
 
 namespace pgchaos::faults {
 namespace {

@@ -5,7 +5,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "history/history.h"
+#include "history/events.h"
 
 namespace pgchaos::history {
 namespace {
@@ -51,7 +51,7 @@ void add_int(std::string& out, const char* key, Int value) {
 EventType parse_type(const std::string& name) {
   for (const auto& [type, text] : kTypeNames)
     if (name == text) return type;
-  throw std::runtime_error("unknown event type '" + name + "'");
+  throw HistoryError("unknown event type '" + name + "'");
 }
 
 template <typename T>
@@ -96,6 +96,39 @@ std::string to_json_line(const Event& e) {
   return out;
 }
 
+Event parse_event_line(std::string_view line) {
+  try {
+    const auto j = nlohmann::json::parse(line);
+    if (!j.is_object()) throw HistoryError("not a JSON object");
+    Event e;
+    e.type = parse_type(j.at("type").get<std::string>());
+    read_field(j, "wall_us", e.wall_us);
+    read_field(j, "mono_ns", e.mono_ns);
+    read_field(j, "op", e.op);
+    read_field(j, "attempt", e.attempt);
+    read_field(j, "worker", e.worker);
+    read_field(j, "from", e.from_account);
+    read_field(j, "to", e.to_account);
+    read_field(j, "amount_cents", e.amount_cents);
+    read_field(j, "txid", e.txid);
+    read_field(j, "sqlstate", e.sqlstate);
+    read_field(j, "class", e.error_class);
+    read_field(j, "message", e.message);
+    read_field(j, "node", e.node);
+    read_field(j, "timeline", e.timeline);
+    read_field(j, "committed", e.committed);
+    read_field(j, "via", e.via);
+    read_field(j, "fault", e.fault);
+    read_field(j, "target", e.target);
+    read_field(j, "exit_status", e.exit_status);
+    read_field(j, "run_id", e.run_id);
+    read_field(j, "seed", e.seed);
+    return e;
+  } catch (const nlohmann::json::exception& error) {
+    throw HistoryError(error.what());
+  }
+}
+
 HistoryFile read_history(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in) throw HistoryError("cannot open " + file.string());
@@ -108,32 +141,8 @@ HistoryFile read_history(const std::filesystem::path& file) {
     const bool last_line = in.peek() == std::char_traits<char>::eof();
     if (line.empty()) continue;
     try {
-      if (last_line && !has_newline) throw std::runtime_error("no newline");  // the writer died mid-line
-      const auto j = nlohmann::json::parse(line);
-      Event e;
-      e.type = parse_type(j.at("type").get<std::string>());
-      read_field(j, "wall_us", e.wall_us);
-      read_field(j, "mono_ns", e.mono_ns);
-      read_field(j, "op", e.op);
-      read_field(j, "attempt", e.attempt);
-      read_field(j, "worker", e.worker);
-      read_field(j, "from", e.from_account);
-      read_field(j, "to", e.to_account);
-      read_field(j, "amount_cents", e.amount_cents);
-      read_field(j, "txid", e.txid);
-      read_field(j, "sqlstate", e.sqlstate);
-      read_field(j, "class", e.error_class);
-      read_field(j, "message", e.message);
-      read_field(j, "node", e.node);
-      read_field(j, "timeline", e.timeline);
-      read_field(j, "committed", e.committed);
-      read_field(j, "via", e.via);
-      read_field(j, "fault", e.fault);
-      read_field(j, "target", e.target);
-      read_field(j, "exit_status", e.exit_status);
-      read_field(j, "run_id", e.run_id);
-      read_field(j, "seed", e.seed);
-      result.events.push_back(std::move(e));
+      if (last_line && !has_newline) throw HistoryError("no newline");  // the writer died mid-line
+      result.events.push_back(parse_event_line(line));
     } catch (const std::exception& error) {
       if (last_line) {
         result.torn_tail = true;

@@ -1,4 +1,4 @@
-#include "history/history.h"
+#include "history/events.h"
 
 #include <condition_variable>
 #include <cstdio>

@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <string_view>
 
-#include "history/history.h"
+#include "history/run_history.h"
 
 namespace pgchaos::history {
 namespace {

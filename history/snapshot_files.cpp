@@ -7,16 +7,10 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "history/history.h"
+#include "history/snapshots.h"
 
 namespace pgchaos::history {
 namespace {
-
-std::string file_name_part(const std::string& name) {
-  std::string safe;
-  for (const char c : name) safe += std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ? c : '_';
-  return safe;
-}
 
 template <typename Int>
 const char* parse_field(const char* p, const char* end, Int& value) {
@@ -27,8 +21,8 @@ const char* parse_field(const char* p, const char* end, Int& value) {
 
 }  // namespace
 
-void write_snapshot(const std::filesystem::path& dir, const Snapshot& s) {
-  const std::string base = "snapshot-" + file_name_part(s.name);
+void write_snapshot(const RunDirectory& directory, const Snapshot& s) {
+  const auto json_file = directory.snapshot_json(s.name), ledger_file = directory.snapshot_ledger(s.name);
   nlohmann::json j = {{"name", s.name},
                       {"role", s.role},
                       {"node", s.node},
@@ -39,17 +33,13 @@ void write_snapshot(const std::filesystem::path& dir, const Snapshot& s) {
                       {"lsn", s.lsn},
                       {"error", s.error},
                       {"initial_balance_cents", s.initial_balance_cents},
-                      {"ledger_file", base + ".ledger.tsv"},
+                      {"ledger_file", ledger_file.filename().string()},
                       {"ledger_rows", s.ledger.size()}};
   auto& accounts = j["accounts"] = nlohmann::json::array();
   for (const auto& a : s.accounts) accounts.push_back({a.id, a.balance_cents});
-  {
-    std::ofstream out(dir / (base + ".json"));
-    out << j.dump() << '\n';
-    if (!out) throw HistoryError("cannot write " + (dir / (base + ".json")).string());
-  }
-  std::FILE* out = std::fopen((dir / (base + ".ledger.tsv")).c_str(), "w");
-  if (out == nullptr) throw HistoryError("cannot write " + (dir / (base + ".ledger.tsv")).string());
+  // The ledger first: a JSON file is only there when its ledger is complete.
+  std::FILE* out = std::fopen(ledger_file.c_str(), "w");
+  if (out == nullptr) throw HistoryError("cannot write " + ledger_file.string());
   std::fputs("# run_id\top_id\tattempt\tworker\tfrom\tto\tamount_cents\ttxid\n", out);
   std::string buffer;
   for (const auto& r : s.ledger) {
@@ -61,13 +51,14 @@ void write_snapshot(const std::filesystem::path& dir, const Snapshot& s) {
     }
   }
   std::fwrite(buffer.data(), 1, buffer.size(), out);
-  if (std::fclose(out) != 0) throw HistoryError("cannot write " + (dir / (base + ".ledger.tsv")).string());
+  if (std::fclose(out) != 0) throw HistoryError("cannot write " + ledger_file.string());
+  write_file_atomically(json_file, j.dump() + "\n");
 }
 
-namespace {
-Snapshot read_one(const std::filesystem::path& file) {
+Snapshot read_snapshot(const std::filesystem::path& file) {
   Snapshot s;
   std::string ledger_file;
+  std::size_t ledger_rows = 0;
   try {
     std::ifstream in(file);
     const auto j = nlohmann::json::parse(in);
@@ -83,10 +74,13 @@ Snapshot read_one(const std::filesystem::path& file) {
     s.initial_balance_cents = j.at("initial_balance_cents");
     ledger_file = j.at("ledger_file");
     for (const auto& a : j.at("accounts")) s.accounts.push_back({a.at(0).get<int>(), a.at(1).get<std::int64_t>()});
-    s.ledger.reserve(j.at("ledger_rows").get<std::size_t>());
+    ledger_rows = j.at("ledger_rows").get<std::size_t>();
   } catch (const nlohmann::json::exception& error) {
     throw HistoryError(file.string() + ": unreadable snapshot: " + error.what());
   }
+  if (ledger_file.empty() || ledger_file.find('/') != std::string::npos || ledger_file[0] == '.')
+    throw HistoryError(file.string() + ": unreadable snapshot: ledger_file must name a file beside it");
+  s.ledger.reserve(std::min<std::size_t>(ledger_rows, 1 << 24));
   const auto ledger_path = file.parent_path() / ledger_file;
   std::ifstream in(ledger_path, std::ios::binary);
   if (!in) throw HistoryError("cannot open " + ledger_path.string());
@@ -106,24 +100,33 @@ Snapshot read_one(const std::filesystem::path& file) {
     if (p) p = parse_field(p, end, r.to_account);
     if (p) p = parse_field(p, end, r.amount_cents);
     if (p) p = parse_field(p, end, r.txid);
-    if (!p) throw HistoryError(fmt::format("{}:{}: unreadable ledger row", ledger_path.string(), number));
+    if (p != end) throw HistoryError(fmt::format("{}:{}: unreadable ledger row", ledger_path.string(), number));
     s.ledger.push_back(r);
   }
+  // A ledger cut at a row boundary parses cleanly; only the count shows the rows that are missing, and missing
+  // rows would be reported as lost commits.
+  if (s.ledger.size() != ledger_rows)
+    throw HistoryError(fmt::format("{}: unreadable snapshot: {} ledger rows, {} names {}", ledger_path.string(),
+                                   s.ledger.size(), file.filename().string(), ledger_rows));
   return s;
 }
-}  // namespace
 
-std::vector<Snapshot> read_snapshots(const std::filesystem::path& dir) {
+std::vector<Snapshot> read_snapshots(const RunDirectory& directory) {
   std::vector<Snapshot> snapshots;
   std::vector<std::filesystem::path> files;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    const auto name = entry.path().filename().string();
-    if (name.rfind("snapshot-", 0) == 0 && entry.path().extension() == ".json") files.push_back(entry.path());
-  }
+  for (const auto& entry : std::filesystem::directory_iterator(directory.root()))
+    if (directory.is_snapshot_json(entry.path())) files.push_back(entry.path());
   std::sort(files.begin(), files.end());
-  for (const auto& file : files) snapshots.push_back(read_one(file));
+  for (const auto& file : files) snapshots.push_back(read_snapshot(file));
   std::stable_partition(snapshots.begin(), snapshots.end(), [](const Snapshot& s) { return s.role == "primary"; });
   return snapshots;
+}
+
+void remove_snapshots(const RunDirectory& directory) {
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::directory_iterator(directory.root()))
+    if (entry.path().filename().string().rfind("snapshot-", 0) == 0) files.push_back(entry.path());
+  for (const auto& file : files) std::filesystem::remove(file);
 }
 
 }  // namespace pgchaos::history

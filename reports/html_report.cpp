@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "reports/invariant_list.h"
+#include "invariant_list.h"
 #include "reports/reports.h"
 
 namespace pgchaos::reports {
@@ -134,7 +134,7 @@ std::string html_report(const RunInfo& run, const checker::CheckResult& r) {
       "<style>{}</style></head><body><main>\n"
       "<h1>pgchaos run {}</h1><div class=\"meta\">seed {} · {} commit · {} · {:.1f} s</div>\n"
       "<div class=\"verdict {}\" id=\"verdict\">{}<small>{}</small></div>\n",
-      run.run_id, escape_markup(verdict), kStyle, run.run_id, run.seed, checker::to_string(r.commit_mode),
+      run.run_id, escape_markup(verdict), kStyle, run.run_id, run.seed, history::to_string(r.commit_mode),
       escape_markup(run.directory.string()), r.duration_s, verdict, escape_markup(r.headline),
       escape_markup(r.reasons.empty() ? "every invariant holds" : fmt::format("{}", fmt::join(r.reasons, " · "))));
 

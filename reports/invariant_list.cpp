@@ -1,6 +1,6 @@
 #include <fmt/format.h>
 
-#include "reports/invariant_list.h"
+#include "invariant_list.h"
 
 namespace pgchaos::reports {
 
@@ -30,10 +30,11 @@ std::string escape_markup(const std::string& text) {
   return out;
 }
 
-std::string first_ids(const std::vector<std::int64_t>& ids, std::size_t limit) {
+std::string first_ids(const std::vector<std::int64_t>& ids, std::size_t limit, std::int64_t total) {
+  if (total < 0) total = static_cast<std::int64_t>(ids.size());
   std::string text;
   for (std::size_t i = 0; i < ids.size() && i < limit; ++i) text += fmt::format("{}{}", i ? ", " : "", ids[i]);
-  if (ids.size() > limit) text += fmt::format(" … (total {})", ids.size());
+  if (total > static_cast<std::int64_t>(std::min(limit, ids.size()))) text += fmt::format(" … (total {})", total);
   return text;
 }
 
@@ -57,6 +58,11 @@ std::vector<InvariantResult> invariant_results(const checker::CheckResult& r) {
                   fmt::format("{} in-doubt attempts: {} committed, {} not committed",
                               r.unknown_committed.size() + r.unknown_not_committed.size(), r.unknown_committed.size(),
                               r.unknown_not_committed.size())});
+  if (!r.committed_not_in_history.empty())
+    list.push_back({"history_complete", "invariants", r.history_complete ? Status::fail : Status::report,
+                    fmt::format("{} ops committed, not in the history{}: {}", r.committed_not_in_history.size(),
+                                r.history_complete ? "" : " (history cut short)",
+                                first_ids(r.committed_not_in_history, 20))});
   list.push_back({"total_balance", "invariants", r.balance_drift_cents == 0 ? Status::pass : Status::fail,
                   fmt::format("sum(balance) {:.2f}, drift {:.2f}; seed formula {:.2f}",
                               static_cast<double>(r.balance_sum_cents) / 100,
@@ -67,7 +73,7 @@ std::vector<InvariantResult> invariant_results(const checker::CheckResult& r) {
     const auto& m = r.account_mismatches[i];
     mismatches += fmt::format("{}account {}: {:.2f} vs {:.2f} from the ledger (ops {})", i ? "; " : "", m.account,
                               static_cast<double>(m.balance_cents) / 100, static_cast<double>(m.expected_cents) / 100,
-                              first_ids(m.ops, 5));
+                              first_ids(m.ops, 5, m.op_count));
   }
   list.push_back({"account_reconciliation", "invariants", r.account_mismatches.empty() ? Status::pass : Status::fail,
                   r.account_mismatches.empty() ? fmt::format("all {} accounts match their ledger rows", r.accounts)

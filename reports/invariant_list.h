@@ -24,6 +24,6 @@ std::vector<InvariantResult> invariant_results(const checker::CheckResult& r);
 std::string escape_markup(const std::string& text);
 
 /// "12, 15, 40 … (total 1043)" for long op lists.
-std::string first_ids(const std::vector<std::int64_t>& ids, std::size_t limit);
+std::string first_ids(const std::vector<std::int64_t>& ids, std::size_t limit, std::int64_t total = -1);
 
 }  // namespace pgchaos::reports

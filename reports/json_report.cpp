@@ -1,6 +1,6 @@
 #include <nlohmann/json.hpp>
 
-#include "reports/invariant_list.h"
+#include "invariant_list.h"
 #include "reports/reports.h"
 
 namespace pgchaos::reports {
@@ -49,9 +49,9 @@ std::string json_report(const RunInfo& run, const checker::CheckResult& r) {
 
   const json report = {
       {"schema_version", kSchemaVersion},
-      {"generator", "pgchaos 0.1.0"},
+      {"generator", "pgchaos " PGCHAOS_VERSION},
       {"run", {{"run_id", run.run_id}, {"seed", run.seed}, {"directory", run.directory.string()},
-               {"commit_mode", checker::to_string(r.commit_mode)},
+               {"commit_mode", history::to_string(r.commit_mode)},
                {"max_lost", r.max_lost ? json(*r.max_lost) : json(nullptr)}, {"configuration", configuration}}},
       {"verdict", checker::to_string(r.verdict)},
       {"headline", r.headline},
@@ -61,10 +61,12 @@ std::string json_report(const RunInfo& run, const checker::CheckResult& r) {
       {"counts", {{"operations", r.operations}, {"acknowledged", r.acknowledged},
                   {"failed_attempts", r.failed_attempts}, {"unknown_attempts", r.unknown_attempts},
                   {"pending_attempts", r.pending_attempts}, {"committed_this_run", r.committed_this_run},
-                  {"ledger_rows", r.ledger_rows}, {"accounts", r.accounts}}},
+                  {"ledger_rows", r.ledger_rows}, {"accounts", r.accounts},
+                  {"history_complete", r.history_complete}}},
       {"invariants", invariants},
       {"operations", {{"lost", r.lost}, {"phantom", r.phantom}, {"unknown_committed", r.unknown_committed},
-                      {"unknown_not_committed", r.unknown_not_committed}}},
+                      {"unknown_not_committed", r.unknown_not_committed},
+                      {"committed_not_in_history", r.committed_not_in_history}}},
       {"balances", {{"sum_cents", r.balance_sum_cents}, {"drift_cents", r.balance_drift_cents},
                     {"seed_formula_cents", r.seed_formula_cents}, {"account_mismatches", mismatches}}},
       {"nodes", nodes},

@@ -8,7 +8,8 @@
 #include <vector>
 
 #include "checker/checker.h"
-#include "history/history.h"
+#include "history/run_directory.h"
+#include "history/snapshots.h"
 
 namespace pgchaos::reports {
 
@@ -30,7 +31,7 @@ std::string json_report(const RunInfo& run, const checker::CheckResult& result);
 std::string html_report(const RunInfo& run, const checker::CheckResult& result);
 std::string junit_report(const RunInfo& run, const checker::CheckResult& result);
 
-/// Writes the three files into run.directory. Throws ReportError.
-void write_reports(const RunInfo& run, const checker::CheckResult& result);
+/// Writes report.json, report.html and junit.xml into the run directory. Throws ReportError.
+void write_reports(const history::RunDirectory& directory, const RunInfo& run, const checker::CheckResult& result);
 
 }  // namespace pgchaos::reports

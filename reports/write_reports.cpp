@@ -1,23 +1,14 @@
-#include <fstream>
-
 #include "reports/reports.h"
 
 namespace pgchaos::reports {
 
-void write_reports(const RunInfo& run, const checker::CheckResult& result) {
-  const std::pair<const char*, std::string> files[] = {{"report.json", json_report(run, result)},
-                                                       {"report.html", html_report(run, result)},
-                                                       {"junit.xml", junit_report(run, result)}};
-  for (const auto& [name, text] : files) {
-    // Written beside and renamed, so a reader never sees half a report.
-    const auto path = run.directory / name;
-    const auto temporary = run.directory / (std::string(name) + ".tmp");
-    {
-      std::ofstream out(temporary, std::ios::binary);
-      out << text;
-      if (!out) throw ReportError("cannot write " + temporary.string());
-    }
-    std::filesystem::rename(temporary, path);
+void write_reports(const history::RunDirectory& directory, const RunInfo& run, const checker::CheckResult& result) {
+  try {
+    history::write_file_atomically(directory.report_json(), json_report(run, result));
+    history::write_file_atomically(directory.report_html(), html_report(run, result));
+    history::write_file_atomically(directory.junit(), junit_report(run, result));
+  } catch (const history::HistoryError& error) {
+    throw ReportError(error.what());
   }
 }
 

@@ -1,21 +1,19 @@
 #include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <regex>
+#include <random>
 
+#include "faults/catalog.h"
+#include "history/duration.h"
 #include "scenarios/scenarios.h"
 
 namespace pgchaos::scenarios {
 namespace {
 
 std::chrono::milliseconds parse_duration(const std::string& text, const std::string& where) {
-  static const std::regex duration(R"((\d+(?:\.\d+)?)(ms|s|m))");
-  std::smatch match;
-  if (!std::regex_match(text, match, duration))
-    throw ScenarioError(where + ": '" + text + "' is not a duration like 500ms, 5s or 2m");
-  const double value = std::stod(match[1]);
-  const double ms = match[2] == "ms" ? value : match[2] == "s" ? value * 1000 : value * 60000;
-  return std::chrono::milliseconds(static_cast<long>(ms));
+  const auto duration = history::parse_duration(text);
+  if (!duration) throw ScenarioError(where + ": '" + text + "' is not " + history::kDurationExamples);
+  return *duration;
 }
 
 }  // namespace
@@ -37,8 +35,17 @@ Scenario parse_scenario(const std::string& json_text, const std::string& origin)
   if (!j.is_object()) throw ScenarioError(origin + ": must be a JSON object");
   s.name = text(j, "name", origin, "");
   s.description = text(j, "description", origin, "");
+  if (j.contains("final_heal") && !j["final_heal"].is_boolean())
+    throw ScenarioError(origin + ": final_heal: must be true or false");
   s.final_heal = j.value("final_heal", true);
-  s.healthy_timeout = std::chrono::seconds(j.value("healthy_timeout_s", 120));
+  if (j.contains("healthy_timeout")) {
+    const auto timeout = parse_duration(text(j, "healthy_timeout", origin, ""), origin + ": healthy_timeout");
+    s.healthy_timeout = std::chrono::duration_cast<std::chrono::seconds>(timeout);
+  } else if (j.contains("healthy_timeout_s")) {  // the first wave's spelling, still read
+    if (!j["healthy_timeout_s"].is_number_integer() || j["healthy_timeout_s"].get<long>() < 1)
+      throw ScenarioError(origin + ": healthy_timeout_s: must be a whole number of seconds >= 1");
+    s.healthy_timeout = std::chrono::seconds(j["healthy_timeout_s"].get<long>());
+  }
   if (!j.contains("steps") || !j["steps"].is_array() || j["steps"].empty())
     throw ScenarioError(origin + ": steps: a non-empty list is required");
   const auto known = faults::fault_names();
@@ -71,9 +78,12 @@ Scenario parse_scenario(const std::string& json_text, const std::string& origin)
     st.delay_max = dash == std::string::npos ? st.delay_min : parse_duration(delay.substr(dash + 1), where + ".delay");
     if (st.delay_max < st.delay_min) throw ScenarioError(where + ".delay: the range is backwards");
     st.duration = parse_duration(text(step, "duration", where, "0s"), where + ".duration");
-    if (step.contains("repeat") && (!step["repeat"].is_number_integer() || step["repeat"].get<int>() < 1))
-      throw ScenarioError(where + ".repeat: must be a whole number >= 1");
+    if (step.contains("repeat") && (!step["repeat"].is_number_integer() || step["repeat"].get<std::int64_t>() < 1 ||
+                                    step["repeat"].get<std::int64_t>() > 10000))
+      throw ScenarioError(where + ".repeat: must be a whole number from 1 to 10000");
     st.repeat = step.value("repeat", 1);
+    for (const char* flag : {"wait_healthy", "heal"})
+      if (step.contains(flag) && !step[flag].is_boolean()) throw ScenarioError(where + "." + flag + ": must be true or false");
     st.wait_healthy = step.value("wait_healthy", true);
     st.heal = step.value("heal", true);
     s.steps.push_back(std::move(st));

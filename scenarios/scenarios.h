@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "backend/backend.h"
-#include "faults/faults.h"
-#include "history/history.h"
+#include "faults/cluster.h"
+#include "history/events.h"
+#include "history/stop_source.h"
 
 namespace pgchaos::scenarios {
 
@@ -65,10 +65,11 @@ struct RunnerResult {
   std::vector<std::string> findings;
 };
 RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& actions, faults::ClusterContext& cluster,
-                          history::HistoryWriter& history, const backend::StopFlag& stop,
+                          history::HistoryWriter& history, const history::StopSource& stop,
                           const std::function<void(const std::string&)>& say = nullptr);
 
-/// Waits for a healthy cluster; returns the last topology seen.
-faults::Topology wait_healthy(faults::ClusterContext& cluster, std::chrono::seconds timeout, const backend::StopFlag& stop);
+/// Waits for a healthy cluster (until `timeout`, or a stop when `stop` is given); returns the last topology seen.
+faults::Topology wait_healthy(faults::ClusterContext& cluster, std::chrono::seconds timeout,
+                              const history::StopSource* stop = nullptr);
 
 }  // namespace pgchaos::scenarios

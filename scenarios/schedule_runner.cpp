@@ -2,6 +2,7 @@
 
 #include <thread>
 
+#include "faults/catalog.h"
 #include "scenarios/scenarios.h"
 
 namespace pgchaos::scenarios {
@@ -54,21 +55,24 @@ void wait_until_down(faults::ClusterContext& cluster, const std::string& targets
 
 }  // namespace
 
-faults::Topology wait_healthy(faults::ClusterContext& cluster, std::chrono::seconds timeout, const backend::StopFlag& stop) {
+faults::Topology wait_healthy(faults::ClusterContext& cluster, std::chrono::seconds timeout,
+                              const history::StopSource* stop) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   faults::Topology topology = cluster.topology();
   while (!topology.healthy() && std::chrono::steady_clock::now() < deadline) {
-    if (!stop.sleep_for(std::chrono::milliseconds(500))) break;
+    if (stop != nullptr ? !stop->sleep_for(std::chrono::milliseconds(500))
+                        : (std::this_thread::sleep_for(std::chrono::milliseconds(500)), false))
+      break;
     topology = cluster.topology();
   }
   return topology;
 }
 
 RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& actions, faults::ClusterContext& cluster,
-                          history::HistoryWriter& history, const backend::StopFlag& stop,
+                          history::HistoryWriter& history, const history::StopSource& stop,
                           const std::function<void(const std::string&)>& say) {
   RunnerResult result;
-  const backend::StopFlag never;  // waits after a stop still heal; only the schedule itself stops early
+  // Only the schedule itself stops early: the waits for a healthy cluster after a heal run to their end.
   auto tell = [&](const std::string& text) {
     if (say) say(text);
   };
@@ -128,7 +132,7 @@ RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& a
     if (!a.heal) continue;  // left active on purpose: a later step or the final heal ends it
     heal(active.back().first, *active.back().second);
     if (a.wait_healthy) {
-      const auto topology = wait_healthy(cluster, scenario.healthy_timeout, never);
+      const auto topology = wait_healthy(cluster, scenario.healthy_timeout);
       if (!topology.healthy())
         record_finding(describe_unhealthy(cluster, topology, fmt::format("fault {} ({} on {})", a.index, a.fault, start.target)));
     }
@@ -142,7 +146,7 @@ RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& a
     close_window(id, fault->name(), "", "healed at the end");
   }
   if (scenario.final_heal) {
-    const auto topology = wait_healthy(cluster, scenario.healthy_timeout, never);
+    const auto topology = wait_healthy(cluster, scenario.healthy_timeout);
     if (!topology.healthy()) record_finding(describe_unhealthy(cluster, topology, "the final heal"));
   }
   return result;

@@ -3,13 +3,13 @@
 #include <fstream>
 
 #include "app/app.h"
+#include "tests/support/temp_directory.h"
 
 namespace pgchaos::app {
 namespace {
 
 std::filesystem::path write_conf(const std::string& name, const std::string& text) {
-  auto dir = std::filesystem::temp_directory_path() / ("pgchaos-conf-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
+  static const testing::TempDirectory dir("pgchaos-conf");
   std::ofstream(dir / name) << text;
   return dir / name;
 }
@@ -25,19 +25,19 @@ std::string error_of(const std::vector<std::string>& args) {
 
 TEST(Config, AcceptsTheSeedsOwnFile) {
   const RunOptions o = parse_run_options({"--conf", PGCHAOS_SOURCE_DIR "/conf/pg_cluster_backend.conf"});
-  ASSERT_EQ(o.workload.dsns.size(), 1u);
-  EXPECT_EQ(o.workload.dsns[0], "postgresql://postgres:postgres@127.0.0.1:5432/test_db");
-  EXPECT_EQ(o.workload.application_name, "pg_cluster_backend");
-  EXPECT_EQ(o.workload.threads, 10);
-  EXPECT_EQ(o.workload.conn_exception_sleep, std::chrono::milliseconds(3000));
-  EXPECT_EQ(o.workload.reconnect_attempt, 3);
-  EXPECT_EQ(o.workload.accounts, 100);
-  EXPECT_EQ(o.workload.operations, 1000);
-  EXPECT_EQ(o.log_level, "info");
-  EXPECT_FALSE(o.workload.log_sql);
-  EXPECT_EQ(o.log_file_max_mb, 50);
-  EXPECT_EQ(o.log_file_backups, 5);
-  EXPECT_FALSE(o.workload.think_time.has_value()) << "think time is off by default";
+  ASSERT_EQ(o.request.workload.dsns.size(), 1u);
+  EXPECT_EQ(o.request.workload.dsns[0], "postgresql://postgres:postgres@127.0.0.1:5432/test_db");
+  EXPECT_EQ(o.request.workload.application_name, "pg_cluster_backend");
+  EXPECT_EQ(o.request.workload.threads, 10);
+  EXPECT_EQ(o.request.workload.conn_exception_sleep, std::chrono::milliseconds(3000));
+  EXPECT_EQ(o.request.workload.reconnect_attempt, 3);
+  EXPECT_EQ(o.request.workload.accounts, 100);
+  EXPECT_EQ(o.request.workload.operations, 1000);
+  EXPECT_EQ(o.request.log_level, "info");
+  EXPECT_FALSE(o.request.workload.log_sql);
+  EXPECT_EQ(o.request.log_file_max_bytes, 50u << 20);
+  EXPECT_EQ(o.request.log_file_backups, 5u);
+  EXPECT_FALSE(o.request.workload.think_time.has_value()) << "think time is off by default";
 }
 
 TEST(Config, FlagsOverrideTheFile) {
@@ -45,15 +45,15 @@ TEST(Config, FlagsOverrideTheFile) {
                                           "--operations=10000", "--threads", "4", "--accounts", "10", "--dsn",
                                           "host=a", "--dsn", "pq://u:p@b:5433/db", "--think-time", "100ms-200ms",
                                           "--seed", "42", "--reset", "--output", "/tmp/x"});
-  EXPECT_EQ(o.workload.operations, 10000);
-  EXPECT_EQ(o.workload.threads, 4);
-  EXPECT_EQ(o.workload.accounts, 10);
-  EXPECT_EQ(o.workload.dsns, (std::vector<std::string>{"host=a", "postgresql://u:p@b:5433/db"}));
-  ASSERT_TRUE(o.workload.think_time.has_value());
-  EXPECT_EQ(o.workload.think_time->min, std::chrono::milliseconds(100));
-  EXPECT_EQ(o.workload.think_time->max, std::chrono::milliseconds(200));
-  EXPECT_EQ(o.workload.seed, 42u);
-  EXPECT_TRUE(o.workload.reset);
+  EXPECT_EQ(o.request.workload.operations, 10000);
+  EXPECT_EQ(o.request.workload.threads, 4);
+  EXPECT_EQ(o.request.workload.accounts, 10);
+  EXPECT_EQ(o.request.workload.dsns, (std::vector<std::string>{"host=a", "postgresql://u:p@b:5433/db"}));
+  ASSERT_TRUE(o.request.workload.think_time.has_value());
+  EXPECT_EQ(o.request.workload.think_time->min, std::chrono::milliseconds(100));
+  EXPECT_EQ(o.request.workload.think_time->max, std::chrono::milliseconds(200));
+  EXPECT_EQ(o.request.workload.seed, 42u);
+  EXPECT_TRUE(o.request.workload.reset);
   EXPECT_EQ(o.output, "/tmp/x");
 }
 
@@ -122,6 +122,63 @@ TEST(Config, SeedDsnConversionRule) {
   EXPECT_EQ(convert_seed_dsn("pq://u:p@h:1/d"), "postgresql://u:p@h:1/d");
   EXPECT_EQ(convert_seed_dsn("host=h port=1"), "host=h port=1");
   EXPECT_EQ(convert_seed_dsn("postgresql://h/d"), "postgresql://h/d");
+}
+
+}  // namespace
+}  // namespace pgchaos::app
+
+namespace pgchaos::app {
+namespace {
+
+// Nodes on loopback ports nothing listens on: parsing must never try them.
+std::filesystem::path lab_like_conf() {
+  return write_conf("lab-like.conf",
+                    "[databases]\ndb = host=127.0.0.1 port=1\n[cluster]\nlab = true\n"
+                    "node.n1 = ssh=127.0.0.1:1 postgres=127.0.0.1:1\n");
+}
+
+std::string scenario_error_of(const std::vector<std::string>& args) {
+  try {
+    parse_scenario_options(args);
+  } catch (const UsageError& error) {
+    return error.what();
+  }
+  return "";
+}
+
+TEST(ScenarioOptions, EveryOptionIsValidatedBeforeTheClusterIsTouched) {
+  const auto conf = lab_like_conf().string();
+  EXPECT_NE(scenario_error_of({"switchover-storm", "--conf", conf, "--duration", "5 minutes"}).find("--duration"),
+            std::string::npos);
+  EXPECT_NE(scenario_error_of({"switchover-storm", "--conf", conf, "--commit-mode", "maybe"}).find("--commit-mode"),
+            std::string::npos);
+  EXPECT_NE(scenario_error_of({"no-such-scenario", "--conf", conf}).find("no-such-scenario"), std::string::npos);
+  EXPECT_NE(scenario_error_of({"switchover-storm", "--dsn", "host=x"}).find("--conf"), std::string::npos);
+  EXPECT_NE(scenario_error_of({"switchover-storm", "--conf", conf, "--threads", "0"}).find("--threads"),
+            std::string::npos) << "scenario takes run's options, with run's checks";
+  const RunOptions o = parse_scenario_options({"switchover-storm", "--conf", conf, "--duration", "90s", "--seed", "3"});
+  ASSERT_TRUE(o.request.faults.has_value());
+  EXPECT_EQ(o.request.duration, std::chrono::seconds(90));
+  EXPECT_EQ(o.request.faults->scenario.name, "switchover-storm");
+  EXPECT_EQ(o.request.faults->actions.size(), 5u);
+  EXPECT_EQ(o.request.faults->cluster, nullptr) << "no cluster is built while parsing";
+}
+
+TEST(ScenarioOptions, FaultsOnAClusterThatIsNotTheLabNeedConsent) {
+  const auto conf = write_conf("prod.conf", "[databases]\ndb = host=x\n[cluster]\nnode.n1 = postgres=127.0.0.1:1\n");
+  EXPECT_NE(scenario_error_of({"switchover-storm", "--conf", conf.string()}).find("allow_faults"), std::string::npos);
+  EXPECT_NO_THROW(parse_scenario_options({"switchover-storm", "--conf", conf.string(), "--allow-faults"}));
+}
+
+TEST(Config, OneDurationGrammarForEveryFlag) {
+  const RunOptions o = parse_run_options({"--dsn", "host=x", "--duration", "1.5m", "--think-time", "250ms-1s"});
+  EXPECT_EQ(o.request.duration, std::chrono::seconds(90));
+  EXPECT_EQ(o.request.workload.think_time->max, std::chrono::seconds(1));
+  EXPECT_GT(o.request.workload.operations, 1'000'000'000) << "--duration alone runs until the clock ends it";
+  EXPECT_NE(error_of({"--dsn", "host=x", "--duration", "10"}).find("like 250ms, 5s, 10m or 8h"), std::string::npos);
+  const auto conf = write_conf("sleep.conf", "[databases]\ndb = host=x\n[main]\nconn_exception_sleep_interval = 250ms\n");
+  EXPECT_EQ(parse_run_options({"--conf", conf.string()}).request.workload.conn_exception_sleep,
+            std::chrono::milliseconds(250));
 }
 
 }  // namespace

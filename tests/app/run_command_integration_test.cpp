@@ -8,8 +8,11 @@
 #include <sstream>
 #include <thread>
 
-#include "history/history.h"
+#include "history/events.h"
+#include "history/run_history.h"
+#include "history/snapshots.h"
 #include "tests/support/postgres_server.h"
+#include "tests/support/temp_directory.h"
 
 namespace pgchaos {
 namespace {
@@ -47,11 +50,7 @@ int wait_exit(const Child& child) {
 
 class RunCommandTest : public ::testing::Test {
  protected:
-  std::filesystem::path dir_ = [] {
-    char pattern[] = "/tmp/pgchaos-cli-XXXXXX";
-    return std::filesystem::path(::mkdtemp(pattern));
-  }();
-  ~RunCommandTest() override { std::filesystem::remove_all(dir_); }
+  testing::TempDirectory dir_{"pgchaos-cli"};
   testing::PostgresServer server_;
 
   void wait_for_history(const std::filesystem::path& file, std::size_t bytes) {
@@ -88,7 +87,7 @@ TEST_F(RunCommandTest, ARunSucceedsAndRecordsItsConfigurationWithoutPasswords) {
   EXPECT_EQ(history.events.back().type, history::EventType::run_finished);
   for (const char* file : {"report.json", "report.html", "junit.xml"})
     EXPECT_TRUE(std::filesystem::exists(run_dir / file)) << file;
-  EXPECT_EQ(history::read_snapshots(run_dir).size(), 1u);
+  EXPECT_EQ(history::read_snapshots(history::RunDirectory::open(run_dir)).size(), 1u);
 }
 
 TEST_F(RunCommandTest, SigkillLeavesAReadableHistory) {
@@ -103,6 +102,16 @@ TEST_F(RunCommandTest, SigkillLeavesAReadableHistory) {
   const auto history = history::read_history(run_dir / "history.jsonl");
   EXPECT_GT(history.events.size(), 100u);
   EXPECT_EQ(history.events.front().type, history::EventType::run_started);
+  // The database is the truth: commits whose invoke never reached the file are named, not just counted.
+  const Child check = spawn({"check", run_dir.string(), "--resnapshot", "--dsn", server_.dsn()}, dir_ / "check.txt");
+  const int code = wait_exit(check);
+  const std::string out = slurp(dir_ / "check.txt");
+  EXPECT_EQ(code, 0) << out;
+  const auto report = slurp(run_dir / "report.json");
+  EXPECT_NE(report.find("\"history_complete\": false"), std::string::npos) << report.substr(0, 2000);
+  if (report.find("\"committed_not_in_history\": []") == std::string::npos) {
+    EXPECT_NE(out.find("committed, not in the history (history cut short)"), std::string::npos) << out;
+  }
 }
 
 TEST_F(RunCommandTest, CtrlCStopsChecksAndExits130) {
@@ -133,7 +142,80 @@ TEST_F(RunCommandTest, BadInputIsAClearErrorWithExitCode2) {
                                    (dir_ / "unreachable").string()},
                                   dir_ / "unreachable.txt");
   EXPECT_EQ(wait_exit(unreachable), 2);
-  EXPECT_NE(slurp(dir_ / "unreachable.txt").find("cannot connect"), std::string::npos);
+  const std::string error = slurp(dir_ / "unreachable.txt");
+  EXPECT_NE(error.find("cannot connect"), std::string::npos) << error;
+  EXPECT_EQ(std::count(error.begin(), error.end(), '\n'), 1) << "one line: " << error;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "unreachable")) << "a run that never started leaves no directory";
+}
+
+// Errors are one line on stderr, naming the cause; usage goes where it is asked for.
+TEST_F(RunCommandTest, ErrorsAreOneLineOnStderr) {
+  const auto run_quietly = [&](const std::vector<std::string>& args, const std::string& name) {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      std::FILE* out = std::fopen((dir_ / (name + ".out")).c_str(), "w");
+      std::FILE* err = std::fopen((dir_ / (name + ".err")).c_str(), "w");
+      ::dup2(::fileno(out), 1);
+      ::dup2(::fileno(err), 2);
+      std::vector<char*> argv{const_cast<char*>(PGCHAOS_BINARY)};
+      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+      argv.push_back(nullptr);
+      ::execv(PGCHAOS_BINARY, argv.data());
+      ::_exit(127);
+    }
+    return wait_exit(Child{pid, {}});
+  };
+  EXPECT_EQ(run_quietly({"frobnicate"}, "unknown"), 2);
+  EXPECT_EQ(slurp(dir_ / "unknown.err"), "pgchaos: unknown command 'frobnicate' (pgchaos --help lists the commands)\n");
+  EXPECT_EQ(slurp(dir_ / "unknown.out"), "");
+  EXPECT_EQ(run_quietly({}, "none"), 2);
+  EXPECT_EQ(slurp(dir_ / "none.out"), "") << "no command: the usage is an error, on stderr";
+  EXPECT_NE(slurp(dir_ / "none.err").find("usage: pgchaos COMMAND"), std::string::npos);
+  // A configuration file with control characters in it: shown escaped, never raw.
+  std::ofstream(dir_ / "evil.conf") << "[main]\nthreads_num = \x1b[31mred\x07\n";
+  EXPECT_EQ(run_quietly({"run", "--conf", (dir_ / "evil.conf").string()}, "evil"), 2);
+  const std::string error = slurp(dir_ / "evil.err");
+  EXPECT_EQ(error.find('\x1b'), std::string::npos) << "a raw escape reached the terminal";
+  EXPECT_NE(error.find("\\x1b[31mred\\x07"), std::string::npos) << error;
+  EXPECT_NE(error.find("evil.conf:2:"), std::string::npos) << error;
+  EXPECT_EQ(std::count(error.begin(), error.end(), '\n'), 1) << error;
+}
+
+// Every option of `scenario` is checked before any node is contacted: the nodes here answer nothing, and the
+// error must still be about the bad flag.
+TEST_F(RunCommandTest, ScenarioOptionsAreValidatedBeforeTheCluster) {
+  std::ofstream(dir_ / "unreachable.conf")
+      << "[databases]\ndb = host=127.0.0.1 port=1\n[cluster]\nlab = true\nnode.n1 = ssh=127.0.0.1:1 postgres=127.0.0.1:1\n";
+  const Child child = spawn({"scenario", "switchover-storm", "--conf", (dir_ / "unreachable.conf").string(), "--duration",
+                             "soon", "--output", (dir_ / "never").string()},
+                            dir_ / "scenario.txt");
+  EXPECT_EQ(wait_exit(child), 2);
+  const std::string error = slurp(dir_ / "scenario.txt");
+  EXPECT_NE(error.find("--duration: 'soon' is not a duration"), std::string::npos) << error;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "never"));
+}
+
+// A snapshot's ledger cut at a row boundary would read as lost commits: it is an unreadable snapshot instead.
+TEST_F(RunCommandTest, ACutLedgerFileIsAnErrorNotALoss) {
+  const auto run_dir = dir_ / "cut";
+  ASSERT_EQ(wait_exit(spawn({"run", "--dsn", server_.dsn(), "--operations", "300", "--reset", "--output",
+                             run_dir.string()},
+                            dir_ / "run.txt")),
+            0)
+      << slurp(dir_ / "run.txt");
+  std::filesystem::path ledger;
+  for (const auto& entry : std::filesystem::directory_iterator(run_dir))
+    if (entry.path().string().ends_with(".ledger.tsv")) ledger = entry.path();
+  ASSERT_FALSE(ledger.empty());
+  std::string text = slurp(ledger);
+  text.erase(text.rfind('\n', text.size() - 2) + 1);  // the last row gone, cleanly at a row boundary
+  std::ofstream(ledger, std::ios::trunc) << text;
+  const Child check = spawn({"check", run_dir.string()}, dir_ / "check.txt");
+  EXPECT_EQ(wait_exit(check), 2);
+  const std::string out = slurp(dir_ / "check.txt");
+  EXPECT_NE(out.find(ledger.string()), std::string::npos) << out;
+  EXPECT_NE(out.find("unreadable snapshot"), std::string::npos) << out;
+  EXPECT_EQ(out.find("lost"), std::string::npos) << "never reported as a loss: " << out;
 }
 
 TEST_F(RunCommandTest, NeverOverwritesAnExistingHistory) {
@@ -142,7 +224,7 @@ TEST_F(RunCommandTest, NeverOverwritesAnExistingHistory) {
   std::ofstream(run_dir / "history.jsonl") << "{\"type\":\"invoke\",\"wall_us\":1,\"mono_ns\":1,\"op\":1}\n";
   const Child child = spawn({"run", "--dsn", server_.dsn(), "--output", run_dir.string()}, dir_ / "out.txt");
   EXPECT_EQ(wait_exit(child), 2);
-  EXPECT_NE(slurp(dir_ / "out.txt").find("already holds a history"), std::string::npos);
+  EXPECT_NE(slurp(dir_ / "out.txt").find("already holds a run"), std::string::npos);
   EXPECT_EQ(history::read_history(run_dir / "history.jsonl").events.size(), 1u);
 }
 

@@ -2,7 +2,8 @@
 
 #include <pqxx/except>
 
-#include "backend/backend.h"
+#include "backend/cluster_reader.h"
+#include "backend/errors.h"
 
 namespace pgchaos::backend {
 namespace {

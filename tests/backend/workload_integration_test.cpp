@@ -3,9 +3,11 @@
 
 #include <thread>
 
-#include "backend/backend.h"
+#include "backend/cluster_reader.h"
+#include "backend/workload.h"
 #include "checker/checker.h"
 #include "tests/support/postgres_server.h"
+#include "tests/support/temp_directory.h"
 
 namespace pgchaos::backend {
 namespace {
@@ -46,7 +48,7 @@ class WorkloadTest : public ::testing::Test {
     }
     o.history = history::read_history(path);
     checker::CheckOptions options;
-    options.commit_mode = checker::CommitMode::single;  // one server: any lost acknowledged commit is invalid
+    options.commit_mode = history::CommitMode::single;  // one server: any lost acknowledged commit is invalid
     o.check = checker::check(history::load_run_history(path), take_snapshots(c.dsns, {}, std::chrono::seconds(10)), options);
     return o;
   }
@@ -78,12 +80,8 @@ class WorkloadTest : public ::testing::Test {
   }
 
   testing::PostgresServer server_;
-  StopFlag stop_;
-  std::filesystem::path dir_ = [] {
-    char pattern[] = "/tmp/pgchaos-run-XXXXXX";
-    return std::filesystem::path(::mkdtemp(pattern));
-  }();
-  ~WorkloadTest() override { std::filesystem::remove_all(dir_); }
+  history::StopSource stop_;
+  testing::TempDirectory dir_{"pgchaos-run"};
 };
 
 TEST_F(WorkloadTest, TenThousandOperationsAllCommitAndCheck) {

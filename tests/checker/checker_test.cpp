@@ -7,6 +7,7 @@
 
 #include "checker/checker.h"
 #include "tests/checker/synthetic_run.h"
+#include "tests/support/temp_directory.h"
 
 namespace pgchaos::checker {
 namespace {
@@ -89,6 +90,48 @@ TEST(PlantedAnomalies, LostCommitsAreFoundExactly) {
     EXPECT_EQ(reported.lost.size(), t.k);
     EXPECT_EQ(reported.verdict, Verdict::valid) << reported.headline;
   }
+}
+
+// A kill -9 cuts the history short: the ledger then holds commits whose invoke never reached the file. They are
+// named, not merely counted; a complete history cannot explain them, so there they fail the run.
+TEST(PlantedAnomalies, CommitsMissingFromACutHistoryAreNamed) {
+  for (int seed = 0; seed < kTrials; ++seed) {
+    Trial t(1500 + seed);
+    const auto cut = static_cast<std::size_t>(std::uniform_int_distribution<std::int64_t>(1, 8)(t.rng));
+    std::vector<std::int64_t> dropped;
+    auto& attempts = t.run.history.attempts;
+    while (dropped.size() < cut) {  // the last operations' lines never reached the file
+      const std::int64_t op = attempts.back().op;
+      while (!attempts.empty() && attempts.back().op == op) attempts.pop_back();
+      dropped.insert(dropped.begin(), op);
+    }
+    t.run.history.finished = false;
+    t.run.history.torn_tail = true;
+    const auto r = t.check();
+    ASSERT_EQ(r.committed_not_in_history, dropped) << "seed " << seed;
+    EXPECT_FALSE(r.history_complete);
+    EXPECT_EQ(r.committed_this_run, t.ops);
+    EXPECT_EQ(r.verdict, Verdict::valid) << r.headline;
+    EXPECT_NE(std::find_if(r.reasons.begin(), r.reasons.end(),
+                           [](const std::string& why) { return why.find("history cut short") != std::string::npos; }),
+              r.reasons.end());
+    t.run.history.finished = true;  // the same rows under a history that claims to be whole
+    t.run.history.torn_tail = false;
+    EXPECT_EQ(t.check().verdict, Verdict::invalid);
+  }
+}
+
+TEST(PlantedAnomalies, AnAccountMismatchCountsAllItsOps) {
+  Trial t(1700);
+  auto& primary = t.run.snapshots.front();
+  primary.accounts[0].balance_cents += 1;
+  const auto r = t.check();
+  ASSERT_EQ(r.account_mismatches.size(), 1u);
+  const auto& m = r.account_mismatches.front();
+  std::int64_t expected = 0;
+  for (const auto& row : primary.ledger) expected += row.from_account == 1 || row.to_account == 1;
+  EXPECT_EQ(m.op_count, expected);
+  EXPECT_EQ(m.ops.size(), std::min<std::size_t>(20, static_cast<std::size_t>(expected)));
 }
 
 TEST(PlantedAnomalies, PhantomCommitsAreFoundExactly) {
@@ -188,7 +231,8 @@ std::string line_of(history::EventType type, std::int64_t op, int attempt, int w
 
 TEST(PlantedAnomalies, TornHistoriesLoseOnlyTheirLastLine) {
   using history::EventType;
-  const auto path = std::filesystem::temp_directory_path() / ("pgchaos-torn-" + std::to_string(::getpid()) + ".jsonl");
+  const testing::TempDirectory dir("pgchaos-torn");
+  const auto path = dir / "history.jsonl";
   for (int seed = 0; seed < kTrials; ++seed) {
     std::mt19937_64 rng(static_cast<std::uint64_t>(7000 + seed));
     const int ops = std::uniform_int_distribution<int>(5, 200)(rng);

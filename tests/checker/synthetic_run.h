@@ -3,7 +3,8 @@
 
 #include <random>
 
-#include "history/history.h"
+#include "history/run_history.h"
+#include "history/snapshots.h"
 
 namespace pgchaos::testing {
 

@@ -1,41 +1,21 @@
 #include <gtest/gtest.h>
 
-#include "faults/faults.h"
-#include "tests/faults/fake_remote.h"
+#include "faults/catalog.h"
+#include "faults/commit_settings.h"
+#include "tests/support/fake_remote.h"
 
 namespace pgchaos::faults {
 namespace {
 
-using testing::FakeRemote;
+using testing::FakeCluster;
 using testing::SentCommand;
 
 // Three nodes behind fake Remotes, a fixed topology (leader pgc1), the default templates.
 class CatalogTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (const auto& [name, host] : std::vector<std::pair<std::string, std::string>>{
-             {"pgc1", "10.0.0.11"}, {"pgc2", "10.0.0.12"}, {hostile_, "10.0.0.13"}}) {
-      Node node;
-      node.name = name;
-      node.postgres_host = host;
-      node.attributes["node_dir"] = "/var/lab/" + name;
-      cluster_.nodes.push_back(node);
-      cluster_.remotes[name] = std::make_unique<FakeRemote>(name, log_);
-    }
-    cluster_.templates = default_templates();
-    cluster_.settings = {{"patroni_config", "{node_dir}/patroni.yml"}, {"data_dir", "{node_dir}/data"}};
+    testing::make_fake_cluster({"pgc1", "pgc2", hostile_}, fake_, cluster_, topology_ptr_);
     cluster_.application_name = "pg'chaos";
-    cluster_.topology = [this] { return topology_; };
-    topology_.leader = "pgc1";
-    for (const auto& n : cluster_.nodes) {
-      Member m;
-      m.name = n.name;
-      m.role = n.name == "pgc1" ? "primary" : "replica";
-      m.state = "running";
-      m.timeline = 2;
-      m.streaming = true;
-      topology_.members.push_back(m);
-    }
   }
 
   const SentCommand& only_command() {
@@ -44,9 +24,11 @@ class CatalogTest : public ::testing::Test {
   }
 
   const std::string hostile_ = "pgc3;rm -rf /";  // a node name a shell must never interpret
-  std::shared_ptr<std::vector<SentCommand>> log_ = std::make_shared<std::vector<SentCommand>>();
+  std::shared_ptr<FakeCluster> fake_ = std::make_shared<FakeCluster>();
+  std::vector<SentCommand>* log_ = &fake_->sent;
   ClusterContext cluster_;
-  Topology topology_;
+  std::shared_ptr<Topology> topology_ptr_ = std::make_shared<Topology>();
+  Topology& topology_ = *topology_ptr_;
 };
 
 TEST(Command, QuotesEveryWordOnce) {

@@ -3,14 +3,17 @@
 #include <fstream>
 #include <thread>
 
-#include "history/history.h"
+#include "history/events.h"
+#include "history/run_history.h"
+#include "history/snapshots.h"
+#include "tests/support/temp_directory.h"
 
 namespace pgchaos::history {
 namespace {
 
+// Every file of these tests lives in one temporary directory, removed when the tests end.
 std::filesystem::path temp_file(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() / ("pgchaos-history-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
+  static const testing::TempDirectory dir("pgchaos-history");
   return dir / name;
 }
 
@@ -151,9 +154,8 @@ TEST(History, FlushesWhileRunningNotOnlyAtClose) {
 }
 
 TEST(History, SnapshotsRoundTripPrimaryFirst) {
-  const auto dir = temp_file("snapshots");
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
+  const testing::TempDirectory temp("pgchaos-snapshots");
+  const auto dir = RunDirectory::for_new_run(temp.path());
   Snapshot replica;
   replica.name = "a-replica";
   replica.role = "replica";

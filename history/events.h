@@ -1,5 +1,4 @@
-// The record of a run: operation events, fault events, and the database snapshots a verdict is computed from.
-// This is the one library every other part shares; it knows nothing about PostgreSQL or SSH.
+// The events of a run and history.jsonl: the append-only record every other part writes or reads.
 #pragma once
 
 #include <chrono>
@@ -8,6 +7,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace pgchaos::history {
@@ -81,6 +81,9 @@ class HistoryWriter {
 
 /// Formats one event as a single JSON line (with the newline).
 std::string to_json_line(const Event& event);
+/// Parses one line of history.jsonl (without its newline). Throws HistoryError saying what is wrong (the caller
+/// adds file and line).
+Event parse_event_line(std::string_view line);
 
 struct HistoryFile {
   std::vector<Event> events;   ///< in file order
@@ -88,69 +91,5 @@ struct HistoryFile {
 };
 /// Reads a history file. A torn last line is tolerated; a bad line elsewhere throws HistoryError "file:line: ...".
 HistoryFile read_history(const std::filesystem::path& file);
-
-// ---- the compact view of a run, for checking histories of millions of operations ----
-
-enum class Outcome : std::uint8_t { pending, ok, fail, unknown };
-/// One attempt of one operation: 24 bytes.
-struct Attempt {
-  std::int64_t op = 0;
-  std::int64_t invoke_ns = 0;    ///< monotonic, since the run started
-  std::uint32_t latency_us = 0;  ///< invoke to completion
-  std::uint16_t attempt = 0;
-  Outcome outcome = Outcome::pending;  ///< pending: no completion recorded (a killed or interrupted run)
-};
-/// A fault as the history recorded it (fault_start / fault_end events with the same id).
-struct FaultRecord {
-  std::int64_t id = 0;
-  std::string fault, target, message;
-  std::int64_t start_ns = 0, end_ns = -1;  ///< end_ns -1: never healed in the history
-  int exit_status = 0;
-};
-struct RunHistory {
-  std::int64_t run_id = 0, seed = 0, start_wall_us = 0;
-  std::int64_t end_ns = 0;            ///< time of the last event
-  std::vector<Attempt> attempts;      ///< in invoke order of each worker, workers interleaved by time
-  std::vector<FaultRecord> faults;
-  std::vector<std::string> findings;  ///< messages of finding events
-  bool torn_tail = false;
-  bool finished = false;              ///< a run_finished event closes the history
-};
-/// Reads history.jsonl into the compact view (about 0.3 µs a line). Throws HistoryError "file:line: ..." for a
-/// bad line that is not the last, or a completion without its invoke.
-RunHistory load_run_history(const std::filesystem::path& file);
-
-// ---- database snapshots (what each node says at the end of a run) ----
-
-struct AccountRow {
-  int id = 0;
-  std::int64_t balance_cents = 0;
-};
-/// 40 bytes.
-struct LedgerRow {
-  std::int64_t op_id = 0, txid = 0;
-  std::int32_t run_id = 0, attempt = 0;
-  std::int32_t from_account = 0, to_account = 0;
-  std::int32_t amount_cents = 0, worker = 0;
-};
-/// The accounts and ledger of one node, read at the end of a run.
-struct Snapshot {
-  std::string name;                 ///< the node's configured name, or its address
-  std::string role;                 ///< "primary" (reached through the workload's DSNs) or "replica"
-  std::string node;                 ///< "address:port"
-  std::string system_identifier;
-  bool in_recovery = false;
-  bool caught_up = true;            ///< a replica had replayed up to the primary's LSN when read
-  int timeline = 0;
-  std::string lsn;                  ///< pg_current_wal_lsn() or pg_last_wal_replay_lsn()
-  std::string error;                ///< set when the node could not be read: no rows then
-  std::int64_t initial_balance_cents = 10000;
-  std::vector<AccountRow> accounts; ///< ordered by id
-  std::vector<LedgerRow> ledger;    ///< every run's rows, ordered by (run_id, op_id)
-};
-/// Writes DIR/snapshot-NAME.json (metadata and accounts) and DIR/snapshot-NAME.ledger.tsv. Throws HistoryError.
-void write_snapshot(const std::filesystem::path& dir, const Snapshot& snapshot);
-/// Reads every snapshot in a run directory, the primary first. Throws HistoryError.
-std::vector<Snapshot> read_snapshots(const std::filesystem::path& dir);
 
 }  // namespace pgchaos::history

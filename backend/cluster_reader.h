@@ -1,0 +1,41 @@
+// What pgchaos reads from the cluster's databases besides the workload: the end-of-run snapshots of every node,
+// the commit mode in force, and DSN handling that never shows a password.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "history/commit_mode.h"
+#include "history/snapshots.h"
+
+namespace pgchaos::backend {
+
+/// A PostgreSQL node of the cluster, for snapshots.
+struct NodeAddress {
+  std::string name;
+  std::string host;
+  int port = 5432;
+};
+
+/// Reads accounts and ledger from the primary (the first writable server of `dsns`), then from every node in
+/// `nodes` that is not the primary, each once it has replayed up to the primary's LSN (waiting at most
+/// `catch_up_timeout`; a node still behind is read anyway and marked not caught up). Nodes are reached with
+/// the credentials of the first DSN. A node that cannot be read gives a snapshot with `error` set.
+/// Throws BackendError when the primary cannot be read.
+std::vector<history::Snapshot> take_snapshots(const std::vector<std::string>& dsns,
+                                              const std::vector<NodeAddress>& nodes,
+                                              std::chrono::seconds catch_up_timeout);
+
+/// The commit mode the primary runs with: sync when synchronous_standby_names is set and synchronous_commit
+/// waits for it, single without any replica, async otherwise. Throws BackendError.
+history::CommitMode detect_commit_mode(const std::vector<std::string>& dsns);
+
+/// The conninfo of `base_dsn` (its user, password, database and options) pointed at host:port.
+std::string conninfo_for(const std::string& base_dsn, const std::string& host, int port);
+/// Replaces passwords in a conninfo string or URI by "***", for logs and run.json.
+std::string mask_password(const std::string& dsn);
+/// A masked DSN made usable again by dropping its password (libpq then uses PGPASSWORD or ~/.pgpass).
+std::string without_masked_password(const std::string& dsn);
+
+}  // namespace pgchaos::backend

@@ -1,0 +1,28 @@
+// Internal to engine/: the commit mode set for a run and the previous configuration put back, whatever happens.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "faults/commit_settings.h"
+#include "history/stop_source.h"
+
+namespace pgchaos::engine {
+
+class CommitModeGuard {
+ public:
+  /// Sets `mode` through Patroni (unless nullopt) and waits up to 60 s until the primary reached through `dsns`
+  /// runs with it. Throws faults::FaultError when it does not take effect.
+  CommitModeGuard(faults::ClusterContext& cluster, std::optional<history::CommitMode> mode,
+                  const std::vector<std::string>& dsns, const history::StopSource& stop);
+  ~CommitModeGuard();  ///< restores the previous settings; a failure is logged, never thrown
+  CommitModeGuard(const CommitModeGuard&) = delete;
+  CommitModeGuard& operator=(const CommitModeGuard&) = delete;
+
+ private:
+  faults::ClusterContext& cluster_;
+  std::optional<faults::CommitSettings> previous_;
+};
+
+}  // namespace pgchaos::engine

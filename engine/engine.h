@@ -1,0 +1,83 @@
+// The run engine: one run of pgchaos from start to verdict — workload, optional fault schedule, heal, a healthy
+// cluster again, snapshots of every node, check, reports — below the command line, so that `run`, `scenario`
+// and the commands that run many runs in one process (soak, matrix) share it. No global state: every run owns
+// its threads, connections, sessions and log file, and gives them all back before run() returns.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "backend/cluster_reader.h"
+#include "backend/workload.h"
+#include "checker/checker.h"
+#include "faults/cluster.h"
+#include "history/run_directory.h"
+#include "history/stop_source.h"
+#include "scenarios/scenarios.h"
+
+namespace pgchaos::engine {
+
+/// The process exit codes of pgchaos.
+enum class ExitCode : int { valid = 0, invalid = 1, unknown_or_error = 2, interrupted = 130 };
+ExitCode exit_code_of(checker::Verdict verdict) noexcept;
+
+/// Faults on a schedule against a cluster (owned by the caller, used by one run at a time).
+struct FaultPlan {
+  scenarios::Scenario scenario;
+  std::vector<scenarios::Action> actions;         ///< scenarios::schedule(scenario, workload seed)
+  faults::ClusterContext* cluster = nullptr;
+  std::optional<history::CommitMode> commit_mode; ///< set for the run, the previous setting restored after
+};
+
+struct RunRequest {
+  backend::WorkloadConfig workload;
+  std::vector<backend::NodeAddress> nodes;        ///< every node read at the end (the primary comes from the DSNs)
+  std::optional<std::int64_t> max_lost;
+  std::optional<std::chrono::milliseconds> duration;  ///< ends the run however far the operations got
+  std::string log_level = "info";                 ///< of RUN_DIR/pgchaos.log
+  std::size_t log_file_max_bytes = 50u << 20;
+  std::size_t log_file_backups = 5;
+  std::optional<FaultPlan> faults;
+};
+
+struct RunOutcome {
+  ExitCode exit_code = ExitCode::unknown_or_error;
+  history::StopReason stop_reason = history::StopReason::none;
+  backend::WorkloadStats stats;
+  checker::CheckResult result;
+};
+
+/// Lines for people (progress of the run, faults, the summary, the check); the caller decides where they go.
+using Say = std::function<void(const std::string& line)>;
+
+/// Runs one run into `directory` (RunDirectory::for_new_run: nothing is created before the database answers).
+/// `stop` ends it early from anywhere (Ctrl-C): the workload stops, the schedule heals what it started, and the
+/// run is still snapshotted, checked and reported (exit code interrupted). Throws for harness errors before the
+/// history starts (unreachable database, SSH refused, unhealthy cluster); after that, errors become the outcome.
+RunOutcome run(const RunRequest& request, history::RunDirectory& directory, history::StopSource& stop,
+               const Say& say);
+
+/// What run.json recorded about a run.
+struct RecordedRun {
+  std::string run_json;
+  std::int64_t run_id = 0, seed = 0;
+  std::vector<std::string> dsns;                  ///< passwords masked
+  std::vector<backend::NodeAddress> nodes;
+  history::CommitMode commit_mode = history::CommitMode::async;
+  std::optional<std::int64_t> max_lost;
+};
+/// Reads run.json; throws history::HistoryError naming the file.
+RecordedRun read_recorded_run(const history::RunDirectory& directory);
+
+/// The verdict from the run directory alone (history + snapshots), the three reports rewritten, the check
+/// told through `say`. Throws history::HistoryError for an unreadable history or snapshot.
+checker::CheckResult check_run_directory(const history::RunDirectory& directory, std::optional<std::int64_t> max_lost,
+                                         const Say& say);
+/// Replaces the directory's snapshots by fresh ones read from the recorded nodes through `dsns`.
+void resnapshot(const history::RunDirectory& directory, const std::vector<std::string>& dsns);
+
+}  // namespace pgchaos::engine

@@ -1,0 +1,74 @@
+// The verdict of a run directory, from its files alone: what `run` ends with and `pgchaos check` redoes.
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/engine.h"
+#include "history/snapshots.h"
+#include "reports/reports.h"
+
+namespace pgchaos::engine {
+namespace {
+
+const char* mark(const std::string& status) {
+  if (status == "pass") return "[ok]  ";
+  if (status == "fail") return "[FAIL]";
+  if (status == "report") return "[info]";
+  return "[skip]";
+}
+
+}  // namespace
+
+ExitCode exit_code_of(checker::Verdict verdict) noexcept {
+  switch (verdict) {
+    case checker::Verdict::valid: return ExitCode::valid;
+    case checker::Verdict::invalid: return ExitCode::invalid;
+    case checker::Verdict::unknown: return ExitCode::unknown_or_error;
+  }
+  return ExitCode::unknown_or_error;
+}
+
+checker::CheckResult check_run_directory(const history::RunDirectory& directory, std::optional<std::int64_t> max_lost,
+                                         const Say& say) {
+  const RecordedRun run = read_recorded_run(directory);
+  const auto history = history::load_run_history(directory.history());
+  const auto snapshots = history::read_snapshots(directory);
+  checker::CheckOptions options;
+  options.commit_mode = run.commit_mode;
+  options.max_lost = max_lost ? max_lost : run.max_lost;
+  const auto result = checker::check(history, snapshots, options);
+
+  reports::RunInfo info;
+  info.directory = directory.root();
+  info.run_json = run.run_json;
+  info.run_id = run.run_id;
+  info.seed = run.seed;
+  info.topology = snapshots;
+  reports::write_reports(directory, info, result);
+
+  std::string primary = "none";
+  if (!snapshots.empty()) {
+    const auto& p = snapshots.front();
+    primary = p.name == p.node || p.node.empty() ? p.name : p.name + " (" + p.node + ")";
+  }
+  say(fmt::format("check ({} commit mode{}; primary {}):", history::to_string(result.commit_mode),
+                  history.torn_tail ? "; the history's last line was torn and skipped" : "", primary));
+  const auto report = nlohmann::json::parse(reports::json_report(info, result));
+  for (const auto& i : report["invariants"])
+    say(fmt::format("  {} {}: {}", mark(i["status"]), i["name"].get<std::string>(), i["detail"].get<std::string>()));
+  say(fmt::format("  seed formula sum(balance) - (accounts x 100 + operations) = {:.2f}",
+                  static_cast<double>(result.seed_formula_cents) / 100));
+  say("verdict: " + result.headline);
+  say(fmt::format("reports: {} {} {}", directory.report_html().string(), directory.report_json().string(),
+                  directory.junit().string()));
+  return result;
+}
+
+void resnapshot(const history::RunDirectory& directory, const std::vector<std::string>& dsns) {
+  const RecordedRun run = read_recorded_run(directory);
+  const auto snapshots = backend::take_snapshots(dsns, run.nodes, std::chrono::seconds(30));
+  history::remove_snapshots(directory);
+  for (const auto& s : snapshots) history::write_snapshot(directory, s);
+}
+
+}  // namespace pgchaos::engine

@@ -1,0 +1,184 @@
+// One run: set up, workload (with the fault schedule beside it), heal, snapshots, check, reports.
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "commit_mode_guard.h"
+#include "engine/engine.h"
+#include "history/snapshots.h"
+#include "run_log.h"
+#include "run_record.h"
+
+namespace pgchaos::engine {
+namespace {
+
+using history::StopReason;
+
+std::vector<std::string> summary_lines(const backend::WorkloadStats& s, std::int64_t run_id, StopReason reason) {
+  std::string errors;
+  for (std::size_t i = 0; i < backend::kErrorKinds; ++i)
+    if (s.errors[i] > 0)
+      errors += fmt::format("{}{} {}", errors.empty() ? "" : ", ",
+                            backend::to_string(static_cast<backend::ErrorKind>(i)), s.errors[i]);
+  const double seconds = s.elapsed.count();
+  return {
+      fmt::format("run {} {} after {:.1f} s: {} ok, {:.1f} ops/s", run_id,
+                  reason == StopReason::interrupted ? "INTERRUPTED" : fmt::format("finished ({})", history::to_string(reason)),
+                  seconds, s.ok, seconds > 0 ? static_cast<double>(s.ok) / seconds : 0.0),
+      fmt::format("  attempts: ok {}, fail {}, unknown {} (resolved by the workload: {} committed, {} not)", s.ok, s.fail,
+                  s.unknown, s.resolved_committed, s.resolved_not_committed),
+      fmt::format("  errors by class: {}", errors.empty() ? "none" : errors),
+      fmt::format("  deadlocks {}, reconnects {}, host rotations {}",
+                  s.errors[static_cast<std::size_t>(backend::ErrorKind::deadlock)], s.reconnects, s.rotations),
+      fmt::format("  latency of acknowledged attempts: p50 {:.1f} ms, p99 {:.1f} ms", s.p50_ms, s.p99_ms),
+  };
+}
+
+// The cluster may still be settling after a fault: the primary is waited for, a minute at most. A Ctrl-C does not
+// cut this short: an interrupted run is still checked.
+std::vector<history::Snapshot> take_snapshots_patiently(const RunRequest& request, spdlog::logger& log) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  for (;;) {
+    try {
+      return backend::take_snapshots(request.workload.dsns, request.nodes, std::chrono::seconds(30));
+    } catch (const backend::BackendError& error) {
+      if (std::chrono::steady_clock::now() > deadline) throw;
+      log.warn("snapshot: {}; trying again", error.what());
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+  }
+}
+
+// Every node must answer over SSH (host key verified, key accepted) and the cluster be healthy before anything
+// starts.
+void check_cluster_ready(faults::ClusterContext& cluster, const history::StopSource& stop) {
+  for (const auto& node : cluster.nodes) {
+    const auto answer = cluster.execute_on(node.name, faults::Command{{"true"}});
+    if (answer.exit_status != 0)
+      throw faults::FaultError("ssh to " + node.name + ": `true` exited " + std::to_string(answer.exit_status));
+  }
+  const auto before = scenarios::wait_healthy(cluster, std::chrono::seconds(90), &stop);
+  if (!before.healthy() && !stop.requested())
+    throw faults::FaultError(fmt::format("the cluster is not healthy before the scenario: {}", fmt::join(before.problems, "; ")));
+}
+
+std::string schedule_json(const std::vector<scenarios::Action>& actions) {
+  nlohmann::json schedule = nlohmann::json::array();
+  for (const auto& a : actions)
+    schedule.push_back({{"index", a.index}, {"fault", a.fault}, {"target", a.target}, {"delay_ms", a.delay.count()},
+                        {"duration_ms", a.duration.count()}, {"choice", a.choice}, {"heal", a.heal}});
+  return schedule.dump(1) + "\n";
+}
+
+}  // namespace
+
+RunOutcome run(const RunRequest& request, history::RunDirectory& directory, history::StopSource& stop, const Say& say) {
+  RunOutcome outcome;
+  const FaultPlan* plan = request.faults ? &*request.faults : nullptr;
+  std::optional<CommitModeGuard> commit_guard;
+  if (plan) {
+    say(fmt::format("scenario {} (seed {}): waiting for a healthy cluster", plan->scenario.name, request.workload.seed));
+    check_cluster_ready(*plan->cluster, stop);
+    if (stop.requested()) {
+      outcome.stop_reason = stop.reason();
+      outcome.exit_code = ExitCode::interrupted;
+      return outcome;  // nothing started, nothing to check
+    }
+    commit_guard.emplace(*plan->cluster, plan->commit_mode, request.workload.dsns, stop);
+  }
+  const std::int64_t run_id = backend::prepare_schema(request.workload);
+  const history::CommitMode commit_mode =
+      plan && plan->commit_mode ? *plan->commit_mode : backend::detect_commit_mode(request.workload.dsns);
+
+  // From here on the run exists: its directory, its log, its history.
+  directory.create();
+  RunLog log(directory, request);
+  const auto& w = request.workload;
+  std::vector<std::string> masked_dsns, node_names;
+  for (const auto& dsn : w.dsns) masked_dsns.push_back(backend::mask_password(dsn));
+  for (const auto& n : request.nodes) node_names.push_back(fmt::format("{} {}:{}", n.name, n.host, n.port));
+  log->info("run {} starts: seed {}, {} operations, {} threads, {} accounts, commit mode {}, scenario {}", run_id, w.seed,
+            w.operations, w.threads, w.accounts, history::to_string(commit_mode), plan ? plan->scenario.name : "none");
+  log->info("databases: {}; nodes: {}", fmt::join(masked_dsns, ", "),
+            node_names.empty() ? "none configured" : fmt::format("{}", fmt::join(node_names, ", ")));
+  write_run_json(directory, request, run_id, commit_mode);
+  if (plan) {
+    history::write_file_atomically(directory.scenario(), plan->scenario.source);
+    history::write_file_atomically(directory.schedule(), schedule_json(plan->actions));
+  }
+  auto& history = directory.start_history(run_id, static_cast<std::int64_t>(w.seed));
+  if (request.duration) stop.set_deadline(std::chrono::steady_clock::now() + *request.duration);
+  if (plan)
+    say(fmt::format("scenario {}: {} faults scheduled, {} commit mode, {} threads; run directory {}", plan->scenario.name,
+                    plan->actions.size(), history::to_string(commit_mode), w.threads, directory.root().string()));
+  else
+    say(fmt::format("run {} (seed {}): {} operations on {} threads, {} accounts; run directory {}", run_id, w.seed,
+                    w.operations, w.threads, w.accounts, directory.root().string()));
+
+  backend::WorkloadConfig workload = w;
+  if (plan) workload.show_progress = false;  // fault lines are printed instead
+  auto run_the_workload = [&] {
+    try {
+      outcome.stats = backend::run_workload(workload, run_id, history, stop);
+      if (outcome.stats.operations_done) stop.request(StopReason::operations_done);
+    } catch (const std::exception& error) {
+      outcome.stats.fatal_error = error.what();
+      stop.request(StopReason::harness_error);
+    }
+  };
+  std::optional<std::string> schedule_error;
+  scenarios::RunnerResult runner;
+  if (!plan) {
+    run_the_workload();
+  } else {
+    std::thread workload_thread(run_the_workload);
+    try {
+      runner = scenarios::run_schedule(plan->scenario, plan->actions, *plan->cluster, history, stop,
+                                       [&](const std::string& line) {
+                                         say("  " + line);
+                                         log->info("{}", line.substr(0, line.find('\n')));
+                                       });
+      // A little load after the last heal shows the cluster taking writes again.
+      stop.sleep_for(std::chrono::seconds(2));
+      stop.request(StopReason::schedule_done);
+    } catch (const std::exception& error) {
+      schedule_error = error.what();
+      log->error("the schedule stopped: {}", error.what());
+      stop.request(StopReason::harness_error);
+    }
+    workload_thread.join();
+  }
+  outcome.stop_reason = stop.reason();
+  if (outcome.stats.fatal_error) log->error("harness error: {}", *outcome.stats.fatal_error);
+  directory.finish(outcome.stop_reason == StopReason::interrupted ? "interrupted"
+                   : plan ? fmt::format("{}; {} faults started, {} not", history::to_string(outcome.stop_reason),
+                                        runner.faults_started, runner.faults_failed)
+                          : history::to_string(outcome.stop_reason));
+  commit_guard.reset();  // the previous commit settings are back before the nodes are read
+  for (const auto& line : summary_lines(outcome.stats, run_id, outcome.stop_reason)) say(line);
+  log->info("workload ended ({}): {} ok, {} failed, {} unknown attempts", history::to_string(outcome.stop_reason),
+            outcome.stats.ok, outcome.stats.fail, outcome.stats.unknown);
+
+  // Every node's snapshot goes into the run directory, and the verdict is computed from the directory alone,
+  // exactly as `pgchaos check` computes it later.
+  try {
+    for (const auto& snapshot : take_snapshots_patiently(request, *log)) history::write_snapshot(directory, snapshot);
+  } catch (const std::exception& error) {
+    log->error("no snapshot of the primary: {}", error.what());
+    throw backend::BackendError(fmt::format("no snapshot of the primary ({}); the history is kept: pgchaos check {} "
+                                            "--resnapshot", error.what(), directory.root().string()));
+  }
+  outcome.result = check_run_directory(directory, std::nullopt, say);
+  log->info("run {} ended: {}", run_id, outcome.result.headline);
+  say("run directory: " + directory.root().string());
+
+  if (outcome.stop_reason == StopReason::interrupted) outcome.exit_code = ExitCode::interrupted;
+  else if (outcome.stats.fatal_error || schedule_error) outcome.exit_code = ExitCode::unknown_or_error;
+  else outcome.exit_code = exit_code_of(outcome.result.verdict);
+  if (outcome.stats.fatal_error) say("stopped by a harness error: " + *outcome.stats.fatal_error);
+  if (schedule_error) say("the schedule stopped: " + *schedule_error);
+  return outcome;
+}
+
+}  // namespace pgchaos::engine

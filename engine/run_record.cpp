@@ -1,0 +1,64 @@
+#include "run_record.h"
+
+#include <nlohmann/json.hpp>
+
+#include "history/duration.h"
+
+namespace pgchaos::engine {
+
+void write_run_json(const history::RunDirectory& directory, const RunRequest& request, std::int64_t run_id,
+                    history::CommitMode commit_mode) {
+  const auto& w = request.workload;
+  using nlohmann::json;
+  json dsns = json::array();
+  for (const auto& dsn : w.dsns) dsns.push_back(backend::mask_password(dsn));
+  json nodes = json::array();
+  for (const auto& n : request.nodes) nodes.push_back({{"name", n.name}, {"host", n.host}, {"port", n.port}});
+  const auto* plan = request.faults ? &*request.faults : nullptr;
+  const json run = {
+      {"pgchaos_version", PGCHAOS_VERSION},
+      {"run_id", run_id},
+      {"seed", w.seed},
+      {"commit_mode", history::to_string(commit_mode)},
+      {"scenario", plan ? json(plan->scenario.name) : json(nullptr)},
+      {"max_lost", request.max_lost ? json(*request.max_lost) : json(nullptr)},
+      {"duration", request.duration ? json(history::format_duration(*request.duration)) : json(nullptr)},
+      {"nodes", nodes},
+      {"config",
+       {{"dsns", dsns},
+        {"application_name", w.application_name},
+        {"threads", w.threads},
+        {"conn_exception_sleep_ms", w.conn_exception_sleep.count()},
+        {"reconnect_attempt", w.reconnect_attempt},
+        {"accounts", w.accounts},
+        {"operations", w.operations},
+        {"think_time_ms", w.think_time ? json{w.think_time->min.count(), w.think_time->max.count()} : json(nullptr)},
+        {"reset", w.reset},
+        {"log_level", request.log_level},
+        {"log_sql", w.log_sql}}},
+  };
+  history::write_file_atomically(directory.run_json(), run.dump(2) + "\n");
+}
+
+RecordedRun read_recorded_run(const history::RunDirectory& directory) {
+  const auto file = directory.run_json();
+  RecordedRun run;
+  run.run_json = history::read_text_file(file);
+  try {
+    const auto j = nlohmann::json::parse(run.run_json);
+    run.run_id = j.at("run_id");
+    run.seed = j.at("seed");
+    for (const auto& dsn : j.at("config").at("dsns")) run.dsns.push_back(dsn);
+    for (const auto& n : j.value("nodes", nlohmann::json::array()))
+      run.nodes.push_back({n.at("name"), n.at("host"), n.at("port")});
+    const auto mode = history::parse_commit_mode(j.value("commit_mode", "async"));
+    if (!mode) throw history::HistoryError(file.string() + ": unknown commit_mode");
+    run.commit_mode = *mode;
+    if (j.contains("max_lost") && !j["max_lost"].is_null()) run.max_lost = j["max_lost"].get<std::int64_t>();
+  } catch (const nlohmann::json::exception& error) {
+    throw history::HistoryError(file.string() + ": " + error.what());
+  }
+  return run;
+}
+
+}  // namespace pgchaos::engine

@@ -1,0 +1,42 @@
+// The fault catalog: each fault a start and a heal, acting on a target resolved when it starts.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "faults/cluster.h"
+
+namespace pgchaos::faults {
+
+/// What a started fault did: its target and the command's result, recorded in the history.
+struct FaultAction {
+  std::string fault, target, command;
+  CommandResult result;
+};
+
+/// A fault: start() acts on a target resolved at that moment; heal() undoes what can be undone (a no-op for
+/// faults that end by themselves, like a switchover). `choice` is a number drawn from the scenario's seed that
+/// picks among candidates, so a replay picks the same.
+class Fault {
+ public:
+  virtual ~Fault() = default;
+  virtual std::string name() const = 0;
+  virtual FaultAction start(ClusterContext& cluster, const std::string& target, std::uint64_t choice) = 0;
+  virtual std::vector<FaultAction> heal(ClusterContext& cluster) = 0;
+  /// The command returns before the node goes down (reboot, crash): the runner waits to see it go.
+  virtual bool takes_nodes_down() const { return false; }
+};
+
+/// Every fault the catalog knows, by name: switchover, failover, restart, reboot, crash, stop-patroni,
+/// start-patroni, terminate-backends, kill-postgres, pause, resume, partition, heal.
+std::unique_ptr<Fault> make_fault(const std::string& name);  ///< throws FaultError for an unknown name
+std::vector<std::string> fault_names();
+
+/// Resolves a target (primary, replica, random, all, node:K = the K-th configured node, or a node name). `choice` picks among
+/// several. "all" yields every node. Throws FaultError when nothing matches (no primary, unknown node).
+std::vector<std::string> resolve_target(const std::string& target, const Topology& topology,
+                                        const std::vector<Node>& nodes, std::uint64_t choice);
+
+}  // namespace pgchaos::faults

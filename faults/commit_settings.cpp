@@ -1,0 +1,44 @@
+#include "faults/commit_settings.h"
+
+#include <nlohmann/json.hpp>
+
+namespace pgchaos::faults {
+namespace {
+
+std::string leader_rest_url(const ClusterContext& cluster) {
+  const auto topology = cluster.topology();
+  for (const auto& n : cluster.nodes)
+    if (n.name == topology.leader) return n.rest_url;
+  throw FaultError("no leader to ask for the configuration");
+}
+
+}  // namespace
+
+CommitSettings read_commit_settings(const ClusterContext& cluster) {
+  const auto [status, body] = http_request(leader_rest_url(cluster) + "/config");
+  if (status != 200) throw FaultError("GET /config answered " + std::to_string(status));
+  const auto j = nlohmann::json::parse(body);
+  CommitSettings s;
+  s.synchronous_mode = j.value("synchronous_mode", false);
+  const auto parameters = j.value("postgresql", nlohmann::json::object()).value("parameters", nlohmann::json::object());
+  if (parameters.contains("synchronous_commit") && parameters["synchronous_commit"].is_string())
+    s.synchronous_commit = parameters["synchronous_commit"];
+  return s;
+}
+
+void write_commit_settings(const ClusterContext& cluster, const CommitSettings& settings) {
+  nlohmann::json patch = {{"synchronous_mode", settings.synchronous_mode}};
+  patch["postgresql"]["parameters"]["synchronous_commit"] =
+      settings.synchronous_commit.empty() ? nlohmann::json(nullptr) : nlohmann::json(settings.synchronous_commit);
+  const auto [status, body] = http_request(leader_rest_url(cluster) + "/config", "PATCH", patch.dump());
+  if (status != 200) throw FaultError("PATCH /config answered " + std::to_string(status) + ": " + body);
+}
+
+CommitSettings commit_settings_for(history::CommitMode mode) {
+  CommitSettings settings;
+  settings.synchronous_mode = mode == history::CommitMode::sync;
+  settings.synchronous_commit = settings.synchronous_mode ? "remote_apply" : "local";
+  return settings;
+}
+
+}  // namespace pgchaos::faults

@@ -1,0 +1,102 @@
+#include "history/run_directory.h"
+
+#include <fstream>
+
+namespace pgchaos::history {
+namespace {
+
+std::string file_name_part(const std::string& name) {
+  std::string safe;
+  for (const char c : name) safe += std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ? c : '_';
+  return safe;
+}
+
+}  // namespace
+
+RunDirectory::RunDirectory(std::filesystem::path root) : root_(std::move(root)) {}
+RunDirectory::RunDirectory(RunDirectory&&) noexcept = default;
+RunDirectory& RunDirectory::operator=(RunDirectory&&) noexcept = default;
+RunDirectory::~RunDirectory() = default;  // HistoryWriter's destructor flushes and closes
+
+RunDirectory RunDirectory::for_new_run(std::filesystem::path root) {
+  RunDirectory directory(std::move(root));
+  std::error_code ec;
+  for (const auto& file : {directory.history(), directory.run_json()})
+    if (std::filesystem::exists(file, ec))
+      throw HistoryError(directory.root_.string() + " already holds a run (" + file.filename().string() +
+                         "); choose another --output (pgchaos never overwrites a history)");
+  if (std::filesystem::exists(directory.root_, ec) && !std::filesystem::is_directory(directory.root_, ec))
+    throw HistoryError(directory.root_.string() + " exists and is not a directory");
+  return directory;
+}
+
+RunDirectory RunDirectory::open(std::filesystem::path root) {
+  RunDirectory directory(std::move(root));
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(directory.run_json(), ec))
+    throw HistoryError(directory.run_json().string() + ": cannot read (is this a pgchaos run directory?)");
+  return directory;
+}
+
+void RunDirectory::create() const {
+  std::error_code ec;
+  std::filesystem::create_directories(root_, ec);
+  if (ec) throw HistoryError("cannot create " + root_.string() + ": " + ec.message());
+}
+
+std::filesystem::path RunDirectory::snapshot_json(const std::string& node) const {
+  return root_ / ("snapshot-" + file_name_part(node) + ".json");
+}
+std::filesystem::path RunDirectory::snapshot_ledger(const std::string& node) const {
+  return root_ / ("snapshot-" + file_name_part(node) + ".ledger.tsv");
+}
+bool RunDirectory::is_snapshot_json(const std::filesystem::path& file) const {
+  const auto name = file.filename().string();
+  return name.rfind("snapshot-", 0) == 0 && file.extension() == ".json";
+}
+
+HistoryWriter& RunDirectory::start_history(std::int64_t run_id, std::int64_t seed) {
+  if (history_) throw HistoryError(history().string() + ": the history is already open");
+  std::error_code ec;
+  if (std::filesystem::exists(history(), ec))
+    throw HistoryError(root_.string() + " already holds a history; pgchaos never overwrites one");
+  history_ = std::make_unique<HistoryWriter>(history());
+  Event started;
+  started.type = EventType::run_started;
+  started.run_id = run_id;
+  started.seed = seed;
+  history_->stamp(started);
+  history_->append(started);
+  return *history_;
+}
+
+void RunDirectory::finish(const std::string& how) {
+  if (!history_) return;
+  Event finished;
+  finished.type = EventType::run_finished;
+  finished.message = how;
+  history_->stamp(finished);
+  history_->append(finished);
+  history_->close();
+  history_.reset();
+}
+
+void write_file_atomically(const std::filesystem::path& file, const std::string& text) {
+  const auto temporary = std::filesystem::path(file.string() + ".tmp");
+  {
+    std::ofstream out(temporary, std::ios::binary);
+    out << text;
+    if (!out) throw HistoryError("cannot write " + temporary.string());
+  }
+  std::error_code ec;
+  std::filesystem::rename(temporary, file, ec);
+  if (ec) throw HistoryError("cannot write " + file.string() + ": " + ec.message());
+}
+
+std::string read_text_file(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw HistoryError("cannot read " + file.string());
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+}  // namespace pgchaos::history

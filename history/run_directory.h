@@ -1,0 +1,61 @@
+// A run directory: every file name of a run, created only when the run starts, never overwritten, and the
+// history that opens and closes the run. `pgchaos check` and `report` redo everything from it alone.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "history/events.h"
+
+namespace pgchaos::history {
+
+class RunDirectory {
+ public:
+  /// A directory for a new run. Refuses (HistoryError) one that already holds a history or a run.json; creates
+  /// nothing, so an option error or an unreachable cluster leaves no trace.
+  static RunDirectory for_new_run(std::filesystem::path root);
+  /// An existing run: throws HistoryError naming run.json when it is not there.
+  static RunDirectory open(std::filesystem::path root);
+
+  RunDirectory(RunDirectory&&) noexcept;
+  RunDirectory& operator=(RunDirectory&&) noexcept;
+  ~RunDirectory();  ///< closes a history still open (no run_finished: the run died)
+
+  /// Creates the directory (and its parents). Throws HistoryError.
+  void create() const;
+
+  const std::filesystem::path& root() const { return root_; }
+  std::filesystem::path run_json() const { return root_ / "run.json"; }
+  std::filesystem::path history() const { return root_ / "history.jsonl"; }
+  std::filesystem::path log() const { return root_ / "pgchaos.log"; }
+  std::filesystem::path scenario() const { return root_ / "scenario.json"; }
+  std::filesystem::path schedule() const { return root_ / "schedule.json"; }
+  std::filesystem::path report_json() const { return root_ / "report.json"; }
+  std::filesystem::path report_html() const { return root_ / "report.html"; }
+  std::filesystem::path junit() const { return root_ / "junit.xml"; }
+  /// snapshot-NAME.json and snapshot-NAME.ledger.tsv (NAME with anything but [A-Za-z0-9_-] made '_').
+  std::filesystem::path snapshot_json(const std::string& node) const;
+  std::filesystem::path snapshot_ledger(const std::string& node) const;
+  bool is_snapshot_json(const std::filesystem::path& file) const;
+
+  /// Opens history.jsonl (create() first) and records run_started. Throws HistoryError.
+  HistoryWriter& start_history(std::int64_t run_id, std::int64_t seed);
+  /// Records run_finished (`how`: completed, interrupted, ...) and closes the history, flushed. Idempotent.
+  void finish(const std::string& how);
+
+ private:
+  explicit RunDirectory(std::filesystem::path root);
+  std::filesystem::path root_;
+  std::unique_ptr<HistoryWriter> history_;
+};
+
+/// Writes a text file whole (beside, then renamed: a reader never sees half of it). Throws HistoryError.
+void write_file_atomically(const std::filesystem::path& file, const std::string& text);
+/// A file's text. Throws HistoryError naming it.
+std::string read_text_file(const std::filesystem::path& file);
+/// Text from a file or a peer made safe for one line of a terminal: control characters and bytes that are not
+/// UTF-8 become \n, \t, \xNN escapes.
+std::string printable(std::string_view text);
+
+}  // namespace pgchaos::history

@@ -1,0 +1,49 @@
+// Database snapshots: what each node says at the end of a run, and their files in the run directory.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "history/run_directory.h"
+
+namespace pgchaos::history {
+
+struct AccountRow {
+  int id = 0;
+  std::int64_t balance_cents = 0;
+};
+/// 40 bytes.
+struct LedgerRow {
+  std::int64_t op_id = 0, txid = 0;
+  std::int32_t run_id = 0, attempt = 0;
+  std::int32_t from_account = 0, to_account = 0;
+  std::int32_t amount_cents = 0, worker = 0;
+};
+/// The accounts and ledger of one node, read at the end of a run.
+struct Snapshot {
+  std::string name;                 ///< the node's configured name, or its address
+  std::string role;                 ///< "primary" (reached through the workload's DSNs) or "replica"
+  std::string node;                 ///< "address:port"
+  std::string system_identifier;
+  bool in_recovery = false;
+  bool caught_up = true;            ///< a replica had replayed up to the primary's LSN when read
+  int timeline = 0;
+  std::string lsn;                  ///< pg_current_wal_lsn() or pg_last_wal_replay_lsn()
+  std::string error;                ///< set when the node could not be read: no rows then
+  std::int64_t initial_balance_cents = 10000;
+  std::vector<AccountRow> accounts; ///< ordered by id
+  std::vector<LedgerRow> ledger;    ///< every run's rows, ordered by (run_id, op_id)
+};
+/// Writes the node's snapshot-NAME.json (metadata and accounts) and snapshot-NAME.ledger.tsv. Throws HistoryError.
+void write_snapshot(const RunDirectory& directory, const Snapshot& snapshot);
+/// Reads one snapshot-NAME.json and the ledger file it names. Throws HistoryError naming the file that is
+/// unreadable, including a ledger with fewer or more rows than the JSON's `ledger_rows` (a file cut short).
+Snapshot read_snapshot(const std::filesystem::path& json_file);
+/// Reads every snapshot of a run directory, the primary first. Throws HistoryError.
+std::vector<Snapshot> read_snapshots(const RunDirectory& directory);
+/// Removes a run directory's snapshot files (before fresh ones are written).
+void remove_snapshots(const RunDirectory& directory);
+
+}  // namespace pgchaos::history

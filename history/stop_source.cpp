@@ -1,0 +1,86 @@
+#include "history/stop_source.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
+
+namespace pgchaos::history {
+namespace {
+
+std::int64_t now_ns() noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+const char* to_string(StopReason reason) noexcept {
+  switch (reason) {
+    case StopReason::none: return "none";
+    case StopReason::interrupted: return "interrupted";
+    case StopReason::duration: return "duration reached";
+    case StopReason::operations_done: return "operations done";
+    case StopReason::schedule_done: return "schedule done";
+    case StopReason::harness_error: return "harness error";
+  }
+  return "?";
+}
+
+StopSource::StopSource() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) throw std::system_error(errno, std::generic_category(), "pipe");
+  pipe_read_ = fds[0];
+  pipe_write_ = fds[1];
+}
+
+StopSource::~StopSource() {
+  ::close(pipe_read_);
+  ::close(pipe_write_);
+}
+
+void StopSource::request(StopReason reason) noexcept {
+  int expected = 0;
+  if (reason_.compare_exchange_strong(expected, static_cast<int>(reason))) {
+    // The byte is never read: the pipe stays readable, so every present and future poll() returns at once.
+    const char byte = 1;
+    [[maybe_unused]] const auto written = ::write(pipe_write_, &byte, 1);
+  }
+}
+
+void StopSource::set_deadline(std::chrono::steady_clock::time_point deadline) noexcept {
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.time_since_epoch()).count();
+  deadline_ns_.store(ns > 0 ? ns : 1);
+}
+
+bool StopSource::requested() const noexcept {
+  if (reason_.load(std::memory_order_relaxed) != 0) return true;
+  const auto deadline = deadline_ns_.load(std::memory_order_relaxed);
+  if (deadline != 0 && now_ns() >= deadline) {
+    const_cast<StopSource*>(this)->request(StopReason::duration);
+    return true;
+  }
+  return false;
+}
+
+StopReason StopSource::reason() const noexcept {
+  requested();  // a passed deadline becomes the reason
+  return static_cast<StopReason>(reason_.load());
+}
+
+bool StopSource::sleep_for(std::chrono::milliseconds duration) const noexcept {
+  const std::int64_t end = now_ns() + duration.count() * 1'000'000;
+  while (!requested()) {
+    std::int64_t wake = end;
+    if (const auto deadline = deadline_ns_.load(); deadline != 0 && deadline < wake) wake = deadline;
+    const std::int64_t left_ns = wake - now_ns();
+    if (left_ns <= 0) return !requested();
+    pollfd fd{pipe_read_, POLLIN, 0};
+    ::poll(&fd, 1, static_cast<int>((left_ns + 999'999) / 1'000'000));  // EINTR: the loop looks again
+  }
+  return false;
+}
+
+}  // namespace pgchaos::history

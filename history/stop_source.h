@@ -1,0 +1,37 @@
+// The one stop of a run: Ctrl-C/SIGTERM, the end of --duration, the last operation, the end of the schedule or a
+// harness error all request it, and everything that waits wakes at once. No thread polls for it.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+
+namespace pgchaos::history {
+
+enum class StopReason { none, interrupted, duration, operations_done, schedule_done, harness_error };
+const char* to_string(StopReason reason) noexcept;
+
+/// A latch with a reason: the first request wins and stays. Thread-safe; request() is async-signal-safe (an
+/// atomic and a write() to a pipe), so a signal handler may call it. Waiters poll() that pipe.
+class StopSource {
+ public:
+  StopSource();  ///< throws std::system_error when no pipe can be made
+  ~StopSource();
+  StopSource(const StopSource&) = delete;
+  StopSource& operator=(const StopSource&) = delete;
+
+  void request(StopReason reason) noexcept;
+  /// The run stops with reason `duration` at `deadline`: requested() turns true then and sleepers wake then.
+  void set_deadline(std::chrono::steady_clock::time_point deadline) noexcept;
+  bool requested() const noexcept;
+  StopReason reason() const noexcept;
+  /// Sleeps up to `duration`; returns false as soon as a stop is requested (or was before).
+  bool sleep_for(std::chrono::milliseconds duration) const noexcept;
+
+ private:
+  mutable std::atomic<int> reason_{0};
+  std::atomic<std::int64_t> deadline_ns_{0};  // steady clock; 0: none
+  int pipe_read_ = -1, pipe_write_ = -1;
+  static_assert(std::atomic<int>::is_always_lock_free && std::atomic<std::int64_t>::is_always_lock_free);
+};
+
+}  // namespace pgchaos::history
