@@ -11,6 +11,8 @@ packages=(
   cmake ninja-build g++ pkg-config
   libpqxx-dev libssh-dev libboost-program-options-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev
+  # fuzzing (preset fuzz): clang with libFuzzer and the sanitizers' runtimes
+  clang libclang-rt-14-dev
   # PostgreSQL 15 for the integration tests and the benchmark (pgbench)
   postgresql-15 postgresql-client-15 postgresql-contrib
   # the lab: etcd + Patroni + sshd + HAProxy in network namespaces

@@ -73,3 +73,90 @@ TEST(Scenarios, BadFilesNameTheFileAndTheField) {
 
 }  // namespace
 }  // namespace pgchaos::scenarios
+
+// ---- the runner, against fake Remotes and a topology the test plays ----
+
+#include "tests/support/fake_remote.h"
+#include "tests/support/temp_directory.h"
+
+namespace pgchaos::scenarios {
+namespace {
+
+struct RunnerFixture {
+  std::shared_ptr<testing::FakeCluster> fake = std::make_shared<testing::FakeCluster>();
+  std::shared_ptr<faults::Topology> topology = std::make_shared<faults::Topology>();
+  faults::ClusterContext cluster;
+  testing::TempDirectory dir{"pgchaos-runner"};
+  RunnerFixture() { testing::make_fake_cluster({"pgc1", "pgc2", "pgc3"}, fake, cluster, topology); }
+
+  history::HistoryFile run(const std::string& scenario_json, RunnerResult& result) {
+    const auto scenario = parse_scenario(scenario_json, "test.json");
+    history::StopSource stop;
+    {
+      history::HistoryWriter writer(dir / "history.jsonl");
+      result = run_schedule(scenario, schedule(scenario, 1), cluster, writer, stop);
+    }
+    return history::read_history(dir / "history.jsonl");
+  }
+};
+
+TEST(Runner, ASwitchoverIsRecordedAsAWindowAndTheCommandNamesTheLeaderAndCandidate) {
+  RunnerFixture f;
+  // Playing Patroni: the switchover makes pgc2 the leader.
+  f.fake->rules.push_back([&f](const testing::SentCommand& c) -> std::optional<faults::CommandResult> {
+    if (c.command.shell().find("switchover") == std::string::npos) return std::nullopt;
+    const std::string candidate = c.command.shell().find("pgc3") != std::string::npos ? "pgc3" : "pgc2";
+    f.topology->leader = candidate;
+    for (auto& m : f.topology->members) m.role = m.name == candidate ? "primary" : "replica";
+    return faults::CommandResult{0, "Successfully switched over to \"" + candidate + "\"", ""};
+  });
+  RunnerResult result;
+  const auto h = f.run(R"({"steps": [{"fault": "switchover", "target": "replica"}]})", result);  // target: the candidate
+  EXPECT_EQ(result.faults_started, 1);
+  EXPECT_EQ(result.faults_failed, 0);
+  EXPECT_TRUE(result.findings.empty());
+  ASSERT_EQ(f.fake->sent_containing("switchover").size(), 1u);
+  const auto argv = f.fake->sent_containing("switchover")[0].command.argv;
+  EXPECT_NE(std::find(argv.begin(), argv.end(), "pgc1"), argv.end()) << "the leader at that moment";
+  EXPECT_NE(std::find(argv.begin(), argv.end(), f.topology->leader), argv.end()) << "the new leader was the candidate";
+  EXPECT_NE(f.topology->leader, "pgc1");
+  int starts = 0, ends = 0;
+  for (const auto& e : h.events) {
+    starts += e.type == history::EventType::fault_start;
+    ends += e.type == history::EventType::fault_end;
+  }
+  EXPECT_EQ(starts, 1);
+  EXPECT_EQ(ends, 1) << "every window is closed";
+}
+
+TEST(Runner, AClusterThatStaysUnhealthyIsAFindingWithEvidenceNotAnException) {
+  RunnerFixture f;
+  f.topology->problems = {"pgc3: not streaming"};
+  f.fake->answer("journalctl", faults::CommandResult{0, "FATAL: could not receive data from WAL stream", ""});
+  RunnerResult result;
+  const auto h = f.run(R"({"healthy_timeout": "1s", "steps": [{"fault": "restart", "target": "pgc3"}]})", result);
+  ASSERT_EQ(result.findings.size(), 2u) << "after the fault and after the final heal";
+  EXPECT_NE(result.findings[0].find("not streaming"), std::string::npos) << result.findings[0];
+  EXPECT_NE(result.findings[0].find("could not receive data"), std::string::npos) << "the log tail is the evidence";
+  const auto findings = std::count_if(h.events.begin(), h.events.end(),
+                                      [](const auto& e) { return e.type == history::EventType::finding; });
+  EXPECT_EQ(findings, 2);
+}
+
+TEST(Runner, AFaultThatCannotStartIsCountedAndItsWindowClosed) {
+  RunnerFixture f;
+  f.topology->leader.clear();  // no primary: a switchover has nothing to act on
+  for (auto& m : f.topology->members) m.role = "replica";
+  RunnerResult result;
+  const auto h = f.run(R"({"final_heal": false, "steps": [{"fault": "switchover", "target": "primary", "wait_healthy": false}]})",
+                       result);
+  EXPECT_EQ(result.faults_started, 0);
+  EXPECT_EQ(result.faults_failed, 1);
+  EXPECT_TRUE(f.fake->sent_containing("switchover").empty()) << "nothing is sent for a fault that cannot start";
+  ASSERT_GE(h.events.size(), 2u);
+  EXPECT_EQ(h.events[0].exit_status, -1);
+  EXPECT_NE(h.events[0].message.find("not started"), std::string::npos) << h.events[0].message;
+}
+
+}  // namespace
+}  // namespace pgchaos::scenarios

@@ -1,0 +1,86 @@
+// libFuzzer targets: no parser of pgchaos may crash on any input. One binary per target, chosen at build time
+// by PGCHAOS_FUZZ_TARGET; each input either parses or is refused with pgchaos's own error type.
+#include <unistd.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <fstream>
+#include <string>
+
+#if defined(PGCHAOS_FUZZ_INI)
+#include "app/app.h"
+#elif defined(PGCHAOS_FUZZ_SCENARIO)
+#include "scenarios/scenarios.h"
+#elif defined(PGCHAOS_FUZZ_HISTORY)
+#include "history/events.h"
+#include "history/run_history.h"
+#elif defined(PGCHAOS_FUZZ_SNAPSHOT)
+#include "history/snapshots.h"
+#elif defined(PGCHAOS_FUZZ_DSN)
+#include "backend/cluster_reader.h"
+#endif
+
+namespace {
+
+// A per-process scratch directory for the readers that take files.
+const std::string& scratch() {
+  static const std::string dir = [] {
+    std::string pattern = "/tmp/pgchaos-fuzz-XXXXXX";
+    if (::mkdtemp(pattern.data()) == nullptr) __builtin_trap();
+    return pattern;
+  }();
+  return dir;
+}
+
+[[maybe_unused]] void write(const std::string& file, std::string_view text) {
+  std::ofstream out(file, std::ios::binary | std::ios::trunc);
+  out.write(text.data(), static_cast<std::streamsize>(text.size()));
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string input(reinterpret_cast<const char*>(data), size);
+  using namespace pgchaos;
+#if defined(PGCHAOS_FUZZ_INI)
+  try {
+    app::parse_config_text(input, "fuzz.conf");
+  } catch (const app::UsageError&) {
+  }
+#elif defined(PGCHAOS_FUZZ_SCENARIO)
+  try {
+    const auto scenario = scenarios::parse_scenario(input, "fuzz.json");
+    scenarios::schedule(scenario, 1);
+  } catch (const scenarios::ScenarioError&) {
+  }
+#elif defined(PGCHAOS_FUZZ_HISTORY)
+  // One line through the full reader; what it reads must be written back and read again.
+  try {
+    const auto event = history::parse_event_line(input);
+    std::string line = history::to_json_line(event);
+    line.pop_back();
+    history::parse_event_line(line);
+  } catch (const history::HistoryError&) {
+  }
+  // The whole input as a history file through the compact loader.
+  const std::string file = scratch() + "/history.jsonl";
+  write(file, input);
+  try {
+    history::load_run_history(file);
+  } catch (const history::HistoryError&) {
+  }
+#elif defined(PGCHAOS_FUZZ_SNAPSHOT)
+  // The input is a snapshot's JSON, a line "---", then its ledger TSV.
+  const auto split = input.find("\n---\n");
+  write(scratch() + "/snapshot-x.json", input.substr(0, split));
+  write(scratch() + "/snapshot-x.ledger.tsv", split == std::string::npos ? "" : input.substr(split + 5));
+  try {
+    history::read_snapshot(scratch() + "/snapshot-x.json");
+  } catch (const history::HistoryError&) {
+  }
+#elif defined(PGCHAOS_FUZZ_DSN)
+  const auto masked = backend::mask_password(input);
+  backend::without_masked_password(masked);
+#endif
+  return 0;
+}
