@@ -22,7 +22,7 @@ Scenario parse_scenario(const std::string& json_text, const std::string& origin)
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(json_text);
-  } catch (const nlohmann::json::parse_error& error) {
+  } catch (const nlohmann::json::exception& error) {  // a parse error, or a number beyond a double (found by fuzzing)
     throw ScenarioError(origin + ": not JSON: " + error.what());
   }
   Scenario s;

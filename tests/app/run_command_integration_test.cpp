@@ -77,6 +77,9 @@ TEST_F(RunCommandTest, ARunSucceedsAndRecordsItsConfigurationWithoutPasswords) {
   EXPECT_NE(out.find("verdict: valid"), std::string::npos) << out;
   EXPECT_NE(out.find("seed formula"), std::string::npos) << out;
   EXPECT_NE(out.find("p99"), std::string::npos) << out;
+  const auto header = out.substr(out.find("check ("), out.find('\n', out.find("check (")) - out.find("check ("));
+  const std::string address = "127.0.0.1:" + std::to_string(server_.port());
+  EXPECT_EQ(header.find(address), header.rfind(address)) << "the primary's address once: " << header;
   EXPECT_EQ(out.find("sekret-pw"), std::string::npos) << "a password was printed";
   const std::string run_json = slurp(run_dir / "run.json");
   EXPECT_NE(run_json.find("\"seed\": 7"), std::string::npos) << run_json;
