@@ -1,23 +1,11 @@
 // The verdict of a run directory, from its files alone: what `run` ends with and `pgchaos check` redoes.
 #include <fmt/format.h>
 
-#include <nlohmann/json.hpp>
-
 #include "engine/engine.h"
 #include "history/snapshots.h"
 #include "reports/reports.h"
 
 namespace pgchaos::engine {
-namespace {
-
-const char* mark(const std::string& status) {
-  if (status == "pass") return "[ok]  ";
-  if (status == "fail") return "[FAIL]";
-  if (status == "report") return "[info]";
-  return "[skip]";
-}
-
-}  // namespace
 
 ExitCode exit_code_of(checker::Verdict verdict) noexcept {
   switch (verdict) {
@@ -53,9 +41,7 @@ checker::CheckResult check_run_directory(const history::RunDirectory& directory,
   }
   say(fmt::format("check ({} commit mode{}; primary {}):", history::to_string(result.commit_mode),
                   history.torn_tail ? "; the history's last line was torn and skipped" : "", primary));
-  const auto report = nlohmann::json::parse(reports::json_report(info, result));
-  for (const auto& i : report["invariants"])
-    say(fmt::format("  {} {}: {}", mark(i["status"]), i["name"].get<std::string>(), i["detail"].get<std::string>()));
+  for (const auto& line : reports::console_lines(result)) say(line);
   say(fmt::format("  seed formula sum(balance) - (accounts x 100 + operations) = {:.2f}",
                   static_cast<double>(result.seed_formula_cents) / 100));
   say("verdict: " + result.headline);

@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include "invariant_list.h"
+#include "reports/reports.h"
 
 namespace pgchaos::reports {
 
@@ -97,6 +98,19 @@ std::vector<InvariantResult> invariant_results(const checker::CheckResult& r) {
                                 lost_here, f.unknown.size())});
   }
   return list;
+}
+
+std::vector<std::string> console_lines(const checker::CheckResult& r) {
+  static constexpr std::pair<Status, const char*> kMarks[] = {
+      {Status::pass, "[ok]  "}, {Status::fail, "[FAIL]"}, {Status::report, "[info]"}, {Status::not_checked, "[skip]"}};
+  std::vector<std::string> lines;
+  for (const auto& i : invariant_results(r)) {
+    const char* mark = "[?]   ";
+    for (const auto& [status, text] : kMarks)
+      if (status == i.status) mark = text;
+    lines.push_back(fmt::format("  {} {}: {}", mark, i.name, i.detail));
+  }
+  return lines;
 }
 
 }  // namespace pgchaos::reports

@@ -30,6 +30,8 @@ struct RunInfo {
 std::string json_report(const RunInfo& run, const checker::CheckResult& result);
 std::string html_report(const RunInfo& run, const checker::CheckResult& result);
 std::string junit_report(const RunInfo& run, const checker::CheckResult& result);
+/// The invariants for a terminal, one line each: "  [ok]   no_lost_commits: ...".
+std::vector<std::string> console_lines(const checker::CheckResult& result);
 
 /// Writes report.json, report.html and junit.xml into the run directory. Throws ReportError.
 void write_reports(const history::RunDirectory& directory, const RunInfo& run, const checker::CheckResult& result);

@@ -14,9 +14,11 @@ std::filesystem::path write_conf(const std::string& name, const std::string& tex
   return dir / name;
 }
 
-std::string error_of(const std::vector<std::string>& args) {
+// The UsageError a parse of `args` throws ("" when it parses).
+std::string error_of(const std::vector<std::string>& args,
+                     RunOptions (*parse)(const std::vector<std::string>&) = parse_run_options) {
   try {
-    parse_run_options(args);
+    parse(args);
   } catch (const UsageError& error) {
     return error.what();
   }
@@ -137,14 +139,7 @@ std::filesystem::path lab_like_conf() {
                     "node.n1 = ssh=127.0.0.1:1 postgres=127.0.0.1:1\n");
 }
 
-std::string scenario_error_of(const std::vector<std::string>& args) {
-  try {
-    parse_scenario_options(args);
-  } catch (const UsageError& error) {
-    return error.what();
-  }
-  return "";
-}
+std::string scenario_error_of(const std::vector<std::string>& args) { return error_of(args, parse_scenario_options); }
 
 TEST(ScenarioOptions, EveryOptionIsValidatedBeforeTheClusterIsTouched) {
   const auto conf = lab_like_conf().string();

@@ -24,15 +24,18 @@ struct Child {
   std::filesystem::path output;
 };
 
-// Starts pgchaos with stdout/stderr to a file; the test signals and reaps it.
-Child spawn(const std::vector<std::string>& args, const std::filesystem::path& output) {
+// Starts pgchaos with stdout to `output` and stderr to `errors` (the same file unless given); the test signals
+// and reaps it.
+Child spawn(const std::vector<std::string>& args, const std::filesystem::path& output,
+            const std::filesystem::path& errors = {}) {
   Child child;
   child.output = output;
   child.pid = ::fork();
   if (child.pid == 0) {
     std::FILE* out = std::fopen(output.c_str(), "w");
+    std::FILE* err = errors.empty() ? out : std::fopen(errors.c_str(), "w");
     ::dup2(::fileno(out), 1);
-    ::dup2(::fileno(out), 2);
+    ::dup2(::fileno(err), 2);
     std::vector<char*> argv{const_cast<char*>(PGCHAOS_BINARY)};
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
@@ -154,19 +157,7 @@ TEST_F(RunCommandTest, BadInputIsAClearErrorWithExitCode2) {
 // Errors are one line on stderr, naming the cause; usage goes where it is asked for.
 TEST_F(RunCommandTest, ErrorsAreOneLineOnStderr) {
   const auto run_quietly = [&](const std::vector<std::string>& args, const std::string& name) {
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-      std::FILE* out = std::fopen((dir_ / (name + ".out")).c_str(), "w");
-      std::FILE* err = std::fopen((dir_ / (name + ".err")).c_str(), "w");
-      ::dup2(::fileno(out), 1);
-      ::dup2(::fileno(err), 2);
-      std::vector<char*> argv{const_cast<char*>(PGCHAOS_BINARY)};
-      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      ::execv(PGCHAOS_BINARY, argv.data());
-      ::_exit(127);
-    }
-    return wait_exit(Child{pid, {}});
+    return wait_exit(spawn(args, dir_ / (name + ".out"), dir_ / (name + ".err")));
   };
   EXPECT_EQ(run_quietly({"frobnicate"}, "unknown"), 2);
   EXPECT_EQ(slurp(dir_ / "unknown.err"), "pgchaos: unknown command 'frobnicate' (pgchaos --help lists the commands)\n");
