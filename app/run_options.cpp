@@ -130,7 +130,10 @@ po::options_description run_option_descriptions() {
       ("seed", po::value<std::string>(), "random seed (default: drawn and recorded)")
       ("reset", po::bool_switch(), "recreate pgchaos's own tables before the run")
       ("max-lost", po::value<std::string>(), "lost acknowledged commits allowed before the verdict is invalid "
-                                             "(default: any in async mode, 0 in sync mode)");
+                                             "(default: any in async mode, 0 in sync mode)")
+      ("max-unavailable", po::value<std::string>(), "fail a fault whose write unavailability (the probe's) exceeds "
+                                                    "this, e.g. 10s (a scenario step's max_unavailable wins)")
+      ("watch-interval", po::value<std::string>(), "how often the watcher looks at each node (default 100ms)");
   return flags;
 }
 
@@ -168,7 +171,18 @@ void apply_run_flags(const po::variables_map& vm, RunOptions& options) {
     options.conf = vm["conf"].as<std::string>();
     apply_config_file(*options.conf, options);
     options.cluster = read_cluster_config(*options.conf);
-    for (const auto& n : options.cluster.nodes) request.nodes.push_back({n.name, n.postgres_host, n.postgres_port});
+    for (const auto& n : options.cluster.nodes)
+      request.nodes.push_back({n.name, n.postgres_host, n.postgres_port,
+                               n.rest_url.empty() ? "http://" + n.postgres_host + ":8008" : n.rest_url});
+  }
+  if (vm.count("max-unavailable")) {
+    request.max_unavailable = parse_duration(vm["max-unavailable"].as<std::string>(), "--max-unavailable");
+    if (request.max_unavailable->count() == 0) throw UsageError("--max-unavailable: must be more than 0");
+  }
+  if (vm.count("watch-interval")) {
+    request.watch_interval = parse_duration(vm["watch-interval"].as<std::string>(), "--watch-interval");
+    if (request.watch_interval.count() == 0) throw UsageError("--watch-interval: must be more than 0 (10ms at least)");
+    if (request.watch_interval < std::chrono::milliseconds(10)) throw UsageError("--watch-interval: 10ms at least");
   }
   if (vm.count("max-lost"))
     request.max_lost = parse_number<std::int64_t>(vm["max-lost"].as<std::string>(), "--max-lost", 0, INT64_MAX);

@@ -16,6 +16,7 @@ struct NodeAddress {
   std::string name;
   std::string host;
   int port = 5432;
+  std::string rest_url;  ///< Patroni's REST API, for the watcher; empty: none
 };
 
 /// Reads accounts and ledger from the primary (the first writable server of `dsns`), then from every node in
@@ -31,6 +32,9 @@ std::vector<history::Snapshot> take_snapshots(const std::vector<std::string>& ds
 /// waits for it, single without any replica, async otherwise. Throws BackendError.
 history::CommitMode detect_commit_mode(const std::vector<std::string>& dsns);
 
+/// Adds pgchaos's connection defaults (application_name, connect timeout, TCP keepalives and user timeout, so a
+/// partitioned server is noticed within seconds) to a conninfo string or URI, unless the DSN sets them itself.
+std::string with_connection_defaults(const std::string& dsn, const std::string& application_name);
 /// The conninfo of `base_dsn` (its user, password, database and options) pointed at host:port.
 std::string conninfo_for(const std::string& base_dsn, const std::string& host, int port);
 /// Replaces passwords in a conninfo string or URI by "***", for logs and run.json.

@@ -1,5 +1,5 @@
 // Schema pgchaos: the only place pgchaos writes. It refuses to work in a schema it did not create and never
-// drops anything but its own three tables.
+// drops anything but its own tables.
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -15,7 +15,7 @@ namespace {
 constexpr const char* kSchemaMarker = "created by pgchaos; holds only pgchaos's own tables";
 // Every object pgchaos creates in its schema. Anything else there means the schema is not ours.
 const std::set<std::string> kOwnRelations = {"runs",   "runs_pkey",   "runs_id_seq", "accounts",
-                                             "accounts_pkey", "ledger", "ledger_pkey"};
+                                             "accounts_pkey", "ledger", "ledger_pkey", "probe", "probe_pkey"};
 
 void create_tables(pqxx::work& tx, int accounts) {
   tx.exec(
@@ -78,7 +78,7 @@ std::int64_t prepare_schema(const WorkloadConfig& config) {
             .as<bool>();
     if (config.reset || !tables_exist) {
       // Only our own tables, each named: nothing outside the schema, nothing we did not create.
-      tx.exec("DROP TABLE IF EXISTS pgchaos.ledger, pgchaos.accounts, pgchaos.runs");
+      tx.exec("DROP TABLE IF EXISTS pgchaos.ledger, pgchaos.accounts, pgchaos.runs, pgchaos.probe");
       create_tables(tx, config.accounts);
     } else {
       const auto existing = tx.exec1("SELECT count(*) FROM pgchaos.accounts")[0].as<int>();
@@ -88,6 +88,9 @@ std::int64_t prepare_schema(const WorkloadConfig& config) {
             "pgchaos's tables (this discards earlier runs' ledger)",
             existing, config.accounts));
     }
+    // The write probe's one row (watcher/): created by schemas of earlier versions on their next run.
+    tx.exec("CREATE TABLE IF NOT EXISTS pgchaos.probe (id int PRIMARY KEY, beats bigint NOT NULL, at timestamptz)");
+    tx.exec("INSERT INTO pgchaos.probe VALUES (1, 0, now()) ON CONFLICT (id) DO NOTHING");
     const auto run_id =
         tx.exec1(fmt::format("INSERT INTO pgchaos.runs (seed, accounts, application_name) VALUES ({}, {}, {}) "
                              "RETURNING id",

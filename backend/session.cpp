@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <pqxx/pqxx>
+#include <cstring>
 #include <regex>
 #include <thread>
 
@@ -75,7 +76,22 @@ bool Session::ensure_connected(const history::StopSource& stop) {
 Session::Session(const WorkloadConfig& config, int worker, LiveCounters& counters)
     : config_(config), worker_(worker), counters_(counters) {}
 
-void Session::drop() noexcept { connection_.reset(); }
+void Session::drop() noexcept {
+  notices_.reset();  // before its connection
+  connection_.reset();
+}
+
+NoticeCatcher::NoticeCatcher(pqxx::connection_base& connection) : pqxx::errorhandler(connection) {}
+
+bool NoticeCatcher::operator()(const char message[]) noexcept {
+  try {
+    if (std::strncmp(message, "WARNING", 7) == 0 && text_.size() < 1000) text_ += one_line(message);
+  } catch (...) {
+  }
+  return false;  // handled here: libpqxx's default printing to stderr is not wanted
+}
+
+std::string NoticeCatcher::take() { return std::exchange(text_, std::string()); }
 
 void Session::rotate() noexcept {
   dsn_index_ = (dsn_index_ + 1) % config_.dsns.size();
@@ -104,9 +120,11 @@ bool Session::try_connect() {
                         "UPDATE pgchaos.accounts SET balance = balance + $1::bigint / 100.0 + 1 WHERE id = $2");
     connection->prepare("ledger",
                         "INSERT INTO pgchaos.ledger (run_id, op_id, attempt, from_account, to_account, amount, worker) "
-                        "VALUES ($1, $2, $3, $4, $5, $6::bigint / 100.0, $7) RETURNING txid");
+                        "VALUES ($1, $2, $3, $4, $5, $6::bigint / 100.0, $7) "
+                        "RETURNING txid, (pg_current_wal_insert_lsn() - '0/0')::bigint");
     connection->prepare("find_op", "SELECT attempt FROM pgchaos.ledger WHERE run_id = $1 AND op_id = $2");
     connection_ = std::move(connection);
+    notices_ = std::make_unique<NoticeCatcher>(*connection_);
     ever_connected_ = true;
     failed_connects_ = 0;
     return true;

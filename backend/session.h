@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <pqxx/connection>
+#include <pqxx/errorhandler>
 #include <spdlog/logger.h>
 #include <string>
 #include <vector>
@@ -20,10 +21,6 @@ struct NodeInfo {
   bool in_recovery = false;
   int timeline = 0;     ///< 0 when unknown (a server in recovery)
 };
-
-/// Adds pgchaos's connection defaults (application_name, connect timeout, TCP keepalives and user timeout, so a
-/// partitioned server is noticed within seconds) to a conninfo string or URI, unless the DSN sets them itself.
-std::string with_connection_defaults(const std::string& dsn, const std::string& application_name);
 
 /// libpq's multi-line messages as one line.
 std::string one_line(const std::string& text);
@@ -49,6 +46,18 @@ struct LiveCounters {
   void count(ErrorKind kind) { errors[static_cast<std::size_t>(kind)].fetch_add(1, std::memory_order_relaxed); }
 };
 
+/// Keeps the WARNINGs a connection receives (a COMMIT whose wait for a synchronous standby was cancelled says so
+/// only in a WARNING), instead of libpqxx printing them to stderr.
+class NoticeCatcher : public pqxx::errorhandler {
+ public:
+  explicit NoticeCatcher(pqxx::connection_base& connection);
+  bool operator()(const char message[]) noexcept override;
+  std::string take();  ///< what came since the last take()
+
+ private:
+  std::string text_;
+};
+
 /// One worker's connection. Not thread-safe: owned by its worker thread.
 class Session {
  public:
@@ -61,6 +70,8 @@ class Session {
   void rotate() noexcept;
   pqxx::connection& connection() { return *connection_; }
   const NodeInfo& node() const { return node_; }
+  /// WARNINGs received since the last call.
+  std::string take_warnings() { return notices_ ? notices_->take() : std::string(); }
 
  private:
   bool try_connect();  // one attempt; true when connected to a writable server
@@ -72,6 +83,7 @@ class Session {
   int failed_connects_ = 0;
   bool ever_connected_ = false;
   std::unique_ptr<pqxx::connection> connection_;
+  std::unique_ptr<NoticeCatcher> notices_;
   NodeInfo node_;
 };
 

@@ -19,10 +19,13 @@ history::Snapshot read_node(pqxx::connection& connection, const NodeInfo& node) 
   const auto meta = tx.exec1(
       "SELECT (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END)::text, "
       "(SELECT system_identifier::text FROM pg_control_system()), "
+      "coalesce((SELECT received_tli FROM pg_stat_wal_receiver LIMIT 1), 0), "
       "(SELECT timeline_id FROM pg_control_checkpoint())");
   s.lsn = meta[0].as<std::string>("");
   s.system_identifier = meta[1].as<std::string>("");
-  if (s.timeline == 0) s.timeline = meta[2].as<int>(0);  // a replica: its last checkpoint's timeline
+  // A replica's current timeline is the one its wal receiver receives; the last checkpoint's only when it has none.
+  if (s.timeline == 0) s.timeline = meta[2].as<int>(0);
+  if (s.timeline == 0) s.timeline = meta[3].as<int>(0);
   for (const auto& row : tx.exec("SELECT id, (balance * 100)::bigint FROM pgchaos.accounts ORDER BY id"))
     s.accounts.push_back({row[0].as<int>(), row[1].as<std::int64_t>()});
   s.ledger.reserve(tx.exec1("SELECT count(*) FROM pgchaos.ledger")[0].as<std::size_t>());

@@ -49,7 +49,8 @@ Transfer draw_transfer(std::uint64_t seed, std::int64_t op, int accounts) {
 
 struct AttemptOutcome {
   bool ok = false;
-  std::int64_t txid = 0;
+  std::int64_t txid = 0, commit_lsn = 0;
+  std::string commit_warning;
   std::optional<ErrorFacts> error;
 };
 
@@ -105,6 +106,8 @@ class Worker {
       if (outcome.ok) {
         Event done = event(EventType::ok, op, attempt);
         done.txid = outcome.txid;
+        done.commit_lsn = outcome.commit_lsn;
+        done.warning = outcome.commit_warning.substr(0, kMaxMessage);
         latencies_ms.push_back(static_cast<float>(done.mono_ns - started_ns) / 1e6f);
         history_.append(std::move(done));
         counters_.ok.fetch_add(1, std::memory_order_relaxed);
@@ -186,12 +189,15 @@ class Worker {
       log_sql("credit");
       tx.exec_prepared0("credit", t.amount_cents, t.to);
       log_sql("ledger");
-      outcome.txid = tx.exec_prepared1("ledger", run_id_, op, attempt, t.from, t.to, t.amount_cents, id_)[0]
-                         .as<std::int64_t>();
+      const auto row = tx.exec_prepared1("ledger", run_id_, op, attempt, t.from, t.to, t.amount_cents, id_);
+      outcome.txid = row[0].as<std::int64_t>();
+      outcome.commit_lsn = row[1].as<std::int64_t>();
       if (should_stop()) throw Interrupted();
+      session_.take_warnings();  // only what COMMIT itself brings counts
       commit_sent = true;
       log_sql("COMMIT");
       tx.exec0("COMMIT");
+      outcome.commit_warning = session_.take_warnings();
       outcome.ok = true;
     } catch (const Interrupted&) {
       // Stopping between statements: recorded as a cancelled attempt, which definitely did not commit.

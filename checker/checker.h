@@ -22,6 +22,64 @@ const char* to_string(Verdict verdict);
 struct CheckOptions {
   CommitMode commit_mode = CommitMode::async;
   std::optional<std::int64_t> max_lost;  ///< unset: no limit in async mode, 0 otherwise
+  std::int64_t max_unavailable_ms = 0;   ///< per fault, by the write probe; 0 none (a step's own limit wins)
+};
+
+/// Why an acknowledged commit is gone (docs/report-schema.md has the sentence for each).
+enum class LossCause { unexplained, split_brain, isolated_primary, async_lag, cancelled_sync_wait };
+const char* to_string(LossCause cause);
+/// One sentence a user understands.
+const char* explain(LossCause cause);
+inline constexpr LossCause kLossCauses[] = {LossCause::unexplained, LossCause::split_brain, LossCause::isolated_primary,
+                                            LossCause::async_lag, LossCause::cancelled_sync_wait};
+
+struct LostOp {
+  std::int64_t op = 0;
+  int attempt = 0;                  ///< the acknowledged attempt
+  LossCause cause = LossCause::unexplained;
+  std::string node;                 ///< who acknowledged it (configured name when the watcher knew it)
+  int timeline = 0;
+  std::int64_t acknowledged_ns = 0;
+  std::int64_t commit_lsn = 0;      ///< 0 unknown
+  std::int64_t fault = -1;          ///< the fault it belongs to (its window, or the heal that followed it)
+  std::string detail;               ///< the evidence in a few words
+};
+
+/// A node that became primary: watched (pg_is_in_recovery() turned false, or a primary on a new timeline).
+struct Promotion {
+  std::string node;
+  std::int64_t at_ns = 0;
+  int timeline = 0;
+};
+
+/// One node's state over a stretch of time, for the swimlanes: primary | replica | down (Patroni answers,
+/// PostgreSQL does not) | unreachable.
+struct LaneSegment {
+  std::string state;
+  int timeline = 0;
+  std::int64_t start_ns = 0, end_ns = 0;
+};
+struct NodeLane {
+  std::string node;
+  std::vector<LaneSegment> segments;
+};
+
+/// Two nodes acting as primary where only one may.
+struct SplitBrain {
+  std::string kind;                 ///< two_primaries | acknowledged_after_promotion | one_timeline_two_histories
+  std::vector<std::string> nodes;
+  std::int64_t start_ns = 0, end_ns = 0;
+  int timeline = 0;
+  std::int64_t acknowledged = 0;    ///< ops acknowledged in the window by the node that should not have
+  std::vector<std::int64_t> ops;    ///< the first 20 of them
+  std::string text;                 ///< one sentence
+};
+
+/// The workload resolved an in-doubt attempt as not committed, yet the primary's ledger holds it.
+struct Contradiction {
+  std::int64_t op = 0;
+  int resolved_attempt = 0;
+  int acknowledged_attempt = 0;     ///< the retry acknowledged after the resolution (0: none); it is gone
 };
 
 struct AccountMismatch {
@@ -39,7 +97,10 @@ struct NodeComparison {
   std::vector<int> differing_accounts;
   std::vector<std::int64_t> missing_ops;  ///< this run's ops in the primary's ledger, not in the node's
   std::vector<std::int64_t> extra_ops;    ///< in the node's ledger, not in the primary's
-  bool diverged() const { return !differing_accounts.empty() || !missing_ops.empty() || !extra_ops.empty(); }
+  std::vector<std::int64_t> other_attempt_ops;  ///< in both, committed by a different attempt on each
+  bool diverged() const {
+    return !differing_accounts.empty() || !missing_ops.empty() || !extra_ops.empty() || !other_attempt_ops.empty();
+  }
 };
 
 struct Latency {
@@ -57,6 +118,17 @@ struct FaultImpact {
   history::FaultRecord fault;
   /// The longest stretch without an acknowledged commit overlapping the fault's window; -1: none came after it.
   std::int64_t unavailable_ns = -1;
+  /// The write probe's: the longest outage overlapping the window (0 none; -1 no probe; -2 never resumed).
+  std::int64_t probe_unavailable_ns = -1;
+  std::int64_t writes_resumed_ns = -1;   ///< since the fault started, by the probe; -1 writes never stopped or unknown
+  std::int64_t limit_ns = 0;             ///< allowed probe unavailability, 0 none
+  bool refused = false;                  ///< the start command failed (Patroni refused a switchover)
+  std::string refusal;                   ///< its words
+  bool watched = false;                  ///< the watcher saw the window
+  std::string leader_before, leader_after;
+  std::vector<Promotion> promotions;     ///< inside the window
+  std::int64_t time_to_leader_ns = -1;   ///< first promotion since the start
+  std::string story;                     ///< what the cluster did, in one line
   std::vector<std::int64_t> lost;     ///< lost ops acknowledged before this fault's window ended, after the previous one's
   std::vector<std::int64_t> unknown;  ///< in-doubt attempts whose completion fell in the window
 };
@@ -90,6 +162,17 @@ struct CheckResult {
   std::vector<Gap> longest_gaps;  ///< longest first, at most 5
   std::vector<FaultImpact> faults;
   std::vector<std::string> findings;  ///< from the history: e.g. a cluster that did not recover after a fault
+
+  // The cluster's story (from the watcher's observations, the probe and the workload's own terms).
+  bool watched = false;                      ///< the history holds observations
+  std::vector<Promotion> promotions;
+  std::vector<NodeLane> lanes;
+  std::vector<SplitBrain> split_brains;
+  std::vector<LostOp> lost_ops;              ///< every lost op with its cause, ordered by op
+  std::vector<std::pair<LossCause, std::int64_t>> lost_by_cause;  ///< every cause, in kLossCauses order
+  std::vector<Contradiction> contradicted;
+  std::int64_t lost_allowed_by_mode = 0;     ///< sync: the cancelled-sync-wait losses (the documented exception)
+  std::int64_t count_lost(LossCause cause) const;
 };
 
 /// Checks a run. `snapshots` holds the primary first (role "primary"). Never throws: a failure inside the

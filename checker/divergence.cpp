@@ -12,7 +12,13 @@ NodeComparison compare_node(const history::Snapshot& primary, const history::Sna
     return c;
   }
   if (!node.caught_up) {
-    c.not_compared_because = "had not replayed up to the primary's LSN (" + primary.lsn + ") when read, at " + node.lsn;
+    // A replica on another timeline than the primary is not late: it did not follow the primary's history.
+    c.not_compared_because =
+        node.timeline != 0 && primary.timeline != 0 && node.timeline != primary.timeline
+            ? "is on timeline " + std::to_string(node.timeline) + ", the primary on " + std::to_string(primary.timeline) +
+                  ": it does not follow the primary's history and cannot catch up (at " + node.lsn + ", the primary at " +
+                  primary.lsn + ")"
+            : "had not replayed up to the primary's LSN (" + primary.lsn + ") when read, at " + node.lsn;
     return c;
   }
   c.compared = true;
@@ -45,10 +51,8 @@ NodeComparison compare_node(const history::Snapshot& primary, const history::Sna
       if (nl[j].run_id == run_id) c.extra_ops.push_back(nl[j].op_id);
       ++j;
     } else {
-      if (pl[i].attempt != nl[j].attempt && pl[i].run_id == run_id) {
-        c.missing_ops.push_back(pl[i].op_id);
-        c.extra_ops.push_back(nl[j].op_id);
-      }
+      // One operation, two attempts: counted once, as such (not as missing and extra).
+      if (pl[i].attempt != nl[j].attempt && pl[i].run_id == run_id) c.other_attempt_ops.push_back(pl[i].op_id);
       ++i, ++j;
     }
   }

@@ -13,6 +13,10 @@ void check_balances(const history::Snapshot& primary, std::int64_t run_id, Check
 NodeComparison compare_node(const history::Snapshot& primary, const history::Snapshot& node, std::int64_t run_id);
 /// Throughput, latency, gaps without commits and per-fault impact.
 void check_availability(const history::RunHistory& history, CheckResult& result);
+/// What the cluster did (promotions, per-fault story, split brains) and why each lost op was lost; contradicted
+/// resolutions.
+void tell_story(const history::RunHistory& history, const history::Snapshot& primary, const CheckOptions& options,
+                CheckResult& result);
 /// The verdict, its reasons and the headline from everything above.
 void decide(const CheckOptions& options, CheckResult& result);
 

@@ -40,15 +40,50 @@ void decide(const CheckOptions& options, CheckResult& r) {
   std::string lost_text = plural(lost, "acknowledged commit lost", "acknowledged commits lost");
   if (lost > 0 && !r.faults.empty())
     lost_text += fmt::format(" in {} of {}", faults_with_loss, plural(static_cast<std::int64_t>(r.faults.size()), "fault", "faults"));
+  std::string causes;
+  for (const auto& [cause, n] : r.lost_by_cause)
+    if (n > 0) causes += fmt::format("{}{} {}", causes.empty() ? "" : ", ", to_string(cause), n);
+  if (!causes.empty()) lost_text += " (by cause: " + causes + ")";
 
+  // Unexplained losses come first: with the cluster watched, nothing a fault did accounts for them.
+  const std::int64_t unexplained = r.count_lost(LossCause::unexplained);
+  if (unexplained > 0 && r.watched)
+    fails(plural(unexplained, "acknowledged commit lost with no explanation (a sign of a bug)",
+                 "acknowledged commits lost with no explanation (a sign of a bug)"));
+  for (const auto& s : r.split_brains) fails(s.text);
+  // In sync mode a commit whose wait for the standby was cancelled is the documented exception.
+  r.lost_allowed_by_mode = r.commit_mode == CommitMode::sync ? r.count_lost(LossCause::cancelled_sync_wait) : 0;
+  const std::int64_t judged = lost - r.lost_allowed_by_mode;
   if (lost > 0) {
-    if (r.max_lost && lost > *r.max_lost) {
-      fails(fmt::format("{} ({} mode allows {})", lost_text, to_string(r.commit_mode), *r.max_lost));
+    if (r.max_lost && judged > *r.max_lost) {
+      fails(fmt::format("{} ({} mode allows {}{})", lost_text, to_string(r.commit_mode), *r.max_lost,
+                        r.lost_allowed_by_mode > 0 ? " besides cancelled sync waits" : ""));
     } else {
       r.reasons.push_back(fmt::format("{} ({} mode: reported, not failed{})", lost_text, to_string(r.commit_mode),
-                                      r.max_lost ? fmt::format("; --max-lost {}", *r.max_lost) : ""));
+                                      r.lost_allowed_by_mode > 0 ? "; cancelled sync waits are the documented exception"
+                                      : r.max_lost ? fmt::format("; --max-lost {}", *r.max_lost) : ""));
     }
   }
+  if (!r.contradicted.empty())
+    r.reasons.push_back(plural(static_cast<std::int64_t>(r.contradicted.size()),
+                               "in-doubt attempt was resolved \"not committed\" during the run, yet the final primary holds it",
+                               "in-doubt attempts were resolved \"not committed\" during the run, yet the final primary holds them"));
+  std::int64_t refused = 0;
+  std::string first_refusal;
+  for (const auto& f : r.faults) {
+    if (f.refused && refused++ == 0) first_refusal = fmt::format("fault {} ({}): {}", f.fault.id, f.fault.fault, f.refusal);
+    if (f.limit_ns > 0 && (f.probe_unavailable_ns == -2 || f.probe_unavailable_ns > f.limit_ns))
+      fails(fmt::format("fault {} ({} on {}): writes unavailable {} (probe), more than the {:.1f} s allowed", f.fault.id,
+                        f.fault.fault, f.fault.target,
+                        f.probe_unavailable_ns == -2 ? std::string("until the end")
+                                                     : fmt::format("{:.1f} s", static_cast<double>(f.probe_unavailable_ns) / 1e9),
+                        static_cast<double>(f.limit_ns) / 1e9));
+  }
+  std::string refused_text;
+  if (refused > 0)
+    refused_text = fmt::format("{} of {} refused by Patroni ({})", refused,
+                               plural(static_cast<std::int64_t>(r.faults.size()), "fault", "faults"), first_refusal);
+  if (refused > 0) r.reasons.push_back(refused_text);
   if (!r.phantom.empty()) {
     fails(plural(static_cast<std::int64_t>(r.phantom.size()), "phantom commit: reported failed, yet in the ledger",
                                "phantom commits: reported failed, yet in the ledger"));
@@ -76,21 +111,28 @@ void decide(const CheckOptions& options, CheckResult& r) {
       undecided = true;
       r.reasons.push_back(fmt::format("convergence of {} not checked: it {}", node.name, node.not_compared_because));
     } else if (node.diverged()) {
-      fails(fmt::format("{} diverged from the primary: {} accounts differ, {} ops missing, {} extra",
-                                      node.name, node.differing_accounts.size(), node.missing_ops.size(), node.extra_ops.size()));
+      fails(fmt::format("{} diverged from the primary: {} accounts differ, {} ops missing, {} extra, {} by another attempt",
+                        node.name, node.differing_accounts.size(), node.missing_ops.size(), node.extra_ops.size(),
+                        node.other_attempt_ops.size()));
     }
   }
-  r.verdict = invalid ? Verdict::invalid : undecided ? Verdict::unknown : Verdict::valid;
+  // A scenario whose every fault was refused tested nothing.
+  const bool nothing_tested = refused > 0 && refused == static_cast<std::int64_t>(r.faults.size());
+  if (nothing_tested && !invalid) r.reasons.insert(r.reasons.begin(), "every fault was refused: nothing was tested");
+  r.verdict = invalid ? Verdict::invalid : undecided || nothing_tested ? Verdict::unknown : Verdict::valid;
 
   if (r.verdict == Verdict::valid) {
     r.headline = fmt::format("valid: {}, {}", plural(r.acknowledged, "acknowledged commit", "acknowledged commits"),
-                             lost > 0 ? lost_text + " (allowed in " + to_string(r.commit_mode) + " mode)" : "none lost");
-    if (!r.faults.empty()) r.headline += fmt::format(", through {}", plural(static_cast<std::int64_t>(r.faults.size()), "fault", "faults"));
+                             lost > 0 ? lost_text + " — allowed in " + to_string(r.commit_mode) + " mode" : "none lost");
+    const auto took_effect = static_cast<std::int64_t>(r.faults.size()) - refused;
+    if (!r.faults.empty()) r.headline += fmt::format(", through {}", plural(took_effect, "fault", "faults"));
+    if (refused > 0) r.headline += "; " + refused_text;
   } else {
     // The headline names what decided the verdict, and the losses whatever they were judged.
     const std::string& cause = !failing.empty() ? failing.front() : r.reasons.front();
     r.headline = fmt::format("{}: {}", to_string(r.verdict), cause);
     if (lost > 0 && cause.find("lost") == std::string::npos) r.headline += "; " + lost_text;
+    if (refused > 0 && cause != refused_text) r.headline += "; " + refused_text;
   }
 }
 
@@ -116,6 +158,7 @@ CheckResult check(const history::RunHistory& history, const std::vector<history:
     check_balances(primary, history.run_id, r);
     for (std::size_t i = 1; i < snapshots.size(); ++i) r.nodes.push_back(compare_node(primary, snapshots[i], history.run_id));
     check_availability(history, r);
+    tell_story(history, primary, options, r);
     r.checked = true;
     decide(options, r);
   } catch (const std::exception& error) {

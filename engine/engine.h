@@ -38,6 +38,9 @@ struct RunRequest {
   std::vector<backend::NodeAddress> nodes;        ///< every node read at the end (the primary comes from the DSNs)
   std::optional<std::int64_t> max_lost;
   std::optional<std::chrono::milliseconds> duration;  ///< ends the run however far the operations got
+  std::optional<std::chrono::milliseconds> max_unavailable;  ///< per fault, by the write probe
+  std::chrono::milliseconds watch_interval{100};  ///< the watcher's look at each node (`nodes`)
+  std::chrono::milliseconds probe_interval{20};   ///< the write probe's
   std::string log_level = "info";                 ///< of RUN_DIR/pgchaos.log
   std::size_t log_file_max_bytes = 50u << 20;
   std::size_t log_file_backups = 5;
@@ -69,6 +72,7 @@ struct RecordedRun {
   std::vector<backend::NodeAddress> nodes;
   history::CommitMode commit_mode = history::CommitMode::async;
   std::optional<std::int64_t> max_lost;
+  std::optional<std::chrono::milliseconds> max_unavailable;
 };
 /// Reads run.json; throws history::HistoryError naming the file.
 RecordedRun read_recorded_run(const history::RunDirectory& directory);

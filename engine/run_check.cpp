@@ -24,6 +24,7 @@ checker::CheckResult check_run_directory(const history::RunDirectory& directory,
   checker::CheckOptions options;
   options.commit_mode = run.commit_mode;
   options.max_lost = max_lost ? max_lost : run.max_lost;
+  options.max_unavailable_ms = run.max_unavailable ? run.max_unavailable->count() : 0;
   const auto result = checker::check(history, snapshots, options);
 
   reports::RunInfo info;
@@ -32,6 +33,13 @@ checker::CheckResult check_run_directory(const history::RunDirectory& directory,
   info.run_id = run.run_id;
   info.seed = run.seed;
   info.topology = snapshots;
+  // The log lines that matter, as the scenario runner picked them when each window closed.
+  for (const auto& f : result.faults) {
+    const auto file = directory.forensics(fmt::format("fault-{}", f.fault.id)) / "key-lines.txt";
+    if (std::filesystem::exists(file)) info.forensics.emplace_back(fmt::format("fault {}", f.fault.id), history::read_text_file(file));
+  }
+  if (const auto file = directory.forensics("final-heal") / "key-lines.txt"; std::filesystem::exists(file))
+    info.forensics.emplace_back("final heal", history::read_text_file(file));
   reports::write_reports(directory, info, result);
 
   std::string primary = "none";
@@ -44,6 +52,9 @@ checker::CheckResult check_run_directory(const history::RunDirectory& directory,
   for (const auto& line : reports::console_lines(result)) say(line);
   say(fmt::format("  seed formula sum(balance) - (accounts x 100 + operations) = {:.2f}",
                   static_cast<double>(result.seed_formula_cents) / 100));
+  for (const auto& f : result.faults)
+    if (!f.story.empty()) say(fmt::format("  fault {} ({} on {}): {}", f.fault.id, f.fault.fault, f.fault.target, f.story));
+  for (const auto& b : result.split_brains) say("  " + b.text);
   say("verdict: " + result.headline);
   say(fmt::format("reports: {} {} {}", directory.report_html().string(), directory.report_json().string(),
                   directory.junit().string()));

@@ -9,6 +9,7 @@
 #include "history/snapshots.h"
 #include "run_log.h"
 #include "run_record.h"
+#include "watcher/watcher.h"
 
 namespace pgchaos::engine {
 namespace {
@@ -63,11 +64,28 @@ void check_cluster_ready(faults::ClusterContext& cluster, const history::StopSou
     throw faults::FaultError(fmt::format("the cluster is not healthy before the scenario: {}", fmt::join(before.problems, "; ")));
 }
 
+// Puts a second opinion behind the cluster's topology for the length of a run, and takes it away again.
+class TopologyOverride {
+ public:
+  TopologyOverride(faults::ClusterContext& cluster, std::function<faults::Topology(faults::Topology)> amend)
+      : cluster_(cluster), original_(cluster.topology) {
+    cluster_.topology = [read = original_, amend = std::move(amend)] { return amend(read()); };
+  }
+  ~TopologyOverride() { cluster_.topology = original_; }
+  TopologyOverride(const TopologyOverride&) = delete;
+  TopologyOverride& operator=(const TopologyOverride&) = delete;
+
+ private:
+  faults::ClusterContext& cluster_;
+  std::function<faults::Topology()> original_;
+};
+
 std::string schedule_json(const std::vector<scenarios::Action>& actions) {
   nlohmann::json schedule = nlohmann::json::array();
   for (const auto& a : actions)
     schedule.push_back({{"index", a.index}, {"fault", a.fault}, {"target", a.target}, {"delay_ms", a.delay.count()},
-                        {"duration_ms", a.duration.count()}, {"choice", a.choice}, {"heal", a.heal}});
+                        {"duration_ms", a.duration.count()}, {"choice", a.choice}, {"heal", a.heal},
+                        {"max_unavailable_ms", a.max_unavailable.count()}});
   return schedule.dump(1) + "\n";
 }
 
@@ -108,6 +126,20 @@ RunOutcome run(const RunRequest& request, history::RunDirectory& directory, hist
     history::write_file_atomically(directory.schedule(), schedule_json(plan->actions));
   }
   auto& history = directory.start_history(run_id, static_cast<std::int64_t>(w.seed));
+  // The cluster's story: the watcher observes every node, the probe measures true write unavailability.
+  std::vector<watcher::WatchedNode> watched;
+  for (const auto& n : request.nodes)
+    watched.push_back({n.name, backend::conninfo_for(w.dsns.front(), n.host, n.port), n.rest_url});
+  watcher::Watcher cluster_watcher(watched, history, {request.watch_interval, std::chrono::seconds(1)});
+  watcher::WriteProbe write_probe(w.dsns, history, request.probe_interval);
+  // The health check after each fault also asks PostgreSQL itself (every replica streaming from the leader).
+  std::optional<TopologyOverride> confirmed_by_watcher;
+  if (plan && !watched.empty())
+    confirmed_by_watcher.emplace(*plan->cluster, [&cluster_watcher](faults::Topology topology) {
+      if (topology.healthy())
+        for (auto& problem : cluster_watcher.problems(topology.leader)) topology.problems.push_back(std::move(problem));
+      return topology;
+    });
   if (request.duration) stop.set_deadline(std::chrono::steady_clock::now() + *request.duration);
   if (plan)
     say(fmt::format("scenario {}: {} faults scheduled, {} commit mode, {} threads; run directory {}", plan->scenario.name,
@@ -138,7 +170,8 @@ RunOutcome run(const RunRequest& request, history::RunDirectory& directory, hist
                                        [&](const std::string& line) {
                                          say("  " + line);
                                          log->info("{}", line.substr(0, line.find('\n')));
-                                       });
+                                       },
+                                       directory.root() / "forensics");
       // A little load after the last heal shows the cluster taking writes again.
       stop.sleep_for(std::chrono::seconds(2));
       stop.request(StopReason::schedule_done);
@@ -149,6 +182,9 @@ RunOutcome run(const RunRequest& request, history::RunDirectory& directory, hist
     }
     workload_thread.join();
   }
+  write_probe.stop();
+  cluster_watcher.stop();
+  confirmed_by_watcher.reset();
   outcome.stop_reason = stop.reason();
   if (outcome.stats.fatal_error) log->error("harness error: {}", *outcome.stats.fatal_error);
   directory.finish(outcome.stop_reason == StopReason::interrupted ? "interrupted"

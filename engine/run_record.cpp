@@ -13,7 +13,8 @@ void write_run_json(const history::RunDirectory& directory, const RunRequest& re
   json dsns = json::array();
   for (const auto& dsn : w.dsns) dsns.push_back(backend::mask_password(dsn));
   json nodes = json::array();
-  for (const auto& n : request.nodes) nodes.push_back({{"name", n.name}, {"host", n.host}, {"port", n.port}});
+  for (const auto& n : request.nodes)
+    nodes.push_back({{"name", n.name}, {"host", n.host}, {"port", n.port}, {"rest_url", n.rest_url}});
   const auto* plan = request.faults ? &*request.faults : nullptr;
   const json run = {
       {"pgchaos_version", PGCHAOS_VERSION},
@@ -23,6 +24,9 @@ void write_run_json(const history::RunDirectory& directory, const RunRequest& re
       {"scenario", plan ? json(plan->scenario.name) : json(nullptr)},
       {"max_lost", request.max_lost ? json(*request.max_lost) : json(nullptr)},
       {"duration", request.duration ? json(history::format_duration(*request.duration)) : json(nullptr)},
+      {"max_unavailable", request.max_unavailable ? json(history::format_duration(*request.max_unavailable)) : json(nullptr)},
+      {"watch_interval", history::format_duration(request.watch_interval)},
+      {"probe_interval", history::format_duration(request.probe_interval)},
       {"nodes", nodes},
       {"config",
        {{"dsns", dsns},
@@ -50,11 +54,13 @@ RecordedRun read_recorded_run(const history::RunDirectory& directory) {
     run.seed = j.at("seed");
     for (const auto& dsn : j.at("config").at("dsns")) run.dsns.push_back(dsn);
     for (const auto& n : j.value("nodes", nlohmann::json::array()))
-      run.nodes.push_back({n.at("name"), n.at("host"), n.at("port")});
+      run.nodes.push_back({n.at("name"), n.at("host"), n.at("port"), n.value("rest_url", "")});
     const auto mode = history::parse_commit_mode(j.value("commit_mode", "async"));
     if (!mode) throw history::HistoryError(file.string() + ": unknown commit_mode");
     run.commit_mode = *mode;
     if (j.contains("max_lost") && !j["max_lost"].is_null()) run.max_lost = j["max_lost"].get<std::int64_t>();
+    if (j.contains("max_unavailable") && j["max_unavailable"].is_string())
+      run.max_unavailable = history::parse_duration(j["max_unavailable"].get<std::string>());
   } catch (const nlohmann::json::exception& error) {
     throw history::HistoryError(file.string() + ": " + error.what());
   }

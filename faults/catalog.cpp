@@ -36,6 +36,8 @@ constexpr Spec kCatalog[] = {
     {"resume", "resume", Where::target, nullptr, "all"},
     {"partition", "partition", Where::target, "heal-partition", "primary"},
     {"heal", "heal-partition", Where::target, nullptr, "all"},
+    {"cancel-sync-waits", "cancel-sync-waits", Where::primary, nullptr, "primary"},
+    {"pause-walreceiver", "pause-walreceiver", Where::target, "resume-walreceiver", "sync-standby"},
 };
 
 class CatalogFault : public Fault {

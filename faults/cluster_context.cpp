@@ -26,7 +26,22 @@ std::map<std::string, std::string> default_templates() {
        " && for ip in \"$@\"; do nft add rule inet pgchaos_partition input ip saddr \"$ip\" drop"
        " && nft add rule inet pgchaos_partition output ip daddr \"$ip\" drop || exit 1; done' pgchaos {peers}"},
       {"heal-partition", "nft delete table inet pgchaos_partition"},
+      // pgchaos's own sessions waiting for the synchronous standby, cancelled for ~3 s (new waits keep coming):
+      // each such COMMIT returns with a WARNING, committed locally only.
+      {"cancel-sync-waits",
+       "sh -c 'for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do runuser -u postgres -- psql -X -A -t -d postgres "
+       "-c \"$1\"; sleep 0.2; done' pgchaos \"SELECT count(pg_cancel_backend(pid)) FROM pg_stat_activity WHERE "
+       "application_name = {application_name_sql} AND wait_event = 'SyncRep'\""},
+      // A standby's wal receiver stopped (its connection stays open, so the primary still counts it as streaming
+      // and synchronous): commits wait. Found as a child of the postmaster of postmaster.pid.
+      {"pause-walreceiver",
+       "sh -c 'pkill -STOP -P \"$(head -n 1 \"$1/postmaster.pid\")\" -f walreceiver' pgchaos {data_dir}"},
+      {"resume-walreceiver",
+       "sh -c 'pkill -CONT -P \"$(head -n 1 \"$1/postmaster.pid\")\" -f walreceiver' pgchaos {data_dir}"},
       {"log-tail", "journalctl -u patroni -n 30 --no-pager"},
+      // Forensics: Patroni's log (with PostgreSQL's, on a systemd host) and the control file, read as a window closes.
+      {"forensic-logs", "journalctl -u patroni -n 400 --no-pager"},
+      {"controldata", "sh -c 'for d in /usr/lib/postgresql/*/bin; do PATH=$d:$PATH; done; pg_controldata \"$1\"' pgchaos {data_dir}"},
       {"list", "patronictl -c {patroni_config} list {scope} -f json"},
   };
 }

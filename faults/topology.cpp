@@ -197,6 +197,13 @@ std::vector<std::string> resolve_target(const std::string& target, const Topolog
     if (k < 1 || static_cast<std::size_t>(k) > nodes.size()) throw FaultError("target " + target + ": no such node");
     return {nodes[static_cast<std::size_t>(k - 1)].name};
   }
+  if (target == "sync-standby") {  // the standby the primary waits for (synchronous_mode)
+    std::vector<std::string> sync;
+    for (const auto& m : topology.members)
+      if (m.sync_standby) sync.push_back(m.name);
+    if (sync.empty()) throw FaultError("target sync-standby: no synchronous standby now (is the commit mode sync?)");
+    return {sync[choice % sync.size()]};
+  }
   if (target == "random") {
     if (nodes.empty()) throw FaultError("target random: no nodes configured");
     return {nodes[choice % nodes.size()].name};

@@ -28,6 +28,8 @@ enum class EventType {
   fault_end,    ///< a fault was healed
   run_finished, ///< last line of a run that ended normally or by Ctrl-C
   finding,      ///< something the harness saw that the data cannot show (a cluster that did not recover)
+  observation,  ///< the watcher's view of one node (Patroni's REST API and the node's own SQL), on change
+  probe,        ///< the write probe's state changed: writes stopped (committed false) or resumed (true)
 };
 const char* to_string(EventType type);
 
@@ -53,6 +55,18 @@ struct Event {
   std::string fault, target; ///< fault events
   int exit_status = 0;       ///< fault events (`op` holds the fault's id)
   std::int64_t run_id = 0, seed = 0;  ///< run_started
+  std::int64_t commit_lsn = 0;  ///< ok: pg_current_wal_insert_lsn() taken with the ledger insert (bytes)
+  std::string warning;          ///< ok: a WARNING/NOTICE that came with COMMIT (a cancelled sync wait)
+  std::int64_t limit_ms = 0;    ///< fault_start: the step's --max-unavailable, 0 none
+  // observation (`node` is the node's configured name, `timeline` PostgreSQL's current one, `message` errors):
+  std::string role, state;      ///< Patroni's role and state ("" when its REST API did not answer)
+  std::string pg_role;          ///< primary | replica from pg_is_in_recovery(); "" when SQL did not answer
+  int patroni_timeline = 0;
+  std::int64_t wal_current = 0, wal_received = 0, wal_replayed = 0;  ///< bytes
+  int replicas = 0;             ///< a primary's streaming walsenders
+  std::string upstream;         ///< a replica's wal receiver's sender host (streaming; needs pg_read_all_stats)
+  std::string followers;        ///< a primary's streaming replicas by Patroni's REST API, comma-separated
+  std::string address;          ///< the node as the workload sees it ("address:port", as in invoke's `node`)
 };
 
 /// Appends events to a JSONL file from any number of threads. A dedicated thread formats and writes them and

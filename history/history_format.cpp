@@ -16,6 +16,7 @@ constexpr std::pair<EventType, const char*> kTypeNames[] = {
     {EventType::unknown, "unknown"},         {EventType::resolve, "resolve"},
     {EventType::fault_start, "fault_start"}, {EventType::fault_end, "fault_end"},
     {EventType::run_finished, "run_finished"}, {EventType::finding, "finding"},
+    {EventType::observation, "observation"}, {EventType::probe, "probe"},
 };
 
 void append_json_string(std::string& out, std::string_view text) {
@@ -84,7 +85,8 @@ std::string to_json_line(const Event& e) {
   add_string(out, "message", e.message);
   add_string(out, "node", e.node);
   add_int(out, "timeline", e.timeline);
-  if (e.type == EventType::resolve) fmt::format_to(std::back_inserter(out), ",\"committed\":{}", e.committed);
+  if (e.type == EventType::resolve || e.type == EventType::probe)
+    fmt::format_to(std::back_inserter(out), ",\"committed\":{}", e.committed);
   add_string(out, "via", e.via);
   add_string(out, "fault", e.fault);
   add_string(out, "target", e.target);
@@ -92,6 +94,20 @@ std::string to_json_line(const Event& e) {
     fmt::format_to(std::back_inserter(out), ",\"exit_status\":{}", e.exit_status);
   add_int(out, "run_id", e.run_id);
   add_int(out, "seed", e.seed);
+  add_int(out, "commit_lsn", e.commit_lsn);
+  add_string(out, "warning", e.warning);
+  add_int(out, "limit_ms", e.limit_ms);
+  add_string(out, "role", e.role);
+  add_string(out, "state", e.state);
+  add_string(out, "pg_role", e.pg_role);
+  add_int(out, "patroni_timeline", e.patroni_timeline);
+  add_int(out, "wal_current", e.wal_current);
+  add_int(out, "wal_received", e.wal_received);
+  add_int(out, "wal_replayed", e.wal_replayed);
+  add_int(out, "replicas", e.replicas);
+  add_string(out, "upstream", e.upstream);
+  add_string(out, "followers", e.followers);
+  add_string(out, "address", e.address);
   out += "}\n";
   return out;
 }
@@ -123,6 +139,20 @@ Event parse_event_line(std::string_view line) {
     read_field(j, "exit_status", e.exit_status);
     read_field(j, "run_id", e.run_id);
     read_field(j, "seed", e.seed);
+    read_field(j, "commit_lsn", e.commit_lsn);
+    read_field(j, "warning", e.warning);
+    read_field(j, "limit_ms", e.limit_ms);
+    read_field(j, "role", e.role);
+    read_field(j, "state", e.state);
+    read_field(j, "pg_role", e.pg_role);
+    read_field(j, "patroni_timeline", e.patroni_timeline);
+    read_field(j, "wal_current", e.wal_current);
+    read_field(j, "wal_received", e.wal_received);
+    read_field(j, "wal_replayed", e.wal_replayed);
+    read_field(j, "replicas", e.replicas);
+    read_field(j, "upstream", e.upstream);
+    read_field(j, "followers", e.followers);
+    read_field(j, "address", e.address);
     return e;
   } catch (const nlohmann::json::exception& error) {
     throw HistoryError(error.what());

@@ -34,6 +34,8 @@ class RunDirectory {
   std::filesystem::path report_json() const { return root_ / "report.json"; }
   std::filesystem::path report_html() const { return root_ / "report.html"; }
   std::filesystem::path junit() const { return root_ / "junit.xml"; }
+  /// forensics/LABEL/: what was collected from the cluster when a fault window closed (LABEL fault-N, final-heal).
+  std::filesystem::path forensics(const std::string& label) const { return root_ / "forensics" / label; }
   /// snapshot-NAME.json and snapshot-NAME.ledger.tsv (NAME with anything but [A-Za-z0-9_-] made '_').
   std::filesystem::path snapshot_json(const std::string& node) const;
   std::filesystem::path snapshot_ledger(const std::string& node) const;

@@ -13,9 +13,10 @@ namespace pgchaos::history {
 namespace {
 
 struct Fields {
-  std::string_view type;
+  std::string_view type, node;
   std::int64_t op = 0, mono_ns = 0, wall_us = 0, run_id = 0, seed = 0;
-  std::int64_t attempt = 0, worker = -1;
+  std::int64_t attempt = 0, worker = -1, timeline = 0, commit_lsn = 0;
+  bool has_warning = false;
 };
 
 // Parses one line; false when it is not a complete, flat JSON object.
@@ -44,6 +45,8 @@ bool scan(std::string_view line, Fields& f) {
       while (i < line.size() && line[i] != '"') i += line[i] == '\\' ? 2 : 1;
       if (i >= line.size()) return false;
       if (key == "type") f.type = line.substr(value_start, i - value_start);
+      else if (key == "node") f.node = line.substr(value_start, i - value_start);
+      else if (key == "warning") f.has_warning = true;
       ++i;
     } else {
       const std::size_t value_start = i;
@@ -57,6 +60,8 @@ bool scan(std::string_view line, Fields& f) {
       else if (key == "wall_us") target = &f.wall_us;
       else if (key == "run_id") target = &f.run_id;
       else if (key == "seed") target = &f.seed;
+      else if (key == "timeline") target = &f.timeline;
+      else if (key == "commit_lsn") target = &f.commit_lsn;
       if (target != nullptr) {
         const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), *target);
         if (error != std::errc() || end != value.data() + value.size()) return false;
@@ -83,7 +88,8 @@ class Loader {
       if (f.worker < 0) return fail(number, "invoke without worker");
       if (static_cast<std::size_t>(f.worker) >= open_.size()) open_.resize(f.worker + 1, -1);
       open_[f.worker] = static_cast<std::int64_t>(h_.attempts.size());
-      h_.attempts.push_back({f.op, f.mono_ns, 0, static_cast<std::uint16_t>(f.attempt), Outcome::pending});
+      h_.attempts.push_back({f.op, f.mono_ns, 0, static_cast<std::uint16_t>(f.attempt), Outcome::pending,
+                             term_of(f.node, static_cast<int>(f.timeline)), 0});
     } else if (f.type == "ok" || f.type == "fail" || f.type == "unknown") {
       const std::int64_t index =
           f.worker >= 0 && static_cast<std::size_t>(f.worker) < open_.size() ? open_[f.worker] : -1;
@@ -92,7 +98,10 @@ class Loader {
       Attempt& a = h_.attempts[index];
       a.outcome = f.type == "ok" ? Outcome::ok : f.type == "fail" ? Outcome::fail : Outcome::unknown;
       a.latency_us = static_cast<std::uint32_t>(std::max<std::int64_t>(0, f.mono_ns - a.invoke_ns) / 1000);
+      a.commit_lsn = f.commit_lsn;
       open_[f.worker] = -1;
+      if (f.has_warning)
+        h_.warnings.push_back({f.op, static_cast<int>(f.attempt), nlohmann::json::parse(line).value("warning", "")});
     } else if (f.type == "run_started") {
       h_.run_id = f.run_id;
       h_.seed = f.seed;
@@ -103,6 +112,13 @@ class Loader {
       apply_fault(line, f);
     } else if (f.type == "finding") {
       h_.findings.push_back(nlohmann::json::parse(line).value("message", ""));
+    } else if (f.type == "resolve") {
+      h_.resolutions.push_back({f.op, f.mono_ns, static_cast<int>(f.attempt), nlohmann::json::parse(line).value("committed", false)});
+    } else if (f.type == "observation") {
+      apply_observation(line, f);
+    } else if (f.type == "probe") {
+      const auto j = nlohmann::json::parse(line);
+      h_.probes.push_back({f.mono_ns, j.value("committed", false), j.value("node", ""), j.value("message", "")});
     }
     h_.end_ns = std::max(h_.end_ns, f.mono_ns);
     return true;
@@ -114,6 +130,38 @@ class Loader {
  private:
   bool fail(std::size_t number, const std::string& why) {
     throw HistoryError(fmt::format("{}:{}: {}", file_.string(), number, why));
+  }
+
+  // The term of (node, timeline): a linear search over a handful of entries, cached for the common repeat.
+  std::uint8_t term_of(std::string_view node, int timeline) {
+    if (node.empty()) return 0;
+    if (last_term_ != 0 && h_.terms[last_term_].timeline == timeline && h_.terms[last_term_].node == node) return last_term_;
+    for (std::size_t i = 1; i < h_.terms.size(); ++i)
+      if (h_.terms[i].timeline == timeline && h_.terms[i].node == node) return last_term_ = static_cast<std::uint8_t>(i);
+    if (h_.terms.size() > 255) return last_term_ = 255;
+    h_.terms.push_back({std::string(node), timeline});
+    return last_term_ = static_cast<std::uint8_t>(h_.terms.size() - 1);
+  }
+
+  void apply_observation(std::string_view line, const Fields& f) {
+    const auto j = nlohmann::json::parse(line);
+    Observation o;
+    o.at_ns = f.mono_ns;
+    o.node = j.value("node", "");
+    o.role = j.value("role", "");
+    o.state = j.value("state", "");
+    o.pg_role = j.value("pg_role", "");
+    o.patroni_timeline = j.value("patroni_timeline", 0);
+    o.timeline = j.value("timeline", 0);
+    o.wal_current = j.value("wal_current", std::int64_t{0});
+    o.wal_received = j.value("wal_received", std::int64_t{0});
+    o.wal_replayed = j.value("wal_replayed", std::int64_t{0});
+    o.replicas = j.value("replicas", 0);
+    o.upstream = j.value("upstream", "");
+    o.followers = j.value("followers", "");
+    o.address = j.value("address", "");
+    o.error = j.value("message", "");
+    h_.observations.push_back(std::move(o));
   }
 
   // Fault lines are rare and carry strings: a full parse is fine there.
@@ -128,13 +176,14 @@ class Loader {
       record.message = text("message");
       record.start_ns = f.mono_ns;
       record.exit_status = j.value("exit_status", 0);
+      record.limit_ms = j.value("limit_ms", std::int64_t{0});
       h_.faults.push_back(std::move(record));
       return;
     }
     for (auto& record : h_.faults)
       if (record.id == f.op && record.end_ns < 0) {
         record.end_ns = f.mono_ns;
-        if (record.exit_status == 0) record.exit_status = j.value("exit_status", 0);
+        if (record.heal_status == 0) record.heal_status = j.value("exit_status", 0);
         const auto message = text("message");
         if (!message.empty()) record.message += (record.message.empty() ? "" : "; ") + message;
       }
@@ -143,6 +192,7 @@ class Loader {
   std::filesystem::path file_;
   RunHistory h_;
   std::vector<std::int64_t> open_;  // worker -> index of its attempt awaiting a completion
+  std::uint8_t last_term_ = 0;
 };
 
 }  // namespace

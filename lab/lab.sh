@@ -305,10 +305,13 @@ write_pgchaos_conf() {
     done
     echo
     echo "[commands]"
-    echo "# The lab's nodes answer systemd's commands; only a power-loss crash needs the lab's own (down 20 s, as a"
-    echo "# machine that loses power and boots again)."
-    echo "crash = pgchaos-node crash 20"
+    # A crash is a failover test: the node stays down 10 s longer than Patroni's ttl, so its leader key expires.
+    local down=40; [ "$timing" = fast ] && down=20
+    echo "# The lab's nodes answer systemd's commands; only a power-loss crash needs the lab's own (down ttl + 10 s,"
+    echo "# as a machine that loses power and boots again after its leader key expired)."
+    echo "crash = pgchaos-node crash $down"
     echo "log-tail = tail -n 30 {node_dir}/log/patroni.log"
+    echo "forensic-logs = sh -c 'tail -n 400 \"\$1/log/patroni.log\"; echo \"--- postgresql.log\"; tail -n 300 \"\$1/log/pg/postgresql.log\"' pgchaos {node_dir}"
   } >"$state/pgchaos.conf"
   chmod 600 "$state/pgchaos.conf"
 }

@@ -96,6 +96,88 @@ std::string chart(const std::string& title, const std::string& unit, const std::
   return svg;
 }
 
+const char* cause_color(checker::LossCause cause) {
+  switch (cause) {
+    case checker::LossCause::unexplained: return "#b3261e";
+    case checker::LossCause::split_brain: return "#7b1fa2";
+    case checker::LossCause::isolated_primary: return "#c2410c";
+    case checker::LossCause::async_lag: return "#9a6700";
+    case checker::LossCause::cancelled_sync_wait: return "#0e7490";
+  }
+  return "#000";
+}
+
+// One lane per node over the run: primary / replica / down / unreachable with timeline numbers; fault windows,
+// split-brain intervals in red, promotions, and lost ops as ticks coloured by cause.
+std::string swimlanes(const checker::CheckResult& r) {
+  if (r.lanes.empty()) return "<p>No watcher observations (no nodes configured): the cluster's story is not known.</p>\n";
+  constexpr double W = 960, left = 70, right = 16, top = 24, lane_h = 26, gap = 8;
+  const double pw = W - left - right;
+  const double lanes_h = static_cast<double>(r.lanes.size()) * (lane_h + gap);
+  const double ticks_y = top + lanes_h + 4, H = ticks_y + 40;
+  const double x_max = std::max(1.0, r.duration_s);
+  auto x = [&](std::int64_t ns) { return left + pw * std::clamp(static_cast<double>(ns) / 1e9 / x_max, 0.0, 1.0); };
+  std::string svg = fmt::format(
+      "<svg class=\"chart lanes\" viewBox=\"0 0 {} {:.0f}\" role=\"img\" aria-label=\"nodes over time\" xmlns=\"http://www.w3.org/2000/svg\">\n"
+      "<text x=\"{}\" y=\"16\" class=\"title\">Nodes over time (watcher)</text>\n",
+      W, H, left);
+  for (const auto& f : r.faults) {
+    const double x0 = x(f.fault.start_ns), x1 = std::max(x(f.fault.end_ns < 0 ? static_cast<std::int64_t>(x_max * 1e9) : f.fault.end_ns), x0 + 2);
+    svg += fmt::format("<rect class=\"fault\" x=\"{:.1f}\" y=\"{}\" width=\"{:.1f}\" height=\"{:.0f}\"><title>fault {}: {} on {}</title></rect>\n",
+                       x0, top - 4, x1 - x0, lanes_h + 4, f.fault.id, escape_markup(f.fault.fault), escape_markup(f.fault.target));
+  }
+  static constexpr std::pair<const char*, const char*> kStateColors[] = {
+      {"primary", "#1f7a44"}, {"replica", "#2f6fdf"}, {"down", "#8a93a3"}, {"unreachable", "#d4d8df"}};
+  for (std::size_t i = 0; i < r.lanes.size(); ++i) {
+    const auto& lane = r.lanes[i];
+    const double y = top + static_cast<double>(i) * (lane_h + gap);
+    svg += fmt::format("<text class=\"axis\" x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n", left - 6, y + lane_h / 2 + 4,
+                       escape_markup(lane.node));
+    for (const auto& sgm : lane.segments) {
+      const char* color = "#d4d8df";
+      for (const auto& [state, c] : kStateColors)
+        if (sgm.state == state) color = c;
+      const double x0 = x(sgm.start_ns), w = std::max(1.0, x(sgm.end_ns) - x0);
+      svg += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{}\" fill=\"{}\"><title>{} {}, timeline {}: {:.1f}–{:.1f} s</title></rect>",
+                         x0, y, w, lane_h, color, escape_markup(lane.node), sgm.state, sgm.timeline,
+                         static_cast<double>(sgm.start_ns) / 1e9, static_cast<double>(sgm.end_ns) / 1e9);
+      if (w > 18 && sgm.timeline > 0)
+        svg += fmt::format("<text class=\"lane-label\" x=\"{:.1f}\" y=\"{:.1f}\">{}</text>", x0 + 3, y + lane_h / 2 + 4,
+                           sgm.timeline);
+      svg += "\n";
+    }
+  }
+  for (const auto& b : r.split_brains) {
+    const double x0 = x(b.start_ns), x1 = std::max(x(b.end_ns), x0 + 3);
+    svg += fmt::format("<rect class=\"split\" x=\"{:.1f}\" y=\"{}\" width=\"{:.1f}\" height=\"{:.0f}\"><title>{}</title></rect>\n", x0,
+                       top - 4, x1 - x0, lanes_h + 4, escape_markup(b.text));
+  }
+  for (const auto& p : r.promotions)
+    svg += fmt::format("<text class=\"promotion\" x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">▼<title>{} promoted at {:.1f} s (timeline {})</title></text>\n",
+                       x(p.at_ns), top - 6, escape_markup(p.node), static_cast<double>(p.at_ns) / 1e9, p.timeline);
+  svg += fmt::format("<text class=\"axis\" x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">lost</text>\n", left - 6, ticks_y + 12);
+  const std::size_t stride = std::max<std::size_t>(1, r.lost_ops.size() / 2000);  // at most ~2000 ticks
+  for (std::size_t i = 0; i < r.lost_ops.size(); i += stride) {
+    const auto& l = r.lost_ops[i];
+    svg += fmt::format("<line x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1:.1f}\" y2=\"{2:.1f}\" stroke=\"{3}\"><title>op {4}: {5}</title></line>", x(l.acknowledged_ns),
+                       ticks_y, ticks_y + 16, cause_color(l.cause), l.op, checker::to_string(l.cause));
+  }
+  double legend_x = left;
+  for (const auto& [state, color] : kStateColors) {
+    svg += fmt::format("<rect x=\"{:.0f}\" y=\"{:.0f}\" width=\"12\" height=\"8\" fill=\"{}\"/><text class=\"axis\" x=\"{:.0f}\" y=\"{:.0f}\">{}</text>",
+                       legend_x, H - 14, color, legend_x + 16, H - 6, state);
+    legend_x += 95;
+  }
+  for (const auto cause : checker::kLossCauses) {
+    if (r.count_lost(cause) == 0) continue;
+    svg += fmt::format("<rect x=\"{:.0f}\" y=\"{:.0f}\" width=\"3\" height=\"10\" fill=\"{}\"/><text class=\"axis\" x=\"{:.0f}\" y=\"{:.0f}\">{}</text>",
+                       legend_x, H - 15, cause_color(cause), legend_x + 7, H - 6, checker::to_string(cause));
+    legend_x += 120;
+  }
+  svg += "\n</svg>\n";
+  return svg;
+}
+
 std::string ids_block(const char* title, const std::vector<std::int64_t>& ids) {
   if (ids.empty()) return "";
   return fmt::format("<h3>{} ({})</h3><p class=\"ids\">{}</p>\n", title, ids.size(), escape_markup(first_ids(ids, 1000)));
@@ -120,6 +202,9 @@ svg.chart{width:100%;height:auto;background:#fff;border:1px solid #dde1e7;border
 svg .title{font-size:14px;font-weight:600;fill:#1d2330}svg .axis{font-size:11px;fill:#5b6475}
 svg .grid{stroke:#e6e9ee}svg .frame{fill:none;stroke:#c4cad3}svg .series{stroke-width:1.6}
 svg .fault{fill:#f2b8b5;opacity:.45}svg .fault-label{font-size:10px;fill:#8c1d18}
+svg .split{fill:#d50000;opacity:.35}svg .lane-label{font-size:11px;fill:#fff}svg .promotion{font-size:12px;fill:#1d2330}
+.banner{border-radius:8px;padding:10px 16px;margin:-8px 0 16px;background:#fff4e5;border:1px solid #f0c36d;color:#6b4500;font-weight:600}
+.refused{color:#9a6700;font-weight:600}
 .ids{font-family:ui-monospace,monospace;font-size:12px;word-break:break-word;background:#fff;border:1px solid #dde1e7;padding:8px;border-radius:6px}
 pre{background:#fff;border:1px solid #dde1e7;padding:10px;border-radius:6px;overflow:auto;font-size:12px}
 )";
@@ -138,6 +223,15 @@ std::string html_report(const RunInfo& run, const checker::CheckResult& r) {
       escape_markup(run.directory.string()), r.duration_s, verdict, escape_markup(r.headline),
       escape_markup(r.reasons.empty() ? "every invariant holds" : fmt::format("{}", fmt::join(r.reasons, " · "))));
 
+  if (r.verdict == checker::Verdict::valid && !r.lost.empty()) {
+    // Valid and yet commits are gone: said in words, so the green verdict cannot be misread.
+    std::string causes;
+    for (const auto& [cause, n] : r.lost_by_cause)
+      if (n > 0) causes += fmt::format("{}{} {}", causes.empty() ? "" : ", ", checker::to_string(cause), n);
+    html += fmt::format("<div class=\"banner\" id=\"loss-banner\">{} acknowledged commits lost — allowed in {} mode{}{}</div>\n",
+                        r.lost.size(), history::to_string(r.commit_mode), causes.empty() ? "" : " — by cause: ",
+                        escape_markup(causes));
+  }
   auto card = [](const std::string& label, const std::string& value, bool bad) {
     return fmt::format("<div class=\"card{}\"><b>{}</b><span>{}</span></div>", bad ? " bad" : "", value, label);
   };
@@ -163,20 +257,57 @@ std::string html_report(const RunInfo& run, const checker::CheckResult& r) {
   html += chart("Throughput: acknowledged commits per second", "commits/s", {{"commits/s", "#2f6fdf", ok}}, r.duration_s, r.faults);
   html += chart("Latency of acknowledged commits", "ms", {{"p50", "#1f7a44", p50}, {"p99", "#c2410c", p99}}, r.duration_s, r.faults);
 
+  html += "<h2>What the cluster did</h2>\n" + swimlanes(r);
   html += "<h2>Faults</h2>\n";
   if (r.faults.empty()) {
     html += "<p>No faults were injected in this run.</p>\n";
   } else {
-    html += "<table id=\"faults\"><tr><th>#</th><th>fault</th><th>target</th><th>window</th><th>unavailable</th><th>lost</th><th>unknown</th><th>exit</th></tr>\n";
-    for (const auto& f : r.faults)
-      html += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.1f} – {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+    auto secs = [](std::int64_t ns) {
+      return ns == -2 ? std::string("until the end") : ns < 0 ? std::string("–") : fmt::format("{:.2f} s", static_cast<double>(ns) / 1e9);
+    };
+    html += "<table id=\"faults\"><tr><th>#</th><th>fault</th><th>target</th><th>window</th><th>what the cluster did</th>"
+            "<th>unavailable (probe)</th><th>unavailable (workload)</th><th>lost</th><th>unknown</th></tr>\n";
+    for (const auto& f : r.faults) {
+      const bool too_long = f.limit_ns > 0 && (f.probe_unavailable_ns == -2 || f.probe_unavailable_ns > f.limit_ns);
+      html += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.1f} – {}</td><td{}>{}</td><td{}>{}{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
                           f.fault.id, escape_markup(f.fault.fault), escape_markup(f.fault.target), static_cast<double>(f.fault.start_ns) / 1e9,
                           f.fault.end_ns < 0 ? "never healed" : fmt::format("{:.1f} s", static_cast<double>(f.fault.end_ns) / 1e9),
-                          f.unavailable_ns < 0 ? "until the end" : fmt::format("{:.2f} s", static_cast<double>(f.unavailable_ns) / 1e9),
-                          f.lost.size(), f.unknown.size(), f.fault.exit_status);
+                          f.refused || f.fault.exit_status < 0 ? " class=\"refused\"" : "", escape_markup(f.story),
+                          too_long ? " class=\"fail\"" : "", secs(f.probe_unavailable_ns),
+                          f.limit_ns > 0 ? fmt::format(" (max {:.1f} s)", static_cast<double>(f.limit_ns) / 1e9) : "",
+                          f.unavailable_ns < 0 ? "until the end" : secs(f.unavailable_ns), f.lost.size(), f.unknown.size());
+    }
+    html += "</table>\n";
+  }
+  if (!r.split_brains.empty()) {
+    html += "<h2>Split brain</h2>\n<table id=\"split-brain\"><tr><th>kind</th><th>nodes</th><th>window</th><th>timeline</th><th>acknowledged in it</th><th>what happened</th></tr>\n";
+    for (const auto& b : r.split_brains)
+      html += fmt::format("<tr><td>{}</td><td>{}</td><td>{:.1f} – {:.1f} s</td><td>{}</td><td>{} (ops {})</td><td class=\"fail\">{}</td></tr>\n",
+                          escape_markup(b.kind), escape_markup(fmt::format("{}", fmt::join(b.nodes, ", "))),
+                          static_cast<double>(b.start_ns) / 1e9, static_cast<double>(b.end_ns) / 1e9, b.timeline, b.acknowledged,
+                          escape_markup(first_ids(b.ops, 10, b.acknowledged)), escape_markup(b.text));
+    html += "</table>\n";
+  }
+  if (!r.lost_ops.empty()) {
+    html += "<h2>Why commits were lost</h2>\n<table id=\"loss-causes\"><tr><th>cause</th><th>lost</th><th>what it means</th><th>ops</th></tr>\n";
+    for (const auto& [cause, n] : r.lost_by_cause) {
+      if (n == 0) continue;
+      std::vector<std::int64_t> ops;
+      for (const auto& l : r.lost_ops)
+        if (l.cause == cause && ops.size() < 10) ops.push_back(l.op);
+      html += fmt::format("<tr><td style=\"color:{}\"><b>{}</b></td><td>{}</td><td>{}</td><td>{}</td></tr>\n", cause_color(cause),
+                          checker::to_string(cause), n, escape_markup(checker::explain(cause)), escape_markup(first_ids(ops, 10, n)));
+    }
     html += "</table>\n";
   }
 
+  if (!run.forensics.empty()) {
+    html += "<h2>Forensics: the log lines that matter</h2>\n<p class=\"meta\">Collected as each window closed; everything "
+            "raw is in forensics/ of the run directory (Patroni's /history and /cluster, logs, pg_controldata).</p>\n";
+    for (const auto& [window, lines] : run.forensics)
+      html += fmt::format("<details><summary>{}</summary><pre>{}</pre></details>\n", escape_markup(window),
+                          escape_markup(lines.empty() ? "(nothing but routine lines)" : lines));
+  }
   if (!r.findings.empty()) {
     html += "<h2>Findings</h2>\n";
     for (const auto& f : r.findings) html += fmt::format("<pre class=\"finding\">{}</pre>\n", escape_markup(f));

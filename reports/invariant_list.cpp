@@ -43,13 +43,48 @@ std::vector<InvariantResult> invariant_results(const checker::CheckResult& r) {
   std::vector<InvariantResult> list;
   if (!r.checked) return list;  // nothing was checked: no invariant may look passed
   const auto lost = static_cast<std::int64_t>(r.lost.size());
-  const bool lost_fails = r.max_lost && lost > *r.max_lost;
+  const bool lost_fails = r.max_lost && lost - r.lost_allowed_by_mode > *r.max_lost;
+  std::string causes;
+  for (const auto& [cause, n] : r.lost_by_cause)
+    if (n > 0) causes += fmt::format("{}{} {}", causes.empty() ? "" : ", ", checker::to_string(cause), n);
   list.push_back({"no_lost_commits", "invariants",
                   lost == 0 ? Status::pass : lost_fails ? Status::fail : Status::report,
                   lost == 0 ? fmt::format("all {} acknowledged commits are in the primary's ledger", r.acknowledged)
-                            : fmt::format("{} acknowledged commits absent from the primary's ledger (allowed: {}): {}",
+                            : fmt::format("{} acknowledged commits absent from the primary's ledger (allowed: {}{}){}: {}",
                                           lost, r.max_lost ? std::to_string(*r.max_lost) : "any, async mode",
-                                          first_ids(r.lost, 20))});
+                                          r.lost_allowed_by_mode > 0 ? " besides cancelled sync waits" : "",
+                                          causes.empty() ? "" : "; by cause: " + causes, first_ids(r.lost, 20))});
+  // One entry per cause that occurred: what it means and which ops.
+  for (const auto& [cause, n] : r.lost_by_cause) {
+    if (n == 0) continue;
+    std::vector<std::int64_t> ops;
+    for (const auto& l : r.lost_ops)
+      if (l.cause == cause && ops.size() < 20) ops.push_back(l.op);
+    const bool fails = cause == checker::LossCause::split_brain ||
+                       (cause == checker::LossCause::unexplained && r.watched);
+    list.push_back({fmt::format("lost_by_cause.{}", checker::to_string(cause)), "invariants",
+                    fails ? Status::fail : Status::report,
+                    fmt::format("{} lost: {} Ops: {}", n, checker::explain(cause), first_ids(ops, 20, n))});
+  }
+  list.push_back({"no_split_brain", "invariants", r.split_brains.empty() ? Status::pass : Status::fail,
+                  r.split_brains.empty()
+                      ? (r.watched ? "no two nodes acted as primary at once (watcher and workload)"
+                                   : "no two nodes took writes at once (by the workload's record; no watcher)")
+                      : fmt::format("{}", fmt::join([&] {
+                          std::vector<std::string> texts;
+                          for (const auto& b : r.split_brains) texts.push_back(b.text);
+                          return texts;
+                        }(), "; "))});
+  if (!r.contradicted.empty()) {
+    std::string text;
+    for (std::size_t i = 0; i < r.contradicted.size() && i < 10; ++i) {
+      const auto& c = r.contradicted[i];
+      text += fmt::format("{}op {}: attempt {} resolved not committed, yet in the final ledger{}", i ? "; " : "", c.op,
+                          c.resolved_attempt,
+                          c.acknowledged_attempt ? fmt::format("; its acknowledged attempt {} is gone", c.acknowledged_attempt) : "");
+    }
+    list.push_back({"resolutions_hold", "invariants", Status::report, text});
+  }
   list.push_back({"no_phantom_commits", "invariants", r.phantom.empty() ? Status::pass : Status::fail,
                   r.phantom.empty() ? fmt::format("none of {} failed attempts is in the ledger", r.failed_attempts)
                                     : fmt::format("{} ops reported failed are in the ledger: {}", r.phantom.size(),
@@ -83,18 +118,30 @@ std::vector<InvariantResult> invariant_results(const checker::CheckResult& r) {
     Status status = !node.compared ? Status::not_checked : node.diverged() ? Status::fail : Status::pass;
     std::string detail = !node.compared ? node.not_compared_because
                          : node.diverged()
-                             ? fmt::format("{} accounts differ; ops missing: {}; extra: {}", node.differing_accounts.size(),
-                                           first_ids(node.missing_ops, 10), first_ids(node.extra_ops, 10))
+                             ? fmt::format("{} accounts differ; ops missing: {}; extra: {}; committed by another attempt: {}",
+                                           node.differing_accounts.size(), first_ids(node.missing_ops, 10),
+                                           first_ids(node.extra_ops, 10), first_ids(node.other_attempt_ops, 10))
                              : "accounts and ledger equal the primary's";
     list.push_back({"replica_convergence." + node.name, "convergence", status, detail});
   }
   for (const auto& f : r.faults) {
     const auto lost_here = static_cast<std::int64_t>(f.lost.size());
-    const Status status = !r.max_lost ? Status::report : lost_here > *r.max_lost ? Status::fail : Status::pass;
+    const bool too_long = f.limit_ns > 0 && (f.probe_unavailable_ns == -2 || f.probe_unavailable_ns > f.limit_ns);
+    // A refused or unstarted fault tested nothing: never a pass.
+    const Status status = f.refused || f.fault.exit_status < 0 ? Status::not_checked
+                          : too_long                          ? Status::fail
+                          : !r.max_lost                       ? Status::report
+                          : lost_here > *r.max_lost           ? Status::fail
+                                                              : Status::pass;
+    auto seconds = [](std::int64_t ns) {
+      return ns == -2 ? std::string("until the end") : ns < 0 ? std::string("n/a") : fmt::format("{:.2f} s", static_cast<double>(ns) / 1e9);
+    };
     list.push_back({fmt::format("fault_{}.{}.{}", f.fault.id, f.fault.fault, f.fault.target), "faults", status,
-                    fmt::format("unavailable {}; {} lost, {} unknown inside the window",
-                                f.unavailable_ns < 0 ? std::string("until the end")
-                                                     : fmt::format("{:.2f} s", static_cast<double>(f.unavailable_ns) / 1e9),
+                    fmt::format("{}{}unavailable {} (workload), {} (probe{}); {} lost, {} unknown",
+                                f.story, f.story.empty() ? "" : "; ",
+                                f.unavailable_ns < 0 ? std::string("until the end") : seconds(f.unavailable_ns),
+                                seconds(f.probe_unavailable_ns),
+                                f.limit_ns > 0 ? fmt::format(", allowed {:.1f} s", static_cast<double>(f.limit_ns) / 1e9) : "",
                                 lost_here, f.unknown.size())});
   }
   return list;

@@ -5,9 +5,18 @@
 
 namespace pgchaos::reports {
 
+namespace {
+constexpr std::size_t kLostDetailKept = 10000;  // the ids of all lost ops are in operations.lost
+}  // namespace
+
 std::string json_report(const RunInfo& run, const checker::CheckResult& r) {
   using nlohmann::json;
   auto seconds = [](std::int64_t ns) { return static_cast<double>(ns) / 1e9; };
+  auto promotions_of = [&](const std::vector<checker::Promotion>& promotions) {
+    json list = json::array();
+    for (const auto& p : promotions) list.push_back({{"node", p.node}, {"at_s", seconds(p.at_ns)}, {"timeline", p.timeline}});
+    return list;
+  };
   auto latency = [](const checker::Latency& l) {
     return json{{"p50", l.p50_ms}, {"p95", l.p95_ms}, {"p99", l.p99_ms}, {"max", l.max_ms}};
   };
@@ -31,7 +40,7 @@ std::string json_report(const RunInfo& run, const checker::CheckResult& r) {
   for (const auto& n : r.nodes)
     nodes.push_back({{"name", n.name}, {"compared", n.compared}, {"not_compared_because", n.not_compared_because},
                      {"differing_accounts", n.differing_accounts}, {"missing_ops", n.missing_ops},
-                     {"extra_ops", n.extra_ops}});
+                     {"extra_ops", n.extra_ops}, {"other_attempt_ops", n.other_attempt_ops}});
   json gaps = json::array();
   for (const auto& g : r.longest_gaps)
     gaps.push_back({{"start_s", seconds(g.start_ns)}, {"end_s", seconds(g.end_ns)}, {"length_s", seconds(g.end_ns - g.start_ns)}});
@@ -42,7 +51,45 @@ std::string json_report(const RunInfo& run, const checker::CheckResult& r) {
                       {"end_s", f.fault.end_ns < 0 ? json(nullptr) : json(seconds(f.fault.end_ns))},
                       {"exit_status", f.fault.exit_status}, {"message", f.fault.message},
                       {"unavailable_s", f.unavailable_ns < 0 ? json(nullptr) : json(seconds(f.unavailable_ns))},
+                      {"probe_unavailable_s", f.probe_unavailable_ns == -1 ? json(nullptr)
+                                              : f.probe_unavailable_ns == -2 ? json("until the end")
+                                                                             : json(seconds(f.probe_unavailable_ns))},
+                      {"writes_resumed_after_s", f.writes_resumed_ns < 0 ? json(nullptr) : json(seconds(f.writes_resumed_ns))},
+                      {"max_unavailable_s", f.limit_ns > 0 ? json(seconds(f.limit_ns)) : json(nullptr)},
+                      {"status", f.fault.exit_status < 0 ? "not_started" : f.refused ? "refused" : "took_effect"},
+                      {"refusal", f.refusal},
+                      {"leader_before", f.leader_before}, {"leader_after", f.leader_after},
+                      {"promotions", promotions_of(f.promotions)},
+                      {"time_to_leader_s", f.time_to_leader_ns < 0 ? json(nullptr) : json(seconds(f.time_to_leader_ns))},
+                      {"story", f.story},
                       {"lost", f.lost}, {"unknown", f.unknown}});
+  json lost_by_cause = json::object();
+  for (const auto& [cause, n] : r.lost_by_cause) lost_by_cause[checker::to_string(cause)] = n;
+  json causes = json::object();
+  for (const auto cause : checker::kLossCauses) causes[checker::to_string(cause)] = checker::explain(cause);
+  json lost_detail = json::array();
+  for (std::size_t i = 0; i < r.lost_ops.size() && i < kLostDetailKept; ++i) {
+    const auto& l = r.lost_ops[i];
+    lost_detail.push_back({{"op", l.op}, {"attempt", l.attempt}, {"cause", checker::to_string(l.cause)}, {"node", l.node},
+                           {"timeline", l.timeline}, {"acknowledged_s", seconds(l.acknowledged_ns)},
+                           {"commit_lsn", l.commit_lsn}, {"fault", l.fault < 0 ? json(nullptr) : json(l.fault)},
+                           {"detail", l.detail}});
+  }
+  json contradicted = json::array();
+  for (const auto& c : r.contradicted)
+    contradicted.push_back({{"op", c.op}, {"resolved_attempt", c.resolved_attempt},
+                            {"acknowledged_attempt", c.acknowledged_attempt == 0 ? json(nullptr) : json(c.acknowledged_attempt)}});
+  json split_brains = json::array();
+  for (const auto& b : r.split_brains)
+    split_brains.push_back({{"kind", b.kind}, {"nodes", b.nodes}, {"start_s", seconds(b.start_ns)}, {"end_s", seconds(b.end_ns)},
+                            {"timeline", b.timeline}, {"acknowledged", b.acknowledged}, {"ops", b.ops}, {"text", b.text}});
+  json lanes = json::array();
+  for (const auto& lane : r.lanes) {
+    json segments = json::array();
+    for (const auto& sgm : lane.segments)
+      segments.push_back({{"state", sgm.state}, {"timeline", sgm.timeline}, {"start_s", seconds(sgm.start_ns)}, {"end_s", seconds(sgm.end_ns)}});
+    lanes.push_back({{"node", lane.node}, {"segments", segments}});
+  }
   json rows = json::array();
   for (const auto& s : r.per_second)
     rows.push_back({s.second, s.ok, s.latency.p50_ms, s.latency.p95_ms, s.latency.p99_ms, s.latency.max_ms});
@@ -66,13 +113,24 @@ std::string json_report(const RunInfo& run, const checker::CheckResult& r) {
       {"invariants", invariants},
       {"operations", {{"lost", r.lost}, {"phantom", r.phantom}, {"unknown_committed", r.unknown_committed},
                       {"unknown_not_committed", r.unknown_not_committed},
-                      {"committed_not_in_history", r.committed_not_in_history}}},
+                      {"committed_not_in_history", r.committed_not_in_history},
+                      {"lost_by_cause", lost_by_cause}, {"lost_detail", lost_detail},
+                      {"lost_detail_truncated", r.lost_ops.size() > kLostDetailKept},
+                      {"lost_allowed_by_mode", r.lost_allowed_by_mode}, {"contradicted_resolutions", contradicted}}},
+      {"loss_causes", causes},
+      {"cluster", {{"watched", r.watched}, {"promotions", promotions_of(r.promotions)}, {"split_brains", split_brains},
+                   {"lanes", lanes}}},
       {"balances", {{"sum_cents", r.balance_sum_cents}, {"drift_cents", r.balance_drift_cents},
                     {"seed_formula_cents", r.seed_formula_cents}, {"account_mismatches", mismatches}}},
       {"nodes", nodes},
       {"availability", {{"duration_s", r.duration_s}, {"ops_per_s", r.ops_per_s}, {"latency_ms", latency(r.latency)},
                         {"longest_gaps", gaps}}},
       {"faults", faults},
+      {"forensics", [&] {
+         json list = json::array();
+         for (const auto& [window, lines] : run.forensics) list.push_back({{"window", window}, {"key_lines", lines}});
+         return list;
+       }()},
       {"per_second", {{"columns", {"second", "ok", "p50_ms", "p95_ms", "p99_ms", "max_ms"}}, {"rows", rows}}},
   };
   return report.dump(1) + "\n";

@@ -25,6 +25,7 @@ struct RunInfo {
   std::string run_json;                          ///< run.json as written (passwords already masked)
   std::int64_t run_id = 0, seed = 0;
   std::vector<history::Snapshot> topology;       ///< the snapshots; only their metadata is reported
+  std::vector<std::pair<std::string, std::string>> forensics;  ///< (window, the log lines that matter)
 };
 
 std::string json_report(const RunInfo& run, const checker::CheckResult& result);

@@ -55,7 +55,7 @@ Scenario parse_scenario(const std::string& json_text, const std::string& origin)
     if (!step.is_object()) throw ScenarioError(where + ": must be an object");
     for (const auto& [key, value] : step.items())
       if (key != "fault" && key != "choices" && key != "target" && key != "delay" && key != "duration" &&
-          key != "repeat" && key != "wait_healthy" && key != "heal")
+          key != "repeat" && key != "wait_healthy" && key != "heal" && key != "max_unavailable")
         throw ScenarioError(where + "." + key + ": unknown field");
     Step st;
     st.fault = text(step, "fault", where, "");
@@ -70,7 +70,10 @@ Scenario parse_scenario(const std::string& json_text, const std::string& origin)
       }
     if (st.fault == "any" && st.choices.empty())
       for (const auto& name : known)  // heals are not faults of their own
-        if (name != "heal" && name != "start-patroni" && name != "resume") st.choices.push_back(name);
+        // Not drawn: heals, and the faults that need sync mode (and keep earlier seeds' draws as they were).
+        if (name != "heal" && name != "start-patroni" && name != "resume" && name != "cancel-sync-waits" &&
+            name != "pause-walreceiver")
+          st.choices.push_back(name);
     st.target = text(step, "target", where, "");
     const std::string delay = text(step, "delay", where, "0s");
     const auto dash = delay.find('-');
@@ -78,6 +81,8 @@ Scenario parse_scenario(const std::string& json_text, const std::string& origin)
     st.delay_max = dash == std::string::npos ? st.delay_min : parse_duration(delay.substr(dash + 1), where + ".delay");
     if (st.delay_max < st.delay_min) throw ScenarioError(where + ".delay: the range is backwards");
     st.duration = parse_duration(text(step, "duration", where, "0s"), where + ".duration");
+    if (step.contains("max_unavailable"))
+      st.max_unavailable = parse_duration(text(step, "max_unavailable", where, ""), where + ".max_unavailable");
     if (step.contains("repeat") && (!step["repeat"].is_number_integer() || step["repeat"].get<std::int64_t>() < 1 ||
                                     step["repeat"].get<std::int64_t>() > 10000))
       throw ScenarioError(where + ".repeat: must be a whole number from 1 to 10000");
@@ -129,6 +134,7 @@ std::vector<Action> schedule(const Scenario& scenario, std::uint64_t seed) {
       a.duration = step.duration;
       a.choice = rng();
       a.wait_healthy = step.wait_healthy;
+      a.max_unavailable = step.max_unavailable;
       a.heal = step.heal;
       actions.push_back(std::move(a));
     }

@@ -29,6 +29,7 @@ struct Step {
   int repeat = 1;
   bool wait_healthy = true;           ///< after the heal, wait for a healthy cluster before the next step
   bool heal = true;                   ///< false: leave it active (a later step, or the final heal, undoes it)
+  std::chrono::milliseconds max_unavailable{0};  ///< the probe's unavailability allowed for this fault, 0: --max-unavailable
 };
 struct Scenario {
   std::string name, description;
@@ -53,6 +54,7 @@ struct Action {
   std::uint64_t choice = 0;  ///< picks among candidate targets at run time
   bool wait_healthy = true;
   bool heal = true;
+  std::chrono::milliseconds max_unavailable{0};
 };
 std::vector<Action> schedule(const Scenario& scenario, std::uint64_t seed);
 
@@ -61,12 +63,15 @@ std::vector<Action> schedule(const Scenario& scenario, std::uint64_t seed);
 /// healthy cluster. A cluster that does not get healthy is recorded as a finding (members, states and each
 /// troubled node's log tail), never thrown.
 struct RunnerResult {
-  int faults_started = 0, faults_failed = 0;
+  int faults_started = 0, faults_failed = 0, faults_refused = 0;
   std::vector<std::string> findings;
 };
+/// With `forensics_root` set, each closing window's forensics go to forensics_root/fault-N (the final heal's to
+/// forensics_root/final-heal), and a finding quotes the log lines that matter.
 RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& actions, faults::ClusterContext& cluster,
                           history::HistoryWriter& history, const history::StopSource& stop,
-                          const std::function<void(const std::string&)>& say = nullptr);
+                          const std::function<void(const std::string&)>& say = nullptr,
+                          const std::filesystem::path& forensics_root = {});
 
 /// Waits for a healthy cluster (until `timeout`, or a stop when `stop` is given); returns the last topology seen.
 faults::Topology wait_healthy(faults::ClusterContext& cluster, std::chrono::seconds timeout,

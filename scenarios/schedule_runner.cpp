@@ -1,8 +1,10 @@
 #include <fmt/format.h>
 
+#include <map>
 #include <thread>
 
 #include "faults/catalog.h"
+#include "forensics.h"
 #include "scenarios/scenarios.h"
 
 namespace pgchaos::scenarios {
@@ -70,8 +72,15 @@ faults::Topology wait_healthy(faults::ClusterContext& cluster, std::chrono::seco
 
 RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& actions, faults::ClusterContext& cluster,
                           history::HistoryWriter& history, const history::StopSource& stop,
-                          const std::function<void(const std::string&)>& say) {
+                          const std::function<void(const std::string&)>& say, const std::filesystem::path& forensics_root) {
   RunnerResult result;
+  // Collected as each window closes: the logs still hold what happened in it.
+  std::map<std::int64_t, std::int64_t> started_at_wall_us;
+  std::string last_key_lines;
+  auto collect = [&](const std::string& label, std::int64_t since_wall_us) {
+    if (forensics_root.empty()) return;
+    last_key_lines = collect_forensics(cluster, forensics_root / label, since_wall_us);
+  };
   // Only the schedule itself stops early: the waits for a healthy cluster after a heal run to their end.
   auto tell = [&](const std::string& text) {
     if (say) say(text);
@@ -79,7 +88,7 @@ RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& a
   auto record_finding = [&](const std::string& text) {
     history::Event e;
     e.type = history::EventType::finding;
-    e.message = text;
+    e.message = text + (last_key_lines.empty() ? "" : "\n--- the log lines that matter (forensics) ---\n" + last_key_lines);
     history.stamp(e);
     history.append(e);
     result.findings.push_back(text);
@@ -96,17 +105,20 @@ RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& a
       history.append(e);
     }
   };
+  std::int64_t last_closed_wall_us = 0;
   auto close_window = [&](std::int64_t id, const std::string& fault, const std::string& target, const std::string& note) {
     auto e = fault_event(history::EventType::fault_end, id, fault, target);
     e.message = note;
     history.stamp(e);
     history.append(e);
+    last_closed_wall_us = e.wall_us;
   };
 
   for (const auto& a : actions) {
     if (!stop.sleep_for(a.delay)) break;
     auto fault = faults::make_fault(a.fault);
     auto start = fault_event(history::EventType::fault_start, a.index, a.fault, a.target.empty() ? "default" : a.target);
+    start.limit_ms = a.max_unavailable.count();
     history.stamp(start);  // the window opens when the command is sent
     try {
       const auto action = fault->start(cluster, a.target, a.choice);
@@ -114,7 +126,11 @@ RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& a
       start.exit_status = action.result.exit_status;
       start.message = head(action.command + (action.result.err.empty() ? "" : " | " + action.result.err));
       ++result.faults_started;
-      tell(fmt::format("fault {}: {} on {} (exit {})", a.index, a.fault, action.target, action.result.exit_status));
+      if (action.result.exit_status != 0) ++result.faults_refused;
+      tell(action.result.exit_status == 0
+               ? fmt::format("fault {}: {} on {}", a.index, a.fault, action.target)
+               : fmt::format("fault {}: {} on {} REFUSED (exit {}): {}", a.index, a.fault, action.target,
+                             action.result.exit_status, head(action.result.err.empty() ? action.result.out : action.result.err)));
     } catch (const std::exception& error) {
       start.exit_status = -1;
       start.message = head(std::string("not started: ") + error.what());
@@ -122,6 +138,7 @@ RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& a
       tell(fmt::format("fault {}: {} not started: {}", a.index, a.fault, error.what()));
     }
     history.append(start);
+    started_at_wall_us[a.index] = start.wall_us;
     if (start.exit_status == -1 && start.message.rfind("not started", 0) == 0) {
       close_window(a.index, a.fault, start.target, "");
       continue;
@@ -133,20 +150,27 @@ RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& a
     heal(active.back().first, *active.back().second);
     if (a.wait_healthy) {
       const auto topology = wait_healthy(cluster, scenario.healthy_timeout);
+      collect(fmt::format("fault-{}", a.index), start.wall_us);
       if (!topology.healthy())
         record_finding(describe_unhealthy(cluster, topology, fmt::format("fault {} ({} on {})", a.index, a.fault, start.target)));
+    } else {
+      collect(fmt::format("fault-{}", a.index), start.wall_us);
     }
     close_window(a.index, a.fault, start.target, "");
     active.pop_back();
     if (stop.requested()) break;
   }
-  // The final heal: whatever is still active is undone, and the cluster must be healthy again.
+  // The final heal: whatever is still active is undone, and the cluster must be healthy again. Its forensics
+  // cover what happened since the last window closed (or the oldest still open began).
+  std::int64_t final_since_wall_us = last_closed_wall_us;
+  if (!active.empty()) final_since_wall_us = started_at_wall_us[active.front().first];
   for (auto& [id, fault] : active) {
     heal(id, *fault);
     close_window(id, fault->name(), "", "healed at the end");
   }
   if (scenario.final_heal) {
     const auto topology = wait_healthy(cluster, scenario.healthy_timeout);
+    if (result.faults_started > 0) collect("final-heal", final_since_wall_us);
     if (!topology.healthy()) record_finding(describe_unhealthy(cluster, topology, "the final heal"));
   }
   return result;

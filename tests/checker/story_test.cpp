@@ -1,0 +1,309 @@
+// The cluster's story and the cause of each lost commit, on synthetic histories whose truth is known: a watched
+// three-node cluster, a fault, and commits planted to be lost in each way the checker must tell apart.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "checker/checker.h"
+#include "tests/checker/synthetic_run.h"
+
+namespace pgchaos::checker {
+namespace {
+
+using history::Observation;
+using history::Outcome;
+
+constexpr std::int64_t kMs = 1'000'000;
+constexpr std::int64_t kS = 1'000 * kMs;
+
+std::string address_of(const std::string& node) { return "10.0.0." + node.substr(3) + ":5432"; }
+
+Observation seen(std::int64_t at_ns, const std::string& node, const std::string& pg_role, int timeline,
+                 std::int64_t wal = 0) {
+  Observation o;
+  o.at_ns = at_ns;
+  o.node = node;
+  o.pg_role = pg_role;
+  o.role = pg_role;
+  o.state = pg_role.empty() ? "" : "running";
+  o.timeline = timeline;
+  o.patroni_timeline = timeline;
+  if (pg_role == "primary") o.wal_current = wal;
+  else o.wal_received = o.wal_replayed = wal;
+  o.address = pg_role.empty() ? "" : address_of(node);
+  if (pg_role.empty()) o.error = "SQL: connection refused";
+  return o;
+}
+
+// A 20 s run of one op every 10 ms (ops 1..2000), every commit on the primary's ledger. pgc1 leads on timeline 1
+// until `failover_at` (then it is down and pgc2 leads on timeline 2, its attempts on term 2); the replicas report
+// WAL progress every 500 ms while they follow pgc1. One fault from 5 s to 8 s.
+struct WatchedRun {
+  testing::SyntheticRun run;
+  std::int64_t failover_at;
+
+  explicit WatchedRun(std::int64_t failover = 6 * kS) : failover_at(failover) {
+    std::mt19937_64 rng(11);
+    run = testing::make_clean_run(rng, 2000, 10, 0, 10 * kMs);
+    auto& h = run.history;
+    h.terms = {{}, {address_of("pgc1"), 1}, {address_of("pgc2"), 2}};
+    for (auto& a : h.attempts) a.term = a.invoke_ns < failover_at ? 1 : 2;
+    for (auto& a : h.attempts) a.commit_lsn = 1000 + a.op * 100;
+    h.faults.push_back({1, "crash", "pgc1", "pgchaos-node crash 20", 5 * kS, 8 * kS, 0});
+    for (std::int64_t t = 0; t < 20 * kS; t += 500 * kMs) {
+      const std::int64_t wal = 1000 + t / (10 * kMs) * 100;
+      if (t < failover_at) {
+        h.observations.push_back(seen(t, "pgc1", "primary", 1, wal));
+        h.observations.push_back(seen(t + kMs, "pgc2", "replica", 1, wal));
+        h.observations.push_back(seen(t + 2 * kMs, "pgc3", "replica", 1, wal));
+      } else {
+        h.observations.push_back(seen(t, "pgc1", "", 0));
+        h.observations.push_back(seen(t + kMs, "pgc2", "primary", 2, wal));
+        h.observations.push_back(seen(t + 2 * kMs, "pgc3", "replica", 2, wal));
+      }
+    }
+  }
+
+  void lose(std::int64_t op) {
+    auto& ledger = run.snapshots.front().ledger;
+    const auto it = std::find_if(ledger.begin(), ledger.end(), [op](const auto& r) { return r.op_id == op; });
+    ASSERT_NE(it, ledger.end());
+    auto& accounts = run.snapshots.front().accounts;
+    accounts[static_cast<std::size_t>(it->from_account - 1)].balance_cents += it->amount_cents;
+    accounts[static_cast<std::size_t>(it->to_account - 1)].balance_cents -= it->amount_cents + 100;
+    ledger.erase(it);
+  }
+  history::Attempt& acknowledged(std::int64_t op) {
+    for (auto& a : run.history.attempts)
+      if (a.op == op && a.outcome == Outcome::ok) return a;
+    throw std::logic_error("no ok attempt");
+  }
+  // The op whose acknowledged attempt began at or just after t.
+  std::int64_t op_at(std::int64_t t) const {
+    for (const auto& a : run.history.attempts)
+      if (a.outcome == Outcome::ok && a.invoke_ns >= t) return a.op;
+    throw std::logic_error("no op");
+  }
+  CheckResult check(CommitMode mode = CommitMode::async, std::int64_t max_unavailable_ms = 0) const {
+    CheckOptions options;
+    options.commit_mode = mode;
+    options.max_unavailable_ms = max_unavailable_ms;
+    return checker::check(run.history, run.snapshots, options);
+  }
+};
+
+const LostOp& lost_op(const CheckResult& r, std::int64_t op) {
+  for (const auto& l : r.lost_ops)
+    if (l.op == op) return l;
+  throw std::logic_error("op not among the lost");
+}
+
+TEST(Story, AFailoverIsToldWithItsPromotionAndLeaders) {
+  const WatchedRun w;
+  const auto r = w.check();
+  EXPECT_TRUE(r.watched);
+  ASSERT_EQ(r.promotions.size(), 1u);
+  EXPECT_EQ(r.promotions[0].node, "pgc2");
+  EXPECT_EQ(r.promotions[0].timeline, 2);
+  EXPECT_EQ(r.promotions[0].at_ns, 6 * kS + kMs);
+  ASSERT_EQ(r.faults.size(), 1u);
+  const auto& f = r.faults[0];
+  EXPECT_EQ(f.leader_before, "pgc1");
+  EXPECT_EQ(f.leader_after, "pgc2");
+  EXPECT_EQ(f.time_to_leader_ns, kS + kMs);
+  EXPECT_NE(f.story.find("pgc2 promoted after 1.0 s (timeline 2)"), std::string::npos) << f.story;
+  EXPECT_TRUE(r.split_brains.empty());
+  EXPECT_EQ(r.verdict, Verdict::valid) << r.headline;
+  ASSERT_EQ(r.lanes.size(), 3u);
+  EXPECT_EQ(r.lanes[0].node, "pgc1");
+  EXPECT_EQ(r.lanes[0].segments.front().state, "primary");
+  EXPECT_EQ(r.lanes[0].segments.back().state, "unreachable");
+}
+
+TEST(Story, ACrashWithoutFailoverSaysNoLeaderChange) {
+  WatchedRun w(100 * kS);  // never fails over
+  auto& obs = w.run.history.observations;
+  // pgc1 is down from 5 s to 7 s, then primary again on the same timeline.
+  for (auto& o : obs)
+    if (o.node == "pgc1" && o.at_ns > 5 * kS && o.at_ns < 7 * kS) o = seen(o.at_ns, "pgc1", "", 0);
+  const auto r = w.check();
+  EXPECT_TRUE(r.promotions.empty());
+  EXPECT_NE(r.faults[0].story.find("no leader change: pgc1 led before and after"), std::string::npos) << r.faults[0].story;
+}
+
+TEST(Story, EachLossCauseIsToldApart) {
+  WatchedRun w;
+  auto& h = w.run.history;
+  // async-lag: acknowledged by pgc1 just before the failover, never replicated.
+  const std::int64_t lagging = w.op_at(6 * kS - 30 * kMs);
+  // cancelled-sync-wait: its COMMIT carried the warning.
+  const std::int64_t cancelled = w.op_at(4 * kS);
+  h.warnings.push_back({cancelled, w.acknowledged(cancelled).attempt,
+                        "WARNING: canceling wait for synchronous replication due to user request"});
+  // split-brain: pgc1 acknowledged it although its attempt began after pgc2's promotion.
+  const std::int64_t late = w.op_at(9 * kS);
+  w.acknowledged(late).term = 1;
+  // unexplained: acknowledged by pgc2 after the failover; no promotion of another node follows.
+  const std::int64_t unexplained = w.op_at(15 * kS);
+  for (const auto op : {lagging, cancelled, late, unexplained}) w.lose(op);
+
+  const auto r = w.check();
+  ASSERT_EQ(r.lost_ops.size(), 4u);
+  EXPECT_EQ(lost_op(r, lagging).cause, LossCause::async_lag);
+  EXPECT_EQ(lost_op(r, lagging).node, "pgc1");
+  EXPECT_EQ(lost_op(r, cancelled).cause, LossCause::cancelled_sync_wait);
+  EXPECT_EQ(lost_op(r, late).cause, LossCause::split_brain);
+  EXPECT_EQ(lost_op(r, unexplained).cause, LossCause::unexplained);
+  for (const auto cause : kLossCauses)
+    EXPECT_EQ(r.count_lost(cause), cause == LossCause::isolated_primary ? 0 : 1) << to_string(cause);
+  // Every lost op belongs to the one fault: its window, or the aftermath of its heal.
+  for (const auto& l : r.lost_ops) EXPECT_EQ(l.fault, 1) << l.op;
+  EXPECT_EQ(r.faults[0].lost.size(), 4u);
+  // The late acknowledgement is a split brain naming both nodes, and fails the run even in async mode.
+  const auto split = std::find_if(r.split_brains.begin(), r.split_brains.end(),
+                                  [](const SplitBrain& s) { return s.kind == "acknowledged_after_promotion"; });
+  ASSERT_NE(split, r.split_brains.end());
+  EXPECT_EQ(split->nodes, (std::vector<std::string>{"pgc1", "pgc2"}));
+  EXPECT_EQ(split->acknowledged, 1);
+  EXPECT_EQ(r.verdict, Verdict::invalid);
+  EXPECT_EQ(r.headline.rfind("invalid: 1 acknowledged commit lost with no explanation", 0), 0u) << r.headline;
+}
+
+TEST(Story, APrimaryCutOffFromItsReplicasLosesAsIsolatedPrimary) {
+  WatchedRun w;
+  // From 3 s on, the replicas receive nothing more while pgc1 goes on acknowledging.
+  for (auto& o : w.run.history.observations)
+    if (o.node != "pgc1" && o.pg_role == "replica" && o.at_ns >= 3 * kS) o.wal_received = o.wal_replayed = 1000 + 300 * 100;
+  const std::int64_t isolated = w.op_at(5 * kS + 700 * kMs);
+  const std::int64_t early = w.op_at(2 * kS);  // still replicated then: a loss of it is not isolation
+  w.lose(isolated);
+  w.lose(early);
+  const auto r = w.check();
+  EXPECT_EQ(lost_op(r, isolated).cause, LossCause::isolated_primary) << lost_op(r, isolated).detail;
+  EXPECT_EQ(lost_op(r, early).cause, LossCause::async_lag) << lost_op(r, early).detail;
+}
+
+TEST(Story, ALossTheCommitPositionDisprovesIsUnexplained) {
+  WatchedRun w;
+  const std::int64_t op = w.op_at(2 * kS);
+  w.lose(op);
+  // pgc2 had received WAL far beyond this commit before it was promoted.
+  for (auto& o : w.run.history.observations)
+    if (o.node == "pgc2" && o.pg_role == "replica") o.wal_received = o.wal_replayed = 500'000'000;
+  const auto r = w.check();
+  EXPECT_EQ(lost_op(r, op).cause, LossCause::unexplained) << lost_op(r, op).detail;
+}
+
+TEST(Story, TwoPrimariesAtOnceAndOneTimelineWrittenTwiceAreSplitBrains) {
+  WatchedRun w;
+  auto& obs = w.run.history.observations;
+  // pgc1 is seen primary on timeline 1 until 9 s, after pgc2's promotion at 6 s.
+  for (auto& o : obs)
+    if (o.node == "pgc1" && o.at_ns >= 6 * kS && o.at_ns < 9 * kS) o = seen(o.at_ns, "pgc1", "primary", 1, 1);
+  auto r = w.check();
+  const auto both = std::find_if(r.split_brains.begin(), r.split_brains.end(),
+                                 [](const SplitBrain& s) { return s.kind == "two_primaries"; });
+  ASSERT_NE(both, r.split_brains.end());
+  EXPECT_EQ(both->start_ns, 6 * kS + kMs);
+  EXPECT_EQ(both->end_ns, 8 * kS + 500 * kMs);
+  EXPECT_EQ(r.verdict, Verdict::invalid);
+
+  WatchedRun twice;
+  // pgc1 comes back and writes its own timeline 2, the number pgc2 already wrote.
+  for (auto& a : twice.run.history.attempts)
+    if (a.invoke_ns >= 15 * kS) a.term = 3;
+  twice.run.history.terms.push_back({address_of("pgc1"), 2});
+  r = twice.check();
+  const auto one = std::find_if(r.split_brains.begin(), r.split_brains.end(),
+                                [](const SplitBrain& s) { return s.kind == "one_timeline_two_histories"; });
+  ASSERT_NE(one, r.split_brains.end());
+  EXPECT_EQ(one->nodes, (std::vector<std::string>{"pgc1", "pgc2"}));
+  EXPECT_EQ(one->timeline, 2);
+}
+
+TEST(Story, RefusedFaultsAreNeverPassesAndTheHeadlineSaysSo) {
+  WatchedRun w(100 * kS);
+  auto& h = w.run.history;
+  h.faults[0] = {1, "switchover", "pgc2", "patronictl switchover | Switchover failed, details: 412, candidate name does not "
+                 "match with sync_standby", 5 * kS, 5 * kS + 100 * kMs, 1};
+  auto r = w.check();
+  EXPECT_TRUE(r.faults[0].refused);
+  EXPECT_NE(r.faults[0].refusal.find("candidate name does not match"), std::string::npos) << r.faults[0].refusal;
+  EXPECT_EQ(r.verdict, Verdict::unknown) << "every fault refused: nothing was tested";
+
+  h.faults.push_back({2, "switchover", "pgc3", "patronictl switchover", 10 * kS, 12 * kS, 0});
+  r = w.check();
+  EXPECT_EQ(r.verdict, Verdict::valid);
+  EXPECT_NE(r.headline.find("through 1 fault; 1 of 2 faults refused by Patroni (fault 1 (switchover): Switchover failed"),
+            std::string::npos)
+      << r.headline;
+}
+
+TEST(Story, TheProbeGivesEachFaultsTrueUnavailabilityAndALimitFailsIt) {
+  WatchedRun w;
+  w.run.history.probes = {{0, true, "10.0.0.1:5432", ""},
+                          {5 * kS + 200 * kMs, false, "10.0.0.1:5432", "connection refused"},
+                          {6 * kS + 400 * kMs, true, "10.0.0.2:5432", ""}};
+  auto r = w.check();
+  EXPECT_EQ(r.faults[0].probe_unavailable_ns, kS + 200 * kMs);
+  EXPECT_EQ(r.faults[0].writes_resumed_ns, kS + 400 * kMs);
+  EXPECT_EQ(r.verdict, Verdict::valid);
+  r = w.check(CommitMode::async, 1000);
+  EXPECT_EQ(r.verdict, Verdict::invalid);
+  EXPECT_NE(r.headline.find("writes unavailable 1.2 s (probe), more than the 1.0 s allowed"), std::string::npos) << r.headline;
+  w.run.history.faults[0].limit_ms = 2000;  // the step's own limit wins over the flag's
+  EXPECT_EQ(w.check(CommitMode::async, 1000).verdict, Verdict::valid);
+}
+
+TEST(Story, InSyncModeOnlyCancelledWaitsMayBeLost) {
+  WatchedRun w;
+  const std::int64_t cancelled = w.op_at(4 * kS);
+  w.run.history.warnings.push_back({cancelled, 1, "WARNING: canceling wait for synchronous replication due to user request"});
+  w.lose(cancelled);
+  auto r = w.check(CommitMode::sync);
+  EXPECT_EQ(r.lost_allowed_by_mode, 1);
+  EXPECT_EQ(r.verdict, Verdict::valid) << r.headline;
+  const std::int64_t lagging = w.op_at(6 * kS - 30 * kMs);
+  w.lose(lagging);
+  r = w.check(CommitMode::sync);
+  EXPECT_EQ(r.verdict, Verdict::invalid) << r.headline;
+}
+
+TEST(Story, AContradictedResolutionIsReportedWithItsLostRetry) {
+  WatchedRun w;
+  auto& h = w.run.history;
+  // Op 500: attempt 1 in doubt, resolved "not committed"; attempt 2 acknowledged. The final ledger holds attempt 1.
+  const auto it = std::find_if(h.attempts.begin(), h.attempts.end(), [](const auto& a) { return a.op == 500 && a.outcome == Outcome::ok; });
+  ASSERT_NE(it, h.attempts.end());
+  const auto acknowledged = *it;
+  it->outcome = Outcome::unknown;
+  it->attempt = 1;
+  auto retry = acknowledged;
+  retry.attempt = 2;
+  h.attempts.insert(it + 1, retry);
+  h.resolutions.push_back({500, acknowledged.invoke_ns + 5 * kMs, 1, false});
+  for (auto& row : w.run.snapshots.front().ledger)
+    if (row.op_id == 500) row.attempt = 1;
+  const auto r = w.check();
+  ASSERT_EQ(r.contradicted.size(), 1u);
+  EXPECT_EQ(r.contradicted[0].op, 500);
+  EXPECT_EQ(r.contradicted[0].resolved_attempt, 1);
+  EXPECT_EQ(r.contradicted[0].acknowledged_attempt, 2);
+}
+
+TEST(Story, AReplicaWithAnotherAttemptOfAnOpCountsItOnce) {
+  WatchedRun w;
+  history::Snapshot replica = w.run.snapshots.front();
+  replica.name = "pgc2";
+  replica.role = "replica";
+  replica.ledger[10].attempt = 2;
+  w.run.snapshots.push_back(replica);
+  const auto r = w.check();
+  ASSERT_EQ(r.nodes.size(), 1u);
+  EXPECT_EQ(r.nodes[0].other_attempt_ops, std::vector<std::int64_t>{replica.ledger[10].op_id});
+  EXPECT_TRUE(r.nodes[0].missing_ops.empty());
+  EXPECT_TRUE(r.nodes[0].extra_ops.empty());
+}
+
+}  // namespace
+}  // namespace pgchaos::checker

@@ -1,0 +1,331 @@
+// The watcher: a thread per node, so a partitioned node's timeouts never delay the view of the others.
+#include "watcher/watcher.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+#include <thread>
+
+#include "backend/cluster_reader.h"
+#include "faults/topology.h"
+
+namespace pgchaos::watcher {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr auto kSlowWrite = std::chrono::milliseconds(250);
+constexpr std::int64_t kMaxLagBytes = 16 << 20;  // as the topology's health check allows
+
+// Short timeouts: a look at a node must end well within a second or two, or the node counts as unreachable.
+std::string watcher_conninfo(const std::string& conninfo) {
+  return backend::with_connection_defaults(
+      conninfo + " connect_timeout=2 tcp_user_timeout=1500 keepalives_idle=1 keepalives_interval=1 keepalives_count=2 "
+                 "options='-c statement_timeout=1500'",
+      kWatcherApplicationName);
+}
+
+constexpr const char* kObserveSql =
+    "SELECT coalesce(host(inet_server_addr()), 'local') || ':' || current_setting('port'), pg_is_in_recovery(), "
+    "CASE WHEN pg_is_in_recovery() THEN coalesce((SELECT received_tli FROM pg_stat_wal_receiver LIMIT 1), 0) "
+    "ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END, "
+    "CASE WHEN pg_is_in_recovery() THEN 0 ELSE (pg_current_wal_lsn() - '0/0')::bigint END, "
+    "coalesce((pg_last_wal_receive_lsn() - '0/0')::bigint, 0), "
+    "coalesce((pg_last_wal_replay_lsn() - '0/0')::bigint, 0), "
+    "(SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'), "
+    "coalesce((SELECT sender_host FROM pg_stat_wal_receiver WHERE status = 'streaming' LIMIT 1), '')";
+
+std::string first_line(const std::string& text) {
+  std::string line = text.substr(0, text.find('\n'));
+  return line.size() > 200 ? line.substr(0, 200) : line;
+}
+
+// What makes an observation worth recording: anything but the WAL positions, which move all the time.
+bool same_state(const history::Observation& a, const history::Observation& b) {
+  return a.role == b.role && a.state == b.state && a.pg_role == b.pg_role && a.patroni_timeline == b.patroni_timeline &&
+         a.timeline == b.timeline && a.replicas == b.replicas && a.upstream == b.upstream && a.followers == b.followers &&
+         a.address == b.address &&
+         a.error.empty() == b.error.empty();
+}
+
+class NodeLooker {
+ public:
+  explicit NodeLooker(WatchedNode node) : node_(std::move(node)) {}
+
+  history::Observation look() {
+    history::Observation o;
+    o.node = node_.name;
+    std::string errors;
+    if (!node_.rest_url.empty()) {
+      try {
+        const auto [status, body] = faults::http_request(node_.rest_url + "/patroni", "GET", "", std::chrono::seconds(1));
+        (void)status;  // 503 still carries the node's view
+        const auto j = nlohmann::json::parse(body);
+        const std::string role = j.value("role", "");
+        o.role = role == "master" ? "primary" : role;
+        o.state = j.value("state", "");
+        o.patroni_timeline = j.value("timeline", 0);
+        // A primary's walsenders as Patroni (a superuser) sees them: names of the replicas streaming from it.
+        for (const auto& r : j.value("replication", nlohmann::json::array()))
+          if (r.value("state", "") == "streaming")
+            o.followers += (o.followers.empty() ? "" : ",") + r.value("application_name", "");
+      } catch (const std::exception& error) {
+        errors = "REST: " + first_line(error.what());
+      }
+    }
+    try {
+      if (!connection_) connection_ = std::make_unique<pqxx::connection>(watcher_conninfo(node_.conninfo));
+      pqxx::nontransaction tx(*connection_);
+      const auto row = tx.exec1(kObserveSql);
+      o.address = row[0].as<std::string>();
+      o.pg_role = row[1].as<bool>() ? "replica" : "primary";
+      o.timeline = row[2].as<int>();
+      o.wal_current = row[3].as<std::int64_t>();
+      o.wal_received = row[4].as<std::int64_t>();
+      o.wal_replayed = row[5].as<std::int64_t>();
+      o.replicas = std::max(row[6].as<int>(), static_cast<int>(std::count(o.followers.begin(), o.followers.end(), ',') +
+                                                                  (o.followers.empty() ? 0 : 1)));
+      o.upstream = row[7].as<std::string>();
+    } catch (const std::exception& error) {
+      connection_.reset();
+      errors += (errors.empty() ? "SQL: " : "; SQL: ") + first_line(error.what());
+    }
+    o.error = errors;
+    return o;
+  }
+
+ private:
+  WatchedNode node_;
+  std::unique_ptr<pqxx::connection> connection_;
+};
+
+}  // namespace
+
+struct Watcher::State {
+  std::vector<WatchedNode> nodes;
+  history::HistoryWriter& history;
+  WatcherOptions options;
+  mutable std::mutex mutex;
+  std::condition_variable wake;
+  bool stopping = false;                        // guarded by mutex
+  std::vector<history::Observation> latest;     // guarded by mutex
+  std::vector<Clock::time_point> latest_at;     // guarded by mutex
+  std::vector<std::thread> threads;
+
+  State(std::vector<WatchedNode> n, history::HistoryWriter& h, WatcherOptions o)
+      : nodes(std::move(n)), history(h), options(o), latest(nodes.size()), latest_at(nodes.size()) {}
+
+  void watch(std::size_t index) {
+    NodeLooker looker(nodes[index]);
+    std::optional<history::Observation> recorded;
+    Clock::time_point recorded_at;
+    for (;;) {
+      const auto started = Clock::now();
+      history::Event event;
+      history.stamp(event);  // the moment of the look, not of its answer
+      history::Observation o = looker.look();
+      o.at_ns = event.mono_ns;
+      if (!recorded || !same_state(*recorded, o) || started - recorded_at >= options.heartbeat) {
+        event.type = history::EventType::observation;
+        event.node = o.node;
+        event.role = o.role;
+        event.state = o.state;
+        event.pg_role = o.pg_role;
+        event.patroni_timeline = o.patroni_timeline;
+        event.timeline = o.timeline;
+        event.wal_current = o.wal_current;
+        event.wal_received = o.wal_received;
+        event.wal_replayed = o.wal_replayed;
+        event.replicas = o.replicas;
+        event.upstream = o.upstream;
+        event.followers = o.followers;
+        event.address = o.address;
+        event.message = o.error;
+        history.append(std::move(event));
+        recorded = o;
+        recorded_at = started;
+      }
+      std::unique_lock lock(mutex);
+      latest[index] = std::move(o);
+      latest_at[index] = Clock::now();
+      if (wake.wait_until(lock, started + options.interval, [this] { return stopping; })) return;
+    }
+  }
+};
+
+Watcher::Watcher(std::vector<WatchedNode> nodes, history::HistoryWriter& history, WatcherOptions options)
+    : state_(std::make_unique<State>(std::move(nodes), history, options)) {
+  for (std::size_t i = 0; i < state_->nodes.size(); ++i) state_->threads.emplace_back([this, i] { state_->watch(i); });
+}
+
+Watcher::~Watcher() { stop(); }
+
+void Watcher::stop() {
+  {
+    const std::lock_guard lock(state_->mutex);
+    state_->stopping = true;
+  }
+  state_->wake.notify_all();
+  for (auto& thread : state_->threads)
+    if (thread.joinable()) thread.join();
+}
+
+std::vector<history::Observation> Watcher::latest() const {
+  const std::lock_guard lock(state_->mutex);
+  return state_->latest;
+}
+
+std::vector<std::string> Watcher::problems(const std::string& leader) const {
+  std::vector<std::string> found;
+  const std::lock_guard lock(state_->mutex);
+  if (state_->nodes.empty()) return found;
+  const auto now = Clock::now();
+  const history::Observation* primary = nullptr;
+  for (std::size_t i = 0; i < state_->latest.size(); ++i) {
+    const auto& o = state_->latest[i];
+    if (now - state_->latest_at[i] > std::chrono::seconds(3)) found.push_back(state_->nodes[i].name + ": not observed lately");
+    else if (o.pg_role.empty()) found.push_back(o.node + ": SQL does not answer");
+    else if (o.node == leader) primary = &o;
+  }
+  if (!found.empty()) return found;
+  if (primary == nullptr || primary->pg_role != "primary") {
+    found.push_back("leader " + (leader.empty() ? std::string("(none)") : leader) + " is not a primary by pg_is_in_recovery()");
+    return found;
+  }
+  const std::string followers = "," + primary->followers + ",";
+  for (const auto& o : state_->latest) {
+    if (&o == primary) continue;
+    const int timeline = o.patroni_timeline != 0 ? o.patroni_timeline : o.timeline;
+    if (o.pg_role != "replica")
+      found.push_back(fmt::format("{}: also a primary (timeline {}) beside {}", o.node, o.timeline, leader));
+    else if (!o.upstream.empty() && o.upstream != primary->address.substr(0, primary->address.rfind(':')))
+      found.push_back(fmt::format("{}: its wal receiver streams from {}, not from {}", o.node, o.upstream, leader));
+    else if (followers.find("," + o.node + ",") == std::string::npos)
+      found.push_back(fmt::format("{}: not among {}'s streaming walsenders", o.node, leader));
+    else if (timeline != primary->timeline)
+      found.push_back(fmt::format("{}: on timeline {}, {} on {}", o.node, timeline, leader, primary->timeline));
+    else if (o.wal_received + kMaxLagBytes < primary->wal_current)
+      found.push_back(fmt::format("{}: has received WAL up to {}, {} is at {}", o.node, o.wal_received, leader,
+                                  primary->wal_current));
+  }
+  return found;
+}
+
+struct WriteProbe::State {
+  std::vector<std::string> dsns;
+  history::HistoryWriter& history;
+  std::chrono::milliseconds interval;
+  std::mutex mutex;
+  std::condition_variable wake;
+  bool stopping = false;                        // guarded by mutex
+  pqxx::connection* in_flight = nullptr;        // guarded by mutex: cancelled by stop()
+  std::thread thread;
+
+  State(std::vector<std::string> d, history::HistoryWriter& h, std::chrono::milliseconds i)
+      : dsns(std::move(d)), history(h), interval(i) {}
+
+  bool stopped() {
+    const std::lock_guard lock(mutex);
+    return stopping;
+  }
+
+  void run() {
+    std::size_t dsn = 0;
+    std::unique_ptr<pqxx::connection> connection;
+    std::optional<bool> writable;  // unknown until the first write
+    std::string node;
+    while (!stopped()) {
+      const auto started = Clock::now();
+      history::Event attempt;
+      history.stamp(attempt);
+      try {
+        if (!connection) {
+          connection = std::make_unique<pqxx::connection>(backend::with_connection_defaults(
+              dsns[dsn] + (dsns[dsn].find("://") == std::string::npos
+                               ? " connect_timeout=2 tcp_user_timeout=2000 options='-c statement_timeout=0'"
+                               : ""),
+              kProbeApplicationName));
+          pqxx::nontransaction tx(*connection);
+          node = tx.exec1("SELECT coalesce(host(inet_server_addr()), 'local') || ':' || current_setting('port')")[0]
+                     .as<std::string>();
+        }
+        {
+          const std::lock_guard lock(mutex);
+          if (stopping) return;
+          in_flight = connection.get();
+        }
+        pqxx::nontransaction tx(*connection);
+        tx.exec0("UPDATE pgchaos.probe SET beats = beats + 1, at = now() WHERE id = 1");
+        {
+          const std::lock_guard lock(mutex);
+          in_flight = nullptr;
+        }
+        // A write that waited (a commit held for a synchronous standby) was unavailability too.
+        const auto waited = Clock::now() - started;
+        if (writable == true && waited > kSlowWrite) {
+          attempt.type = history::EventType::probe;
+          attempt.committed = false;
+          attempt.node = node;
+          attempt.message = fmt::format("a write waited {} ms", std::chrono::duration_cast<std::chrono::milliseconds>(waited).count());
+          history.append(std::move(attempt));
+          writable = false;
+        }
+        if (writable != true) {
+          history::Event resumed;
+          history.stamp(resumed);
+          resumed.type = history::EventType::probe;
+          resumed.committed = true;
+          resumed.node = node;
+          history.append(std::move(resumed));
+          writable = true;
+        }
+      } catch (const std::exception& error) {
+        {
+          const std::lock_guard lock(mutex);
+          in_flight = nullptr;
+        }
+        connection.reset();
+        dsn = (dsn + 1) % dsns.size();
+        if (writable != false && !stopped()) {
+          // Stamped when the failing write was sent: writes stopped then (the last success was < interval before).
+          attempt.type = history::EventType::probe;
+          attempt.committed = false;
+          attempt.node = node;
+          attempt.message = first_line(error.what());
+          history.append(std::move(attempt));
+          writable = false;
+        }
+      }
+      std::unique_lock lock(mutex);
+      if (wake.wait_until(lock, started + interval, [this] { return stopping; })) return;
+    }
+  }
+};
+
+WriteProbe::WriteProbe(std::vector<std::string> dsns, history::HistoryWriter& history, std::chrono::milliseconds interval)
+    : state_(std::make_unique<State>(std::move(dsns), history, interval)) {
+  if (!state_->dsns.empty()) state_->thread = std::thread([this] { state_->run(); });
+}
+
+WriteProbe::~WriteProbe() { stop(); }
+
+void WriteProbe::stop() {
+  {
+    const std::lock_guard lock(state_->mutex);
+    state_->stopping = true;
+    // A write waiting for a synchronous standby would hold the thread: cancel it.
+    if (state_->in_flight != nullptr) {
+      try {
+        state_->in_flight->cancel_query();
+      } catch (...) {
+      }
+    }
+  }
+  state_->wake.notify_all();
+  if (state_->thread.joinable()) state_->thread.join();
+}
+
+}  // namespace pgchaos::watcher
