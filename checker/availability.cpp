@@ -87,21 +87,7 @@ void check_availability(const history::RunHistory& h, CheckResult& r) {
     }
     r.faults.push_back(std::move(impact));
   }
-  // A lost commit was acknowledged, then taken by the next fault: the first whose window ends after the
-  // acknowledgement (a crash loses what was acknowledged just before it).
-  if (!r.faults.empty() && !r.lost.empty()) {
-    for (const auto& a : h.attempts) {
-      if (a.outcome != Outcome::ok || !std::binary_search(r.lost.begin(), r.lost.end(), a.op)) continue;
-      const std::int64_t acknowledged_at = completion_ns(a);
-      FaultImpact* owner = nullptr;
-      for (auto& impact : r.faults) {
-        const std::int64_t end = impact.fault.end_ns >= 0 ? impact.fault.end_ns : h.end_ns;
-        if (end >= acknowledged_at && (owner == nullptr || impact.fault.start_ns < owner->fault.start_ns)) owner = &impact;
-      }
-      if (owner != nullptr) owner->lost.push_back(a.op);
-    }
-    for (auto& impact : r.faults) std::sort(impact.lost.begin(), impact.lost.end());
-  }
+  // Which fault took each lost commit is decided with its cause (story.cpp).
 
   // Pass 2: latencies grouped by the second they completed in (a counting sort), then percentiles.
   const std::int64_t seconds = h.end_ns / 1'000'000'000 + 1;

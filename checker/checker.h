@@ -42,6 +42,7 @@ struct LostOp {
   std::int64_t acknowledged_ns = 0;
   std::int64_t commit_lsn = 0;      ///< 0 unknown
   std::int64_t fault = -1;          ///< the fault it belongs to (its window, or the heal that followed it)
+  std::int64_t promotion_ns = -1;   ///< when another node was promoted after it (-1: none followed)
   std::string detail;               ///< the evidence in a few words
 };
 
@@ -129,7 +130,9 @@ struct FaultImpact {
   std::vector<Promotion> promotions;     ///< inside the window
   std::int64_t time_to_leader_ns = -1;   ///< first promotion since the start
   std::string story;                     ///< what the cluster did, in one line
-  std::vector<std::int64_t> lost;     ///< lost ops acknowledged before this fault's window ended, after the previous one's
+  std::vector<std::int64_t> lost;     ///< lost ops this fault took: the promotion after them (or, without one, their
+                                      ///< acknowledgement) fell between its start and the next fault's
+  std::int64_t lost_allowed = 0;      ///< of them, the losses the commit mode allows (sync: cancelled sync waits)
   std::vector<std::int64_t> unknown;  ///< in-doubt attempts whose completion fell in the window
 };
 

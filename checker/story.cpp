@@ -114,7 +114,8 @@ class Story {
       NodeLane lane{node, {}};
       for (const Observation* o : seen) {
         const std::string state = !o->pg_role.empty() ? o->pg_role : !o->role.empty() ? "down" : "unreachable";
-        const int timeline = o->pg_role.empty() ? o->patroni_timeline : o->timeline;
+        // A replica's own timeline needs privileges to read (pg_stat_wal_receiver): Patroni's stands in.
+        const int timeline = o->timeline != 0 ? o->timeline : o->patroni_timeline;
         if (!lane.segments.empty()) lane.segments.back().end_ns = o->at_ns;
         if (lane.segments.empty() || lane.segments.back().state != state || lane.segments.back().timeline != timeline)
           lane.segments.push_back({state, timeline, o->at_ns, o->at_ns});
@@ -217,7 +218,12 @@ class Story {
       for (const auto& st : starts_)
         if (st.timeline == timeline) s.start_ns = std::min(s.start_ns, st.at_ns);
       if (s.start_ns == INT64_MAX) s.start_ns = 0;
-      s.end_ns = s.start_ns;
+      s.end_ns = s.start_ns;  // until the last moment either node was seen primary on it, or acknowledged on it
+      for (const auto& st : stretches_)
+        if (st.timeline == timeline) s.end_ns = std::max(s.end_ns, st.last_ns);
+      for (const auto& a : h_.attempts)
+        if (a.outcome == Outcome::ok && a.term != 0 && term_of(a).timeline == timeline)
+          s.end_ns = std::max(s.end_ns, completion_ns(a));
       s.text = fmt::format("split brain: {} each wrote its own history as timeline {}", fmt::join(s.nodes, " and "), timeline);
       r_.split_brains.push_back(std::move(s));
     }
@@ -331,6 +337,7 @@ class Story {
       lost.commit_lsn = a.commit_lsn;
       const auto warning = warnings.find({a.op, a.attempt});
       const Promotion* next = next_promotion_of_another(lost.node, a.invoke_ns);
+      if (next != nullptr) lost.promotion_ns = next->at_ns;
       if (warning != warnings.end() && warning->second->find("synchronous") != std::string::npos) {
         lost.cause = LossCause::cancelled_sync_wait;
         lost.detail = *warning->second;
@@ -413,10 +420,15 @@ class Story {
       f.limit_ns = (f.fault.limit_ms > 0 ? f.fault.limit_ms : options_.max_unavailable_ms) * 1'000'000;
       f.watched = r_.watched;
       if (r_.watched) {
+        // What the cluster did runs until the next fault starts (or the run ends): a failover can complete after
+        // a window closed (the final heal closes windows at once, then waits for the cluster).
+        std::int64_t until = h_.end_ns;
+        for (const auto& other : r_.faults)
+          if (other.fault.start_ns > start && other.fault.start_ns < until) until = other.fault.start_ns;
         f.leader_before = primaries_at(start);
-        f.leader_after = primaries_at(end);
+        f.leader_after = primaries_at(until);
         for (const auto& p : r_.promotions)
-          if (p.at_ns >= start && p.at_ns <= end) f.promotions.push_back(p);
+          if (p.at_ns >= start && p.at_ns <= until) f.promotions.push_back(p);
         if (!f.promotions.empty()) f.time_to_leader_ns = f.promotions.front().at_ns - start;
       }
       if (probed) {
@@ -432,21 +444,24 @@ class Story {
       }
       f.story = story_of(f);
     }
-    // Each lost op belongs to a fault: split-brain and isolated-primary losses to the fault whose aftermath they
-    // happened in, the others to the next fault window to close after the acknowledgement.
+    // Each lost op belongs to a fault: the one during or after which the leadership change that lost it came
+    // (the promotion that followed it), or, without one, the one whose window or aftermath its acknowledgement
+    // fell in; an op acknowledged before any fault belongs to the first.
     if (r_.faults.empty()) return;
     for (auto& f : r_.faults) f.lost.clear();
+    const bool sync = options_.commit_mode == CommitMode::sync;
     for (auto& lost : r_.lost_ops) {
+      const std::int64_t moment = lost.cause != LossCause::split_brain && lost.promotion_ns >= 0 ? lost.promotion_ns
+                                                                                                 : lost.acknowledged_ns;
       FaultImpact* owner = nullptr;
-      const bool aftermath = lost.cause == LossCause::split_brain || lost.cause == LossCause::isolated_primary;
-      for (auto& f : r_.faults) {
-        const std::int64_t end = f.fault.end_ns >= 0 ? f.fault.end_ns : h_.end_ns;
-        if (aftermath ? f.fault.start_ns <= lost.acknowledged_ns : end >= lost.acknowledged_ns) {
-          if (aftermath || owner == nullptr) owner = &f;  // aftermath: the latest to start; otherwise the first
-        }
-      }
-      if (owner == nullptr) owner = aftermath ? &r_.faults.front() : &r_.faults.back();
+      for (auto& f : r_.faults)
+        if (f.fault.start_ns <= moment && (owner == nullptr || f.fault.start_ns >= owner->fault.start_ns)) owner = &f;
+      if (owner == nullptr)
+        owner = &*std::min_element(r_.faults.begin(), r_.faults.end(), [](const FaultImpact& x, const FaultImpact& y) {
+          return x.fault.start_ns < y.fault.start_ns;
+        });
       owner->lost.push_back(lost.op);
+      if (sync && lost.cause == LossCause::cancelled_sync_wait) ++owner->lost_allowed;
       lost.fault = owner->fault.id;
     }
   }

@@ -37,7 +37,7 @@ constexpr Spec kCatalog[] = {
     {"partition", "partition", Where::target, "heal-partition", "primary"},
     {"heal", "heal-partition", Where::target, nullptr, "all"},
     {"cancel-sync-waits", "cancel-sync-waits", Where::primary, nullptr, "primary"},
-    {"pause-walreceiver", "pause-walreceiver", Where::target, "resume-walreceiver", "sync-standby"},
+    {"block-replication", "block-replication", Where::target, "heal-replication", "sync-standby"},
 };
 
 class CatalogFault : public Fault {

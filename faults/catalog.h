@@ -31,11 +31,11 @@ class Fault {
 
 /// Every fault the catalog knows, by name: switchover, failover, restart, reboot, crash, stop-patroni,
 /// start-patroni, terminate-backends, kill-postgres, pause, resume, partition, heal, cancel-sync-waits,
-/// pause-walreceiver.
+/// block-replication.
 std::unique_ptr<Fault> make_fault(const std::string& name);  ///< throws FaultError for an unknown name
 std::vector<std::string> fault_names();
 
-/// Resolves a target (primary, replica, sync-standby, random, all, node:K = the K-th configured node, or a node name). `choice` picks among
+/// Resolves a target (primary, replica, sync-standby, async-replica, random, all, node:K = the K-th configured node, or a node name). `choice` picks among
 /// several. "all" yields every node. Throws FaultError when nothing matches (no primary, unknown node).
 std::vector<std::string> resolve_target(const std::string& target, const Topology& topology,
                                         const std::vector<Node>& nodes, std::uint64_t choice);

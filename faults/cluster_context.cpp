@@ -26,18 +26,22 @@ std::map<std::string, std::string> default_templates() {
        " && for ip in \"$@\"; do nft add rule inet pgchaos_partition input ip saddr \"$ip\" drop"
        " && nft add rule inet pgchaos_partition output ip daddr \"$ip\" drop || exit 1; done' pgchaos {peers}"},
       {"heal-partition", "nft delete table inet pgchaos_partition"},
-      // pgchaos's own sessions waiting for the synchronous standby, cancelled for ~3 s (new waits keep coming):
-      // each such COMMIT returns with a WARNING, committed locally only.
+      // pgchaos's own sessions waiting for the synchronous standby, cancelled for ~2 s (new waits keep coming):
+      // each such COMMIT returns with a WARNING, committed locally only. Short, so that a crash right after it
+      // still finds the standby synchronous (a walsender times out after wal_sender_timeout).
       {"cancel-sync-waits",
-       "sh -c 'for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do runuser -u postgres -- psql -X -A -t -d postgres "
-       "-c \"$1\"; sleep 0.2; done' pgchaos \"SELECT count(pg_cancel_backend(pid)) FROM pg_stat_activity WHERE "
+       "sh -c 'cd / && for i in 1 2 3 4 5 6 7 8 9 10; do runuser -u postgres -- psql -X -A -t -d postgres "
+       "-c \"$1\"; sleep 0.1; done' pgchaos \"SELECT count(pg_cancel_backend(pid)) FROM pg_stat_activity WHERE "
        "application_name = {application_name_sql} AND wait_event = 'SyncRep'\""},
-      // A standby's wal receiver stopped (its connection stays open, so the primary still counts it as streaming
-      // and synchronous): commits wait. Found as a child of the postmaster of postmaster.pid.
-      {"pause-walreceiver",
-       "sh -c 'pkill -STOP -P \"$(head -n 1 \"$1/postmaster.pid\")\" -f walreceiver' pgchaos {data_dir}"},
-      {"resume-walreceiver",
-       "sh -c 'pkill -CONT -P \"$(head -n 1 \"$1/postmaster.pid\")\" -f walreceiver' pgchaos {data_dir}"},
+      // A standby cut off from the WAL its peers send (their PostgreSQL port), nothing else: Patroni and etcd go
+      // on, the primary's walsender counts it as streaming (and synchronous) until wal_sender_timeout; commits
+      // wait. Unlike a stopped wal receiver, nothing waits in the standby's socket buffer to arrive later.
+      {"block-replication",
+       "sh -c 'port=$1; shift; nft add table inet pgchaos_replication"
+       " && nft \"add chain inet pgchaos_replication input { type filter hook input priority -10 ; }\""
+       " && for ip in \"$@\"; do nft add rule inet pgchaos_replication input ip saddr \"$ip\" tcp sport \"$port\" drop"
+       " || exit 1; done' pgchaos {port} {peers}"},
+      {"heal-replication", "nft delete table inet pgchaos_replication"},
       {"log-tail", "journalctl -u patroni -n 30 --no-pager"},
       // Forensics: Patroni's log (with PostgreSQL's, on a systemd host) and the control file, read as a window closes.
       {"forensic-logs", "journalctl -u patroni -n 400 --no-pager"},

@@ -197,6 +197,13 @@ std::vector<std::string> resolve_target(const std::string& target, const Topolog
     if (k < 1 || static_cast<std::size_t>(k) > nodes.size()) throw FaultError("target " + target + ": no such node");
     return {nodes[static_cast<std::size_t>(k - 1)].name};
   }
+  if (target == "async-replica") {  // a replica the primary does not wait for
+    std::vector<std::string> async;
+    for (const auto& m : topology.members)
+      if (m.name != topology.leader && m.role == "replica" && !m.sync_standby) async.push_back(m.name);
+    if (async.empty()) throw FaultError("target async-replica: every replica is a synchronous standby now");
+    return {async[choice % async.size()]};
+  }
   if (target == "sync-standby") {  // the standby the primary waits for (synchronous_mode)
     std::vector<std::string> sync;
     for (const auto& m : topology.members)

@@ -131,7 +131,7 @@ std::vector<InvariantResult> invariant_results(const checker::CheckResult& r) {
     const Status status = f.refused || f.fault.exit_status < 0 ? Status::not_checked
                           : too_long                          ? Status::fail
                           : !r.max_lost                       ? Status::report
-                          : lost_here > *r.max_lost           ? Status::fail
+                          : lost_here - f.lost_allowed > *r.max_lost ? Status::fail
                                                               : Status::pass;
     auto seconds = [](std::int64_t ns) {
       return ns == -2 ? std::string("until the end") : ns < 0 ? std::string("n/a") : fmt::format("{:.2f} s", static_cast<double>(ns) / 1e9);

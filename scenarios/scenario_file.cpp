@@ -72,7 +72,7 @@ Scenario parse_scenario(const std::string& json_text, const std::string& origin)
       for (const auto& name : known)  // heals are not faults of their own
         // Not drawn: heals, and the faults that need sync mode (and keep earlier seeds' draws as they were).
         if (name != "heal" && name != "start-patroni" && name != "resume" && name != "cancel-sync-waits" &&
-            name != "pause-walreceiver")
+            name != "block-replication")
           st.choices.push_back(name);
     st.target = text(step, "target", where, "");
     const std::string delay = text(step, "delay", where, "0s");
