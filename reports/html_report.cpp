@@ -333,11 +333,16 @@ std::string html_report(const RunInfo& run, const checker::CheckResult& r) {
   if (r.lost.empty() && r.phantom.empty() && r.unknown_committed.empty() && r.unknown_not_committed.empty())
     html += "<p>No lost, phantom or in-doubt operations.</p>\n";
 
-  html += "<h2>Nodes</h2>\n<table><tr><th>node</th><th>role</th><th>address</th><th>timeline</th><th>LSN</th><th>caught up</th><th>ledger rows</th><th>note</th></tr>\n";
-  for (const auto& s : run.topology)
+  html += "<h2>Nodes</h2>\n<table><tr><th>node</th><th>role</th><th>address</th><th>timeline (current)</th><th>LSN</th><th>caught up</th><th>ledger rows</th><th>note</th></tr>\n";
+  for (const auto& s : run.topology) {
+    // The watcher's last look is the current timeline; a replica's own reading may be its last checkpoint's.
+    int timeline = s.timeline;
+    for (const auto& lane : r.lanes)
+      if (lane.node == s.name && !lane.segments.empty() && lane.segments.back().timeline != 0) timeline = lane.segments.back().timeline;
     html += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-                        escape_markup(s.name), escape_markup(s.role), escape_markup(s.node), s.timeline, escape_markup(s.lsn), s.caught_up ? "yes" : "no",
+                        escape_markup(s.name), escape_markup(s.role), escape_markup(s.node), timeline, escape_markup(s.lsn), s.caught_up ? "yes" : "no",
                         s.ledger.size(), escape_markup(s.error));
+  }
   html += "</table>\n";
   html += fmt::format("<h2>Configuration</h2>\n<pre>{}</pre>\n", escape_markup(run.run_json));
   html += "</main></body></html>\n";

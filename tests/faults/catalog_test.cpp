@@ -209,6 +209,41 @@ TEST_F(CatalogTest, NoRestApiFallsBackToPatronictlOverSsh) {
   EXPECT_EQ((*log_)[0].command.shell(), "patronictl -c /var/lab/pgc1/patroni.yml list main -f json");
 }
 
+TEST_F(CatalogTest, CancelSyncWaitsCancelsOnlyPgchaosSessionsWaitingForTheStandby) {
+  auto fault = make_fault("cancel-sync-waits");
+  const auto action = fault->start(cluster_, "", 0);
+  const auto& sent = only_command();
+  EXPECT_EQ(sent.node, "pgc1") << "runs on the primary";
+  EXPECT_EQ(action.target, "pgc1");
+  const std::string shell = sent.command.shell();
+  EXPECT_NE(shell.find("pg_cancel_backend(pid)"), std::string::npos) << shell;
+  EXPECT_NE(shell.find("wait_event = '\\''SyncRep'\\''"), std::string::npos) << shell;
+  EXPECT_NE(shell.find("application_name = '\\''pg'\\'''\\''chaos'\\''"), std::string::npos)
+      << "the SQL literal of pg'chaos, quoted once more for the shell: " << shell;
+  EXPECT_TRUE(fault->heal(cluster_).empty());
+}
+
+TEST_F(CatalogTest, BlockReplicationTargetsTheSyncStandbyAndIsHealedOnIt) {
+  auto fault = make_fault("block-replication");
+  EXPECT_THROW(fault->start(cluster_, "", 0), FaultError) << "no synchronous standby: nothing to target";
+  topology_.members[1].sync_standby = true;  // pgc2 is the synchronous standby
+  const auto action = fault->start(cluster_, "", 0);
+  EXPECT_EQ(action.target, "pgc2");
+  const auto& sent = only_command();
+  EXPECT_EQ(sent.node, "pgc2");
+  EXPECT_EQ(sent.command.argv.back(), "10.0.0.13") << "its peers' addresses";
+  EXPECT_NE(sent.command.shell().find("tcp sport"), std::string::npos);
+  log_->clear();
+  const auto healed = fault->heal(cluster_);
+  ASSERT_EQ(healed.size(), 1u);
+  EXPECT_EQ(only_command().node, "pgc2");
+  EXPECT_EQ(only_command().command.shell(), "nft delete table inet pgchaos_replication");
+  // The other replica is the async one.
+  EXPECT_EQ(resolve_target("async-replica", topology_, cluster_.nodes, 0), std::vector<std::string>{hostile_});
+  topology_.members[2].sync_standby = true;
+  EXPECT_THROW(resolve_target("async-replica", topology_, cluster_.nodes, 0), FaultError);
+}
+
 TEST(Catalog, EveryListedFaultExists) {
   for (const auto& name : fault_names()) EXPECT_EQ(make_fault(name)->name(), name);
   EXPECT_GE(fault_names().size(), 13u);

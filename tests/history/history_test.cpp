@@ -240,3 +240,115 @@ TEST(History, ACompletionWithoutItsInvokeIsAnError) {
 
 }  // namespace
 }  // namespace pgchaos::history
+
+namespace pgchaos::history {
+namespace {
+
+TEST(History, TheClustersStoryRoundTripsIntoTheCompactView) {
+  const testing::TempDirectory dir("pgchaos-story");
+  const auto path = dir / "history.jsonl";
+  {
+    HistoryWriter writer(path);
+    Event started;
+    started.type = EventType::run_started;
+    started.run_id = 7;
+    writer.append(started);
+    Event invoke;
+    invoke.type = EventType::invoke;
+    invoke.op = 1;
+    invoke.attempt = 1;
+    invoke.worker = 0;
+    invoke.node = "10.0.0.1:5432";
+    invoke.timeline = 4;
+    invoke.mono_ns = 1000;
+    writer.append(invoke);
+    Event ok = invoke;
+    ok.type = EventType::ok;
+    ok.node.clear();
+    ok.timeline = 0;
+    ok.mono_ns = 3000;
+    ok.commit_lsn = 123456789;
+    ok.warning = "WARNING: canceling wait for synchronous replication due to user request";
+    writer.append(ok);
+    Event second = invoke;
+    second.op = 2;
+    second.node = "10.0.0.2:5432";
+    second.timeline = 5;
+    writer.append(second);
+    Event unknown = second;
+    unknown.type = EventType::unknown;
+    writer.append(unknown);
+    Event resolve;
+    resolve.type = EventType::resolve;
+    resolve.op = 2;
+    resolve.attempt = 1;
+    resolve.committed = false;
+    writer.append(resolve);
+    Event seen;
+    seen.type = EventType::observation;
+    seen.mono_ns = 2000;
+    seen.node = "pgc1";
+    seen.role = "primary";
+    seen.state = "running";
+    seen.pg_role = "primary";
+    seen.patroni_timeline = 4;
+    seen.timeline = 4;
+    seen.wal_current = 99;
+    seen.replicas = 2;
+    seen.followers = "pgc2,pgc3";
+    seen.address = "10.0.0.1:5432";
+    writer.append(seen);
+    Event probe;
+    probe.type = EventType::probe;
+    probe.mono_ns = 2500;
+    probe.committed = false;
+    probe.node = "10.0.0.1:5432";
+    probe.message = "connection refused";
+    writer.append(probe);
+    Event fault;
+    fault.type = EventType::fault_start;
+    fault.op = 1;
+    fault.fault = "switchover";
+    fault.target = "pgc2";
+    fault.exit_status = 1;
+    fault.limit_ms = 10000;
+    writer.append(fault);
+  }
+  // The line reader keeps every field.
+  const auto events = read_history(path).events;
+  ASSERT_EQ(events.size(), 9u);
+  EXPECT_EQ(events[2].commit_lsn, 123456789);
+  EXPECT_EQ(events[2].warning.rfind("WARNING: canceling wait", 0), 0u);
+  EXPECT_EQ(events[6].type, EventType::observation);
+  EXPECT_EQ(events[6].followers, "pgc2,pgc3");
+  EXPECT_EQ(events[6].wal_current, 99);
+  EXPECT_EQ(events[7].type, EventType::probe);
+  EXPECT_FALSE(events[7].committed);
+  EXPECT_EQ(events[8].limit_ms, 10000);
+
+  // The compact loader: terms, commit positions, warnings, resolutions, observations, probes, fault limits.
+  const auto h = load_run_history(path);
+  ASSERT_EQ(h.attempts.size(), 2u);
+  ASSERT_EQ(h.terms.size(), 3u);
+  EXPECT_EQ(h.terms[h.attempts[0].term].node, "10.0.0.1:5432");
+  EXPECT_EQ(h.terms[h.attempts[0].term].timeline, 4);
+  EXPECT_EQ(h.terms[h.attempts[1].term].timeline, 5);
+  EXPECT_EQ(h.attempts[0].commit_lsn, 123456789);
+  ASSERT_EQ(h.warnings.size(), 1u);
+  EXPECT_EQ(h.warnings[0].op, 1);
+  ASSERT_EQ(h.resolutions.size(), 1u);
+  EXPECT_FALSE(h.resolutions[0].committed);
+  ASSERT_EQ(h.observations.size(), 1u);
+  EXPECT_EQ(h.observations[0].pg_role, "primary");
+  EXPECT_EQ(h.observations[0].replicas, 2);
+  EXPECT_EQ(h.observations[0].at_ns, 2000);
+  ASSERT_EQ(h.probes.size(), 1u);
+  EXPECT_EQ(h.probes[0].error, "connection refused");
+  ASSERT_EQ(h.faults.size(), 1u);
+  EXPECT_EQ(h.faults[0].exit_status, 1);
+  EXPECT_EQ(h.faults[0].limit_ms, 10000);
+  static_assert(sizeof(Attempt) == 32, "the compact attempt stays 32 bytes");
+}
+
+}  // namespace
+}  // namespace pgchaos::history

@@ -148,3 +148,73 @@ TEST(InvariantText, AnAccountMismatchSaysHowManyOpsItHasNotHowManyAreListed) {
 
 }  // namespace
 }  // namespace pgchaos::reports
+
+namespace pgchaos::reports {
+namespace {
+
+// The cluster's story on the page: a valid async run that lost commits says so in words; lanes, split brains and
+// causes appear in the HTML, the JSON and JUnit.
+TEST(StoryReport, CausesLanesAndTheAsyncBannerAreShown) {
+  checker::CheckResult r;
+  r.verdict = checker::Verdict::valid;
+  r.checked = true;
+  r.commit_mode = history::CommitMode::async;
+  r.headline = "valid: 100 acknowledged commits, 2 acknowledged commits lost — allowed in async mode";
+  r.acknowledged = 100;
+  r.duration_s = 10;
+  r.watched = true;
+  r.lost = {5, 6};
+  r.lost_ops = {{5, 1, checker::LossCause::async_lag, "pgc1", 1, 4'000'000'000, 1234, 1, 5'000'000'000, "pgc2 promoted 1.0 s later"},
+                {6, 1, checker::LossCause::isolated_primary, "pgc1", 1, 4'100'000'000, 1300, 1, 5'000'000'000, "cut off"}};
+  for (const auto cause : checker::kLossCauses)
+    r.lost_by_cause.emplace_back(cause, cause == checker::LossCause::async_lag || cause == checker::LossCause::isolated_primary);
+  r.lanes = {{"pgc1", {{"primary", 1, 0, 5'000'000'000}, {"unreachable", 0, 5'000'000'000, 10'000'000'000}}},
+             {"pgc2", {{"replica", 1, 0, 5'000'000'000}, {"primary", 2, 5'000'000'000, 10'000'000'000}}}};
+  r.promotions = {{"pgc2", 5'000'000'000, 2}};
+  checker::FaultImpact f;
+  f.fault = {1, "crash", "pgc1", "pgchaos-node crash 20", 3'000'000'000, 6'000'000'000, 0};
+  f.story = "pgc1 led; pgc2 promoted after 2.0 s (timeline 2)";
+  f.lost = {5, 6};
+  f.probe_unavailable_ns = 2'100'000'000;
+  r.faults.push_back(f);
+  checker::FaultImpact refused;
+  refused.fault = {2, "switchover", "pgc3", "patronictl switchover | Switchover failed", 7'000'000'000, 7'100'000'000, 1};
+  refused.refused = true;
+  refused.refusal = "Switchover failed, details: 412";
+  refused.story = "refused: Switchover failed, details: 412";
+  r.faults.push_back(refused);
+  r.per_second.resize(10);
+
+  RunInfo info;
+  info.run_id = 3;
+  info.forensics = {{"fault 1", "--- pgc2\n2026-11-30 02:31:42,796 INFO: promoted self to leader by acquiring session lock\n"}};
+  const std::string html = html_report(info, r);
+  EXPECT_NE(html.find("id=\"loss-banner\">2 acknowledged commits lost — allowed in async mode — by cause: "
+                      "isolated-primary 1, async-lag 1"),
+            std::string::npos);
+  EXPECT_NE(html.find("class=\"chart lanes\""), std::string::npos);
+  EXPECT_NE(html.find("pgc2 promoted at 5.0 s (timeline 2)"), std::string::npos);
+  EXPECT_NE(html.find("id=\"loss-causes\""), std::string::npos);
+  EXPECT_LT(html.find("<b>isolated-primary</b>"), html.find("<b>async-lag</b>")) << "in the order of kLossCauses";
+  EXPECT_NE(html.find("class=\"refused\">refused: Switchover failed"), std::string::npos);
+  EXPECT_NE(html.find("promoted self to leader by acquiring session lock"), std::string::npos) << "forensics";
+
+  const auto j = nlohmann::json::parse(json_report(info, r));
+  EXPECT_EQ(j["operations"]["lost_by_cause"]["async-lag"], 1);
+  EXPECT_EQ(j["operations"]["lost_by_cause"]["unexplained"], 0);
+  EXPECT_EQ(j["operations"]["lost_detail"][1]["cause"], "isolated-primary");
+  EXPECT_EQ(j["faults"][1]["status"], "refused");
+  EXPECT_EQ(j["faults"][0]["probe_unavailable_s"], 2.1);
+  EXPECT_EQ(j["cluster"]["lanes"][1]["segments"][1]["state"], "primary");
+  EXPECT_FALSE(j["loss_causes"]["unexplained"].get<std::string>().empty());
+
+  const std::string xml = junit_report(info, r);
+  EXPECT_NE(xml.find("name=\"lost_by_cause.async-lag\""), std::string::npos);
+  EXPECT_NE(xml.find("name=\"fault_2.switchover.pgc3\" time=\"0\"><skipped message=\"refused: Switchover failed"),
+            std::string::npos)
+      << "a refused fault is never a pass";
+  EXPECT_NE(xml.find("name=\"no_split_brain\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace pgchaos::reports

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "scenarios/scenarios.h"
 
 namespace pgchaos::scenarios {
@@ -89,12 +91,13 @@ struct RunnerFixture {
   testing::TempDirectory dir{"pgchaos-runner"};
   RunnerFixture() { testing::make_fake_cluster({"pgc1", "pgc2", "pgc3"}, fake, cluster, topology); }
 
-  history::HistoryFile run(const std::string& scenario_json, RunnerResult& result) {
+  history::HistoryFile run(const std::string& scenario_json, RunnerResult& result,
+                           const std::filesystem::path& forensics = {}) {
     const auto scenario = parse_scenario(scenario_json, "test.json");
     history::StopSource stop;
     {
       history::HistoryWriter writer(dir / "history.jsonl");
-      result = run_schedule(scenario, schedule(scenario, 1), cluster, writer, stop);
+      result = run_schedule(scenario, schedule(scenario, 1), cluster, writer, stop, nullptr, forensics);
     }
     return history::read_history(dir / "history.jsonl");
   }
@@ -156,6 +159,35 @@ TEST(Runner, AFaultThatCannotStartIsCountedAndItsWindowClosed) {
   ASSERT_GE(h.events.size(), 2u);
   EXPECT_EQ(h.events[0].exit_status, -1);
   EXPECT_NE(h.events[0].message.find("not started"), std::string::npos) << h.events[0].message;
+}
+
+TEST(Runner, ARefusedSwitchoverIsCountedWithPatronisWordsAndForensicsAreSaved) {
+  RunnerFixture f;
+  f.fake->answer("switchover", faults::CommandResult{0, "Switchover failed, details: 412, candidate name does not match", ""});
+  f.fake->answer("journalctl", faults::CommandResult{0,
+      "2020-01-01 00:00:00,000 INFO: promoted self to leader (long ago)\n"
+      "2999-01-01 00:00:00,000 INFO: no action. I am (pgc1), the leader with the lock\n"
+      "2999-01-01 00:00:01,000 INFO: demoting self because DCS is not accessible and I was a leader\n"
+      "  Blocks per segment of large relation: 131072\n"
+      "pg_rewind: servers diverged at WAL location 0/45C97D0 on timeline 1\n", ""});
+  RunnerResult result;
+  const auto h = f.run(R"({"steps": [{"fault": "switchover", "target": "replica"}]})", result, f.dir / "forensics");
+  EXPECT_EQ(result.faults_started, 1);
+  EXPECT_EQ(result.faults_refused, 1);
+  ASSERT_FALSE(h.events.empty());
+  EXPECT_EQ(h.events[0].exit_status, 1);
+  EXPECT_NE(h.events[0].message.find("candidate name does not match"), std::string::npos) << h.events[0].message;
+  // Forensics of the window: each node's logs and control data, and the lines that matter.
+  const auto window = f.dir / "forensics" / "fault-1";
+  for (const char* file : {"pgc1-forensic-logs.txt", "pgc2-controldata.txt", "key-lines.txt"})
+    EXPECT_TRUE(std::filesystem::exists(window / file)) << file;
+  std::ifstream in(window / "key-lines.txt");
+  const std::string key((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_NE(key.find("demoting self because DCS is not accessible"), std::string::npos) << key;
+  EXPECT_NE(key.find("pg_rewind: servers diverged"), std::string::npos) << key;
+  EXPECT_EQ(key.find("no action"), std::string::npos) << "Patroni's heartbeat is not a line that matters";
+  EXPECT_EQ(key.find("long ago"), std::string::npos) << "lines before the window are not its story";
+  EXPECT_EQ(key.find("Blocks per segment"), std::string::npos) << "dumps inside other output are not either";
 }
 
 }  // namespace
