@@ -18,7 +18,7 @@ grep -v '^node\.' "$state/pgchaos.conf" >"$out/unwatched.conf"
 ops_per_s() {  # CONF RUN_DIR: acknowledged commits per second of a run
   "$pgchaos" run --conf "$1" --duration "$duration" --threads 10 --output "$2" >"$2.log" 2>&1 || {
     [ -f "$2/report.json" ] || { cat "$2.log" >&2; exit 2; }; }
-  python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['availability']['ops_per_s'])" "$2/report.json"
+  python3 -c "import json,sys; print(round(json.load(open(sys.argv[1]))['availability']['ops_per_s']))" "$2/report.json"
 }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 

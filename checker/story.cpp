@@ -58,9 +58,10 @@ namespace {
 
 constexpr std::size_t kOpsKept = 20;
 constexpr std::int64_t kForkSlackBytes = 1 << 20;  // WAL of other transactions between a ledger row and its COMMIT
-// A replica that received nothing for this long while the primary acknowledged commits was cut off from it (the
-// watcher's heartbeat is 1 s, so a healthy replica shows progress at least that often under load).
-constexpr std::int64_t kStalled = 2'500'000'000;
+// A primary is cut off when no replica received any WAL between an acknowledgement and the promotion that followed
+// it, each having received nothing for long enough to tell before that promotion: the watcher's heartbeat is 1 s,
+// so a receiving replica shows progress at least that often under load.
+constexpr std::int64_t kLongEnoughToTell = 1'500'000'000;
 
 std::int64_t completion_ns(const Attempt& a) { return a.invoke_ns + static_cast<std::int64_t>(a.latency_us) * 1000; }
 
@@ -277,8 +278,8 @@ class Story {
     return after == seen.begin() ? nullptr : *(after - 1);
   }
 
-  // Whether every other watched node had stopped receiving WAL well before t (the primary cut off from them).
-  bool cut_off(const std::string& primary, std::int64_t t) {
+  // Whether no other watched node received any WAL after t until `until` (the primary already cut off from them).
+  bool cut_off(const std::string& primary, std::int64_t t, std::int64_t until) {
     if (progress_.empty())
       for (const auto& [node, seen] : by_node_) {
         auto& times = progress_[node];
@@ -294,19 +295,22 @@ class Story {
       if (node == primary) continue;
       others = true;
       const auto after = std::upper_bound(times.begin(), times.end(), t);
-      if (after != times.begin() && *(after - 1) >= t - kStalled) return false;
+      if (after != times.end() && *after <= until) return false;  // it was still receiving after the acknowledgement
+      if (after != times.begin() && *(after - 1) > until - kLongEnoughToTell) return false;  // too recent to tell
     }
     return others;
   }
 
-  const Promotion* next_promotion_of_another(const std::string& node, std::int64_t t) const {
-    for (const auto& p : r_.promotions)
-      if (p.at_ns > t && p.node != node) return &p;
+  // The first node other than `node` to become primary after t on a later timeline than `timeline`: a promotion
+  // the watcher saw, or else the first attempt the workload ran on such a term (when the watcher missed it).
+  const TermStart* next_promotion_of_another(const std::string& node, int timeline, std::int64_t t) const {
+    for (const auto& s : starts_)  // in time order
+      if (s.at_ns > t && s.node != node && (timeline == 0 || s.timeline > timeline)) return &s;
     return nullptr;
   }
 
   // How far the promoted node had received WAL when last seen as a replica before its promotion.
-  std::int64_t fork_lsn(const Promotion& p) const {
+  std::int64_t fork_lsn(const TermStart& p) const {
     std::int64_t lsn = 0;
     for (const auto& o : observations_) {
       if (o.at_ns >= p.at_ns) break;
@@ -323,7 +327,7 @@ class Story {
     for (const auto& s : r_.split_brains)
       if (s.kind == "one_timeline_two_histories")
         for (const auto& n : s.nodes) timelines_shared.insert(n + "/" + std::to_string(s.timeline));
-    std::map<const Promotion*, std::int64_t> forks;
+    std::map<const TermStart*, std::int64_t> forks;
 
     for (const auto& a : h_.attempts) {
       if (a.outcome != Outcome::ok || !std::binary_search(r_.lost.begin(), r_.lost.end(), a.op)) continue;
@@ -336,7 +340,7 @@ class Story {
       lost.acknowledged_ns = completion_ns(a);
       lost.commit_lsn = a.commit_lsn;
       const auto warning = warnings.find({a.op, a.attempt});
-      const Promotion* next = next_promotion_of_another(lost.node, a.invoke_ns);
+      const TermStart* next = next_promotion_of_another(lost.node, lost.timeline, a.invoke_ns);
       if (next != nullptr) lost.promotion_ns = next->at_ns;
       if (warning != warnings.end() && warning->second->find("synchronous") != std::string::npos) {
         lost.cause = LossCause::cancelled_sync_wait;
@@ -351,10 +355,10 @@ class Story {
         const Observation* seen = observed(lost.node, lost.acknowledged_ns);
         if (forks.count(next) == 0) forks[next] = fork_lsn(*next);
         const std::int64_t fork = forks[next];
-        if (seen != nullptr && seen->pg_role == "primary" && cut_off(lost.node, lost.acknowledged_ns)) {
+        if (seen != nullptr && seen->pg_role == "primary" && cut_off(lost.node, lost.acknowledged_ns, next->at_ns)) {
           lost.cause = LossCause::isolated_primary;
-          lost.detail = fmt::format("no replica of {} had received WAL for {} or more; {} promoted {} later", lost.node,
-                                    seconds(kStalled), next->node, seconds(next->at_ns - lost.acknowledged_ns));
+          lost.detail = fmt::format("no replica of {} received WAL after it; {} promoted {} later", lost.node, next->node,
+                                    seconds(next->at_ns - lost.acknowledged_ns));
         } else if (a.commit_lsn > 0 && fork > 0 && a.commit_lsn + kForkSlackBytes < fork) {
           lost.cause = LossCause::unexplained;
           lost.detail = fmt::format("{} had received WAL up to {} before its promotion, well past this commit's {}",

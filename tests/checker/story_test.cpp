@@ -174,13 +174,22 @@ TEST(Story, APrimaryCutOffFromItsReplicasLosesAsIsolatedPrimary) {
   // From 3 s on, the replicas receive nothing more while pgc1 goes on acknowledging.
   for (auto& o : w.run.history.observations)
     if (o.node != "pgc1" && o.pg_role == "replica" && o.at_ns >= 3 * kS) o.wal_received = o.wal_replayed = 1000 + 300 * 100;
-  const std::int64_t isolated = w.op_at(5 * kS + 700 * kMs);
-  const std::int64_t early = w.op_at(2 * kS);  // still replicated then: a loss of it is not isolation
-  w.lose(isolated);
-  w.lose(early);
+  const std::int64_t isolated = w.op_at(3 * kS + 200 * kMs);    // nothing received after it, 2.8 s to the promotion
+  const std::int64_t early = w.op_at(2 * kS);                     // replicas still received WAL after it
+  const std::int64_t just_before = w.op_at(5 * kS + 700 * kMs);  // close to the promotion, long after the stall
+  for (const auto op : {isolated, early, just_before}) w.lose(op);
   const auto r = w.check();
   EXPECT_EQ(lost_op(r, isolated).cause, LossCause::isolated_primary) << lost_op(r, isolated).detail;
   EXPECT_EQ(lost_op(r, early).cause, LossCause::async_lag) << lost_op(r, early).detail;
+  EXPECT_EQ(lost_op(r, just_before).cause, LossCause::isolated_primary) << lost_op(r, just_before).detail;
+  // Replicas that received WAL until just before the promotion: a loss then is lag, however the primary fared.
+  WatchedRun recent;
+  for (auto& o : recent.run.history.observations)
+    if (o.node != "pgc1" && o.pg_role == "replica" && o.at_ns >= 5 * kS + 500 * kMs) o.wal_received = o.wal_replayed = 1000 + 550 * 100;
+  const std::int64_t late = recent.op_at(5 * kS + 700 * kMs);
+  recent.lose(late);
+  const auto lagged = recent.check();
+  EXPECT_EQ(lost_op(lagged, late).cause, LossCause::async_lag) << lost_op(lagged, late).detail;
 }
 
 TEST(Story, ALossTheCommitPositionDisprovesIsUnexplained) {

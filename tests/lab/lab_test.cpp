@@ -396,9 +396,18 @@ TEST_F(Lab, APartitionedPrimaryIsToldAndASplitBrainIsNamed) {
         named = true;
     }
     EXPECT_TRUE(named) << report["cluster"].dump();
-    EXPECT_EQ(report["verdict"], "invalid");
   } else {
-    EXPECT_TRUE(report["cluster"]["split_brains"].empty()) << report["cluster"]["split_brains"].dump();
+    // Without a retake, the only split brain there can be is the cut-off primary stepping down late: seen
+    // primary after the other node's promotion (on the lab, Patroni's "demoting self because DCS is not
+    // accessible" has come up to 1.3 s after the new leader's "promoted self to leader").
+    for (const auto& b : report["cluster"]["split_brains"]) {
+      EXPECT_EQ(b["kind"], "two_primaries") << b.dump();
+      const auto& nodes = b["nodes"];
+      EXPECT_NE(std::find(nodes.begin(), nodes.end(), old_primary), nodes.end()) << b.dump();
+    }
+  }
+  if (!report["cluster"]["split_brains"].empty()) {
+    EXPECT_EQ(report["verdict"], "invalid") << report["headline"];
   }
   // A split brain can leave replicas on another history for good: the next tests get a fresh lab.
   ASSERT_EQ(lab("down").status, 0);
