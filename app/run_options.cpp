@@ -133,7 +133,8 @@ po::options_description run_option_descriptions() {
                                              "(default: any in async mode, 0 in sync mode)")
       ("max-unavailable", po::value<std::string>(), "fail a fault whose write unavailability (the probe's) exceeds "
                                                     "this, e.g. 10s (a scenario step's max_unavailable wins)")
-      ("watch-interval", po::value<std::string>(), "how often the watcher looks at each node (default 100ms)");
+      ("watch-interval", po::value<std::string>(), "how often the watcher looks at each node (default 100ms; off: "
+                                                   "no watcher, the story is told from the workload's record alone)");
   return flags;
 }
 
@@ -180,9 +181,10 @@ void apply_run_flags(const po::variables_map& vm, RunOptions& options) {
     if (request.max_unavailable->count() == 0) throw UsageError("--max-unavailable: must be more than 0");
   }
   if (vm.count("watch-interval")) {
-    request.watch_interval = parse_duration(vm["watch-interval"].as<std::string>(), "--watch-interval");
-    if (request.watch_interval.count() == 0) throw UsageError("--watch-interval: must be more than 0 (10ms at least)");
-    if (request.watch_interval < std::chrono::milliseconds(10)) throw UsageError("--watch-interval: 10ms at least");
+    const auto text = vm["watch-interval"].as<std::string>();
+    request.watch_interval = text == "off" ? std::chrono::milliseconds(0) : parse_duration(text, "--watch-interval");
+    if (text != "off" && request.watch_interval < std::chrono::milliseconds(10))
+      throw UsageError("--watch-interval: 10ms at least, or off");
   }
   if (vm.count("max-lost"))
     request.max_lost = parse_number<std::int64_t>(vm["max-lost"].as<std::string>(), "--max-lost", 0, INT64_MAX);

@@ -1,5 +1,5 @@
 // The workload: the bank-transfer port of pg_cluster_backend on N worker threads, each attempt recorded in the
-// history. The only part of pgchaos that includes <pqxx/...> (with the snapshot reader).
+// history. With the snapshot reader and watcher/, the only code of pgchaos that includes <pqxx/...>.
 #pragma once
 
 #include <array>

@@ -128,8 +128,9 @@ RunOutcome run(const RunRequest& request, history::RunDirectory& directory, hist
   auto& history = directory.start_history(run_id, static_cast<std::int64_t>(w.seed));
   // The cluster's story: the watcher observes every node, the probe measures true write unavailability.
   std::vector<watcher::WatchedNode> watched;
-  for (const auto& n : request.nodes)
-    watched.push_back({n.name, backend::conninfo_for(w.dsns.front(), n.host, n.port), n.rest_url});
+  if (request.watch_interval.count() > 0)  // 0: no watcher (--watch-interval off)
+    for (const auto& n : request.nodes)
+      watched.push_back({n.name, backend::conninfo_for(w.dsns.front(), n.host, n.port), n.rest_url});
   watcher::Watcher cluster_watcher(watched, history, {request.watch_interval, std::chrono::seconds(1)});
   watcher::WriteProbe write_probe(w.dsns, history, request.probe_interval);
   // The health check after each fault also asks PostgreSQL itself (every replica streaming from the leader).
@@ -188,8 +189,8 @@ RunOutcome run(const RunRequest& request, history::RunDirectory& directory, hist
   outcome.stop_reason = stop.reason();
   if (outcome.stats.fatal_error) log->error("harness error: {}", *outcome.stats.fatal_error);
   directory.finish(outcome.stop_reason == StopReason::interrupted ? "interrupted"
-                   : plan ? fmt::format("{}; {} faults started, {} not", history::to_string(outcome.stop_reason),
-                                        runner.faults_started, runner.faults_failed)
+                   : plan ? fmt::format("{}; {} faults started ({} refused), {} not", history::to_string(outcome.stop_reason),
+                                        runner.faults_started, runner.faults_refused, runner.faults_failed)
                           : history::to_string(outcome.stop_reason));
   commit_guard.reset();  // the previous commit settings are back before the nodes are read
   for (const auto& line : summary_lines(outcome.stats, run_id, outcome.stop_reason)) say(line);

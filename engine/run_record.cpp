@@ -25,7 +25,7 @@ void write_run_json(const history::RunDirectory& directory, const RunRequest& re
       {"max_lost", request.max_lost ? json(*request.max_lost) : json(nullptr)},
       {"duration", request.duration ? json(history::format_duration(*request.duration)) : json(nullptr)},
       {"max_unavailable", request.max_unavailable ? json(history::format_duration(*request.max_unavailable)) : json(nullptr)},
-      {"watch_interval", history::format_duration(request.watch_interval)},
+      {"watch_interval", request.watch_interval.count() > 0 ? history::format_duration(request.watch_interval) : "off"},
       {"probe_interval", history::format_duration(request.probe_interval)},
       {"nodes", nodes},
       {"config",
