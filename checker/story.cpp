@@ -57,6 +57,7 @@ std::int64_t CheckResult::count_lost(LossCause cause) const {
 namespace {
 
 constexpr std::size_t kOpsKept = 20;
+constexpr std::int64_t kOverlapMargin = 50'000'000;  // an observation's moment is its query's send time
 constexpr std::int64_t kForkSlackBytes = 1 << 20;  // WAL of other transactions between a ledger row and its COMMIT
 // A primary is cut off when no replica received any WAL between an acknowledgement and the promotion that followed
 // it, each having received nothing for long enough to tell before that promotion: the watcher's heartbeat is 1 s,
@@ -192,7 +193,8 @@ class Story {
       for (std::size_t j = i + 1; j < stretches_.size(); ++j) {
         const auto& a = stretches_[i];
         const auto& b = stretches_[j];
-        if (a.node == b.node || b.first_ns >= a.last_ns || a.first_ns >= b.last_ns) continue;
+        // Each must have been seen primary again after the other's stretch began, by more than a query's time.
+        if (a.node == b.node || b.first_ns + kOverlapMargin >= a.last_ns || a.first_ns + kOverlapMargin >= b.last_ns) continue;
         SplitBrain s;
         s.kind = "two_primaries";
         s.nodes = {a.node, b.node};

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
@@ -55,10 +56,33 @@ class NodeLooker {
  public:
   explicit NodeLooker(WatchedNode node) : node_(std::move(node)) {}
 
-  history::Observation look() {
+  // SQL first, and `mark` called just before its query is sent: the moment an observation stands for is when
+  // PostgreSQL said primary or replica (the rules that compare two nodes' moments rest on it). REST follows.
+  history::Observation look(const std::function<void()>& mark) {
     history::Observation o;
     o.node = node_.name;
     std::string errors;
+    bool marked = false;
+    int walsenders = 0, streaming_by_patroni = 0;
+    try {
+      if (!connection_) connection_ = std::make_unique<pqxx::connection>(watcher_conninfo(node_.conninfo));
+      pqxx::nontransaction tx(*connection_);
+      mark();
+      marked = true;
+      const auto row = tx.exec1(kObserveSql);
+      o.address = row[0].as<std::string>();
+      o.pg_role = row[1].as<bool>() ? "replica" : "primary";
+      o.timeline = row[2].as<int>();
+      o.wal_current = row[3].as<std::int64_t>();
+      o.wal_received = row[4].as<std::int64_t>();
+      o.wal_replayed = row[5].as<std::int64_t>();
+      walsenders = row[6].as<int>();
+      o.upstream = row[7].as<std::string>();
+    } catch (const std::exception& error) {
+      connection_.reset();
+      errors = "SQL: " + first_line(error.what());
+    }
+    if (!marked) mark();
     if (!node_.rest_url.empty()) {
       try {
         const auto [status, body] = faults::http_request(node_.rest_url + "/patroni", "GET", "", std::chrono::seconds(1));
@@ -70,29 +94,16 @@ class NodeLooker {
         o.patroni_timeline = j.value("timeline", 0);
         // A primary's walsenders as Patroni (a superuser) sees them: names of the replicas streaming from it.
         for (const auto& r : j.value("replication", nlohmann::json::array()))
-          if (r.value("state", "") == "streaming")
+          if (r.value("state", "") == "streaming") {
             o.followers += (o.followers.empty() ? "" : ",") + r.value("application_name", "");
+            ++streaming_by_patroni;
+          }
       } catch (const std::exception& error) {
-        errors = "REST: " + first_line(error.what());
+        errors += (errors.empty() ? "REST: " : "; REST: ") + first_line(error.what());
       }
     }
-    try {
-      if (!connection_) connection_ = std::make_unique<pqxx::connection>(watcher_conninfo(node_.conninfo));
-      pqxx::nontransaction tx(*connection_);
-      const auto row = tx.exec1(kObserveSql);
-      o.address = row[0].as<std::string>();
-      o.pg_role = row[1].as<bool>() ? "replica" : "primary";
-      o.timeline = row[2].as<int>();
-      o.wal_current = row[3].as<std::int64_t>();
-      o.wal_received = row[4].as<std::int64_t>();
-      o.wal_replayed = row[5].as<std::int64_t>();
-      o.replicas = std::max(row[6].as<int>(), static_cast<int>(std::count(o.followers.begin(), o.followers.end(), ',') +
-                                                                  (o.followers.empty() ? 0 : 1)));
-      o.upstream = row[7].as<std::string>();
-    } catch (const std::exception& error) {
-      connection_.reset();
-      errors += (errors.empty() ? "SQL: " : "; SQL: ") + first_line(error.what());
-    }
+    // pg_stat_replication's states need privileges (0 without them); Patroni's list does not.
+    o.replicas = std::max(walsenders, streaming_by_patroni);
     o.error = errors;
     return o;
   }
@@ -125,8 +136,7 @@ struct Watcher::State {
     for (;;) {
       const auto started = Clock::now();
       history::Event event;
-      history.stamp(event);  // the moment of the look, not of its answer
-      history::Observation o = looker.look();
+      history::Observation o = looker.look([&] { history.stamp(event); });
       o.at_ns = event.mono_ns;
       if (!recorded || !same_state(*recorded, o) || started - recorded_at >= options.heartbeat) {
         event.type = history::EventType::observation;

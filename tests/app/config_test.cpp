@@ -176,5 +176,16 @@ TEST(Config, OneDurationGrammarForEveryFlag) {
             std::chrono::milliseconds(250));
 }
 
+TEST(Config, TheWatcherAndTheUnavailabilityLimitAreFlags) {
+  const RunOptions o = parse_run_options({"--dsn", "host=x", "--max-unavailable", "10s", "--watch-interval", "250ms"});
+  EXPECT_EQ(o.request.max_unavailable, std::chrono::seconds(10));
+  EXPECT_EQ(o.request.watch_interval, std::chrono::milliseconds(250));
+  EXPECT_EQ(parse_run_options({"--dsn", "host=x"}).request.watch_interval, std::chrono::milliseconds(100));
+  EXPECT_EQ(parse_run_options({"--dsn", "host=x", "--watch-interval", "off"}).request.watch_interval.count(), 0);
+  EXPECT_NE(error_of({"--dsn", "host=x", "--watch-interval", "1ms"}).find("--watch-interval: 10ms at least"), std::string::npos);
+  EXPECT_NE(error_of({"--dsn", "host=x", "--max-unavailable", "0s"}).find("--max-unavailable"), std::string::npos);
+  EXPECT_NE(error_of({"--dsn", "host=x", "--max-unavailable", "ten"}).find("--max-unavailable"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace pgchaos::app

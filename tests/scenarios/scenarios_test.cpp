@@ -49,10 +49,13 @@ TEST(Scenarios, TheSameSeedSchedulesTheSameRun) {
 
 TEST(Scenarios, StepsExpandRepeatsAndKeepTheirOptions) {
   const auto s = parse_scenario(R"({"steps": [{"fault": "stop-patroni", "target": "node:1", "heal": false, "wait_healthy": false},
-                                             {"fault": "switchover", "repeat": 3, "delay": "1s", "duration": "500ms"}]})",
+                                             {"fault": "switchover", "repeat": 3, "delay": "1s", "duration": "500ms",
+                                              "max_unavailable": "8s"}]})",
                                 "t.json");
   const auto actions = schedule(s, 1);
   ASSERT_EQ(actions.size(), 4u);
+  EXPECT_EQ(actions[0].max_unavailable, std::chrono::milliseconds(0)) << "none: --max-unavailable decides";
+  EXPECT_EQ(actions[2].max_unavailable, std::chrono::milliseconds(8000));
   EXPECT_FALSE(actions[0].heal);
   EXPECT_FALSE(actions[0].wait_healthy);
   EXPECT_EQ(actions[0].target, "node:1");
@@ -70,6 +73,8 @@ TEST(Scenarios, BadFilesNameTheFileAndTheField) {
             std::string::npos);
   EXPECT_NE(error_of(R"({"steps": [{"fault": "crash", "when": "now"}]})").find("steps[0].when: unknown field"),
             std::string::npos);
+  EXPECT_NE(error_of(R"({"steps": [{"fault": "crash", "max_unavailable": "10"}]})").find("steps[0].max_unavailable"),
+            std::string::npos) << "a bare number: the unit is never guessed";
   EXPECT_THROW(load_scenario("no-such-scenario", kLibrary), ScenarioError);
 }
 
