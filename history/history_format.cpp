@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "history/events.h"
+#include "json_fields.h"
 
 namespace pgchaos::history {
 namespace {
@@ -57,7 +58,12 @@ EventType parse_type(const std::string& name) {
 
 template <typename T>
 void read_field(const nlohmann::json& j, const char* key, T& field) {
-  if (auto it = j.find(key); it != j.end()) field = it->get<T>();
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    const auto bad = [](const char* name) { return HistoryError(std::string(name) + ": not an integer in range"); };
+    if (const auto value = json_integer<T>(j, key, bad)) field = *value;
+  } else if (auto it = j.find(key); it != j.end()) {
+    field = it->get<T>();  // strings and booleans: a wrong type throws json's type_error
+  }
 }
 
 }  // namespace

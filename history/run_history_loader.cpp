@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "history/run_history.h"
+#include "json_fields.h"
 
 namespace pgchaos::history {
 namespace {
@@ -74,6 +75,16 @@ bool scan(std::string_view line, Fields& f) {
     skip_space();
     if (i < line.size() && line[i] == ',') ++i;
   }
+}
+
+// A line whose JSON parses but whose fields do not fit (a float where an integer belongs): malformed.
+struct BadField {
+  const char* key;
+};
+
+template <typename T>
+T integer(const nlohmann::json& j, const char* key) {
+  return json_integer<T>(j, key, [](const char* name) { return BadField{name}; }).value_or(T{0});
 }
 
 class Loader {
@@ -151,12 +162,12 @@ class Loader {
     o.role = j.value("role", "");
     o.state = j.value("state", "");
     o.pg_role = j.value("pg_role", "");
-    o.patroni_timeline = j.value("patroni_timeline", 0);
-    o.timeline = j.value("timeline", 0);
-    o.wal_current = j.value("wal_current", std::int64_t{0});
-    o.wal_received = j.value("wal_received", std::int64_t{0});
-    o.wal_replayed = j.value("wal_replayed", std::int64_t{0});
-    o.replicas = j.value("replicas", 0);
+    o.patroni_timeline = integer<int>(j, "patroni_timeline");
+    o.timeline = integer<int>(j, "timeline");
+    o.wal_current = integer<std::int64_t>(j, "wal_current");
+    o.wal_received = integer<std::int64_t>(j, "wal_received");
+    o.wal_replayed = integer<std::int64_t>(j, "wal_replayed");
+    o.replicas = integer<int>(j, "replicas");
     o.upstream = j.value("upstream", "");
     o.followers = j.value("followers", "");
     o.address = j.value("address", "");
@@ -175,15 +186,15 @@ class Loader {
       record.target = text("target");
       record.message = text("message");
       record.start_ns = f.mono_ns;
-      record.exit_status = j.value("exit_status", 0);
-      record.limit_ms = j.value("limit_ms", std::int64_t{0});
+      record.exit_status = integer<int>(j, "exit_status");
+      record.limit_ms = integer<std::int64_t>(j, "limit_ms");
       h_.faults.push_back(std::move(record));
       return;
     }
     for (auto& record : h_.faults)
       if (record.id == f.op && record.end_ns < 0) {
         record.end_ns = f.mono_ns;
-        if (record.heal_status == 0) record.heal_status = j.value("exit_status", 0);
+        if (record.heal_status == 0) record.heal_status = integer<int>(j, "exit_status");
         const auto message = text("message");
         if (!message.empty()) record.message += (record.message.empty() ? "" : "; ") + message;
       }
@@ -217,6 +228,9 @@ RunHistory load_run_history(const std::filesystem::path& file) {
         pending_bad_number = number;
       }
     } catch (const nlohmann::json::exception&) {
+      pending_bad = std::string(line);
+      pending_bad_number = number;
+    } catch (const BadField&) {
       pending_bad = std::string(line);
       pending_bad_number = number;
     }

@@ -352,3 +352,27 @@ TEST(History, TheClustersStoryRoundTripsIntoTheCompactView) {
 
 }  // namespace
 }  // namespace pgchaos::history
+
+namespace pgchaos::history {
+namespace {
+
+// Found by fuzzing: a float where an integer belongs was converted with a static_cast (undefined behaviour).
+TEST(History, AFloatWhereAnIntegerBelongsIsABadLine) {
+  EXPECT_THROW(parse_event_line(R"({"type":"run_started","wall_us":1.5e38,"mono_ns":1})"), HistoryError);
+  EXPECT_THROW(parse_event_line(R"({"type":"invoke","op":1,"attempt":99999999999,"worker":1})"), HistoryError)
+      << "beyond an int";
+  EXPECT_EQ(parse_event_line(R"({"type":"invoke","op":7,"attempt":2,"worker":1})").attempt, 2);
+  const testing::TempDirectory dir("pgchaos-float");
+  const auto file = dir / "history.jsonl";
+  std::ofstream(file) << R"({"type":"observation","mono_ns":1,"node":"pgc1","wal_current":1e300})" << "\n"
+                      << R"({"type":"run_finished","mono_ns":2})" << "\n";
+  try {
+    load_run_history(file);
+    ADD_FAILURE() << "a bad line that is not the last is an error";
+  } catch (const HistoryError& error) {
+    EXPECT_NE(std::string(error.what()).find(":1: unreadable history line"), std::string::npos) << error.what();
+  }
+}
+
+}  // namespace
+}  // namespace pgchaos::history
