@@ -44,7 +44,9 @@ stop_service() {  # graceful: SIGTERM, then SIGKILL after a timeout
 kill_namespace() {  # every process of the node at once: a power loss
   local pids; pids=$(ip netns pids "$ns" 2>/dev/null)
   [ -n "$pids" ] && kill -KILL $pids 2>/dev/null
-  rm -f "$nd/run/"*.pid
+  # The services' PID files only: supervisor.pid is how `lab down` finds this supervisor (a crash once removed it,
+  # and the supervisor outlived its lab).
+  rm -f "$nd/run/etcd.pid" "$nd/run/patroni.pid" "$nd/run/sshd.pid"
   log "killed every process of $ns: $(echo $pids | wc -w)"
 }
 

@@ -203,6 +203,13 @@ TEST_F(Lab, StopAndStartOfPatroniEndHealthy) {
   expect_healthy(status(120));
 }
 
+// Every node's supervisor is still recorded, whatever crashed before: `lab down` finds it by that (a crash once
+// removed the record, and supervisors outlived their lab).
+void expect_supervisors_recorded() {
+  for (const char* node : {"pgc1", "pgc2", "pgc3"})
+    EXPECT_TRUE(std::filesystem::exists(kState + "/" + node + "/run/supervisor.pid")) << node;
+}
+
 // ---- faults and scenarios against the lab ----
 
 std::string write_file(const std::string& name, const std::string& text) {
@@ -410,6 +417,7 @@ TEST_F(Lab, APartitionedPrimaryIsToldAndASplitBrainIsNamed) {
     EXPECT_EQ(report["verdict"], "invalid") << report["headline"];
   }
   // A split brain can leave replicas on another history for good: the next tests get a fresh lab.
+  expect_supervisors_recorded();
   ASSERT_EQ(lab("down").status, 0);
   ASSERT_EQ(lab("up --timing fast").status, 0);
 }
@@ -518,6 +526,7 @@ void expect_nothing_left(const std::vector<std::string>& pids) {
 }
 
 TEST_F(Lab, DownLeavesNothingAndUpWorksAgain) {
+  expect_supervisors_recorded();
   auto pids = recorded_pids();
   EXPECT_GT(pids.size(), 10u);
   Result r = lab("down");
