@@ -14,6 +14,7 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/support/eventually.h"
 #include "tests/support/postgres_server.h"
 
 namespace pgchaos {
@@ -37,16 +38,7 @@ Result run(const std::string& command) {
   return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), output};
 }
 
-// Polls until `done()` holds or the deadline passes; returns whether it held. Replaces sleeps as synchronisation.
-template <typename Condition>
-bool eventually(Condition done, std::chrono::seconds deadline, std::chrono::milliseconds every = std::chrono::milliseconds(500)) {
-  const auto end = std::chrono::steady_clock::now() + deadline;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > end) return false;
-    std::this_thread::sleep_for(every);
-  }
-  return true;
-}
+using testing::eventually;
 
 Result lab(const std::string& args) {
   return run(std::string(PGCHAOS_BINARY) + " lab " + args + " --state " + kState);

@@ -6,6 +6,7 @@
 
 #include "backend/workload.h"
 #include "history/run_history.h"
+#include "tests/support/eventually.h"
 #include "tests/support/postgres_server.h"
 #include "tests/support/temp_directory.h"
 #include "watcher/watcher.h"
@@ -13,15 +14,8 @@
 namespace pgchaos::watcher {
 namespace {
 
-template <typename Condition>
-bool eventually(Condition done, std::chrono::seconds deadline) {
-  const auto end = std::chrono::steady_clock::now() + deadline;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > end) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return true;
-}
+using testing::eventually;
+constexpr auto kOften = std::chrono::milliseconds(20);
 
 TEST(Watcher, ObservesANodeAndTheProbeSeesARestartAsAnOutage) {
   testing::PostgresServer server;
@@ -36,13 +30,13 @@ TEST(Watcher, ObservesANodeAndTheProbeSeesARestartAsAnOutage) {
     history::HistoryWriter history(file, std::chrono::milliseconds(20));
     Watcher watcher({{"solo", server.dsn(), ""}}, history, {std::chrono::milliseconds(20), std::chrono::milliseconds(200)});
     WriteProbe probe({server.dsn()}, history, std::chrono::milliseconds(20));
-    ASSERT_TRUE(eventually([&] { return watcher.latest().front().pg_role == "primary"; }, std::chrono::seconds(10)));
+    ASSERT_TRUE(eventually([&] { return watcher.latest().front().pg_role == "primary"; }, std::chrono::seconds(10), kOften));
     EXPECT_TRUE(watcher.problems("solo").empty());
     const auto problems = watcher.problems("elsewhere");
     ASSERT_EQ(problems.size(), 1u);
     EXPECT_NE(problems[0].find("leader elsewhere is not a primary"), std::string::npos) << problems[0];
     server.restart_fast();
-    ASSERT_TRUE(eventually([&] { return watcher.latest().front().pg_role == "primary"; }, std::chrono::seconds(10)));
+    ASSERT_TRUE(eventually([&] { return watcher.latest().front().pg_role == "primary"; }, std::chrono::seconds(10), kOften));
     std::this_thread::sleep_for(std::chrono::milliseconds(300));  // a few writes after the restart
     probe.stop();
     watcher.stop();
