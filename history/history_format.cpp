@@ -2,9 +2,9 @@
 // read back with nlohmann::json.
 #include <fmt/format.h>
 
-#include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "compressed_file.h"
 #include "history/events.h"
 #include "json_fields.h"
 
@@ -166,15 +166,22 @@ Event parse_event_line(std::string_view line) {
 }
 
 HistoryFile read_history(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw HistoryError("cannot open " + file.string());
+  std::string text;
+  {
+    InputFile in(file);
+    std::string buffer(1 << 16, '\0');
+    while (const std::size_t n = in.read(buffer.data(), buffer.size())) text.append(buffer.data(), n);
+  }
   HistoryFile result;
-  std::string line;
   std::size_t line_number = 0;
-  while (std::getline(in, line)) {
+  for (std::size_t start = 0; start < text.size();) {
+    const std::size_t newline = text.find('\n', start);
+    const bool has_newline = newline != std::string::npos;
+    const std::size_t end = has_newline ? newline : text.size();
+    const std::string_view line(text.data() + start, end - start);
+    start = has_newline ? newline + 1 : text.size();
     ++line_number;
-    const bool has_newline = !in.eof();  // getline stopped at a newline, not at the end of the file
-    const bool last_line = in.peek() == std::char_traits<char>::eof();
+    const bool last_line = start >= text.size();
     if (line.empty()) continue;
     try {
       if (last_line && !has_newline) throw HistoryError("no newline");  // the writer died mid-line

@@ -5,11 +5,13 @@
 #include <mutex>
 #include <thread>
 
+#include "compressed_file.h"
+
 namespace pgchaos::history {
 
 struct HistoryWriter::State {
   std::filesystem::path path;
-  std::FILE* file = nullptr;
+  std::unique_ptr<OutputFile> file;  // plain, or zstd for a name ending in .zst
   std::chrono::milliseconds flush_interval;
   std::chrono::steady_clock::time_point epoch = std::chrono::steady_clock::now();
 
@@ -37,8 +39,7 @@ struct HistoryWriter::State {
       batch.clear();
       if (!buffer.empty()) {
         // A failed write cannot be reported to the workers; it goes to stderr once per batch.
-        if (std::fwrite(buffer.data(), 1, buffer.size(), file) != buffer.size() || std::fflush(file) != 0)
-          std::fprintf(stderr, "pgchaos: writing %s failed\n", path.c_str());
+        if (!file->write_and_flush(buffer)) std::fprintf(stderr, "pgchaos: writing %s failed\n", path.c_str());
       }
       if (stop) return;
     }
@@ -49,8 +50,7 @@ HistoryWriter::HistoryWriter(const std::filesystem::path& file, std::chrono::mil
     : state_(std::make_unique<State>()) {
   state_->path = file;
   state_->flush_interval = flush_interval;
-  state_->file = std::fopen(file.c_str(), "w");
-  if (state_->file == nullptr) throw HistoryError("cannot create " + file.string());
+  state_->file = std::make_unique<OutputFile>(file);
   state_->thread = std::thread([s = state_.get()] { s->write_loop(); });
 }
 
@@ -77,7 +77,7 @@ void HistoryWriter::close() {
     }
     state_->wake.notify_one();
     state_->thread.join();
-    std::fclose(state_->file);
+    state_->file->close();
   });
 }
 

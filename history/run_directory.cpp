@@ -21,7 +21,7 @@ RunDirectory::~RunDirectory() = default;  // HistoryWriter's destructor flushes 
 RunDirectory RunDirectory::for_new_run(std::filesystem::path root) {
   RunDirectory directory(std::move(root));
   std::error_code ec;
-  for (const auto& file : {directory.history(), directory.run_json()})
+  for (const auto& file : {directory.history(), directory.run_json()})  // either history's name
     if (std::filesystem::exists(file, ec))
       throw HistoryError(directory.root_.string() + " already holds a run (" + file.filename().string() +
                          "); choose another --output (pgchaos never overwrites a history)");
@@ -44,6 +44,12 @@ void RunDirectory::create() const {
   if (ec) throw HistoryError("cannot create " + root_.string() + ": " + ec.message());
 }
 
+std::filesystem::path RunDirectory::history() const {
+  const auto compressed = root_ / "history.jsonl.zst";
+  std::error_code ec;
+  return std::filesystem::exists(compressed, ec) ? compressed : root_ / "history.jsonl";
+}
+
 std::filesystem::path RunDirectory::snapshot_json(const std::string& node) const {
   return root_ / ("snapshot-" + file_name_part(node) + ".json");
 }
@@ -55,12 +61,12 @@ bool RunDirectory::is_snapshot_json(const std::filesystem::path& file) const {
   return name.rfind("snapshot-", 0) == 0 && file.extension() == ".json";
 }
 
-HistoryWriter& RunDirectory::start_history(std::int64_t run_id, std::int64_t seed) {
+HistoryWriter& RunDirectory::start_history(std::int64_t run_id, std::int64_t seed, bool compressed) {
   if (history_) throw HistoryError(history().string() + ": the history is already open");
   std::error_code ec;
   if (std::filesystem::exists(history(), ec))
     throw HistoryError(root_.string() + " already holds a history; pgchaos never overwrites one");
-  history_ = std::make_unique<HistoryWriter>(history());
+  history_ = std::make_unique<HistoryWriter>(compressed ? root_ / "history.jsonl.zst" : root_ / "history.jsonl");
   Event started;
   started.type = EventType::run_started;
   started.run_id = run_id;
@@ -91,6 +97,13 @@ void write_file_atomically(const std::filesystem::path& file, const std::string&
   std::error_code ec;
   std::filesystem::rename(temporary, file, ec);
   if (ec) throw HistoryError("cannot write " + file.string() + ": " + ec.message());
+}
+
+std::string utc_text(std::time_t when, const char* format) {
+  std::tm tm{};
+  gmtime_r(&when, &tm);
+  char text[64];
+  return std::strftime(text, sizeof text, format, &tm) > 0 ? text : "";
 }
 
 std::string read_text_file(const std::filesystem::path& file) {

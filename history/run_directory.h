@@ -2,6 +2,7 @@
 // history that opens and closes the run. `pgchaos check` and `report` redo everything from it alone.
 #pragma once
 
+#include <ctime>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -27,7 +28,8 @@ class RunDirectory {
 
   const std::filesystem::path& root() const { return root_; }
   std::filesystem::path run_json() const { return root_ / "run.json"; }
-  std::filesystem::path history() const { return root_ / "history.jsonl"; }
+  /// history.jsonl, or history.jsonl.zst when the run wrote it compressed (readers take either alike).
+  std::filesystem::path history() const;
   std::filesystem::path log() const { return root_ / "pgchaos.log"; }
   std::filesystem::path scenario() const { return root_ / "scenario.json"; }
   std::filesystem::path schedule() const { return root_ / "schedule.json"; }
@@ -41,8 +43,9 @@ class RunDirectory {
   std::filesystem::path snapshot_ledger(const std::string& node) const;
   bool is_snapshot_json(const std::filesystem::path& file) const;
 
-  /// Opens history.jsonl (create() first) and records run_started. Throws HistoryError.
-  HistoryWriter& start_history(std::int64_t run_id, std::int64_t seed);
+  /// Opens history.jsonl, or history.jsonl.zst when `compressed` (create() first), and records run_started.
+  /// Throws HistoryError.
+  HistoryWriter& start_history(std::int64_t run_id, std::int64_t seed, bool compressed = false);
   /// Records run_finished (`how`: completed, interrupted, ...) and closes the history, flushed. Idempotent.
   void finish(const std::string& how);
 
@@ -56,6 +59,10 @@ class RunDirectory {
 void write_file_atomically(const std::filesystem::path& file, const std::string& text);
 /// A file's text. Throws HistoryError naming it.
 std::string read_text_file(const std::filesystem::path& file);
+/// `when` in UTC through strftime's `format`, e.g. "%Y-%m-%dT%H:%M:%SZ" (run.json, soak.json) or "%Y%m%dT%H%M%SZ"
+/// (directory names).
+std::string utc_text(std::time_t when, const char* format);
+
 /// Text from a file or a peer made safe for one line of a terminal: control characters and bytes that are not
 /// UTF-8 become \n, \t, \xNN escapes.
 std::string printable(std::string_view text);

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <string_view>
 
+#include "compressed_file.h"
 #include "history/run_history.h"
 #include "json_fields.h"
 
@@ -209,8 +210,7 @@ class Loader {
 }  // namespace
 
 RunHistory load_run_history(const std::filesystem::path& file) {
-  std::FILE* in = std::fopen(file.c_str(), "rb");
-  if (in == nullptr) throw HistoryError("cannot open " + file.string());
+  InputFile in(file);
   Loader loader(file);
   std::string buffer(1 << 20, '\0');
   std::string carry;  // a line split across two reads
@@ -235,9 +235,9 @@ RunHistory load_run_history(const std::filesystem::path& file) {
       pending_bad_number = number;
     }
   };
-  try {
+  {
     for (;;) {
-      const std::size_t n = std::fread(buffer.data(), 1, buffer.size(), in);
+      const std::size_t n = in.read(buffer.data(), buffer.size());
       if (n == 0) break;
       std::string_view chunk(buffer.data(), n);
       std::size_t start = 0;
@@ -253,11 +253,7 @@ RunHistory load_run_history(const std::filesystem::path& file) {
       }
       carry.append(chunk.substr(start));
     }
-  } catch (...) {
-    std::fclose(in);
-    throw;
   }
-  std::fclose(in);
   // A last line without its newline was cut short by a dying writer, complete or not: it is not used.
   if (!carry.empty() || !pending_bad.empty()) loader.mark_torn();
   return loader.take();

@@ -36,6 +36,8 @@ StopSource::StopSource() {
   pipe_write_ = fds[1];
 }
 
+StopSource::StopSource(const StopSource* parent) : StopSource() { parent_ = parent; }
+
 StopSource::~StopSource() {
   ::close(pipe_read_);
   ::close(pipe_write_);
@@ -57,6 +59,10 @@ void StopSource::set_deadline(std::chrono::steady_clock::time_point deadline) no
 
 bool StopSource::requested() const noexcept {
   if (reason_.load(std::memory_order_relaxed) != 0) return true;
+  if (parent_ != nullptr && parent_->requested()) {
+    const_cast<StopSource*>(this)->request(parent_->reason());
+    return true;
+  }
   const auto deadline = deadline_ns_.load(std::memory_order_relaxed);
   if (deadline != 0 && now_ns() >= deadline) {
     const_cast<StopSource*>(this)->request(StopReason::duration);
@@ -77,8 +83,8 @@ bool StopSource::sleep_for(std::chrono::milliseconds duration) const noexcept {
     if (const auto deadline = deadline_ns_.load(); deadline != 0 && deadline < wake) wake = deadline;
     const std::int64_t left_ns = wake - now_ns();
     if (left_ns <= 0) return !requested();
-    pollfd fd{pipe_read_, POLLIN, 0};
-    ::poll(&fd, 1, static_cast<int>((left_ns + 999'999) / 1'000'000));  // EINTR: the loop looks again
+    pollfd fds[2] = {{pipe_read_, POLLIN, 0}, {parent_ != nullptr ? parent_->pipe_read_ : -1, POLLIN, 0}};
+    ::poll(fds, parent_ != nullptr ? 2 : 1, static_cast<int>((left_ns + 999'999) / 1'000'000));  // EINTR: looks again
   }
   return false;
 }

@@ -15,6 +15,9 @@ const char* to_string(StopReason reason) noexcept;
 class StopSource {
  public:
   StopSource();  ///< throws std::system_error when no pipe can be made
+  /// A stop that also follows `parent` (which must outlive it): a request there (a soak's Ctrl-C) is a request
+  /// here, with its reason; a request here leaves the parent alone (one epoch's end is not the soak's).
+  explicit StopSource(const StopSource* parent);
   ~StopSource();
   StopSource(const StopSource&) = delete;
   StopSource& operator=(const StopSource&) = delete;
@@ -31,6 +34,7 @@ class StopSource {
   mutable std::atomic<int> reason_{0};
   std::atomic<std::int64_t> deadline_ns_{0};  // steady clock; 0: none
   int pipe_read_ = -1, pipe_write_ = -1;
+  const StopSource* parent_ = nullptr;
   static_assert(std::atomic<int>::is_always_lock_free && std::atomic<std::int64_t>::is_always_lock_free);
 };
 

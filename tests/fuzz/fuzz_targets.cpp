@@ -69,6 +69,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     history::load_run_history(file);
   } catch (const history::HistoryError&) {
   }
+  // The same bytes as a compressed history: the zstd reader must refuse garbage by name, never crash.
+  const std::string compressed = scratch() + "/history.jsonl.zst";
+  write(compressed, input);
+  try {
+    history::load_run_history(compressed);
+  } catch (const history::HistoryError&) {
+  }
 #elif defined(PGCHAOS_FUZZ_SNAPSHOT)
   // The input is a snapshot's JSON, a line "---", then its ledger TSV.
   const auto split = input.find("\n---\n");

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "history/events.h"
+#include "history/run_directory.h"
 #include "history/run_history.h"
 #include "history/snapshots.h"
 #include "tests/support/temp_directory.h"
@@ -372,6 +373,134 @@ TEST(History, AFloatWhereAnIntegerBelongsIsABadLine) {
   } catch (const HistoryError& error) {
     EXPECT_NE(std::string(error.what()).find(":1: unreadable history line"), std::string::npos) << error.what();
   }
+}
+
+}  // namespace
+}  // namespace pgchaos::history
+
+namespace pgchaos::history {
+namespace {
+
+// A history of `ops` invoke/ok pairs written through HistoryWriter to `path` (plain or .zst by its name).
+void write_pairs(const std::filesystem::path& path, int ops) {
+  HistoryWriter writer(path, std::chrono::milliseconds(20));
+  Event started;
+  started.type = EventType::run_started;
+  started.run_id = 5;
+  started.seed = 6;
+  writer.append(started);
+  for (int op = 1; op <= ops; ++op) {
+    Event invoke = completion(EventType::invoke, op, 1);
+    invoke.mono_ns = op * 1000;
+    writer.append(invoke);
+    Event ok = completion(EventType::ok, op, 1);
+    ok.mono_ns = op * 1000 + 500;
+    ok.node = "pgc1";
+    writer.append(ok);
+    if (op % 5000 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(30));  // several flushed blocks
+  }
+  Event finished;
+  finished.type = EventType::run_finished;
+  writer.append(finished);
+}
+
+std::string bytes_of(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+TEST(CompressedHistory, ReadsBackExactlyAsThePlainOneAtAFractionOfItsSize) {
+  write_pairs(temp_file("same.jsonl"), 20000);
+  write_pairs(temp_file("same.jsonl.zst"), 20000);
+  const auto plain = read_history(temp_file("same.jsonl"));
+  const auto compressed = read_history(temp_file("same.jsonl.zst"));
+  ASSERT_EQ(compressed.events.size(), plain.events.size());
+  EXPECT_EQ(compressed.events.size(), 40002u);
+  for (std::size_t i = 0; i < plain.events.size(); ++i)
+    ASSERT_EQ(to_json_line(compressed.events[i]), to_json_line(plain.events[i])) << "event " << i;
+  EXPECT_FALSE(compressed.torn_tail);
+  const auto view = load_run_history(temp_file("same.jsonl.zst"));
+  EXPECT_EQ(view.attempts.size(), 20000u);
+  EXPECT_EQ(view.run_id, 5);
+  EXPECT_FALSE(view.torn_tail);
+  const auto plain_size = std::filesystem::file_size(temp_file("same.jsonl"));
+  const auto compressed_size = std::filesystem::file_size(temp_file("same.jsonl.zst"));
+  EXPECT_LT(compressed_size * 5, plain_size) << compressed_size << " of " << plain_size << " bytes";
+}
+
+TEST(CompressedHistory, AWriterKilledMidwayLeavesAReadablePrefix) {
+  // What a kill -9 leaves: the flushed blocks and part of the next one, and no end of frame.
+  write_pairs(temp_file("killed-source.jsonl.zst"), 20000);
+  const auto whole = bytes_of(temp_file("killed-source.jsonl.zst"));
+  {
+    std::ofstream out(temp_file("killed.jsonl.zst"), std::ios::binary);
+    out << whole.substr(0, whole.size() * 2 / 3);
+  }
+  const auto view = load_run_history(temp_file("killed.jsonl.zst"));
+  EXPECT_GT(view.attempts.size(), 1000u) << "the flushed blocks are readable";
+  EXPECT_LT(view.attempts.size(), 20000u);
+  EXPECT_TRUE(view.torn_tail) << "a history cut short says so";
+  const auto events = read_history(temp_file("killed.jsonl.zst"));
+  EXPECT_GT(events.events.size(), 2000u);
+}
+
+TEST(CompressedHistory, BytesThatAreNotZstdNameTheFile) {
+  {
+    std::ofstream out(temp_file("garbage.jsonl.zst"), std::ios::binary);
+    out << "{\"type\":\"invoke\"} this is plain text, not zstd\n";
+  }
+  try {
+    load_run_history(temp_file("garbage.jsonl.zst"));
+    FAIL() << "garbage must not load";
+  } catch (const HistoryError& error) {
+    EXPECT_NE(std::string(error.what()).find("garbage.jsonl.zst"), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find("zstd"), std::string::npos) << error.what();
+  }
+}
+
+TEST(CompressedHistory, ARunDirectoryFindsWhicheverHistoryItsRunWrote) {
+  const testing::TempDirectory dir("pgchaos-rundir");
+  auto compressed = RunDirectory::for_new_run(dir / "z");
+  compressed.create();
+  compressed.start_history(1, 2, true);
+  compressed.finish("completed");
+  EXPECT_EQ(compressed.history().filename(), "history.jsonl.zst");
+  EXPECT_EQ(load_run_history(compressed.history()).run_id, 1);
+  EXPECT_THROW(RunDirectory::for_new_run(dir / "z"), HistoryError) << "a compressed history is never overwritten";
+  auto plain = RunDirectory::for_new_run(dir / "p");
+  plain.create();
+  plain.start_history(3, 4);
+  plain.finish("completed");
+  EXPECT_EQ(plain.history().filename(), "history.jsonl");
+}
+
+}  // namespace
+}  // namespace pgchaos::history
+
+#include "history/stop_source.h"
+
+namespace pgchaos::history {
+namespace {
+
+TEST(StopSource, AnEpochsStopFollowsTheSoaksAndNotTheOtherWay) {
+  StopSource soak;
+  {
+    StopSource epoch(&soak);
+    epoch.request(StopReason::schedule_done);
+    EXPECT_TRUE(epoch.requested());
+    EXPECT_FALSE(soak.requested()) << "one epoch's end is not the soak's";
+  }
+  StopSource next_epoch(&soak);
+  EXPECT_FALSE(next_epoch.requested());
+  std::thread ctrl_c([&soak] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    soak.request(StopReason::interrupted);
+  });
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_FALSE(next_epoch.sleep_for(std::chrono::seconds(30))) << "a sleeper in the epoch wakes on the soak's stop";
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(20));
+  ctrl_c.join();
+  EXPECT_EQ(next_epoch.reason(), StopReason::interrupted) << "with the soak's reason";
 }
 
 }  // namespace
