@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "invariant_list.h"
+#include "page.h"
 #include "reports/reports.h"
 
 namespace pgchaos::reports {
@@ -15,14 +16,6 @@ struct Series {
   std::string name, color;
   std::vector<double> values;  // one per second; negative: no data that second (drawn as a gap)
 };
-
-double nice_ceiling(double value) {
-  if (value <= 0) return 1;
-  const double magnitude = std::pow(10, std::floor(std::log10(value)));
-  for (const double step : {1.0, 2.0, 2.5, 5.0, 10.0})
-    if (value <= step * magnitude) return step * magnitude;
-  return 10 * magnitude;
-}
 
 // A line chart over the run's seconds with the fault windows shaded and labelled.
 std::string chart(const std::string& title, const std::string& unit, const std::vector<Series>& series,
@@ -96,17 +89,6 @@ std::string chart(const std::string& title, const std::string& unit, const std::
   return svg;
 }
 
-const char* cause_color(checker::LossCause cause) {
-  switch (cause) {
-    case checker::LossCause::unexplained: return "#b3261e";
-    case checker::LossCause::split_brain: return "#7b1fa2";
-    case checker::LossCause::isolated_primary: return "#c2410c";
-    case checker::LossCause::async_lag: return "#9a6700";
-    case checker::LossCause::cancelled_sync_wait: return "#0e7490";
-  }
-  return "#000";
-}
-
 // One lane per node over the run: primary / replica / down / unreachable with timeline numbers; fault windows,
 // split-brain intervals in red, promotions, and lost ops as ticks coloured by cause.
 std::string swimlanes(const checker::CheckResult& r) {
@@ -160,7 +142,7 @@ std::string swimlanes(const checker::CheckResult& r) {
   for (std::size_t i = 0; i < r.lost_ops.size(); i += stride) {
     const auto& l = r.lost_ops[i];
     svg += fmt::format("<line x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1:.1f}\" y2=\"{2:.1f}\" stroke=\"{3}\"><title>op {4}: {5}</title></line>", x(l.acknowledged_ns),
-                       ticks_y, ticks_y + 16, cause_color(l.cause), l.op, checker::to_string(l.cause));
+                       ticks_y, ticks_y + 16, cause_color(checker::to_string(l.cause)), l.op, checker::to_string(l.cause));
   }
   double legend_x = left;
   for (const auto& [state, color] : kStateColors) {
@@ -171,7 +153,7 @@ std::string swimlanes(const checker::CheckResult& r) {
   for (const auto cause : checker::kLossCauses) {
     if (r.count_lost(cause) == 0) continue;
     svg += fmt::format("<rect x=\"{:.0f}\" y=\"{:.0f}\" width=\"3\" height=\"10\" fill=\"{}\"/><text class=\"axis\" x=\"{:.0f}\" y=\"{:.0f}\">{}</text>",
-                       legend_x, H - 15, cause_color(cause), legend_x + 7, H - 6, checker::to_string(cause));
+                       legend_x, H - 15, cause_color(checker::to_string(cause)), legend_x + 7, H - 6, checker::to_string(cause));
     legend_x += 120;
   }
   svg += "\n</svg>\n";
@@ -183,31 +165,6 @@ std::string ids_block(const char* title, const std::vector<std::int64_t>& ids) {
   return fmt::format("<h3>{} ({})</h3><p class=\"ids\">{}</p>\n", title, ids.size(), escape_markup(first_ids(ids, 1000)));
 }
 
-constexpr const char* kStyle = R"(
-body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1d2330;background:#f6f7f9}
-main{max-width:1000px;margin:0 auto;padding:24px}
-h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px}h3{font-size:15px;margin:16px 0 4px}
-.meta{color:#5b6475;font-size:13px}
-.verdict{border-radius:8px;padding:16px 20px;margin:16px 0;color:#fff;font-size:19px;font-weight:600}
-.verdict small{display:block;font-weight:400;font-size:14px;opacity:.95;margin-top:4px}
-.valid{background:#1f7a44}.invalid{background:#b3261e}.unknown{background:#9a6700}
-.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(140px,1fr));gap:10px}
-.card{background:#fff;border:1px solid #dde1e7;border-radius:8px;padding:10px 12px}
-.card b{display:block;font-size:20px}.card span{color:#5b6475;font-size:12px}
-.bad b{color:#b3261e}
-table{border-collapse:collapse;width:100%;background:#fff;font-size:13px}
-th,td{border:1px solid #dde1e7;padding:5px 8px;text-align:left;vertical-align:top}th{background:#eef1f5}
-.pass{color:#1f7a44;font-weight:600}.fail{color:#b3261e;font-weight:600}.report{color:#9a6700;font-weight:600}.not_checked{color:#5b6475;font-weight:600}
-svg.chart{width:100%;height:auto;background:#fff;border:1px solid #dde1e7;border-radius:8px;margin:6px 0}
-svg .title{font-size:14px;font-weight:600;fill:#1d2330}svg .axis{font-size:11px;fill:#5b6475}
-svg .grid{stroke:#e6e9ee}svg .frame{fill:none;stroke:#c4cad3}svg .series{stroke-width:1.6}
-svg .fault{fill:#f2b8b5;opacity:.45}svg .fault-label{font-size:10px;fill:#8c1d18}
-svg .split{fill:#d50000;opacity:.35}svg .lane-label{font-size:11px;fill:#fff}svg .promotion{font-size:12px;fill:#1d2330}
-.banner{border-radius:8px;padding:10px 16px;margin:-8px 0 16px;background:#fff4e5;border:1px solid #f0c36d;color:#6b4500;font-weight:600}
-.refused{color:#9a6700;font-weight:600}
-.ids{font-family:ui-monospace,monospace;font-size:12px;word-break:break-word;background:#fff;border:1px solid #dde1e7;padding:8px;border-radius:6px}
-pre{background:#fff;border:1px solid #dde1e7;padding:10px;border-radius:6px;overflow:auto;font-size:12px}
-)";
 
 }  // namespace
 
@@ -219,7 +176,7 @@ std::string html_report(const RunInfo& run, const checker::CheckResult& r) {
       "<style>{}</style></head><body><main>\n"
       "<h1>pgchaos run {}</h1><div class=\"meta\">seed {} · {} commit · {} · {:.1f} s</div>\n"
       "<div class=\"verdict {}\" id=\"verdict\">{}<small>{}</small></div>\n",
-      run.run_id, escape_markup(verdict), kStyle, run.run_id, run.seed, history::to_string(r.commit_mode),
+      run.run_id, escape_markup(verdict), kPageStyle, run.run_id, run.seed, history::to_string(r.commit_mode),
       escape_markup(run.directory.string()), r.duration_s, verdict, escape_markup(r.headline),
       escape_markup(r.reasons.empty() ? "every invariant holds" : fmt::format("{}", fmt::join(r.reasons, " · "))));
 
@@ -295,7 +252,7 @@ std::string html_report(const RunInfo& run, const checker::CheckResult& r) {
       std::vector<std::int64_t> ops;
       for (const auto& l : r.lost_ops)
         if (l.cause == cause && ops.size() < 10) ops.push_back(l.op);
-      html += fmt::format("<tr><td style=\"color:{}\"><b>{}</b></td><td>{}</td><td>{}</td><td>{}</td></tr>\n", cause_color(cause),
+      html += fmt::format("<tr><td style=\"color:{}\"><b>{}</b></td><td>{}</td><td>{}</td><td>{}</td></tr>\n", cause_color(checker::to_string(cause)),
                           checker::to_string(cause), n, escape_markup(checker::explain(cause)), escape_markup(first_ids(ops, 10, n)));
     }
     html += "</table>\n";

@@ -118,26 +118,31 @@ std::vector<std::pair<std::string, std::string>> list_scenarios(const std::files
   return found;
 }
 
-std::vector<Action> schedule(const Scenario& scenario, std::uint64_t seed) {
+std::vector<Action> schedule(const Scenario& scenario, std::uint64_t seed, int round) {
   std::mt19937_64 rng(seed);
   std::vector<Action> actions;
-  for (const auto& step : scenario.steps)
-    for (int r = 0; r < step.repeat; ++r) {
-      Action a;
-      a.index = static_cast<int>(actions.size()) + 1;
-      // Every draw happens here, in order, whatever the cluster does later: the seed alone decides.
-      const auto fault_draw = rng();
-      a.fault = step.fault == "any" ? step.choices[fault_draw % step.choices.size()] : step.fault;
-      a.target = step.target;
-      const auto span = static_cast<std::uint64_t>((step.delay_max - step.delay_min).count());
-      a.delay = step.delay_min + std::chrono::milliseconds(span == 0 ? 0 : static_cast<long>(rng() % (span + 1)));
-      a.duration = step.duration;
-      a.choice = rng();
-      a.wait_healthy = step.wait_healthy;
-      a.max_unavailable = step.max_unavailable;
-      a.heal = step.heal;
-      actions.push_back(std::move(a));
-    }
+  int index = 0;
+  // The rounds before `round` are drawn only to move the generator (and the indices) on.
+  for (int drawn = 0; drawn <= round; ++drawn) {
+    actions.clear();
+    for (const auto& step : scenario.steps)
+      for (int r = 0; r < step.repeat; ++r) {
+        Action a;
+        a.index = ++index;
+        // Every draw happens here, in order, whatever the cluster does later: the seed alone decides.
+        const auto fault_draw = rng();
+        a.fault = step.fault == "any" ? step.choices[fault_draw % step.choices.size()] : step.fault;
+        a.target = step.target;
+        const auto span = static_cast<std::uint64_t>((step.delay_max - step.delay_min).count());
+        a.delay = step.delay_min + std::chrono::milliseconds(span == 0 ? 0 : static_cast<long>(rng() % (span + 1)));
+        a.duration = step.duration;
+        a.choice = rng();
+        a.wait_healthy = step.wait_healthy;
+        a.max_unavailable = step.max_unavailable;
+        a.heal = step.heal;
+        actions.push_back(std::move(a));
+      }
+  }
   return actions;
 }
 

@@ -56,7 +56,9 @@ struct Action {
   bool heal = true;
   std::chrono::milliseconds max_unavailable{0};
 };
-std::vector<Action> schedule(const Scenario& scenario, std::uint64_t seed);
+/// Round `round` of the schedule (0: the scenario once; a cycled run goes on with 1, 2, ...): every draw comes from
+/// the seed alone, rounds drawn in order from one generator, indices counting on across rounds.
+std::vector<Action> schedule(const Scenario& scenario, std::uint64_t seed, int round = 0);
 
 /// Runs a schedule against the cluster, recording fault_start / fault_end / finding events in `history`.
 /// Stops early when `stop` is requested; always heals what it started (the final heal) and waits for a
@@ -67,11 +69,18 @@ struct RunnerResult {
   std::vector<std::string> findings;
 };
 /// With `forensics_root` set, each closing window's forensics go to forensics_root/fault-N (the final heal's to
-/// forensics_root/final-heal), and a finding quotes the log lines that matter.
+/// forensics_root/final-heal), and a finding quotes the log lines that matter. With `next_round`, the actions run
+/// again as next_round(1), next_round(2), ... until `stop` (an empty round ends the schedule too).
 RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& actions, faults::ClusterContext& cluster,
                           history::HistoryWriter& history, const history::StopSource& stop,
                           const std::function<void(const std::string&)>& say = nullptr,
-                          const std::filesystem::path& forensics_root = {});
+                          const std::filesystem::path& forensics_root = {},
+                          const std::function<std::vector<Action>(int round)>& next_round = nullptr);
+
+/// Saves every node's /history, /cluster, logs (template `forensic-logs`) and pg_controldata (`controldata`) into
+/// `dir`, and returns (and saves as key-lines.txt) the log lines that matter since `since_wall_us`. Never throws
+/// for a node that does not answer: what could not be collected says why in its file.
+std::string collect_forensics(faults::ClusterContext& cluster, const std::filesystem::path& dir, std::int64_t since_wall_us);
 
 /// Waits for a healthy cluster (until `timeout`, or a stop when `stop` is given); returns the last topology seen.
 faults::Topology wait_healthy(faults::ClusterContext& cluster, std::chrono::seconds timeout,

@@ -72,7 +72,8 @@ faults::Topology wait_healthy(faults::ClusterContext& cluster, std::chrono::seco
 
 RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& actions, faults::ClusterContext& cluster,
                           history::HistoryWriter& history, const history::StopSource& stop,
-                          const std::function<void(const std::string&)>& say, const std::filesystem::path& forensics_root) {
+                          const std::function<void(const std::string&)>& say, const std::filesystem::path& forensics_root,
+                          const std::function<std::vector<Action>(int round)>& next_round) {
   RunnerResult result;
   // Collected as each window closes: the logs still hold what happened in it.
   std::map<std::int64_t, std::int64_t> started_at_wall_us;
@@ -114,8 +115,9 @@ RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& a
     last_closed_wall_us = e.wall_us;
   };
 
-  for (const auto& a : actions) {
-    if (!stop.sleep_for(a.delay)) break;
+  // One action: start, hold, heal, wait for health. False when the schedule must stop.
+  auto run_action = [&](const Action& a) -> bool {
+    if (!stop.sleep_for(a.delay)) return false;
     auto fault = faults::make_fault(a.fault);
     auto start = fault_event(history::EventType::fault_start, a.index, a.fault, a.target.empty() ? "default" : a.target);
     start.limit_ms = a.max_unavailable.count();
@@ -141,12 +143,12 @@ RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& a
     started_at_wall_us[a.index] = start.wall_us;
     if (start.exit_status == -1 && start.message.rfind("not started", 0) == 0) {
       close_window(a.index, a.fault, start.target, "");
-      continue;
+      return true;
     }
     if (fault->takes_nodes_down()) wait_until_down(cluster, start.target);
     active.emplace_back(a.index, std::move(fault));
     stop.sleep_for(a.duration);
-    if (!a.heal) continue;  // left active on purpose: a later step or the final heal ends it
+    if (!a.heal) return true;  // left active on purpose: a later step or the final heal ends it
     heal(active.back().first, *active.back().second);
     if (a.wait_healthy) {
       const auto topology = wait_healthy(cluster, scenario.healthy_timeout);
@@ -158,21 +160,38 @@ RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& a
     }
     close_window(a.index, a.fault, start.target, "");
     active.pop_back();
-    if (stop.requested()) break;
-  }
-  // The final heal: whatever is still active is undone, and the cluster must be healthy again. Its forensics
-  // cover what happened since the last window closed (or the oldest still open began).
-  std::int64_t final_since_wall_us = last_closed_wall_us;
-  if (!active.empty()) final_since_wall_us = started_at_wall_us[active.front().first];
-  for (auto& [id, fault] : active) {
-    heal(id, *fault);
-    close_window(id, fault->name(), "", "healed at the end");
-  }
-  if (scenario.final_heal) {
+    return !stop.requested();
+  };
+  // Whatever is still active is undone, and the cluster must be healthy again. Its forensics cover what happened
+  // since the last window closed (or the oldest still open began).
+  auto heal_everything = [&](const std::string& label, const std::string& note, const std::string& after, bool wait) {
+    std::int64_t since_wall_us = last_closed_wall_us;
+    if (!active.empty()) since_wall_us = started_at_wall_us[active.front().first];
+    for (auto& [id, fault] : active) {
+      heal(id, *fault);
+      close_window(id, fault->name(), "", note);
+    }
+    active.clear();
+    if (!wait) return;
     const auto topology = wait_healthy(cluster, scenario.healthy_timeout);
-    if (result.faults_started > 0) collect("final-heal", final_since_wall_us);
-    if (!topology.healthy()) record_finding(describe_unhealthy(cluster, topology, "the final heal"));
+    if (result.faults_started > 0) collect(label, since_wall_us);
+    if (!topology.healthy()) record_finding(describe_unhealthy(cluster, topology, after));
+  };
+  // Round 0 is `actions`; with `next_round`, the schedule runs again, round after round, until the stop; a round
+  // ends as the schedule does, with nothing left active and a healthy cluster.
+  bool going = true;
+  for (const auto& a : actions)
+    if (going) going = run_action(a);
+  for (int round = 1; going && next_round; ++round) {
+    const auto more = next_round(round);
+    if (more.empty() || stop.requested()) break;  // the final heal ends the last round
+    if (!active.empty())
+      heal_everything(fmt::format("round-{}", round - 1), fmt::format("healed at the end of round {}", round - 1),
+                      fmt::format("the end of round {}", round - 1), true);
+    for (const auto& a : more)
+      if (going) going = run_action(a);
   }
+  heal_everything("final-heal", "healed at the end", "the final heal", scenario.final_heal);
   return result;
 }
 

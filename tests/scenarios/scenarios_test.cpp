@@ -197,3 +197,64 @@ TEST(Runner, ARefusedSwitchoverIsCountedWithPatronisWordsAndForensicsAreSaved) {
 
 }  // namespace
 }  // namespace pgchaos::scenarios
+
+namespace pgchaos::scenarios {
+namespace {
+
+TEST(Scenarios, RoundsOfACycledScheduleComeFromTheSeedAloneAndCountOn) {
+  const auto scenario = parse_scenario(
+      R"({"steps": [{"fault": "any", "choices": ["crash", "switchover", "restart"], "delay": "1s-9s", "repeat": 3}]})",
+      "test.json");
+  const auto round0 = schedule(scenario, 42);
+  EXPECT_EQ(schedule(scenario, 42, 0).size(), round0.size());
+  const auto round1 = schedule(scenario, 42, 1), round2 = schedule(scenario, 42, 2);
+  ASSERT_EQ(round1.size(), 3u);
+  EXPECT_EQ(round1.front().index, 4) << "indices count on across rounds: fault-N stays unique";
+  EXPECT_EQ(round2.back().index, 9);
+  // Drawn again, in any order, a round is the same: a replay of an epoch cycles through the same faults.
+  const auto again = schedule(scenario, 42, 2);
+  for (std::size_t i = 0; i < again.size(); ++i) {
+    EXPECT_EQ(again[i].fault, round2[i].fault);
+    EXPECT_EQ(again[i].delay, round2[i].delay);
+    EXPECT_EQ(again[i].choice, round2[i].choice);
+  }
+  bool rounds_differ = false;
+  for (std::size_t i = 0; i < round1.size(); ++i)
+    rounds_differ = rounds_differ || round1[i].choice != round0[i].choice || round1[i].delay != round0[i].delay;
+  EXPECT_TRUE(rounds_differ) << "each round draws anew";
+}
+
+TEST(Runner, ACycledScheduleRunsRoundAfterRoundUntilTheStopAndHealsBetweenRounds) {
+  RunnerFixture f;
+  const auto scenario = parse_scenario(
+      R"({"steps": [{"fault": "stop-patroni", "target": "pgc2", "duration": "10ms", "heal": false},
+                    {"fault": "restart", "target": "pgc3", "delay": "10ms"}]})",
+      "test.json");
+  history::StopSource stop;
+  RunnerResult result;
+  std::vector<int> rounds_asked;
+  {
+    history::HistoryWriter writer(f.dir / "cycled.jsonl");
+    result = run_schedule(scenario, schedule(scenario, 1), f.cluster, writer, stop, nullptr, {},
+                          [&](int round) {
+                            rounds_asked.push_back(round);
+                            if (round == 3) stop.request(history::StopReason::duration);
+                            return schedule(scenario, 1, round);
+                          });
+  }
+  EXPECT_EQ(rounds_asked, (std::vector<int>{1, 2, 3}));
+  EXPECT_EQ(result.faults_started, 6) << "rounds 0, 1 and 2 in full; round 3 stopped before its first fault";
+  const auto h = history::read_history(f.dir / "cycled.jsonl");
+  std::vector<std::int64_t> started;
+  int healed_between_rounds = 0;
+  for (const auto& e : h.events) {
+    if (e.type == history::EventType::fault_start) started.push_back(e.op);
+    if (e.type == history::EventType::fault_end && e.message.find("end of round") != std::string::npos) ++healed_between_rounds;
+  }
+  EXPECT_EQ(started, (std::vector<std::int64_t>{1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(healed_between_rounds, 2) << "a step left active is healed before the next round begins";
+  EXPECT_EQ(f.fake->sent_containing("systemctl start patroni").size(), 3u) << "each stop-patroni healed once";
+}
+
+}  // namespace
+}  // namespace pgchaos::scenarios

@@ -1,0 +1,28 @@
+// Internal to reports/: what every page shares — the style sheet, the axis ceiling, a bar chart.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace pgchaos::reports {
+
+extern const char* const kPageStyle;
+
+/// The colour of a loss cause (checker::to_string names), the same on every page.
+const char* cause_color(const std::string& cause);
+/// The colour of a verdict: valid green, invalid red, anything else amber.
+const char* verdict_color(const std::string& verdict);
+
+/// The next "nice" number (1, 2, 2.5, 5 × 10^n) at or above `value`; 1 for nothing.
+double nice_ceiling(double value);
+
+/// One bar of a bar chart: its label under the axis and its parts, stacked bottom up (value, CSS colour).
+struct Bar {
+  std::string label;
+  std::vector<std::pair<double, std::string>> stack;
+};
+/// An inline SVG bar chart, one bar per entry (an epoch, a night), each part's value in its tooltip.
+std::string bar_chart(const std::string& title, const std::string& unit, const std::vector<Bar>& bars);
+
+}  // namespace pgchaos::reports

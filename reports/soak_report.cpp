@@ -1,0 +1,271 @@
+// soak.json, soak.html and junit.xml of a soak: one row, one bar, one test case per epoch.
+#include "reports/soak_report.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "history/run_directory.h"
+#include "invariant_list.h"
+#include "page.h"
+#include "checker/checker.h"
+#include "reports/reports.h"
+
+namespace pgchaos::reports {
+namespace {
+
+using nlohmann::json;
+
+constexpr int kSoakSchemaVersion = 1;
+
+json number_or_null(double value) { return value < 0 ? json(nullptr) : json(value); }
+double number_from(const json& j, const char* key) {
+  return j.contains(key) && j[key].is_number() ? j[key].get<double>() : -1;
+}
+
+json causes_json(const std::vector<std::pair<std::string, std::int64_t>>& causes) {
+  json out = json::object();
+  for (const auto& [cause, n] : causes) out[cause] = n;
+  return out;
+}
+// JSON objects come back sorted by name: the checker's order of causes is restored (any other name after them).
+std::vector<std::pair<std::string, std::int64_t>> causes_from(const json& j) {
+  std::vector<std::pair<std::string, std::int64_t>> out;
+  for (const auto cause : checker::kLossCauses)
+    if (j.contains(checker::to_string(cause))) out.emplace_back(checker::to_string(cause), j[checker::to_string(cause)].get<std::int64_t>());
+  for (const auto& [cause, n] : j.items())
+    if (std::none_of(out.begin(), out.end(), [&](const auto& p) { return p.first == cause; }))
+      out.emplace_back(cause, n.get<std::int64_t>());
+  return out;
+}
+
+json epoch_json(const EpochSummary& e) {
+  json faults = json::array();
+  for (const auto& f : e.unavailability)
+    faults.push_back({{"fault", f.fault}, {"probe_unavailable_s", f.probe_s == -2 ? json("until the end") : number_or_null(f.probe_s)},
+                      {"unavailable_s", number_or_null(f.workload_s)}, {"refused", f.refused}});
+  return {{"index", e.index},           {"directory", e.directory},   {"scenario", e.scenario},
+          {"seed", e.seed},             {"commit_mode", e.commit_mode}, {"verdict", e.verdict},
+          {"headline", e.headline},     {"exit_code", e.exit_code},   {"started_at", e.started_at},
+          {"duration_s", e.duration_s}, {"operations", e.operations}, {"ops_per_s", e.ops_per_s},
+          {"lost", e.lost},             {"in_doubt", e.in_doubt},     {"lost_by_cause", causes_json(e.lost_by_cause)},
+          {"faults", e.faults},         {"faults_refused", e.faults_refused}, {"fault_unavailability", faults},
+          {"worst_unavailable_s", number_or_null(e.worst_unavailable_s())},
+          {"replay", e.replay},         {"kept", e.kept},             {"error", e.error},
+          {"rss_bytes", e.rss_bytes},   {"disk_bytes", e.disk_bytes}};
+}
+
+EpochSummary epoch_from(const json& j) {
+  EpochSummary e;
+  e.index = j.at("index");
+  e.directory = j.at("directory");
+  e.scenario = j.at("scenario");
+  e.seed = j.at("seed");
+  e.commit_mode = j.at("commit_mode");
+  e.verdict = j.at("verdict");
+  e.headline = j.value("headline", "");
+  e.exit_code = j.value("exit_code", 2);
+  e.started_at = j.value("started_at", "");
+  e.duration_s = j.value("duration_s", 0.0);
+  e.operations = j.value("operations", std::int64_t{0});
+  e.ops_per_s = j.value("ops_per_s", 0.0);
+  e.lost = j.value("lost", std::int64_t{0});
+  e.in_doubt = j.value("in_doubt", std::int64_t{0});
+  e.lost_by_cause = causes_from(j.value("lost_by_cause", json::object()));
+  e.faults = j.value("faults", 0);
+  e.faults_refused = j.value("faults_refused", 0);
+  for (const auto& f : j.value("fault_unavailability", json::array())) {
+    FaultUnavailability u;
+    u.fault = f.at("fault");
+    u.probe_s = f.contains("probe_unavailable_s") && f["probe_unavailable_s"].is_string() ? -2 : number_from(f, "probe_unavailable_s");
+    u.workload_s = number_from(f, "unavailable_s");
+    u.refused = f.value("refused", false);
+    e.unavailability.push_back(u);
+  }
+  e.replay = j.value("replay", "");
+  e.kept = j.value("kept", "all");
+  e.error = j.value("error", "");
+  e.rss_bytes = j.value("rss_bytes", std::int64_t{0});
+  e.disk_bytes = j.value("disk_bytes", std::int64_t{0});
+  return e;
+}
+
+std::string mib(std::int64_t bytes) { return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1 << 20)); }
+
+std::string causes_text(const std::vector<std::pair<std::string, std::int64_t>>& causes) {
+  std::string text;
+  for (const auto& [cause, n] : causes)
+    if (n > 0) text += fmt::format("{}{} {}", text.empty() ? "" : ", ", cause, n);
+  return text.empty() ? "none" : text;
+}
+
+}  // namespace
+
+double EpochSummary::worst_unavailable_s() const {
+  double worst = -1;
+  for (const auto& f : unavailability) {
+    if (f.refused) continue;
+    worst = std::max(worst, f.probe_s >= 0 ? f.probe_s : f.workload_s);
+  }
+  return worst;
+}
+
+std::vector<std::pair<std::string, std::int64_t>> SoakReport::lost_by_cause() const {
+  std::vector<std::pair<std::string, std::int64_t>> sum;
+  for (const auto& e : epochs)
+    for (const auto& [cause, n] : e.lost_by_cause) {
+      auto it = std::find_if(sum.begin(), sum.end(), [&](const auto& p) { return p.first == cause; });
+      if (it == sum.end()) sum.emplace_back(cause, n);
+      else it->second += n;
+    }
+  return sum;
+}
+
+std::string soak_json(const SoakReport& soak) {
+  json epochs = json::array();
+  std::int64_t operations = 0, lost = 0;
+  for (const auto& e : soak.epochs) {
+    epochs.push_back(epoch_json(e));
+    operations += e.operations;
+    lost += e.lost;
+  }
+  const json out = {{"schema_version", kSoakSchemaVersion},
+                    {"generator", "pgchaos " PGCHAOS_VERSION},
+                    {"started_at", soak.started_at},
+                    {"ended_at", soak.ended_at},
+                    {"status", soak.status},
+                    {"verdict", soak.verdict},
+                    {"seed", soak.seed},
+                    {"scenarios", soak.scenarios},
+                    {"commit_mode", soak.commit_mode},
+                    {"keep", soak.keep},
+                    {"planned_s", soak.planned_s},
+                    {"epoch_s", soak.epoch_s},
+                    {"elapsed_s", soak.elapsed_s},
+                    {"totals", {{"epochs", soak.epochs.size()}, {"operations", operations}, {"lost", lost},
+                                {"lost_by_cause", causes_json(soak.lost_by_cause())}}},
+                    {"findings", soak.findings},
+                    {"epochs", epochs}};
+  return out.dump(2) + "\n";
+}
+
+SoakReport parse_soak_json(const std::string& text, const std::string& origin) {
+  try {
+    const auto j = json::parse(text);
+    if (j.value("schema_version", 0) != kSoakSchemaVersion)
+      throw ReportError(origin + ": not a soak.json of schema version " + std::to_string(kSoakSchemaVersion));
+    SoakReport soak;
+    soak.started_at = j.value("started_at", "");
+    soak.ended_at = j.value("ended_at", "");
+    soak.status = j.value("status", "");
+    soak.verdict = j.value("verdict", "unknown");
+    soak.seed = j.value("seed", std::uint64_t{0});
+    soak.scenarios = j.value("scenarios", std::vector<std::string>{});
+    soak.commit_mode = j.value("commit_mode", "");
+    soak.keep = j.value("keep", "");
+    soak.planned_s = j.value("planned_s", 0.0);
+    soak.epoch_s = j.value("epoch_s", 0.0);
+    soak.elapsed_s = j.value("elapsed_s", 0.0);
+    soak.findings = j.value("findings", std::vector<std::string>{});
+    for (const auto& e : j.at("epochs")) soak.epochs.push_back(epoch_from(e));
+    return soak;
+  } catch (const json::exception& error) {
+    throw ReportError(origin + ": unreadable soak report: " + error.what());
+  }
+}
+
+std::string soak_html(const SoakReport& soak) {
+  std::int64_t operations = 0;
+  for (const auto& e : soak.epochs) operations += e.operations;
+  std::string html = fmt::format(
+      "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>pgchaos soak — {}</title>"
+      "<style>{}</style></head><body><main>\n<h1>pgchaos soak</h1>\n<p class=\"meta\">started {} · seed {} · "
+      "scenarios {} · commit mode {} · epochs of {:.0f} s · keep {}</p>\n"
+      "<div class=\"verdict {}\">{}<small>{} · {} epochs · {} operations · {:.0f} of {:.0f} s · lost by cause: {}</small></div>\n",
+      escape_markup(soak.verdict), kPageStyle, escape_markup(soak.started_at), soak.seed,
+      escape_markup(fmt::format("{}", fmt::join(soak.scenarios, ", "))), escape_markup(soak.commit_mode), soak.epoch_s,
+      escape_markup(soak.keep), escape_markup(soak.verdict), escape_markup(soak.verdict), escape_markup(soak.status),
+      soak.epochs.size(), operations, soak.elapsed_s, soak.planned_s, escape_markup(causes_text(soak.lost_by_cause())));
+  for (const auto& f : soak.findings) html += fmt::format("<pre class=\"finding\">{}</pre>\n", escape_markup(f));
+
+  std::vector<Bar> ops, lost, unavailable, memory;
+  for (const auto& e : soak.epochs) {
+    const std::string label = std::to_string(e.index);
+    ops.push_back({label, {{e.ops_per_s, verdict_color(e.verdict)}}});
+    Bar lost_bar{label, {}};
+    for (const auto& [cause, n] : e.lost_by_cause) lost_bar.stack.emplace_back(static_cast<double>(n), cause_color(cause));
+    lost.push_back(lost_bar);
+    unavailable.push_back({label, {{std::max(0.0, e.worst_unavailable_s()), "#8c1d18"}}});
+    memory.push_back({label, {{static_cast<double>(e.rss_bytes) / (1 << 20), "#3949ab"}}});
+  }
+  html += "<h2>Across the soak</h2>\n";
+  html += bar_chart("Throughput per epoch (bar colour: the epoch's verdict)", "ops/s", ops);
+  html += bar_chart("Lost acknowledged commits per epoch, by cause", "ops", lost);
+  html += bar_chart("Worst write unavailability per epoch (the probe's)", "s", unavailable);
+  html += bar_chart("pgchaos's memory after each epoch (RSS)", "MiB", memory);
+
+  html += "<h2>Epochs</h2>\n<table><tr><th>#</th><th>scenario</th><th>seed</th><th>verdict</th><th>faults (refused)</th>"
+          "<th>lost by cause</th><th>worst unavailability</th><th>ops</th><th>ops/s</th><th>RSS</th><th>kept</th></tr>\n";
+  for (const auto& e : soak.epochs) {
+    const double worst = e.worst_unavailable_s();
+    html += fmt::format(
+        "<tr><td><a href=\"{}/report.html\">{}</a></td><td>{}</td><td>{}</td><td class=\"{}\" title=\"{}\">{}</td><td>{} ({})</td>"
+        "<td>{}</td><td>{}</td><td>{}</td><td>{:.0f}</td><td>{}</td><td>{}</td></tr>\n",
+        escape_markup(e.directory), e.index, escape_markup(e.scenario), e.seed,
+        e.verdict == "valid" ? "pass" : e.verdict == "invalid" ? "fail" : "report", escape_markup(e.headline + (e.error.empty() ? "" : " — " + e.error)),
+        escape_markup(e.verdict), e.faults, e.faults_refused, escape_markup(causes_text(e.lost_by_cause)),
+        worst < 0 ? "—" : fmt::format("{:.1f} s", worst), e.operations, e.ops_per_s, mib(e.rss_bytes), escape_markup(e.kept));
+  }
+  html += "</table>\n<h2>Replay</h2>\n<p>Each epoch runs again alone:</p>\n<pre>";
+  for (const auto& e : soak.epochs) html += escape_markup(e.replay) + "\n";
+  html += "</pre>\n</main></body></html>\n";
+  return html;
+}
+
+std::string soak_junit(const SoakReport& soak) {
+  int failures = 0, errors = 0;
+  double seconds = 0;
+  for (const auto& e : soak.epochs) {
+    failures += e.verdict == "invalid" ? 1 : 0;
+    errors += e.verdict != "invalid" && e.verdict != "valid" ? 1 : 0;
+    seconds += e.duration_s;
+  }
+  const int finding_cases = static_cast<int>(soak.findings.size());
+  std::string xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  xml += fmt::format("<testsuites name=\"pgchaos-soak\" tests=\"{}\" failures=\"{}\" errors=\"{}\">\n",
+                     soak.epochs.size() + finding_cases, failures + finding_cases, errors);
+  xml += fmt::format("  <testsuite name=\"pgchaos.soak-{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" time=\"{:.3f}\">\n",
+                     soak.seed, soak.epochs.size() + finding_cases, failures + finding_cases, errors, seconds);
+  for (const auto& e : soak.epochs) {
+    xml += fmt::format("    <testcase classname=\"pgchaos.soak.{}\" name=\"{} seed {}\" time=\"{:.3f}\">",
+                       escape_markup(e.scenario), escape_markup(e.scenario), e.seed, e.duration_s);
+    const std::string message = fmt::format("epoch {}: {}{} — replay: {}", e.index, e.headline,
+                                            e.error.empty() ? "" : " (" + e.error + ")", e.replay);
+    if (e.verdict == "invalid")
+      xml += fmt::format("<failure message=\"{}\">{}</failure>", escape_markup(message), escape_markup(message));
+    else if (e.verdict != "valid")
+      xml += fmt::format("<error message=\"{}\">{}</error>", escape_markup(message), escape_markup(message));
+    else
+      xml += fmt::format("<system-out>{}</system-out>", escape_markup(message));
+    xml += "</testcase>\n";
+  }
+  for (const auto& f : soak.findings)
+    xml += fmt::format("    <testcase classname=\"pgchaos.soak\" name=\"cluster healthy between epochs\"><failure "
+                       "message=\"{}\">{}</failure></testcase>\n",
+                       escape_markup(f.substr(0, f.find('\n'))), escape_markup(f));
+  xml += "  </testsuite>\n</testsuites>\n";
+  return xml;
+}
+
+void write_soak_reports(const std::filesystem::path& dir, const SoakReport& soak) {
+  try {
+    history::write_file_atomically(dir / "soak.json", soak_json(soak));
+    history::write_file_atomically(dir / "soak.html", soak_html(soak));
+    history::write_file_atomically(dir / "junit.xml", soak_junit(soak));
+  } catch (const history::HistoryError& error) {
+    throw ReportError(error.what());
+  }
+}
+
+}  // namespace pgchaos::reports

@@ -1,0 +1,46 @@
+// A trend across nights: many soak or run directories (the last N nightly artifacts), one row each, and each night
+// held against the median of the nights before it.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace pgchaos::reports {
+
+struct FaultKindUnavailability {
+  std::string fault;
+  int count = 0;                 ///< faults of this kind that took effect and were measured
+  double p50_s = 0, p99_s = 0;   ///< the probe's (the workload's without a probe)
+};
+
+struct NightSummary {
+  std::string label;             ///< the directory's name
+  std::string kind;              ///< soak | run
+  std::string started_at, commit_mode, verdict;
+  std::int64_t operations = 0, lost = 0;
+  double ops_per_s = 0, duration_s = 0;
+  int epochs = 0, invalid_epochs = 0;
+  std::vector<std::pair<std::string, std::int64_t>> lost_by_cause;
+  std::vector<FaultKindUnavailability> unavailability;
+  std::vector<std::string> regressions;  ///< filled by flag_regressions()
+  double lost_per_million() const;
+};
+
+/// A soak directory (soak.json) or a run directory (report.json). Throws ReportError naming what is missing.
+NightSummary read_night(const std::filesystem::path& dir);
+
+struct TrendOptions {
+  double margin = 0.5;           ///< worse than the median of the nights before by more than this fraction
+  int min_nights_before = 3;     ///< nights of the same commit mode needed before one is judged
+};
+/// Orders the nights by start and flags each one worse than the median of the earlier nights of its commit mode:
+/// lost per million operations, ops/s, p99 unavailability per fault kind (by at least a second).
+void flag_regressions(std::vector<NightSummary>& nights, const TrendOptions& options);
+
+std::string trend_json(const std::vector<NightSummary>& nights, const TrendOptions& options);
+std::string trend_html(const std::vector<NightSummary>& nights, const TrendOptions& options);
+
+}  // namespace pgchaos::reports
