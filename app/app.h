@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "engine/soak.h"
 
 namespace pgchaos::app {
 
@@ -64,6 +65,17 @@ RunOptions parse_run_options(const std::vector<std::string>& args);
 /// scheduled, the cluster configuration checked. Throws UsageError.
 RunOptions parse_scenario_options(const std::vector<std::string>& args);
 
+/// Everything `soak` takes, validated.
+struct SoakOptions {
+  RunOptions run;                     ///< the epochs' common options (--conf and run's flags; --duration is the soak's)
+  engine::SoakRequest request;        ///< without the cluster (build_cluster_context) and the replay command
+  std::filesystem::path output;       ///< the soak directory
+  bool rebuild_lab = false;
+  bool help_shown = false;
+};
+/// `pgchaos soak` options. Throws UsageError.
+SoakOptions parse_soak_options(const std::vector<std::string>& args);
+
 /// The scenario library: $PGCHAOS_SCENARIO_DIR, else the source tree's scenarios/library.
 std::filesystem::path scenario_library();
 
@@ -78,8 +90,14 @@ engine::ExitCode run_command(const std::vector<std::string>& args);
 engine::ExitCode scenario_command(const std::vector<std::string>& args);
 /// `pgchaos check RUN_DIR [--resnapshot] [--max-lost N] [--dsn ...]`.
 engine::ExitCode check_command(const std::vector<std::string>& args);
+/// `pgchaos soak --conf FILE --duration T [--epoch T] [--scenarios A,B] ...`.
+engine::ExitCode soak_command(const std::vector<std::string>& args);
+/// `pgchaos trend DIR... [--output DIR] [--margin F] [--min-nights N] [--fail-on-regression]`.
+engine::ExitCode trend_command(const std::vector<std::string>& args);
 /// `pgchaos report RUN_DIR`.
 engine::ExitCode report_command(const std::vector<std::string>& args);
+/// Runs lab/lab.sh with `args` as a child process and returns its exit status (-1: it did not exit).
+int run_lab_script(const std::vector<std::string>& args);
 /// `pgchaos lab ...`: replaces the process with lab/lab.sh; returns only on failure.
 engine::ExitCode lab_command(const std::vector<std::string>& args);
 

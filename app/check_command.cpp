@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "app/app.h"
+#include "flags.h"
 
 namespace pgchaos::app {
 namespace po = boost::program_options;
@@ -21,13 +22,7 @@ engine::ExitCode verdict_command(const std::vector<std::string>& args, bool is_c
         ("dsn", po::value<std::vector<std::string>>(), "with --resnapshot: DSNs to use instead of the recorded ones");
   po::positional_options_description positional;
   positional.add("run-dir", 1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(flags).positional(positional).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& error) {
-    throw UsageError(error.what());
-  }
+  const auto vm = parse_flags(args, flags, positional);
   if (vm.count("help")) {
     std::cout << flags << '\n';
     return engine::ExitCode::valid;

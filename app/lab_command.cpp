@@ -1,6 +1,10 @@
 // `pgchaos lab up|down|status`: the lab is shell and Python around real daemons (lab/), so this command only
 // finds lab/lab.sh and hands the arguments over.
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
 
 #include <cstdlib>
 #include <filesystem>
@@ -15,8 +19,40 @@ std::filesystem::path lab_directory() {
   return PGCHAOS_LAB_DIR;  // the source tree's lab/, set at build time
 }
 
+namespace {
+
+// `bash lab/lab.sh ARGS...` as execvp takes it: the strings, and the pointers into them.
+struct LabCommand {
+  std::vector<std::string> words;
+  std::vector<char*> argv;
+  explicit LabCommand(const std::vector<std::string>& args) {
+    const auto script = lab_directory() / "lab.sh";
+    if (!std::filesystem::exists(script)) throw UsageError(script.string() + " not found (set PGCHAOS_LAB_DIR)");
+    words = {"bash", script.string()};
+    words.insert(words.end(), args.begin(), args.end());
+    for (auto& w : words) argv.push_back(w.data());
+    argv.push_back(nullptr);
+  }
+};
+
+}  // namespace
+
+int run_lab_script(const std::vector<std::string>& args) {
+  LabCommand command(args);
+  std::fflush(stdout);
+  const pid_t child = ::fork();
+  if (child < 0) throw UsageError("cannot start lab.sh: fork failed");
+  if (child == 0) {
+    ::execvp("bash", command.argv.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0)
+    if (errno != EINTR) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 engine::ExitCode lab_command(const std::vector<std::string>& args) {
-  const auto script = lab_directory() / "lab.sh";
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
     (args.empty() ? std::cerr : std::cout) << "usage: pgchaos lab up|down|status [options]\n"
                  "  up     [--state DIR] [--subnet A.B.C.0/24] [--dcs etcd3|etcd] [--timing default|fast] [--no-wait]\n"
@@ -25,13 +61,8 @@ engine::ExitCode lab_command(const std::vector<std::string>& args) {
                  "State directory default: /var/tmp/pgchaos-lab (or $PGCHAOS_LAB_STATE). Needs root.\n";
     return args.empty() ? engine::ExitCode::unknown_or_error : engine::ExitCode::valid;
   }
-  if (!std::filesystem::exists(script)) throw UsageError(script.string() + " not found (set PGCHAOS_LAB_DIR)");
-  std::vector<std::string> argv_strings{"bash", script.string()};
-  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& s : argv_strings) argv.push_back(s.data());
-  argv.push_back(nullptr);
-  ::execvp("bash", argv.data());
+  LabCommand command(args);
+  ::execvp("bash", command.argv.data());
   throw UsageError("cannot run bash");
 }
 

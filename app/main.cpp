@@ -15,6 +15,8 @@ constexpr const char* kUsage =
     "commands:\n"
     "  run        run the bank-transfer workload, record its history, check it against the database\n"
     "  scenario   run the workload under a fault schedule (pgchaos scenario --list), then check and report\n"
+    "  soak       epochs of scenarios for hours (a nightly soak), with soak.json, soak.html and junit.xml\n"
+    "  trend      compare soak or run directories night by night (trend.json, trend.html), flag regressions\n"
     "  check      recompute a run's verdict from its run directory (--resnapshot reads the nodes again)\n"
     "  report     regenerate a run's report.html, report.json and junit.xml\n"
     "  lab        up | down | status of the local 3-node Patroni lab (needs root)\n"
@@ -54,6 +56,8 @@ int main(int argc, char** argv) {
     ExitCode code;
     if (command == "run") code = pgchaos::app::run_command(rest);
     else if (command == "scenario") code = pgchaos::app::scenario_command(rest);
+    else if (command == "soak") code = pgchaos::app::soak_command(rest);
+    else if (command == "trend") code = pgchaos::app::trend_command(rest);
     else if (command == "check") code = pgchaos::app::check_command(rest);
     else if (command == "report") code = pgchaos::app::report_command(rest);
     else if (command == "lab") code = pgchaos::app::lab_command(rest);

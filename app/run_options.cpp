@@ -8,6 +8,7 @@
 #include <random>
 
 #include "app/app.h"
+#include "flags.h"
 #include "history/duration.h"
 #include "scenarios/scenarios.h"
 
@@ -67,14 +68,7 @@ backend::ThinkTime parse_think_time(const std::string& text, const std::string& 
   return think;
 }
 
-std::string utc_timestamp() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y%m%dT%H%M%SZ", &tm);
-  return buffer;
-}
+std::string utc_timestamp() { return history::utc_text(std::time(nullptr), "%Y%m%dT%H%M%SZ"); }
 
 void apply_config_file(const std::filesystem::path& file, RunOptions& options) {
   auto& request = options.request;
@@ -129,6 +123,8 @@ po::options_description run_option_descriptions() {
       ("output", po::value<std::string>(), "run directory (default runs/<UTC timestamp>)")
       ("seed", po::value<std::string>(), "random seed (default: drawn and recorded)")
       ("reset", po::bool_switch(), "recreate pgchaos's own tables before the run")
+      ("compress-history", po::bool_switch(), "write history.jsonl.zst (zstd, about a tenth of the size; check, "
+                                              "report and zstdcat read it)")
       ("max-lost", po::value<std::string>(), "lost acknowledged commits allowed before the verdict is invalid "
                                              "(default: any in async mode, 0 in sync mode)")
       ("max-unavailable", po::value<std::string>(), "fail a fault whose write unavailability (the probe's) exceeds "
@@ -143,24 +139,35 @@ po::options_description scenario_option_descriptions() {
   flags.add_options()
       ("list", "list the scenarios of the library")
       ("scenario", po::value<std::string>(), "a scenario name (pgchaos scenario --list) or a file")
+      ("replay", po::value<std::string>(), "run again the scenario and seed recorded in RUN_DIR (with its recorded "
+                                           "duration, cycling and commit mode unless given)")
+      ("cycle", po::bool_switch(), "run the schedule again, round after round, until --duration ends the run");
+  return flags;
+}
+
+// The options of every command that drives faults against a cluster (scenario, soak).
+po::options_description cluster_option_descriptions() {
+  po::options_description flags("cluster options");
+  flags.add_options()
       ("commit-mode", po::value<std::string>(), "async | sync: set for the run, the previous setting restored after")
-      ("replay", po::value<std::string>(), "run again the scenario and seed recorded in RUN_DIR")
       ("allow-faults", po::bool_switch(), "allow faults on a cluster that is not the lab ([cluster] allow_faults = true)")
       ("accept-new-host-keys", po::bool_switch(), "accept (and record) unknown SSH host keys; changed keys stay refused");
   return flags;
 }
 
-po::variables_map parse_flags(const std::vector<std::string>& args, const po::options_description& flags,
-                              const po::positional_options_description& positional) {
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(flags).positional(positional).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& error) {
-    throw UsageError(error.what());
-  }
-  return vm;
+po::options_description soak_option_descriptions() {
+  po::options_description flags("soak options");
+  flags.add_options()
+      ("epoch", po::value<std::string>(), "length of each epoch, one scenario run each (default 10m)")
+      ("scenarios", po::value<std::string>(), "comma-separated scenario names or files, one drawn per epoch by the "
+                                              "seed (default random)")
+      ("keep", po::value<std::string>(), "all | invalid (default): a valid epoch keeps its reports, not its history, "
+                                         "ledger snapshots and raw logs")
+      ("rebuild-lab", po::bool_switch(), "on the lab: a cluster unhealthy between epochs is rebuilt (lab down, lab up) "
+                                         "and the soak goes on");
+  return flags;
 }
+
 
 // Fills `options` from the flags of run_option_descriptions() (and the configuration file they name).
 void apply_run_flags(const po::variables_map& vm, RunOptions& options) {
@@ -205,12 +212,43 @@ void apply_run_flags(const po::variables_map& vm, RunOptions& options) {
   if (vm.count("seed")) w.seed = parse_number<std::uint64_t>(vm["seed"].as<std::string>(), "--seed", 0, INT64_MAX);
   w.seed &= INT64_MAX;  // stored as a bigint
   w.reset = vm["reset"].as<bool>();
+  request.compress_history = vm["compress-history"].as<bool>();
   options.output = vm.count("output") ? std::filesystem::path(vm["output"].as<std::string>())
                                       : std::filesystem::path("runs") / utc_timestamp();
   if (w.dsns.empty()) throw UsageError("no database: give --dsn CONNINFO or --conf FILE with a [databases] section");
 }
 
+// --commit-mode, and a cluster that is the lab or allows faults: what scenario and soak both need.
+void apply_cluster_flags(const po::variables_map& vm, RunOptions& options, engine::FaultPlan& plan) {
+  if (vm.count("commit-mode")) {
+    const auto text = vm["commit-mode"].as<std::string>();
+    const auto mode = history::parse_commit_mode(text);
+    if (!mode || *mode == history::CommitMode::single)
+      throw UsageError("--commit-mode: '" + text + "' must be async or sync");
+    plan.commit_mode = mode;
+  }
+  if (!options.conf || options.cluster.nodes.empty())
+    throw UsageError("--conf must name a configuration with [cluster] nodes (see conf/cluster.example.conf)");
+  const bool lab = options.cluster.setting("lab") == "true";
+  if (!lab && options.cluster.setting("allow_faults") != "true" && !vm["allow-faults"].as<bool>())
+    throw UsageError(options.conf->string() + " is not the lab: faults on it need [cluster] allow_faults = true or "
+                     "--allow-faults (they restart, reboot and crash its nodes)");
+  options.accept_new_host_keys = vm["accept-new-host-keys"].as<bool>();
+}
+
 }  // namespace
+
+po::variables_map parse_flags(const std::vector<std::string>& args, const po::options_description& flags,
+                              const po::positional_options_description& positional) {
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(flags).positional(positional).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& error) {
+    throw UsageError(error.what());
+  }
+  return vm;
+}
 
 std::filesystem::path scenario_library() {
   if (const char* dir = std::getenv("PGCHAOS_SCENARIO_DIR")) return dir;
@@ -238,7 +276,7 @@ RunOptions parse_run_options(const std::vector<std::string>& args) {
 
 RunOptions parse_scenario_options(const std::vector<std::string>& args) {
   po::options_description flags("usage: pgchaos scenario NAME|FILE|--replay RUN_DIR|--list [options]");
-  flags.add(scenario_option_descriptions()).add(run_option_descriptions());
+  flags.add(scenario_option_descriptions()).add(cluster_option_descriptions()).add(run_option_descriptions());
   po::positional_options_description positional;
   positional.add("scenario", 1);
   const auto vm = parse_flags(args, flags, positional);
@@ -255,13 +293,15 @@ RunOptions parse_scenario_options(const std::vector<std::string>& args) {
   // The scenario and its seed: named, or recorded in a run directory to replay.
   scenarios::Scenario scenario;
   std::optional<std::int64_t> replayed_seed;
+  std::optional<engine::RecordedRun> recorded;
   try {
     if (vm.count("replay")) {
       if (vm.count("scenario")) throw UsageError("--replay: give a scenario or --replay RUN_DIR, not both");
       const auto from = history::RunDirectory::open(vm["replay"].as<std::string>());
-      replayed_seed = engine::read_recorded_run(from).seed;
+      recorded = engine::read_recorded_run(from);
+      replayed_seed = recorded->seed;
       scenario = scenarios::parse_scenario(history::read_text_file(from.scenario()), from.scenario().string());
-      if (scenario.name.empty()) scenario.name = "replay";
+      if (scenario.name.empty()) scenario.name = recorded->scenario.value_or("replay");
     } else if (vm.count("scenario")) {
       scenario = scenarios::load_scenario(vm["scenario"].as<std::string>(), scenario_library());
     } else {
@@ -280,24 +320,65 @@ RunOptions parse_scenario_options(const std::vector<std::string>& args) {
   }
   if (!vm.count("operations")) request.workload.operations = kUnlimitedOperations;  // the schedule decides the end
   engine::FaultPlan plan;
-  if (vm.count("commit-mode")) {
-    const auto text = vm["commit-mode"].as<std::string>();
-    const auto mode = history::parse_commit_mode(text);
-    if (!mode || *mode == history::CommitMode::single)
-      throw UsageError("--commit-mode: '" + text + "' must be async or sync");
-    plan.commit_mode = mode;
-  }
-  if (!options.conf || options.cluster.nodes.empty())
-    throw UsageError("--conf must name a configuration with [cluster] nodes (see conf/cluster.example.conf)");
-  const bool lab = options.cluster.setting("lab") == "true";
-  if (!lab && options.cluster.setting("allow_faults") != "true" && !vm["allow-faults"].as<bool>())
-    throw UsageError(options.conf->string() + " is not the lab: faults on it need [cluster] allow_faults = true or "
-                     "--allow-faults (they restart, reboot and crash its nodes)");
-  options.accept_new_host_keys = vm["accept-new-host-keys"].as<bool>();
+  plan.cycle = vm["cycle"].as<bool>() || (recorded && recorded->cycle);
+  if (recorded && recorded->duration && !vm.count("duration")) request.duration = recorded->duration;
+  if (recorded && !vm.count("commit-mode") && recorded->commit_mode != history::CommitMode::single)
+    plan.commit_mode = recorded->commit_mode;
+  if (plan.cycle && !request.duration) throw UsageError("--cycle: give --duration too (the rounds go on until it ends)");
+  apply_cluster_flags(vm, options, plan);
   plan.actions = scenarios::schedule(scenario, request.workload.seed);
   plan.scenario = std::move(scenario);
   request.faults = std::move(plan);
   return options;
+}
+
+SoakOptions parse_soak_options(const std::vector<std::string>& args) {
+  po::options_description flags("usage: pgchaos soak --conf FILE --duration 8h [--epoch 10m] [--scenarios A,B] [options]");
+  flags.add(soak_option_descriptions()).add(cluster_option_descriptions()).add(run_option_descriptions());
+  const auto vm = parse_flags(args, flags, {});
+  SoakOptions soak;
+  if (vm.count("help")) {
+    std::cout << flags << "\nEach epoch is one scenario run (its schedule round after round) in SOAK_DIR/epoch-NNNN; "
+                          "soak.json, soak.html and junit.xml are rewritten after each.\n";
+    soak.help_shown = true;
+    return soak;
+  }
+  if (!vm.count("duration")) throw UsageError("--duration: how long the soak runs, e.g. 8h");
+  auto& options = soak.run;
+  apply_run_flags(vm, options);
+  auto& request = soak.request;
+  request.duration = *options.request.duration;
+  options.request.duration.reset();  // each epoch gets its own
+  request.epoch = vm.count("epoch") ? parse_duration(vm["epoch"].as<std::string>(), "--epoch") : std::chrono::minutes(10);
+  if (request.epoch < std::chrono::seconds(30)) throw UsageError("--epoch: 30s at least (each epoch is a whole run)");
+  request.seed = options.request.workload.seed;
+  if (vm.count("keep")) {
+    const auto keep = vm["keep"].as<std::string>();
+    if (keep != "all" && keep != "invalid") throw UsageError("--keep: '" + keep + "' must be all or invalid");
+    request.keep = keep == "all" ? engine::Keep::all : engine::Keep::invalid;
+  }
+  const std::string names = vm.count("scenarios") ? vm["scenarios"].as<std::string>() : "random";
+  for (std::size_t start = 0; start <= names.size();) {
+    const auto comma = std::min(names.find(',', start), names.size());
+    const auto name = names.substr(start, comma - start);
+    start = comma + 1;
+    if (name.empty()) throw UsageError("--scenarios: '" + names + "' has an empty name");
+    try {
+      request.scenarios.push_back(scenarios::load_scenario(name, scenario_library()));
+    } catch (const scenarios::ScenarioError& error) {
+      throw UsageError(std::string("--scenarios: ") + error.what());
+    }
+  }
+  engine::FaultPlan plan;
+  apply_cluster_flags(vm, options, plan);
+  options.request.faults = std::move(plan);
+  soak.rebuild_lab = vm["rebuild-lab"].as<bool>();
+  if (soak.rebuild_lab && options.cluster.setting("lab") != "true")
+    throw UsageError("--rebuild-lab: " + options.conf->string() + " is not the lab's configuration");
+  soak.output = vm.count("output") ? std::filesystem::path(vm["output"].as<std::string>())
+                                   : std::filesystem::path("runs") / ("soak-" + utc_timestamp());
+  request.base = options.request;
+  return soak;
 }
 
 }  // namespace pgchaos::app

@@ -111,6 +111,7 @@ class Worker {
         latencies_ms.push_back(static_cast<float>(done.mono_ns - started_ns) / 1e6f);
         history_.append(std::move(done));
         counters_.ok.fetch_add(1, std::memory_order_relaxed);
+        if (config_.live_ok != nullptr) config_.live_ok->fetch_add(1, std::memory_order_relaxed);
         return;
       }
 

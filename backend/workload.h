@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -32,6 +33,8 @@ struct WorkloadConfig {
   bool reset = false;             ///< recreate pgchaos's own tables first
   bool log_sql = false;
   bool show_progress = false;     ///< a progress line on stdout (only when it is a terminal)
+  std::atomic<std::int64_t>* live_ok = nullptr;  ///< when set, counts acknowledged commits as they come (a caller's
+                                                 ///< own progress line, e.g. the soak's); outlives the run
 };
 
 /// Creates or validates schema `pgchaos` (refusing one that holds objects pgchaos did not create),

@@ -3,6 +3,7 @@
 # alternating, ROUNDS times. Prints each round and the median wall and CPU (user+sys of the client) ratios.
 # Goal (issue 2): pgchaos wall <= 1.05 x pgbench, CPU <= 1.5 x pgbench, with the history on.
 #   bench/compare_pgbench.sh [OPERATIONS=20000] [THREADS=10] [ROUNDS=3]
+# PGCHAOS_BENCH_RUN_FLAGS adds flags to each pgchaos run, e.g. --compress-history (the soak's zstd history).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ops=${1:-20000}
@@ -26,13 +27,13 @@ measure() {  # prints "wall cpu" of the command
 }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-echo "ops=$ops threads=$threads rounds=$rounds server=127.0.0.1:$PG_PORT"
+echo "ops=$ops threads=$threads rounds=$rounds server=127.0.0.1:$PG_PORT pgchaos flags: ${PGCHAOS_BENCH_RUN_FLAGS:-none}"
 : >"$out/pgbench" ; : >"$out/pgchaos"
 for round in $(seq "$rounds"); do
   read -r bw bc < <(measure pgbench -n -M prepared --max-tries=1000 -c "$threads" -j "$threads" \
       -t $((ops / threads)) -f bench/bank_transfer.pgbench -D accounts=$accounts -D run=0 "$PG_DSN")
   read -r cw cc < <(measure $pgchaos run --dsn "$PG_DSN" --operations "$ops" --threads "$threads" \
-      --accounts $accounts --reset --output "$out/run$round")
+      --accounts $accounts --reset --output "$out/run$round" ${PGCHAOS_BENCH_RUN_FLAGS:-})
   echo "round $round: pgbench wall ${bw}s cpu ${bc}s | pgchaos wall ${cw}s cpu ${cc}s"
   echo "$bw $bc" >>"$out/pgbench"; echo "$cw $cc" >>"$out/pgchaos"
 done

@@ -31,6 +31,8 @@ struct FaultPlan {
   std::vector<scenarios::Action> actions;         ///< scenarios::schedule(scenario, workload seed)
   faults::ClusterContext* cluster = nullptr;
   std::optional<history::CommitMode> commit_mode; ///< set for the run, the previous setting restored after
+  bool cycle = false;  ///< run the schedule again, round after round (scenarios::schedule's rounds), until the
+                       ///< run's duration ends it
 };
 
 struct RunRequest {
@@ -41,6 +43,7 @@ struct RunRequest {
   std::optional<std::chrono::milliseconds> max_unavailable;  ///< per fault, by the write probe
   std::chrono::milliseconds watch_interval{100};  ///< the watcher's look at each node (`nodes`); 0: no watcher
   std::chrono::milliseconds probe_interval{20};   ///< the write probe's
+  bool compress_history = false;                  ///< history.jsonl.zst (zstd) instead of history.jsonl
   std::string log_level = "info";                 ///< of RUN_DIR/pgchaos.log
   std::size_t log_file_max_bytes = 50u << 20;
   std::size_t log_file_backups = 5;
@@ -73,6 +76,9 @@ struct RecordedRun {
   history::CommitMode commit_mode = history::CommitMode::async;
   std::optional<std::int64_t> max_lost;
   std::optional<std::chrono::milliseconds> max_unavailable;
+  std::optional<std::chrono::milliseconds> duration;
+  std::optional<std::string> scenario;            ///< its name, for a scenario run
+  bool cycle = false;
 };
 /// Reads run.json; throws history::HistoryError naming the file.
 RecordedRun read_recorded_run(const history::RunDirectory& directory);

@@ -125,7 +125,7 @@ RunOutcome run(const RunRequest& request, history::RunDirectory& directory, hist
     history::write_file_atomically(directory.scenario(), plan->scenario.source);
     history::write_file_atomically(directory.schedule(), schedule_json(plan->actions));
   }
-  auto& history = directory.start_history(run_id, static_cast<std::int64_t>(w.seed));
+  auto& history = directory.start_history(run_id, static_cast<std::int64_t>(w.seed), request.compress_history);
   // The cluster's story: the watcher observes every node, the probe measures true write unavailability.
   std::vector<watcher::WatchedNode> watched;
   if (request.watch_interval.count() > 0)  // 0: no watcher (--watch-interval off)
@@ -143,8 +143,9 @@ RunOutcome run(const RunRequest& request, history::RunDirectory& directory, hist
     });
   if (request.duration) stop.set_deadline(std::chrono::steady_clock::now() + *request.duration);
   if (plan)
-    say(fmt::format("scenario {}: {} faults scheduled, {} commit mode, {} threads; run directory {}", plan->scenario.name,
-                    plan->actions.size(), history::to_string(commit_mode), w.threads, directory.root().string()));
+    say(fmt::format("scenario {}: {} faults scheduled{}, {} commit mode, {} threads; run directory {}", plan->scenario.name,
+                    plan->actions.size(), plan->cycle ? " a round, rounds until the run's end" : "",
+                    history::to_string(commit_mode), w.threads, directory.root().string()));
   else
     say(fmt::format("run {} (seed {}): {} operations on {} threads, {} accounts; run directory {}", run_id, w.seed,
                     w.operations, w.threads, w.accounts, directory.root().string()));
@@ -172,7 +173,10 @@ RunOutcome run(const RunRequest& request, history::RunDirectory& directory, hist
                                          say("  " + line);
                                          log->info("{}", line.substr(0, line.find('\n')));
                                        },
-                                       directory.root() / "forensics");
+                                       directory.root() / "forensics",
+                                       plan->cycle ? [&](int round) {
+                                         return scenarios::schedule(plan->scenario, w.seed, round);
+                                       } : std::function<std::vector<scenarios::Action>(int)>());
       // A little load after the last heal shows the cluster taking writes again.
       stop.sleep_for(std::chrono::seconds(2));
       stop.request(StopReason::schedule_done);

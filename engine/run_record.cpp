@@ -1,10 +1,12 @@
 #include "run_record.h"
 
+#include <ctime>
 #include <nlohmann/json.hpp>
 
 #include "history/duration.h"
 
 namespace pgchaos::engine {
+std::string utc_now() { return history::utc_text(std::time(nullptr), "%Y-%m-%dT%H:%M:%SZ"); }
 
 void write_run_json(const history::RunDirectory& directory, const RunRequest& request, std::int64_t run_id,
                     history::CommitMode commit_mode) {
@@ -18,12 +20,15 @@ void write_run_json(const history::RunDirectory& directory, const RunRequest& re
   const auto* plan = request.faults ? &*request.faults : nullptr;
   const json run = {
       {"pgchaos_version", PGCHAOS_VERSION},
+      {"started_at", utc_now()},
       {"run_id", run_id},
       {"seed", w.seed},
       {"commit_mode", history::to_string(commit_mode)},
       {"scenario", plan ? json(plan->scenario.name) : json(nullptr)},
       {"max_lost", request.max_lost ? json(*request.max_lost) : json(nullptr)},
       {"duration", request.duration ? json(history::format_duration(*request.duration)) : json(nullptr)},
+      {"cycle", plan != nullptr && plan->cycle},
+      {"compress_history", request.compress_history},
       {"max_unavailable", request.max_unavailable ? json(history::format_duration(*request.max_unavailable)) : json(nullptr)},
       {"watch_interval", request.watch_interval.count() > 0 ? history::format_duration(request.watch_interval) : "off"},
       {"probe_interval", history::format_duration(request.probe_interval)},
@@ -59,6 +64,10 @@ RecordedRun read_recorded_run(const history::RunDirectory& directory) {
     if (!mode) throw history::HistoryError(file.string() + ": unknown commit_mode");
     run.commit_mode = *mode;
     if (j.contains("max_lost") && !j["max_lost"].is_null()) run.max_lost = j["max_lost"].get<std::int64_t>();
+    if (j.contains("duration") && j["duration"].is_string())
+      run.duration = history::parse_duration(j["duration"].get<std::string>());
+    if (j.contains("scenario") && j["scenario"].is_string()) run.scenario = j["scenario"].get<std::string>();
+    run.cycle = j.value("cycle", false);
     if (j.contains("max_unavailable") && j["max_unavailable"].is_string())
       run.max_unavailable = history::parse_duration(j["max_unavailable"].get<std::string>());
   } catch (const nlohmann::json::exception& error) {

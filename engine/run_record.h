@@ -2,10 +2,14 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "engine/engine.h"
 
 namespace pgchaos::engine {
+
+/// Now in UTC, as run.json and soak.json write times: 2026-11-30T05:21:18Z.
+std::string utc_now();
 
 void write_run_json(const history::RunDirectory& directory, const RunRequest& request, std::int64_t run_id,
                     history::CommitMode commit_mode);

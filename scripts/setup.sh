@@ -9,8 +9,10 @@ cd "$(dirname "$0")/.."
 packages=(
   # build
   cmake ninja-build g++ pkg-config
-  libpqxx-dev libssh-dev libboost-program-options-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
+  libpqxx-dev libssh-dev libboost-program-options-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libzstd-dev
   libgtest-dev libgmock-dev
+  # the CI templates are checked with yamllint
+  yamllint
   # fuzzing (preset fuzz): clang with libFuzzer and the sanitizers' runtimes
   clang libclang-rt-14-dev
   # PostgreSQL 15 for the integration tests and the benchmark (pgbench)

@@ -15,8 +15,9 @@ std::filesystem::path write_conf(const std::string& name, const std::string& tex
 }
 
 // The UsageError a parse of `args` throws ("" when it parses).
+template <typename Options = RunOptions>
 std::string error_of(const std::vector<std::string>& args,
-                     RunOptions (*parse)(const std::vector<std::string>&) = parse_run_options) {
+                     Options (*parse)(const std::vector<std::string>&) = parse_run_options) {
   try {
     parse(args);
   } catch (const UsageError& error) {
@@ -185,6 +186,68 @@ TEST(Config, TheWatcherAndTheUnavailabilityLimitAreFlags) {
   EXPECT_NE(error_of({"--dsn", "host=x", "--watch-interval", "1ms"}).find("--watch-interval: 10ms at least"), std::string::npos);
   EXPECT_NE(error_of({"--dsn", "host=x", "--max-unavailable", "0s"}).find("--max-unavailable"), std::string::npos);
   EXPECT_NE(error_of({"--dsn", "host=x", "--max-unavailable", "ten"}).find("--max-unavailable"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace pgchaos::app
+
+namespace pgchaos::app {
+namespace {
+
+std::string soak_error_of(const std::vector<std::string>& args) { return error_of(args, parse_soak_options); }
+
+TEST(SoakOptions, EveryOptionIsValidatedBeforeTheClusterIsTouched) {
+  const auto conf = lab_like_conf().string();
+  EXPECT_NE(soak_error_of({"--conf", conf}).find("--duration"), std::string::npos) << "a soak says how long";
+  EXPECT_NE(soak_error_of({"--conf", conf, "--duration", "1h", "--epoch", "5s"}).find("--epoch"), std::string::npos);
+  EXPECT_NE(soak_error_of({"--conf", conf, "--duration", "1h", "--keep", "some"}).find("--keep"), std::string::npos);
+  EXPECT_NE(soak_error_of({"--conf", conf, "--duration", "1h", "--scenarios", "random,meteor"}).find("meteor"),
+            std::string::npos);
+  EXPECT_NE(soak_error_of({"--conf", conf, "--duration", "1h", "--scenarios", "random,,crash-primary"}).find("empty name"),
+            std::string::npos);
+  EXPECT_NE(soak_error_of({"--conf", conf, "--duration", "1h", "--commit-mode", "maybe"}).find("--commit-mode"),
+            std::string::npos);
+  const auto prod = write_conf("prod-soak.conf", "[databases]\ndb = host=x\n[cluster]\nnode.n1 = postgres=127.0.0.1:1\n");
+  EXPECT_NE(soak_error_of({"--conf", prod.string(), "--duration", "1h"}).find("allow_faults"), std::string::npos);
+  EXPECT_NE(soak_error_of({"--conf", prod.string(), "--duration", "1h", "--allow-faults", "--rebuild-lab"})
+                .find("--rebuild-lab"), std::string::npos) << "only the lab is rebuilt";
+
+  const auto o = parse_soak_options({"--conf", conf, "--duration", "8h", "--scenarios", "random,switchover-storm",
+                                     "--seed", "11", "--commit-mode", "sync", "--keep", "all"});
+  EXPECT_EQ(o.request.duration, std::chrono::hours(8));
+  EXPECT_EQ(o.request.epoch, std::chrono::minutes(10)) << "the default epoch";
+  EXPECT_EQ(o.request.seed, 11u);
+  EXPECT_EQ(o.request.keep, engine::Keep::all);
+  ASSERT_EQ(o.request.scenarios.size(), 2u);
+  EXPECT_EQ(o.request.scenarios[1].name, "switchover-storm");
+  ASSERT_TRUE(o.request.base.faults.has_value());
+  EXPECT_EQ(o.request.base.faults->commit_mode, history::CommitMode::sync);
+  EXPECT_FALSE(o.request.base.duration.has_value()) << "--duration is the soak's; each epoch gets its own";
+  EXPECT_EQ(o.output.parent_path(), "runs");
+  EXPECT_EQ(o.output.filename().string().rfind("soak-", 0), 0u);
+  EXPECT_EQ(parse_soak_options({"--conf", conf, "--duration", "1h"}).request.keep, engine::Keep::invalid);
+}
+
+TEST(ScenarioOptions, CyclingNeedsADurationAndAReplayTakesWhatItsRunRecorded) {
+  const auto conf = lab_like_conf().string();
+  EXPECT_NE(scenario_error_of({"random", "--conf", conf, "--cycle"}).find("--duration"), std::string::npos);
+  const auto o = parse_scenario_options({"random", "--conf", conf, "--cycle", "--duration", "5m"});
+  EXPECT_TRUE(o.request.faults->cycle);
+  // A soak's epoch, replayed alone: its seed, length, cycling and commit mode come from its run.json.
+  const auto epoch = write_conf("epoch-0003", "").parent_path() / "epoch-dir";
+  std::filesystem::create_directories(epoch);
+  std::ofstream(epoch / "run.json") << R"({"run_id": 1, "seed": 4242, "scenario": "switchover-storm",
+      "commit_mode": "sync", "duration": "5m", "cycle": true, "config": {"dsns": []}})";
+  std::ofstream(epoch / "scenario.json") << R"({"steps": [{"fault": "switchover", "target": "replica", "repeat": 2}]})";
+  const auto replay = parse_scenario_options({"--replay", epoch.string(), "--conf", conf});
+  EXPECT_EQ(replay.request.workload.seed, 4242u);
+  EXPECT_EQ(replay.request.duration, std::chrono::minutes(5));
+  EXPECT_TRUE(replay.request.faults->cycle);
+  EXPECT_EQ(replay.request.faults->commit_mode, history::CommitMode::sync);
+  EXPECT_EQ(replay.request.faults->scenario.name, "switchover-storm");
+  EXPECT_EQ(replay.request.faults->actions.size(), 2u);
+  const auto shorter = parse_scenario_options({"--replay", epoch.string(), "--conf", conf, "--duration", "1m"});
+  EXPECT_EQ(shorter.request.duration, std::chrono::minutes(1)) << "a flag given wins over the record";
 }
 
 }  // namespace

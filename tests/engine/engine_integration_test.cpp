@@ -2,8 +2,11 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <thread>
 
 #include "engine/engine.h"
+#include "engine/soak.h"
+#include "reports/soak_report.h"
 #include "tests/support/postgres_server.h"
 #include "tests/support/temp_directory.h"
 
@@ -85,6 +88,97 @@ TEST_F(EngineTest, ARefusedConnectionCreatesNoRunDirectory) {
   r.workload.dsns = {"host=127.0.0.1 port=1 connect_timeout=2"};
   EXPECT_THROW(run(r, directory, stop, say_), backend::BackendError);
   EXPECT_FALSE(std::filesystem::exists(dir_ / "refused")) << "nothing but an error is left";
+}
+
+}  // namespace
+}  // namespace pgchaos::engine
+
+
+namespace pgchaos::engine {
+namespace {
+
+// Soaks without a cluster: epochs of the workload alone against the test's server (the lab test soaks with faults).
+class SoakTest : public EngineTest {
+ protected:
+  SoakRequest soak_request(std::chrono::milliseconds duration, std::chrono::milliseconds epoch) const {
+    SoakRequest r;
+    r.base = request(1'000'000'000);
+    r.scenarios = {scenarios::parse_scenario(R"({"steps": [{"fault": "crash"}]})", "unused.json")};
+    r.scenarios[0].name = "workload-only";
+    r.duration = duration;
+    r.epoch = epoch;
+    r.seed = 99;
+    r.replay_command = "pgchaos scenario --replay";
+    return r;
+  }
+};
+
+TEST_F(SoakTest, EpochsRunBackToBackEachCheckedWithItsOwnSeedAndOnlyTheirReportsKept) {
+  history::StopSource stop;
+  std::vector<std::string> progress;
+  auto r = soak_request(std::chrono::seconds(7), std::chrono::seconds(2));
+  r.progress = [&progress](const std::string& line) { progress.push_back(line); };
+  const auto outcome = soak(r, dir_ / "soak", stop, say_);
+  EXPECT_EQ(outcome.exit_code, ExitCode::valid);
+  const auto& report = outcome.report;
+  EXPECT_EQ(report.status, "completed");
+  ASSERT_GE(report.epochs.size(), 2u);
+  for (std::size_t i = 0; i < report.epochs.size(); ++i) {
+    const auto& e = report.epochs[i];
+    EXPECT_EQ(e.verdict, "valid") << e.headline;
+    EXPECT_EQ(e.seed, epoch_seed(99, static_cast<int>(i) + 1));
+    EXPECT_GT(e.operations, 0);
+    EXPECT_GT(e.rss_bytes, 0);
+    EXPECT_EQ(e.kept, "report");
+    EXPECT_EQ(e.lost_by_cause.size(), std::size(checker::kLossCauses)) << "every cause, 0 included";
+    const auto epoch_dir = dir_ / "soak" / e.directory;
+    EXPECT_TRUE(std::filesystem::exists(epoch_dir / "report.html"));
+    EXPECT_TRUE(std::filesystem::exists(epoch_dir / "run.json")) << "what a replay needs stays";
+    EXPECT_FALSE(std::filesystem::exists(epoch_dir / "history.jsonl.zst")) << "a valid epoch's history is dropped";
+    EXPECT_FALSE(std::filesystem::exists(epoch_dir / "history.jsonl"));
+    EXPECT_NE(e.replay.find(epoch_dir.string()), std::string::npos) << e.replay;
+  }
+  EXPECT_NE(report.epochs[0].seed, report.epochs[1].seed);
+  const auto written = reports::parse_soak_json(testing::slurp(dir_ / "soak" / "soak.json"), "soak.json");
+  EXPECT_EQ(written.epochs.size(), report.epochs.size());
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "soak" / "soak.html"));
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "soak" / "junit.xml"));
+  // pgchaos's own tables hold one epoch at most: they do not grow over a night.
+  EXPECT_EQ(std::stoi(server_.psql("SELECT count(DISTINCT run_id) FROM pgchaos.ledger")), 1);
+  ASSERT_FALSE(progress.empty());
+  EXPECT_NE(progress.back().find("soak: epoch"), std::string::npos) << progress.back();
+  EXPECT_NE(progress.back().find("ops"), std::string::npos);
+  EXPECT_THROW(soak(r, dir_ / "soak", stop, say_), history::HistoryError) << "a soak directory is never reused";
+}
+
+TEST_F(SoakTest, CtrlCChecksTheCurrentEpochAndWritesTheSoakReport) {
+  history::StopSource stop;
+  auto r = soak_request(std::chrono::minutes(10), std::chrono::minutes(5));
+  r.keep = Keep::all;
+  std::thread ctrl_c([&stop] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+    stop.request(history::StopReason::interrupted);
+  });
+  const auto outcome = soak(r, dir_ / "interrupted", stop, say_);
+  ctrl_c.join();
+  EXPECT_EQ(outcome.exit_code, ExitCode::interrupted);
+  EXPECT_EQ(outcome.report.status, "interrupted");
+  ASSERT_EQ(outcome.report.epochs.size(), 1u);
+  EXPECT_EQ(outcome.report.epochs[0].verdict, "valid") << "the interrupted epoch is still checked";
+  EXPECT_GT(outcome.report.epochs[0].operations, 0);
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "interrupted" / "epoch-0001" / "history.jsonl.zst")) << "--keep all";
+  const auto written = reports::parse_soak_json(testing::slurp(dir_ / "interrupted" / "soak.json"), "soak.json");
+  EXPECT_EQ(written.status, "interrupted");
+}
+
+TEST(SoakSeeds, EpochSeedsAndScenariosComeFromTheSoaksSeed) {
+  EXPECT_EQ(epoch_seed(5, 3), epoch_seed(5, 3));
+  EXPECT_NE(epoch_seed(5, 3), epoch_seed(5, 4));
+  EXPECT_NE(epoch_seed(5, 3), epoch_seed(6, 3));
+  EXPECT_LE(epoch_seed(5, 3), static_cast<std::uint64_t>(INT64_MAX)) << "stored as a bigint";
+  std::vector<int> drawn(4, 0);
+  for (int k = 1; k <= 400; ++k) ++drawn[epoch_scenario(5, k, 4)];
+  for (const int n : drawn) EXPECT_GT(n, 50) << "every scenario gets its share";
 }
 
 }  // namespace

@@ -1,0 +1,89 @@
+// `pgchaos soak`: epochs of scenario runs for hours (engine/soak.h), a progress line, and on the lab a rebuild when
+// the cluster does not come back.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <memory>
+
+#include "app/app.h"
+#include "interrupt_guard.h"
+
+namespace pgchaos::app {
+namespace {
+
+bool stdout_is_terminal() { return ::isatty(STDOUT_FILENO) == 1; }
+
+std::string shell_word(const std::string& text) {
+  std::string quoted = "'";
+  for (const char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+// KEY=VALUE lines of the lab's lab.env (its timing and DCS, to rebuild it alike).
+std::string lab_setting(const std::filesystem::path& state, const std::string& key, const std::string& fallback) {
+  std::ifstream in(state / "lab.env");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind(key + "=", 0) == 0) return line.substr(key.size() + 1);
+  return fallback;
+}
+
+// The lab down and up again in the same state directory; its configuration (new passwords) is read again.
+void rebuild_lab(const std::filesystem::path& state) {
+  const auto timing = lab_setting(state, "LAB_TIMING", "default");
+  const auto dcs = lab_setting(state, "LAB_DCS", "etcd3");
+  run_lab_script({"down", "--state", state.string()});
+  const int status = run_lab_script({"up", "--state", state.string(), "--timing", timing, "--dcs", dcs});
+  if (status != 0) throw std::runtime_error(fmt::format("lab up exited {}", status));
+}
+
+}  // namespace
+
+engine::ExitCode soak_command(const std::vector<std::string>& args) {
+  SoakOptions options = parse_soak_options(args);
+  if (options.help_shown) return engine::ExitCode::valid;
+  // Every cluster context the soak used lives until it ends (a rebuild makes a new one).
+  std::vector<std::unique_ptr<faults::ClusterContext>> clusters;
+  auto with_cluster = [&clusters](SoakOptions& parsed) {
+    clusters.push_back(std::make_unique<faults::ClusterContext>());
+    build_cluster_context(parsed.run, *clusters.back());
+    parsed.request.base.faults->cluster = clusters.back().get();
+    return parsed.request.base;
+  };
+  options.request.base = with_cluster(options);
+  options.request.replay_command = "pgchaos scenario --conf " + shell_word(options.run.conf->string()) + " --replay";
+  if (options.rebuild_lab)
+    options.request.rebuild_cluster = [&args, &with_cluster, state = options.run.conf->parent_path()] {
+      rebuild_lab(state);
+      SoakOptions again = parse_soak_options(args);
+      return with_cluster(again);
+    };
+
+  const bool terminal = stdout_is_terminal();
+  std::mutex print_mutex;
+  auto last_line = std::chrono::steady_clock::now();
+  options.request.progress = [&](const std::string& line) {
+    const std::lock_guard lock(print_mutex);
+    if (terminal) {
+      std::printf("\r\033[K%s", line.c_str());
+      std::fflush(stdout);
+    } else if (std::chrono::steady_clock::now() - last_line >= std::chrono::minutes(1)) {
+      last_line = std::chrono::steady_clock::now();  // a log, not a screen: one line a minute
+      std::printf("%s\n", line.c_str());
+      std::fflush(stdout);
+    }
+  };
+  const engine::Say say = [&](const std::string& line) {
+    const std::lock_guard lock(print_mutex);
+    std::printf("%s%s\n", terminal ? "\r\033[K" : "", history::printable(line).c_str());
+    std::fflush(stdout);
+  };
+
+  history::StopSource stop;
+  InterruptGuard interrupt_guard(stop);
+  return engine::soak(std::move(options.request), options.output, stop, say).exit_code;
+}
+
+}  // namespace pgchaos::app
