@@ -123,7 +123,7 @@ po::options_description run_option_descriptions() {
       ("output", po::value<std::string>(), "run directory (default runs/<UTC timestamp>)")
       ("seed", po::value<std::string>(), "random seed (default: drawn and recorded)")
       ("reset", po::bool_switch(), "recreate pgchaos's own tables before the run")
-      ("compress-history", po::bool_switch(), "write history.jsonl.zst (zstd, about a tenth of the size; check, "
+      ("compress-history", po::bool_switch(), "write history.jsonl.zst (zstd, about a seventh of the size; check, "
                                               "report and zstdcat read it)")
       ("max-lost", po::value<std::string>(), "lost acknowledged commits allowed before the verdict is invalid "
                                              "(default: any in async mode, 0 in sync mode)")

@@ -1,6 +1,7 @@
 // `pgchaos soak`: epochs of scenario runs for hours (engine/soak.h), a progress line, and on the lab a rebuild when
 // the cluster does not come back.
 #include <fmt/format.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -44,7 +45,11 @@ void rebuild_lab(const std::filesystem::path& state) {
 engine::ExitCode soak_command(const std::vector<std::string>& args) {
   SoakOptions options = parse_soak_options(args);
   if (options.help_shown) return engine::ExitCode::valid;
-  // Every cluster context the soak used lives until it ends (a rebuild makes a new one).
+  // One malloc arena for the whole night. Every epoch starts new threads, and glibc gives new threads new arenas
+  // (up to 8 per core), each keeping a few MiB after malloc_trim: measured with 4 s epochs, RSS grew from 18 to
+  // 47 MiB over 14 epochs with the default, and stayed at 13.9-14.0 MiB over 21 with one arena.
+  ::mallopt(M_ARENA_MAX, 1);
+  // The cluster's context (SSH sessions, templates); a rebuild replaces it between epochs, when nothing uses it.
   std::vector<std::unique_ptr<faults::ClusterContext>> clusters;
   auto with_cluster = [&clusters](SoakOptions& parsed) {
     clusters.push_back(std::make_unique<faults::ClusterContext>());
@@ -55,9 +60,10 @@ engine::ExitCode soak_command(const std::vector<std::string>& args) {
   options.request.base = with_cluster(options);
   options.request.replay_command = "pgchaos scenario --conf " + shell_word(options.run.conf->string()) + " --replay";
   if (options.rebuild_lab)
-    options.request.rebuild_cluster = [&args, &with_cluster, state = options.run.conf->parent_path()] {
+    options.request.rebuild_cluster = [&args, &clusters, &with_cluster, state = options.run.conf->parent_path()] {
       rebuild_lab(state);
-      SoakOptions again = parse_soak_options(args);
+      SoakOptions again = parse_soak_options(args);  // the rebuilt lab's configuration: new passwords
+      clusters.clear();  // the old nodes' SSH sessions go with the old lab
       return with_cluster(again);
     };
 

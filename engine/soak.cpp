@@ -149,8 +149,8 @@ std::size_t epoch_scenario(std::uint64_t soak_seed, int epoch, std::size_t scena
 
 SoakOutcome soak(SoakRequest request, const std::filesystem::path& soak_dir, history::StopSource& stop, const Say& say) {
   std::error_code ec;
-  if (std::filesystem::exists(soak_dir / "soak.json", ec))
-    throw history::HistoryError(soak_dir.string() + " already holds a soak (soak.json); choose another --output");
+  if (std::filesystem::exists(soak_dir, ec) && !std::filesystem::is_empty(soak_dir, ec))
+    throw history::HistoryError(soak_dir.string() + " is not empty (an earlier soak?); choose another --output");
   std::filesystem::create_directories(soak_dir, ec);
   if (ec) throw history::HistoryError("cannot create " + soak_dir.string() + ": " + ec.message());
 

@@ -41,7 +41,7 @@ struct SoakOutcome {
   reports::SoakReport report;
 };
 
-/// Runs epochs into `soak_dir` (refused when it holds a soak.json) until `duration` has passed or `stop` (Ctrl-C:
+/// Runs epochs into `soak_dir` (refused unless new or empty) until `duration` has passed or `stop` (Ctrl-C:
 /// the current epoch is healed, checked and reported, then the soak report is written). Between epochs the cluster
 /// must be healthy; otherwise a finding with forensics (SOAK_DIR/between-NNNN) ends the soak or, with
 /// rebuild_cluster, the cluster is rebuilt. Throws only before the first epoch (bad directory).

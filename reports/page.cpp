@@ -51,6 +51,13 @@ const char* verdict_color(const std::string& verdict) {
   return verdict == "valid" ? "#1f7a44" : verdict == "invalid" ? "#b3261e" : "#9a6700";
 }
 
+std::string cause_legend(const std::vector<std::pair<std::string, std::int64_t>>& causes) {
+  std::string html = "<p class=\"meta\">";
+  for (const auto& [cause, n] : causes)
+    if (n > 0) html += fmt::format("<span style=\"color:{}\">■</span> {} ({}) &nbsp; ", cause_color(cause), escape_markup(cause), n);
+  return html + "</p>\n";
+}
+
 double nice_ceiling(double value) {
   if (value <= 0) return 1;
   const double magnitude = std::pow(10, std::floor(std::log10(value)));

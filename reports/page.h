@@ -1,6 +1,7 @@
 // Internal to reports/: what every page shares — the style sheet, the axis ceiling, a bar chart.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -11,6 +12,8 @@ extern const char* const kPageStyle;
 
 /// The colour of a loss cause (checker::to_string names), the same on every page.
 const char* cause_color(const std::string& cause);
+/// A line naming each cause that lost commits in its colour, with its count: the legend of a chart by cause.
+std::string cause_legend(const std::vector<std::pair<std::string, std::int64_t>>& causes);
 /// The colour of a verdict: valid green, invalid red, anything else amber.
 const char* verdict_color(const std::string& verdict);
 

@@ -201,7 +201,13 @@ std::string soak_html(const SoakReport& soak) {
   }
   html += "<h2>Across the soak</h2>\n";
   html += bar_chart("Throughput per epoch (bar colour: the epoch's verdict)", "ops/s", ops);
-  html += bar_chart("Lost acknowledged commits per epoch, by cause", "ops", lost);
+  const auto total_lost = soak.lost_by_cause();
+  if (std::all_of(total_lost.begin(), total_lost.end(), [](const auto& c) { return c.second == 0; })) {
+    html += "<p>No acknowledged commit lost in any epoch.</p>\n";
+  } else {
+    html += bar_chart("Lost acknowledged commits per epoch, by cause", "ops", lost);
+    html += cause_legend(total_lost);
+  }
   html += bar_chart("Worst write unavailability per epoch (the probe's)", "s", unavailable);
   html += bar_chart("pgchaos's memory after each epoch (RSS)", "MiB", memory);
 

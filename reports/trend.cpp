@@ -30,6 +30,8 @@ double percentile(std::vector<double> values, double p) {
   return values[std::min(values.size() - 1, rank == 0 ? 0 : rank - 1)];
 }
 
+std::string nights_text(std::size_t n) { return n == 1 ? "night" : std::to_string(n) + " nights"; }
+
 double median(std::vector<double> values) { return percentile(std::move(values), 0.5); }
 
 std::vector<FaultKindUnavailability> by_fault_kind(const std::vector<FaultUnavailability>& faults) {
@@ -79,8 +81,11 @@ NightSummary night_from_soak(const SoakReport& soak, const std::string& label) {
     night.invalid_epochs += e.verdict == "invalid" ? 1 : 0;
     add_causes(night.lost_by_cause, e.lost_by_cause);
     faults.insert(faults.end(), e.unavailability.begin(), e.unavailability.end());
-    if (night.commit_mode.empty()) night.commit_mode = e.commit_mode;
   }
+  // Without --commit-mode the soak took the cluster as it was: the mode its epochs were checked in is the night's.
+  if (!soak.epochs.empty() &&
+      std::all_of(soak.epochs.begin(), soak.epochs.end(), [&](const auto& e) { return e.commit_mode == soak.epochs[0].commit_mode; }))
+    night.commit_mode = soak.epochs[0].commit_mode;
   double busy_s = 0;
   for (const auto& e : soak.epochs) busy_s += e.duration_s;
   night.ops_per_s = busy_s > 0 ? static_cast<double>(night.operations) / busy_s : 0;
@@ -175,11 +180,11 @@ void flag_regressions(std::vector<NightSummary>& nights, const TrendOptions& opt
     }
     const double lost_median = median(lost), ops_median = median(ops);
     if (night.lost > 0 && night.lost_per_million() > lost_median * (1 + options.margin))
-      night.regressions.push_back(fmt::format("lost {:.0f} per million operations; the median of the {} nights before: {:.0f}",
-                                              night.lost_per_million(), before.size(), lost_median));
+      night.regressions.push_back(fmt::format("lost {:.0f} per million operations; the median of the {} before: {:.0f}",
+                                              night.lost_per_million(), nights_text(before.size()), lost_median));
     if (night.ops_per_s < ops_median / (1 + options.margin))
-      night.regressions.push_back(fmt::format("{:.0f} ops/s; the median of the {} nights before: {:.0f}", night.ops_per_s,
-                                              before.size(), ops_median));
+      night.regressions.push_back(fmt::format("{:.0f} ops/s; the median of the {} before: {:.0f}", night.ops_per_s,
+                                              nights_text(before.size()), ops_median));
     for (const auto& u : night.unavailability) {
       std::vector<double> earlier;
       for (const auto* b : before)
@@ -233,6 +238,9 @@ std::string trend_html(const std::vector<NightSummary>& nights, const TrendOptio
     ops.push_back({n.label.substr(0, 10), {{n.ops_per_s, n.regressions.empty() ? "#3949ab" : "#b3261e"}}});
   }
   html += bar_chart("Lost acknowledged commits per million operations, by cause", "per million", lost);
+  std::vector<std::pair<std::string, std::int64_t>> all_causes;
+  for (const auto& n : nights) add_causes(all_causes, n.lost_by_cause);
+  html += cause_legend(all_causes);
   html += bar_chart("Throughput (red: a flagged night)", "ops/s", ops);
   html += "<h2>Nights</h2>\n<table><tr><th>night</th><th>started</th><th>mode</th><th>verdict</th><th>epochs (invalid)</th>"
           "<th>ops</th><th>ops/s</th><th>lost by cause</th><th>unavailability p50 / p99 per fault kind</th><th>flagged</th></tr>\n";

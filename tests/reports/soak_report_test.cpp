@@ -95,6 +95,11 @@ TEST(SoakReport, HtmlHasARowAndALinkPerEpochAndTheCharts) {
   for (auto at = html.find("<svg class=\"chart\""); at != std::string::npos; at = html.find("<svg class=\"chart\"", at + 1)) ++charts;
   EXPECT_EQ(charts, 4u) << "throughput, lost by cause, worst unavailability, memory";
   EXPECT_EQ(html.find("http"), std::string::npos) << "one offline file";
+  EXPECT_NE(html.find("■</span> async-lag (16)"), std::string::npos) << "the causes' colours are named";
+  auto nothing_lost = planted_soak();
+  for (auto& e : nothing_lost.epochs)
+    for (auto& [cause, n] : e.lost_by_cause) n = 0;
+  EXPECT_NE(soak_html(nothing_lost).find("No acknowledged commit lost in any epoch."), std::string::npos);
 }
 
 NightSummary night(const std::string& label, std::int64_t lost, double ops_per_s, double switchover_p99) {
