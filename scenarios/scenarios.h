@@ -70,7 +70,7 @@ struct RunnerResult {
 };
 /// With `forensics_root` set, each closing window's forensics go to forensics_root/fault-N (the final heal's to
 /// forensics_root/final-heal), and a finding quotes the log lines that matter. With `next_round`, the actions run
-/// again as next_round(1), next_round(2), ... until `stop` (an empty round ends the schedule too).
+/// again as next_round(1), next_round(2), ... until `stop` (an empty round, or a finding, ends the schedule too).
 RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& actions, faults::ClusterContext& cluster,
                           history::HistoryWriter& history, const history::StopSource& stop,
                           const std::function<void(const std::string&)>& say = nullptr,

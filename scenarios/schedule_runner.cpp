@@ -183,6 +183,12 @@ RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& a
   for (const auto& a : actions)
     if (going) going = run_action(a);
   for (int round = 1; going && next_round; ++round) {
+    // A cluster that did not recover is not tested further: the run ends with its finding (a soak then decides
+    // between ending and rebuilding), rather than pile faults onto a broken cluster and blur the story.
+    if (!result.findings.empty()) {
+      tell(fmt::format("no round {}: the cluster did not recover in round {}", round, round - 1));
+      break;
+    }
     const auto more = next_round(round);
     if (more.empty() || stop.requested()) break;  // the final heal ends the last round
     if (!active.empty())

@@ -256,5 +256,25 @@ TEST(Runner, ACycledScheduleRunsRoundAfterRoundUntilTheStopAndHealsBetweenRounds
   EXPECT_EQ(f.fake->sent_containing("systemctl start patroni").size(), 3u) << "each stop-patroni healed once";
 }
 
+TEST(Runner, ACycledScheduleStopsCyclingWhenTheClusterDidNotRecover) {
+  RunnerFixture f;
+  f.topology->problems = {"pgc3: not streaming"};
+  const auto scenario = parse_scenario(R"({"healthy_timeout": "1s", "steps": [{"fault": "restart", "target": "pgc3"}]})",
+                                       "test.json");
+  history::StopSource stop;
+  int rounds_asked = 0;
+  RunnerResult result;
+  {
+    history::HistoryWriter writer(f.dir / "broken.jsonl");
+    result = run_schedule(scenario, schedule(scenario, 1), f.cluster, writer, stop, nullptr, {}, [&](int round) {
+      ++rounds_asked;
+      return schedule(scenario, 1, round);
+    });
+  }
+  EXPECT_EQ(rounds_asked, 0) << "no fault is piled onto a cluster that did not recover";
+  EXPECT_EQ(result.faults_started, 1);
+  EXPECT_FALSE(result.findings.empty());
+}
+
 }  // namespace
 }  // namespace pgchaos::scenarios
