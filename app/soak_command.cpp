@@ -16,12 +16,6 @@ namespace {
 
 bool stdout_is_terminal() { return ::isatty(STDOUT_FILENO) == 1; }
 
-std::string shell_word(const std::string& text) {
-  std::string quoted = "'";
-  for (const char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return quoted + "'";
-}
-
 // KEY=VALUE lines of the lab's lab.env (its timing and DCS, to rebuild it alike).
 std::string lab_setting(const std::filesystem::path& state, const std::string& key, const std::string& fallback) {
   std::ifstream in(state / "lab.env");
@@ -58,7 +52,7 @@ engine::ExitCode soak_command(const std::vector<std::string>& args) {
     return parsed.request.base;
   };
   options.request.base = with_cluster(options);
-  options.request.replay_command = "pgchaos scenario --conf " + shell_word(options.run.conf->string()) + " --replay";
+  options.request.replay_command = {"pgchaos", "scenario", "--conf", options.run.conf->string(), "--replay"};
   if (options.rebuild_lab)
     options.request.rebuild_cluster = [&args, &clusters, &with_cluster, state = options.run.conf->parent_path()] {
       rebuild_lab(state);

@@ -44,38 +44,9 @@ std::int64_t disk_bytes(const std::filesystem::path& dir) {
   return total;
 }
 
-// A valid epoch keeps what people read (reports, run.json, scenario and schedule to replay it, its log, the
-// forensics' key lines) and drops its bulk: the history, the ledger snapshots, the raw logs.
-void drop_bulk(const history::RunDirectory& directory) {
-  std::error_code ec;
-  std::filesystem::remove(directory.history(), ec);
-  for (const auto& entry : std::filesystem::directory_iterator(directory.root(), ec))
-    if (entry.path().filename().string().ends_with(".ledger.tsv")) std::filesystem::remove(entry.path(), ec);
-  const auto forensics = directory.root() / "forensics";
-  for (auto it = std::filesystem::recursive_directory_iterator(forensics, ec); !ec && it != std::filesystem::end(it);
-       it.increment(ec))
-    if (it->is_regular_file(ec) && it->path().filename() != "key-lines.txt") std::filesystem::remove(it->path(), ec);
-}
-
-std::string shell_word(const std::string& text) {
-  if (text.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./=:,@") == std::string::npos)
-    return text;
-  std::string quoted = "'";
-  for (const char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return quoted + "'";
-}
-
 std::string minutes(double seconds) {
   const auto s = static_cast<long>(seconds);
   return s >= 3600 ? fmt::format("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60) : fmt::format("{}:{:02}", s / 60, s % 60);
-}
-
-// "async-lag 12, split-brain 3", or `none`.
-std::string lost_text(const reports::SoakReport& report, const std::string& none) {
-  std::string text;
-  for (const auto& [cause, n] : report.lost_by_cause())
-    if (n > 0) text += fmt::format("{}{} {}", text.empty() ? "" : ", ", cause, n);
-  return text.empty() ? none : text;
 }
 
 reports::EpochSummary summarize(const checker::CheckResult& r, reports::EpochSummary e) {
@@ -218,9 +189,10 @@ SoakOutcome soak(SoakRequest request, const std::filesystem::path& soak_dir, his
       if (stop.requested()) break;
       if (!topology.healthy()) {
         const auto forensics = soak_dir / fmt::format("between-{:04}", k);
-        const auto wall_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                                 std::chrono::system_clock::now().time_since_epoch()).count() - 600'000'000;
-        const auto lines = scenarios::collect_forensics(cluster, forensics, wall_us);
+        // The log lines that matter from the last ten minutes: the end of the epoch that left the cluster so.
+        const auto since = std::chrono::system_clock::now() - std::chrono::minutes(10);
+        const auto lines = scenarios::collect_forensics(
+            cluster, forensics, std::chrono::duration_cast<std::chrono::microseconds>(since.time_since_epoch()).count());
         report.findings.push_back(fmt::format("the cluster was not healthy after epoch {}: {} (forensics: {})\n{}", k - 1,
                                               fmt::join(topology.problems, "; "), forensics.string(), lines));
         say(fmt::format("soak: the cluster is not healthy after epoch {}: {}", k - 1, fmt::join(topology.problems, "; ")));
@@ -246,7 +218,9 @@ SoakOutcome soak(SoakRequest request, const std::filesystem::path& soak_dir, his
     const auto& scenario = request.scenarios[epoch_scenario(request.seed, k, request.scenarios.size())];
     summary.scenario = scenario.name;
     summary.started_at = utc_now();
-    summary.replay = request.replay_command + " " + shell_word((soak_dir / summary.directory).string());
+    faults::Command replay{request.replay_command};
+    replay.argv.push_back((soak_dir / summary.directory).string());
+    summary.replay = replay.shell();
     {
       const std::lock_guard lock(shown_mutex);
       current_epoch = k;
@@ -288,7 +262,7 @@ SoakOutcome soak(SoakRequest request, const std::filesystem::path& soak_dir, his
       current_fault = "between epochs";
     }
     if (request.keep == Keep::invalid && summary.verdict == "valid" && summary.error.empty()) {
-      drop_bulk(directory);
+      directory.remove_bulk();
       summary.kept = "report";
     }
     ::malloc_trim(0);  // an epoch's check freed its history: the memory goes back, so RSS stays flat over a night
@@ -297,7 +271,7 @@ SoakOutcome soak(SoakRequest request, const std::filesystem::path& soak_dir, his
     report.epochs.push_back(summary);
     {
       const std::lock_guard lock(shown_mutex);
-      lost_so_far = lost_text(report, "none");
+      lost_so_far = reports::causes_text(report.lost_by_cause());
     }
     say(fmt::format("soak: epoch {} {}: {} · {} ops · RSS {:.0f} MiB · soak directory {:.1f} MiB", k, summary.verdict,
                     summary.headline, summary.operations, static_cast<double>(summary.rss_bytes) / (1 << 20),
@@ -316,7 +290,7 @@ SoakOutcome soak(SoakRequest request, const std::filesystem::path& soak_dir, his
   else if (report.verdict == "valid" && report.status == "completed") outcome.exit_code = ExitCode::valid;
   else outcome.exit_code = ExitCode::unknown_or_error;
   say(fmt::format("soak {}: {} — {} epochs, lost: {} · soak report: {}", report.status, report.verdict,
-                  report.epochs.size(), lost_text(report, "none"), (soak_dir / "soak.html").string()));
+                  report.epochs.size(), reports::causes_text(report.lost_by_cause()), (soak_dir / "soak.html").string()));
   return outcome;
 }
 

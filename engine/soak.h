@@ -23,7 +23,8 @@ struct SoakRequest {
   std::chrono::milliseconds duration{0}, epoch{0};
   std::uint64_t seed = 0;
   Keep keep = Keep::invalid;
-  std::string replay_command;                  ///< e.g. "pgchaos scenario --conf FILE --replay": + the epoch's dir
+  std::vector<std::string> replay_command;     ///< argv, e.g. pgchaos scenario --conf FILE --replay; the epoch's
+                                               ///< directory is added and the whole quoted as faults::Command does
   /// Set (the lab's --rebuild-lab): a cluster unhealthy between epochs is rebuilt and the soak goes on with the
   /// returned request; unset, the finding ends the soak. May throw (the soak then ends).
   std::function<RunRequest()> rebuild_cluster;

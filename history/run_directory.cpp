@@ -61,6 +61,16 @@ bool RunDirectory::is_snapshot_json(const std::filesystem::path& file) const {
   return name.rfind("snapshot-", 0) == 0 && file.extension() == ".json";
 }
 
+void RunDirectory::remove_bulk() const {
+  std::error_code ec;
+  std::filesystem::remove(history(), ec);
+  for (const auto& entry : std::filesystem::directory_iterator(root_, ec))
+    if (entry.path().filename().string().ends_with(".ledger.tsv")) std::filesystem::remove(entry.path(), ec);
+  for (auto it = std::filesystem::recursive_directory_iterator(root_ / "forensics", ec);
+       !ec && it != std::filesystem::end(it); it.increment(ec))
+    if (it->is_regular_file(ec) && it->path().filename() != "key-lines.txt") std::filesystem::remove(it->path(), ec);
+}
+
 HistoryWriter& RunDirectory::start_history(std::int64_t run_id, std::int64_t seed, bool compressed) {
   if (history_) throw HistoryError(history().string() + ": the history is already open");
   std::error_code ec;

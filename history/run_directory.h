@@ -43,6 +43,11 @@ class RunDirectory {
   std::filesystem::path snapshot_ledger(const std::string& node) const;
   bool is_snapshot_json(const std::filesystem::path& file) const;
 
+  /// Removes what only a new check would need — the history, the ledger snapshots, the forensics' raw files —
+  /// and keeps what people read and what a replay needs: reports, run.json, scenario, schedule, log, key lines.
+  /// After it the run can be replayed, not checked again. Never throws.
+  void remove_bulk() const;
+
   /// Opens history.jsonl, or history.jsonl.zst when `compressed` (create() first), and records run_started.
   /// Throws HistoryError.
   HistoryWriter& start_history(std::int64_t run_id, std::int64_t seed, bool compressed = false);

@@ -47,11 +47,15 @@ const char* cause_color(const std::string& cause) {
   return "#000";
 }
 
+const char* verdict_class(const std::string& verdict) {
+  return verdict == "valid" ? "pass" : verdict == "invalid" ? "fail" : "report";
+}
+
 const char* verdict_color(const std::string& verdict) {
   return verdict == "valid" ? "#1f7a44" : verdict == "invalid" ? "#b3261e" : "#9a6700";
 }
 
-std::string cause_legend(const std::vector<std::pair<std::string, std::int64_t>>& causes) {
+std::string cause_legend(const LostByCause& causes) {
   std::string html = "<p class=\"meta\">";
   for (const auto& [cause, n] : causes)
     if (n > 0) html += fmt::format("<span style=\"color:{}\">■</span> {} ({}) &nbsp; ", cause_color(cause), escape_markup(cause), n);

@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include "reports/soak_report.h"
+
 namespace pgchaos::reports {
 
 extern const char* const kPageStyle;
@@ -13,7 +15,9 @@ extern const char* const kPageStyle;
 /// The colour of a loss cause (checker::to_string names), the same on every page.
 const char* cause_color(const std::string& cause);
 /// A line naming each cause that lost commits in its colour, with its count: the legend of a chart by cause.
-std::string cause_legend(const std::vector<std::pair<std::string, std::int64_t>>& causes);
+std::string cause_legend(const LostByCause& causes);
+/// The style class of a verdict in a table cell: pass, fail, or report (unknown).
+const char* verdict_class(const std::string& verdict);
 /// The colour of a verdict: valid green, invalid red, anything else amber.
 const char* verdict_color(const std::string& verdict);
 

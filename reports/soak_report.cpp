@@ -24,14 +24,14 @@ double number_from(const json& j, const char* key) {
   return j.contains(key) && j[key].is_number() ? j[key].get<double>() : -1;
 }
 
-json causes_json(const std::vector<std::pair<std::string, std::int64_t>>& causes) {
+json causes_json(const LostByCause& causes) {
   json out = json::object();
   for (const auto& [cause, n] : causes) out[cause] = n;
   return out;
 }
 // JSON objects come back sorted by name: the checker's order of causes is restored (any other name after them).
-std::vector<std::pair<std::string, std::int64_t>> causes_from(const json& j) {
-  std::vector<std::pair<std::string, std::int64_t>> out;
+LostByCause causes_from(const json& j) {
+  LostByCause out;
   for (const auto cause : checker::kLossCauses)
     if (j.contains(checker::to_string(cause))) out.emplace_back(checker::to_string(cause), j[checker::to_string(cause)].get<std::int64_t>());
   for (const auto& [cause, n] : j.items())
@@ -93,14 +93,22 @@ EpochSummary epoch_from(const json& j) {
 
 std::string mib(std::int64_t bytes) { return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1 << 20)); }
 
-std::string causes_text(const std::vector<std::pair<std::string, std::int64_t>>& causes) {
+}  // namespace
+
+void add_causes(LostByCause& sum, const LostByCause& more) {
+  for (const auto& [cause, n] : more) {
+    auto it = std::find_if(sum.begin(), sum.end(), [&](const auto& p) { return p.first == cause; });
+    if (it == sum.end()) sum.emplace_back(cause, n);
+    else it->second += n;
+  }
+}
+
+std::string causes_text(const LostByCause& causes, const std::string& none) {
   std::string text;
   for (const auto& [cause, n] : causes)
     if (n > 0) text += fmt::format("{}{} {}", text.empty() ? "" : ", ", cause, n);
-  return text.empty() ? "none" : text;
+  return text.empty() ? none : text;
 }
-
-}  // namespace
 
 double EpochSummary::worst_unavailable_s() const {
   double worst = -1;
@@ -111,14 +119,9 @@ double EpochSummary::worst_unavailable_s() const {
   return worst;
 }
 
-std::vector<std::pair<std::string, std::int64_t>> SoakReport::lost_by_cause() const {
-  std::vector<std::pair<std::string, std::int64_t>> sum;
-  for (const auto& e : epochs)
-    for (const auto& [cause, n] : e.lost_by_cause) {
-      auto it = std::find_if(sum.begin(), sum.end(), [&](const auto& p) { return p.first == cause; });
-      if (it == sum.end()) sum.emplace_back(cause, n);
-      else it->second += n;
-    }
+LostByCause SoakReport::lost_by_cause() const {
+  LostByCause sum;
+  for (const auto& e : epochs) add_causes(sum, e.lost_by_cause);
   return sum;
 }
 
@@ -219,7 +222,7 @@ std::string soak_html(const SoakReport& soak) {
         "<tr><td><a href=\"{}/report.html\">{}</a></td><td>{}</td><td>{}</td><td class=\"{}\" title=\"{}\">{}</td><td>{} ({})</td>"
         "<td>{}</td><td>{}</td><td>{}</td><td>{:.0f}</td><td>{}</td><td>{}</td></tr>\n",
         escape_markup(e.directory), e.index, escape_markup(e.scenario), e.seed,
-        e.verdict == "valid" ? "pass" : e.verdict == "invalid" ? "fail" : "report", escape_markup(e.headline + (e.error.empty() ? "" : " — " + e.error)),
+        verdict_class(e.verdict), escape_markup(e.headline + (e.error.empty() ? "" : " — " + e.error)),
         escape_markup(e.verdict), e.faults, e.faults_refused, escape_markup(causes_text(e.lost_by_cause)),
         worst < 0 ? "—" : fmt::format("{:.1f} s", worst), e.operations, e.ops_per_s, mib(e.rss_bytes), escape_markup(e.kept));
   }

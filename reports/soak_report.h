@@ -11,6 +11,9 @@
 
 namespace pgchaos::reports {
 
+/// Lost ops per cause, as every soak and trend page counts them.
+using LostByCause = std::vector<std::pair<std::string, std::int64_t>>;
+
 /// One fault's write unavailability in seconds (-1: not measured; probe -2: writes never resumed).
 struct FaultUnavailability {
   std::string fault;
@@ -27,7 +30,7 @@ struct EpochSummary {
   double duration_s = 0, ops_per_s = 0;
   std::int64_t operations = 0, lost = 0, in_doubt = 0;  ///< acknowledged ops; lost acknowledged; unknown attempts
   int faults = 0, faults_refused = 0;
-  std::vector<std::pair<std::string, std::int64_t>> lost_by_cause;  ///< every cause, 0 included
+  LostByCause lost_by_cause;  ///< every cause, 0 included
   std::vector<FaultUnavailability> unavailability;
   std::string replay;                    ///< the command that runs this epoch again, alone
   std::string kept = "all";              ///< all, or report (a valid epoch's history and snapshots dropped)
@@ -45,8 +48,13 @@ struct SoakReport {
   double planned_s = 0, epoch_s = 0, elapsed_s = 0;
   std::vector<EpochSummary> epochs;
   std::vector<std::string> findings;     ///< the cluster between epochs (with where its forensics are)
-  std::vector<std::pair<std::string, std::int64_t>> lost_by_cause() const;  ///< summed over the epochs
+  LostByCause lost_by_cause() const;  ///< summed over the epochs
 };
+
+/// Adds `more` into `sum`, cause by cause (a cause new to `sum` is appended).
+void add_causes(LostByCause& sum, const LostByCause& more);
+/// "async-lag 12, split-brain 3": the causes that lost anything, or `none`.
+std::string causes_text(const LostByCause& causes, const std::string& none = "none");
 
 std::string soak_json(const SoakReport& soak);
 std::string soak_html(const SoakReport& soak);

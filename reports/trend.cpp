@@ -47,15 +47,6 @@ std::vector<FaultKindUnavailability> by_fault_kind(const std::vector<FaultUnavai
   return out;
 }
 
-void add_causes(std::vector<std::pair<std::string, std::int64_t>>& sum,
-                const std::vector<std::pair<std::string, std::int64_t>>& more) {
-  for (const auto& [cause, n] : more) {
-    auto it = std::find_if(sum.begin(), sum.end(), [&](const auto& p) { return p.first == cause; });
-    if (it == sum.end()) sum.emplace_back(cause, n);
-    else it->second += n;
-  }
-}
-
 std::string file_time(const std::filesystem::path& file) {
   std::error_code ec;
   const auto time = std::filesystem::last_write_time(file, ec);
@@ -238,24 +229,22 @@ std::string trend_html(const std::vector<NightSummary>& nights, const TrendOptio
     ops.push_back({n.label.substr(0, 10), {{n.ops_per_s, n.regressions.empty() ? "#3949ab" : "#b3261e"}}});
   }
   html += bar_chart("Lost acknowledged commits per million operations, by cause", "per million", lost);
-  std::vector<std::pair<std::string, std::int64_t>> all_causes;
+  LostByCause all_causes;
   for (const auto& n : nights) add_causes(all_causes, n.lost_by_cause);
   html += cause_legend(all_causes);
   html += bar_chart("Throughput (red: a flagged night)", "ops/s", ops);
   html += "<h2>Nights</h2>\n<table><tr><th>night</th><th>started</th><th>mode</th><th>verdict</th><th>epochs (invalid)</th>"
           "<th>ops</th><th>ops/s</th><th>lost by cause</th><th>unavailability p50 / p99 per fault kind</th><th>flagged</th></tr>\n";
   for (const auto& n : nights) {
-    std::string causes, unavailability;
-    for (const auto& [cause, count] : n.lost_by_cause)
-      if (count > 0) causes += fmt::format("{}{} {}", causes.empty() ? "" : ", ", cause, count);
+    std::string unavailability;
     for (const auto& u : n.unavailability)
       unavailability += fmt::format("{}{} ×{}: {:.1f} / {:.1f} s", unavailability.empty() ? "" : "<br>",
                                     escape_markup(u.fault), u.count, u.p50_s, u.p99_s);
     html += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td><td>{} ({})</td><td>{}</td>"
                         "<td>{:.0f}</td><td>{}</td><td>{}</td><td class=\"flag\">{}</td></tr>\n",
                         escape_markup(n.label), escape_markup(n.started_at), escape_markup(n.commit_mode),
-                        n.verdict == "valid" ? "pass" : n.verdict == "invalid" ? "fail" : "report", escape_markup(n.verdict),
-                        n.epochs, n.invalid_epochs, n.operations, n.ops_per_s, escape_markup(causes.empty() ? "none" : causes),
+                        verdict_class(n.verdict), escape_markup(n.verdict),
+                        n.epochs, n.invalid_epochs, n.operations, n.ops_per_s, escape_markup(causes_text(n.lost_by_cause)),
                         unavailability.empty() ? "—" : unavailability,
                         escape_markup(fmt::format("{}", fmt::join(n.regressions, "; "))));
   }

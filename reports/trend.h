@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "reports/soak_report.h"
+
 namespace pgchaos::reports {
 
 struct FaultKindUnavailability {
@@ -23,7 +25,7 @@ struct NightSummary {
   std::int64_t operations = 0, lost = 0;
   double ops_per_s = 0, duration_s = 0;
   int epochs = 0, invalid_epochs = 0;
-  std::vector<std::pair<std::string, std::int64_t>> lost_by_cause;
+  LostByCause lost_by_cause;
   std::vector<FaultKindUnavailability> unavailability;
   std::vector<std::string> regressions;  ///< filled by flag_regressions()
   double lost_per_million() const;

@@ -108,7 +108,7 @@ class SoakTest : public EngineTest {
     r.duration = duration;
     r.epoch = epoch;
     r.seed = 99;
-    r.replay_command = "pgchaos scenario --replay";
+    r.replay_command = {"pgchaos", "scenario", "--replay"};
     return r;
   }
 };
