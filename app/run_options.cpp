@@ -149,7 +149,9 @@ po::options_description scenario_option_descriptions() {
 po::options_description cluster_option_descriptions() {
   po::options_description flags("cluster options");
   flags.add_options()
-      ("commit-mode", po::value<std::string>(), "async | sync: set for the run, the previous setting restored after")
+      ("commit-mode", po::value<std::string>(), "async | sync | sync-strict, optionally :LEVEL "
+       "(synchronous_commit: off, local, remote_write, on, remote_apply), e.g. sync:remote_write; set through "
+       "Patroni for the run, the previous setting restored after")
       ("allow-faults", po::bool_switch(), "allow faults on a cluster that is not the lab ([cluster] allow_faults = true)")
       ("accept-new-host-keys", po::bool_switch(), "accept (and record) unknown SSH host keys; changed keys stay refused");
   return flags;
@@ -222,9 +224,10 @@ void apply_run_flags(const po::variables_map& vm, RunOptions& options) {
 void apply_cluster_flags(const po::variables_map& vm, RunOptions& options, engine::FaultPlan& plan) {
   if (vm.count("commit-mode")) {
     const auto text = vm["commit-mode"].as<std::string>();
-    const auto mode = history::parse_commit_mode(text);
-    if (!mode || *mode == history::CommitMode::single)
-      throw UsageError("--commit-mode: '" + text + "' must be async or sync");
+    std::string why;
+    const auto mode = history::parse_commit_setting(text, why);
+    if (!mode)
+      throw UsageError("--commit-mode: " + why);
     plan.commit_mode = mode;
   }
   if (!options.conf || options.cluster.nodes.empty())
@@ -323,7 +326,9 @@ RunOptions parse_scenario_options(const std::vector<std::string>& args) {
   plan.cycle = vm["cycle"].as<bool>() || (recorded && recorded->cycle);
   if (recorded && recorded->duration && !vm.count("duration")) request.duration = recorded->duration;
   if (recorded && !vm.count("commit-mode") && recorded->commit_mode != history::CommitMode::single)
-    plan.commit_mode = recorded->commit_mode;
+    plan.commit_mode = history::CommitSetting{recorded->commit_mode, recorded->commit_level.empty()
+                                                                         ? history::default_level(recorded->commit_mode)
+                                                                         : recorded->commit_level};
   if (plan.cycle && !request.duration) throw UsageError("--cycle: give --duration too (the rounds go on until it ends)");
   apply_cluster_flags(vm, options, plan);
   plan.actions = scenarios::schedule(scenario, request.workload.seed);

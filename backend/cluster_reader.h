@@ -28,8 +28,15 @@ std::vector<history::Snapshot> take_snapshots(const std::vector<std::string>& ds
                                               const std::vector<NodeAddress>& nodes,
                                               std::chrono::seconds catch_up_timeout);
 
+/// What the primary (the first writable server of `dsns`) commits with, read from PostgreSQL itself.
+struct PrimaryCommitSettings {
+  std::string synchronous_standby_names, synchronous_commit;
+  int replicas = 0;  ///< rows of pg_stat_replication
+};
+PrimaryCommitSettings read_primary_commit_settings(const std::vector<std::string>& dsns);  ///< throws BackendError
 /// The commit mode the primary runs with: sync when synchronous_standby_names is set and synchronous_commit
-/// waits for it, single without any replica, async otherwise. Throws BackendError.
+/// waits for it, single without any replica, async otherwise. (Strictness is Patroni's and not visible here.)
+/// Throws BackendError.
 history::CommitMode detect_commit_mode(const std::vector<std::string>& dsns);
 
 /// Adds pgchaos's connection defaults (application_name, connect timeout, TCP keepalives and user timeout, so a

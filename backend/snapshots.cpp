@@ -99,18 +99,22 @@ std::vector<history::Snapshot> take_snapshots(const std::vector<std::string>& ds
   return snapshots;
 }
 
-history::CommitMode detect_commit_mode(const std::vector<std::string>& dsns) {
+PrimaryCommitSettings read_primary_commit_settings(const std::vector<std::string>& dsns) {
   auto connection = connect_first(dsns, "pgchaos-setup", true);
   pqxx::nontransaction tx(*connection);
   const auto row = tx.exec1(
       "SELECT current_setting('synchronous_standby_names'), current_setting('synchronous_commit'), "
       "(SELECT count(*) FROM pg_stat_replication)");
-  const auto standby_names = row[0].as<std::string>();
-  const auto commit = row[1].as<std::string>();
+  return {row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<int>()};
+}
+
+history::CommitMode detect_commit_mode(const std::vector<std::string>& dsns) {
+  const auto s = read_primary_commit_settings(dsns);
+  const auto& commit = s.synchronous_commit;
   const bool waits = commit == "on" || commit == "remote_apply" || commit == "remote_write";
-  if (!standby_names.empty() && waits) return history::CommitMode::sync;
+  if (!s.synchronous_standby_names.empty() && waits) return history::CommitMode::sync;
   // pg_stat_replication shows rows to any user (details only to privileged ones): none means no replica.
-  return row[2].as<int>() == 0 ? history::CommitMode::single : history::CommitMode::async;
+  return s.replicas == 0 ? history::CommitMode::single : history::CommitMode::async;
 }
 
 }  // namespace pgchaos::backend

@@ -13,15 +13,18 @@
 
 namespace pgchaos::checker {
 
-/// async: lost commits are reported, and fail the run only past --max-lost. sync and single (one server, no
-/// replication): any lost acknowledged commit is invalid unless --max-lost says otherwise.
+/// async (and a sync mode whose synchronous_commit does not wait for the standby): lost commits are reported, and
+/// fail the run only past --max-lost. sync, sync-strict and single (one server, no replication): any lost
+/// acknowledged commit is invalid unless --max-lost says otherwise, cancelled sync waits excepted; sync-strict
+/// also fails a commit acknowledged while its primary had no synchronous standby.
 using history::CommitMode;
 enum class Verdict { valid, invalid, unknown };
 const char* to_string(Verdict verdict);
 
 struct CheckOptions {
   CommitMode commit_mode = CommitMode::async;
-  std::optional<std::int64_t> max_lost;  ///< unset: no limit in async mode, 0 otherwise
+  std::string commit_level;              ///< synchronous_commit; empty: the mode's default
+  std::optional<std::int64_t> max_lost;  ///< unset: no limit without the mode's promise, 0 otherwise
   std::int64_t max_unavailable_ms = 0;   ///< per fault, by the write probe; 0 none (a step's own limit wins)
 };
 
@@ -141,6 +144,7 @@ struct CheckResult {
   std::string headline;               ///< one sentence for people
   std::vector<std::string> reasons;   ///< why the verdict is what it is
   CommitMode commit_mode = CommitMode::async;
+  std::string commit_level;           ///< synchronous_commit; empty: the mode's default
   std::optional<std::int64_t> max_lost;
   bool checked = false;               ///< the history was checked against a primary's snapshot
 
@@ -175,6 +179,10 @@ struct CheckResult {
   std::vector<std::pair<LossCause, std::int64_t>> lost_by_cause;  ///< every cause, in kLossCauses order
   std::vector<Contradiction> contradicted;
   std::int64_t lost_allowed_by_mode = 0;     ///< sync: the cancelled-sync-wait losses (the documented exception)
+  /// Sync modes: ops acknowledged while their primary had no synchronous standby (sync-strict promises none).
+  std::vector<std::int64_t> acknowledged_without_sync_standby;
+  bool sync_standby_checked = false;         ///< the watcher recorded synchronous standbys to judge by
+  history::CommitSetting commit_setting() const { return {commit_mode, commit_level}; }
   std::int64_t count_lost(LossCause cause) const;
 };
 

@@ -17,6 +17,9 @@ void check_availability(const history::RunHistory& history, CheckResult& result)
 /// resolutions.
 void tell_story(const history::RunHistory& history, const history::Snapshot& primary, const CheckOptions& options,
                 CheckResult& result);
+/// Sync modes: the acknowledged attempts whose whole span fell in a stretch where the watcher saw their primary
+/// with no synchronous standby.
+void check_sync_standby(const history::RunHistory& history, CheckResult& result);
 /// The verdict, its reasons and the headline from everything above.
 void decide(const CheckOptions& options, CheckResult& result);
 

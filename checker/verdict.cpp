@@ -25,8 +25,10 @@ std::string plural(std::int64_t n, const char* one, const char* many) {
 
 void decide(const CheckOptions& options, CheckResult& r) {
   r.commit_mode = options.commit_mode;
+  r.commit_level = options.commit_level;
   r.max_lost = options.max_lost;
-  if (!r.max_lost && options.commit_mode != CommitMode::async) r.max_lost = 0;
+  const bool promised = r.commit_setting().promises_no_loss();
+  if (!r.max_lost && promised) r.max_lost = 0;
 
   bool invalid = false, undecided = false;
   std::vector<std::string> failing;  // the reasons that make the verdict what it is, for the headline
@@ -52,17 +54,28 @@ void decide(const CheckOptions& options, CheckResult& r) {
                  "acknowledged commits lost with no explanation (a sign of a bug)"));
   for (const auto& s : r.split_brains) fails(s.text);
   // In sync mode a commit whose wait for the standby was cancelled is the documented exception.
-  r.lost_allowed_by_mode = r.commit_mode == CommitMode::sync ? r.count_lost(LossCause::cancelled_sync_wait) : 0;
+  r.lost_allowed_by_mode = promised && history::names_sync_standby(r.commit_mode) ? r.count_lost(LossCause::cancelled_sync_wait) : 0;
+  const std::string mode = r.commit_setting().text();
   const std::int64_t judged = lost - r.lost_allowed_by_mode;
   if (lost > 0) {
     if (r.max_lost && judged > *r.max_lost) {
-      fails(fmt::format("{} ({} mode allows {}{})", lost_text, to_string(r.commit_mode), *r.max_lost,
+      fails(fmt::format("{} ({} mode allows {}{})", lost_text, mode, *r.max_lost,
                         r.lost_allowed_by_mode > 0 ? " besides cancelled sync waits" : ""));
     } else {
-      r.reasons.push_back(fmt::format("{} ({} mode: reported, not failed{})", lost_text, to_string(r.commit_mode),
+      r.reasons.push_back(fmt::format("{} ({} mode: reported, not failed{})", lost_text, mode,
                                       r.lost_allowed_by_mode > 0 ? "; cancelled sync waits are the documented exception"
                                       : r.max_lost ? fmt::format("; --max-lost {}", *r.max_lost) : ""));
     }
+  }
+  if (history::names_sync_standby(r.commit_mode) && !promised)
+    r.reasons.push_back(mode + ": commits do not wait for the standby at this synchronous_commit level, so Patroni's "
+                               "synchronous promise does not hold (judged like async)");
+  if (!r.acknowledged_without_sync_standby.empty()) {
+    const auto text = plural(static_cast<std::int64_t>(r.acknowledged_without_sync_standby.size()),
+                             "commit acknowledged while its primary had no synchronous standby",
+                             "commits acknowledged while their primary had no synchronous standby");
+    if (r.commit_mode == CommitMode::sync_strict) fails(text + " (sync-strict promises none: a broken guarantee)");
+    else r.reasons.push_back(text + " (" + mode + " mode allows it: Patroni drops the requirement when no standby is left)");
   }
   if (!r.contradicted.empty())
     r.reasons.push_back(plural(static_cast<std::int64_t>(r.contradicted.size()),
@@ -123,7 +136,7 @@ void decide(const CheckOptions& options, CheckResult& r) {
 
   if (r.verdict == Verdict::valid) {
     r.headline = fmt::format("valid: {}, {}", plural(r.acknowledged, "acknowledged commit", "acknowledged commits"),
-                             lost > 0 ? lost_text + " — allowed in " + to_string(r.commit_mode) + " mode" : "none lost");
+                             lost > 0 ? lost_text + " — allowed in " + mode + " mode" : "none lost");
     const auto took_effect = static_cast<std::int64_t>(r.faults.size()) - refused;
     if (!r.faults.empty()) r.headline += fmt::format(", through {}", plural(took_effect, "fault", "faults"));
     if (refused > 0) r.headline += "; " + refused_text;
@@ -144,6 +157,7 @@ CheckResult check(const history::RunHistory& history, const std::vector<history:
     if (snapshots.empty() || snapshots.front().role != "primary" || !snapshots.front().error.empty()) {
       r.verdict = Verdict::unknown;
       r.commit_mode = options.commit_mode;
+      r.commit_level = options.commit_level;
       r.reasons.push_back(snapshots.empty() || snapshots.front().role != "primary"
                               ? "no snapshot of the primary: nothing to check the history against"
                               : "the primary could not be read: " + snapshots.front().error);
@@ -159,6 +173,7 @@ CheckResult check(const history::RunHistory& history, const std::vector<history:
     for (std::size_t i = 1; i < snapshots.size(); ++i) r.nodes.push_back(compare_node(primary, snapshots[i], history.run_id));
     check_availability(history, r);
     tell_story(history, primary, options, r);
+    if (history::names_sync_standby(options.commit_mode)) check_sync_standby(history, r);
     r.checked = true;
     decide(options, r);
   } catch (const std::exception& error) {

@@ -9,22 +9,50 @@
 
 namespace pgchaos::engine {
 
-CommitModeGuard::CommitModeGuard(faults::ClusterContext& cluster, std::optional<history::CommitMode> mode,
+namespace {
+
+// What is still missing for `wanted` to be in force: empty when Patroni's configuration and the primary agree.
+std::string not_yet_in_force(const faults::ClusterContext& cluster, const faults::CommitSettings& wanted,
+                             const std::vector<std::string>& dsns) {
+  const auto config = faults::read_commit_settings(cluster);
+  if (config.synchronous_mode != wanted.synchronous_mode || config.synchronous_mode_strict != wanted.synchronous_mode_strict)
+    return "Patroni's /config has synchronous_mode " + std::string(config.synchronous_mode ? "true" : "false") +
+           ", synchronous_mode_strict " + (config.synchronous_mode_strict ? "true" : "false");
+  const auto primary = backend::read_primary_commit_settings(dsns);
+  if (primary.synchronous_commit != wanted.synchronous_commit)
+    return "the primary has synchronous_commit " + primary.synchronous_commit;
+  // Patroni names the standby (or '*' when strict and none is left) only in the sync modes; a cluster without a
+  // replica has none to name.
+  if (wanted.synchronous_mode && primary.synchronous_standby_names.empty() &&
+      (primary.replicas > 0 || wanted.synchronous_mode_strict))
+    return "the primary has no synchronous_standby_names yet";
+  if (!wanted.synchronous_mode && !primary.synchronous_standby_names.empty())
+    return "the primary still has synchronous_standby_names '" + primary.synchronous_standby_names + "'";
+  return "";
+}
+
+}  // namespace
+
+CommitModeGuard::CommitModeGuard(faults::ClusterContext& cluster, std::optional<history::CommitSetting> setting,
                                  const std::vector<std::string>& dsns, const history::StopSource& stop)
     : cluster_(cluster) {
-  if (!mode) return;
+  if (!setting) return;
   const auto previous = faults::read_commit_settings(cluster);
-  faults::write_commit_settings(cluster, faults::commit_settings_for(*mode));
+  const auto wanted = faults::commit_settings_for(*setting);
+  faults::write_commit_settings(cluster, wanted);
   previous_ = previous;
-  // It took effect when the primary reports it (Patroni applies it within a loop or two). A cluster without a
-  // replica reports "single" for async.
+  // Patroni applies it within a loop or two.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   for (;;) {
-    const auto seen = backend::detect_commit_mode(dsns);
-    if (seen == *mode || (*mode == history::CommitMode::async && seen == history::CommitMode::single)) break;
+    std::string missing;
+    try {
+      missing = not_yet_in_force(cluster, wanted, dsns);
+    } catch (const std::exception& error) {
+      missing = error.what();
+    }
+    if (missing.empty()) break;
     if (std::chrono::steady_clock::now() > deadline)
-      throw faults::FaultError(std::string("commit mode ") + history::to_string(*mode) +
-                               " did not take effect within 60 s (the primary says " + history::to_string(seen) + ")");
+      throw faults::FaultError("commit mode " + setting->text() + " did not take effect within 60 s: " + missing);
     if (!stop.sleep_for(std::chrono::milliseconds(500)))
       throw faults::FaultError("interrupted while the commit mode was being set");
   }

@@ -12,9 +12,11 @@ namespace pgchaos::engine {
 
 class CommitModeGuard {
  public:
-  /// Sets `mode` through Patroni (unless nullopt) and waits up to 60 s until the primary reached through `dsns`
-  /// runs with it. Throws faults::FaultError when it does not take effect.
-  CommitModeGuard(faults::ClusterContext& cluster, std::optional<history::CommitMode> mode,
+  /// Sets `setting` through Patroni's PATCH /config (unless nullopt) and waits up to 60 s until Patroni's
+  /// configuration says so and the primary reached through `dsns` runs with it (synchronous_commit at the level,
+  /// synchronous_standby_names set for the sync modes, empty for async). Throws faults::FaultError when it does
+  /// not take effect.
+  CommitModeGuard(faults::ClusterContext& cluster, std::optional<history::CommitSetting> setting,
                   const std::vector<std::string>& dsns, const history::StopSource& stop);
   ~CommitModeGuard();  ///< restores the previous settings; a failure is logged, never thrown
   CommitModeGuard(const CommitModeGuard&) = delete;

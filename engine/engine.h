@@ -30,7 +30,7 @@ struct FaultPlan {
   scenarios::Scenario scenario;
   std::vector<scenarios::Action> actions;         ///< scenarios::schedule(scenario, workload seed)
   faults::ClusterContext* cluster = nullptr;
-  std::optional<history::CommitMode> commit_mode; ///< set for the run, the previous setting restored after
+  std::optional<history::CommitSetting> commit_mode; ///< set for the run, the previous setting restored after
   bool cycle = false;  ///< run the schedule again, round after round (scenarios::schedule's rounds), until the
                        ///< run's duration ends it
 };
@@ -74,6 +74,7 @@ struct RecordedRun {
   std::vector<std::string> dsns;                  ///< passwords masked
   std::vector<backend::NodeAddress> nodes;
   history::CommitMode commit_mode = history::CommitMode::async;
+  std::string commit_level;                       ///< synchronous_commit as set for the run; empty: not recorded
   std::optional<std::int64_t> max_lost;
   std::optional<std::chrono::milliseconds> max_unavailable;
   std::optional<std::chrono::milliseconds> duration;

@@ -23,6 +23,7 @@ checker::CheckResult check_run_directory(const history::RunDirectory& directory,
   const auto snapshots = history::read_snapshots(directory);
   checker::CheckOptions options;
   options.commit_mode = run.commit_mode;
+  options.commit_level = run.commit_level;
   options.max_lost = max_lost ? max_lost : run.max_lost;
   options.max_unavailable_ms = run.max_unavailable ? run.max_unavailable->count() : 0;
   const auto result = checker::check(history, snapshots, options);
@@ -47,7 +48,7 @@ checker::CheckResult check_run_directory(const history::RunDirectory& directory,
     const auto& p = snapshots.front();
     primary = p.name == p.node || p.node.empty() ? p.name : p.name + " (" + p.node + ")";
   }
-  say(fmt::format("check ({} commit mode{}; primary {}):", history::to_string(result.commit_mode),
+  say(fmt::format("check ({} commit mode{}; primary {}):", result.commit_setting().text(),
                   history.torn_tail ? "; the history's last line was torn and skipped" : "", primary));
   for (const auto& line : reports::console_lines(result)) say(line);
   say(fmt::format("  seed formula sum(balance) - (accounts x 100 + operations) = {:.2f}",

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "commit_mode_guard.h"
+#include "faults/commit_settings.h"
 #include "engine/engine.h"
 #include "history/snapshots.h"
 #include "run_log.h"
@@ -106,8 +107,17 @@ RunOutcome run(const RunRequest& request, history::RunDirectory& directory, hist
     commit_guard.emplace(*plan->cluster, plan->commit_mode, request.workload.dsns, stop);
   }
   const std::int64_t run_id = backend::prepare_schema(request.workload);
-  const history::CommitMode commit_mode =
-      plan && plan->commit_mode ? *plan->commit_mode : backend::detect_commit_mode(request.workload.dsns);
+  // Set for the run, or as the primary runs (its synchronous_commit read from it).
+  history::CommitSetting commit_mode;
+  if (plan && plan->commit_mode) {
+    commit_mode = *plan->commit_mode;
+  } else {
+    commit_mode.mode = backend::detect_commit_mode(request.workload.dsns);
+    commit_mode.level = backend::read_primary_commit_settings(request.workload.dsns).synchronous_commit;
+    // Strictness is Patroni's alone: its configuration says.
+    if (plan && commit_mode.mode == history::CommitMode::sync && faults::read_commit_settings(*plan->cluster).synchronous_mode_strict)
+      commit_mode.mode = history::CommitMode::sync_strict;
+  }
 
   // From here on the run exists: its directory, its log, its history.
   directory.create();
@@ -117,7 +127,7 @@ RunOutcome run(const RunRequest& request, history::RunDirectory& directory, hist
   for (const auto& dsn : w.dsns) masked_dsns.push_back(backend::mask_password(dsn));
   for (const auto& n : request.nodes) node_names.push_back(fmt::format("{} {}:{}", n.name, n.host, n.port));
   log->info("run {} starts: seed {}, {} operations, {} threads, {} accounts, commit mode {}, scenario {}", run_id, w.seed,
-            w.operations, w.threads, w.accounts, history::to_string(commit_mode), plan ? plan->scenario.name : "none");
+            w.operations, w.threads, w.accounts, commit_mode.text(), plan ? plan->scenario.name : "none");
   log->info("databases: {}; nodes: {}", fmt::join(masked_dsns, ", "),
             node_names.empty() ? "none configured" : fmt::format("{}", fmt::join(node_names, ", ")));
   write_run_json(directory, request, run_id, commit_mode);
@@ -145,7 +155,7 @@ RunOutcome run(const RunRequest& request, history::RunDirectory& directory, hist
   if (plan)
     say(fmt::format("scenario {}: {} faults scheduled{}, {} commit mode, {} threads; run directory {}", plan->scenario.name,
                     plan->actions.size(), plan->cycle ? " a round, rounds until the run's end" : "",
-                    history::to_string(commit_mode), w.threads, directory.root().string()));
+                    commit_mode.text(), w.threads, directory.root().string()));
   else
     say(fmt::format("run {} (seed {}): {} operations on {} threads, {} accounts; run directory {}", run_id, w.seed,
                     w.operations, w.threads, w.accounts, directory.root().string()));

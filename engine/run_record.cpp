@@ -9,7 +9,7 @@ namespace pgchaos::engine {
 std::string utc_now() { return history::utc_text(std::time(nullptr), "%Y-%m-%dT%H:%M:%SZ"); }
 
 void write_run_json(const history::RunDirectory& directory, const RunRequest& request, std::int64_t run_id,
-                    history::CommitMode commit_mode) {
+                    const history::CommitSetting& commit) {
   const auto& w = request.workload;
   using nlohmann::json;
   json dsns = json::array();
@@ -23,7 +23,8 @@ void write_run_json(const history::RunDirectory& directory, const RunRequest& re
       {"started_at", utc_now()},
       {"run_id", run_id},
       {"seed", w.seed},
-      {"commit_mode", history::to_string(commit_mode)},
+      {"commit_mode", history::to_string(commit.mode)},
+      {"synchronous_commit", commit.level.empty() ? json(nullptr) : json(commit.level)},
       {"scenario", plan ? json(plan->scenario.name) : json(nullptr)},
       {"max_lost", request.max_lost ? json(*request.max_lost) : json(nullptr)},
       {"duration", request.duration ? json(history::format_duration(*request.duration)) : json(nullptr)},
@@ -63,6 +64,8 @@ RecordedRun read_recorded_run(const history::RunDirectory& directory) {
     const auto mode = history::parse_commit_mode(j.value("commit_mode", "async"));
     if (!mode) throw history::HistoryError(file.string() + ": unknown commit_mode");
     run.commit_mode = *mode;
+    if (j.contains("synchronous_commit") && j["synchronous_commit"].is_string())
+      run.commit_level = j["synchronous_commit"].get<std::string>();
     if (j.contains("max_lost") && !j["max_lost"].is_null()) run.max_lost = j["max_lost"].get<std::int64_t>();
     if (j.contains("duration") && j["duration"].is_string())
       run.duration = history::parse_duration(j["duration"].get<std::string>());

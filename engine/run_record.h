@@ -12,6 +12,6 @@ namespace pgchaos::engine {
 std::string utc_now();
 
 void write_run_json(const history::RunDirectory& directory, const RunRequest& request, std::int64_t run_id,
-                    history::CommitMode commit_mode);
+                    const history::CommitSetting& commit);
 
 }  // namespace pgchaos::engine

@@ -52,7 +52,7 @@ std::string minutes(double seconds) {
 reports::EpochSummary summarize(const checker::CheckResult& r, reports::EpochSummary e) {
   e.verdict = checker::to_string(r.verdict);
   e.headline = r.headline;
-  e.commit_mode = history::to_string(r.commit_mode);
+  e.commit_mode = r.commit_setting().text();
   e.duration_s = r.duration_s;
   e.operations = r.acknowledged;
   e.ops_per_s = r.ops_per_s;
@@ -131,7 +131,7 @@ SoakOutcome soak(SoakRequest request, const std::filesystem::path& soak_dir, his
   report.seed = request.seed;
   for (const auto& s : request.scenarios) report.scenarios.push_back(s.name);
   report.commit_mode = request.base.faults && request.base.faults->commit_mode
-                           ? history::to_string(*request.base.faults->commit_mode) : "as the cluster is";
+                           ? request.base.faults->commit_mode->text() : "as the cluster is";
   report.keep = request.keep == Keep::all ? "all" : "invalid";
   report.planned_s = std::chrono::duration<double>(request.duration).count();
   report.epoch_s = std::chrono::duration<double>(request.epoch).count();

@@ -20,6 +20,7 @@ CommitSettings read_commit_settings(const ClusterContext& cluster) {
   const auto j = nlohmann::json::parse(body);
   CommitSettings s;
   s.synchronous_mode = j.value("synchronous_mode", false);
+  s.synchronous_mode_strict = j.value("synchronous_mode_strict", false);
   const auto parameters = j.value("postgresql", nlohmann::json::object()).value("parameters", nlohmann::json::object());
   if (parameters.contains("synchronous_commit") && parameters["synchronous_commit"].is_string())
     s.synchronous_commit = parameters["synchronous_commit"];
@@ -27,17 +28,19 @@ CommitSettings read_commit_settings(const ClusterContext& cluster) {
 }
 
 void write_commit_settings(const ClusterContext& cluster, const CommitSettings& settings) {
-  nlohmann::json patch = {{"synchronous_mode", settings.synchronous_mode}};
+  nlohmann::json patch = {{"synchronous_mode", settings.synchronous_mode},
+                          {"synchronous_mode_strict", settings.synchronous_mode_strict}};
   patch["postgresql"]["parameters"]["synchronous_commit"] =
       settings.synchronous_commit.empty() ? nlohmann::json(nullptr) : nlohmann::json(settings.synchronous_commit);
   const auto [status, body] = http_request(leader_rest_url(cluster) + "/config", "PATCH", patch.dump());
   if (status != 200) throw FaultError("PATCH /config answered " + std::to_string(status) + ": " + body);
 }
 
-CommitSettings commit_settings_for(history::CommitMode mode) {
+CommitSettings commit_settings_for(const history::CommitSetting& setting) {
   CommitSettings settings;
-  settings.synchronous_mode = mode == history::CommitMode::sync;
-  settings.synchronous_commit = settings.synchronous_mode ? "remote_apply" : "local";
+  settings.synchronous_mode = history::names_sync_standby(setting.mode);
+  settings.synchronous_mode_strict = setting.mode == history::CommitMode::sync_strict;
+  settings.synchronous_commit = setting.level.empty() ? history::default_level(setting.mode) : setting.level;
   return settings;
 }
 

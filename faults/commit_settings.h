@@ -10,14 +10,15 @@ namespace pgchaos::faults {
 
 struct CommitSettings {
   bool synchronous_mode = false;
+  bool synchronous_mode_strict = false;
   std::string synchronous_commit;  ///< empty: not set in Patroni's dynamic configuration
 };
 /// Reads the dynamic configuration (GET /config of the leader).
 CommitSettings read_commit_settings(const ClusterContext& cluster);
 /// PATCH /config with these settings.
 void write_commit_settings(const ClusterContext& cluster, const CommitSettings& settings);
-/// What a commit mode means in Patroni's terms: sync = synchronous_mode true + synchronous_commit remote_apply;
-/// async (and single) = false + local.
-CommitSettings commit_settings_for(history::CommitMode mode);
+/// What a commit mode means in Patroni's terms: synchronous_mode (and _strict for sync-strict) with the setting's
+/// synchronous_commit level (remote_apply for the sync modes, local for async unless the setting names one).
+CommitSettings commit_settings_for(const history::CommitSetting& setting);
 
 }  // namespace pgchaos::faults

@@ -66,6 +66,7 @@ struct Event {
   int replicas = 0;             ///< a primary's streaming walsenders
   std::string upstream;         ///< a replica's wal receiver's sender host (streaming; needs pg_read_all_stats)
   std::string followers;        ///< a primary's streaming replicas by Patroni's REST API, comma-separated
+  std::string sync_followers;   ///< of them, those with sync_state sync or quorum (a synchronous standby)
   std::string address;          ///< the node as the workload sees it ("address:port", as in invoke's `node`)
 };
 

@@ -113,6 +113,7 @@ std::string to_json_line(const Event& e) {
   add_int(out, "replicas", e.replicas);
   add_string(out, "upstream", e.upstream);
   add_string(out, "followers", e.followers);
+  add_string(out, "sync_followers", e.sync_followers);
   add_string(out, "address", e.address);
   out += "}\n";
   return out;
@@ -158,6 +159,7 @@ Event parse_event_line(std::string_view line) {
     read_field(j, "replicas", e.replicas);
     read_field(j, "upstream", e.upstream);
     read_field(j, "followers", e.followers);
+    read_field(j, "sync_followers", e.sync_followers);
     read_field(j, "address", e.address);
     return e;
   } catch (const nlohmann::json::exception& error) {

@@ -38,6 +38,7 @@ struct Observation {
   std::int64_t wal_current = 0, wal_received = 0, wal_replayed = 0;
   int replicas = 0;                  ///< streaming replicas of a primary
   std::string upstream, followers, address, error;
+  std::string sync_followers;        ///< a primary's synchronous standbys (Patroni's sync_state sync or quorum)
 };
 /// The write probe stopped (writable false) or resumed (true) taking writes.
 struct ProbeChange {

@@ -171,6 +171,7 @@ class Loader {
     o.replicas = integer<int>(j, "replicas");
     o.upstream = j.value("upstream", "");
     o.followers = j.value("followers", "");
+    o.sync_followers = j.value("sync_followers", "");
     o.address = j.value("address", "");
     o.error = j.value("message", "");
     h_.observations.push_back(std::move(o));

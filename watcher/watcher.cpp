@@ -48,6 +48,7 @@ std::string first_line(const std::string& text) {
 bool same_state(const history::Observation& a, const history::Observation& b) {
   return a.role == b.role && a.state == b.state && a.pg_role == b.pg_role && a.patroni_timeline == b.patroni_timeline &&
          a.timeline == b.timeline && a.replicas == b.replicas && a.upstream == b.upstream && a.followers == b.followers &&
+         a.sync_followers == b.sync_followers &&
          a.address == b.address &&
          a.error.empty() == b.error.empty();
 }
@@ -96,6 +97,9 @@ class NodeLooker {
         for (const auto& r : j.value("replication", nlohmann::json::array()))
           if (r.value("state", "") == "streaming") {
             o.followers += (o.followers.empty() ? "" : ",") + r.value("application_name", "");
+            const std::string sync_state = r.value("sync_state", "");
+            if (sync_state == "sync" || sync_state == "quorum")
+              o.sync_followers += (o.sync_followers.empty() ? "" : ",") + r.value("application_name", "");
             ++streaming_by_patroni;
           }
       } catch (const std::exception& error) {
@@ -152,6 +156,7 @@ struct Watcher::State {
         event.replicas = o.replicas;
         event.upstream = o.upstream;
         event.followers = o.followers;
+        event.sync_followers = o.sync_followers;
         event.address = o.address;
         event.message = o.error;
         history.append(std::move(event));

@@ -148,6 +148,12 @@ TEST(ScenarioOptions, EveryOptionIsValidatedBeforeTheClusterIsTouched) {
             std::string::npos);
   EXPECT_NE(scenario_error_of({"switchover-storm", "--conf", conf, "--commit-mode", "maybe"}).find("--commit-mode"),
             std::string::npos);
+  EXPECT_NE(scenario_error_of({"switchover-storm", "--conf", conf, "--commit-mode", "sync:fast"}).find("remote_apply"),
+            std::string::npos) << "the levels are named";
+  EXPECT_NE(scenario_error_of({"switchover-storm", "--conf", conf, "--commit-mode", "single"}).find("--commit-mode"),
+            std::string::npos) << "single is detected, never set";
+  EXPECT_EQ(parse_scenario_options({"switchover-storm", "--conf", conf, "--commit-mode", "sync-strict:on"})
+                .request.faults->commit_mode->text(), "sync-strict:on");
   EXPECT_NE(scenario_error_of({"no-such-scenario", "--conf", conf}).find("no-such-scenario"), std::string::npos);
   EXPECT_NE(scenario_error_of({"switchover-storm", "--dsn", "host=x"}).find("--conf"), std::string::npos);
   EXPECT_NE(scenario_error_of({"switchover-storm", "--conf", conf, "--threads", "0"}).find("--threads"),
@@ -221,7 +227,7 @@ TEST(SoakOptions, EveryOptionIsValidatedBeforeTheClusterIsTouched) {
   ASSERT_EQ(o.request.scenarios.size(), 2u);
   EXPECT_EQ(o.request.scenarios[1].name, "switchover-storm");
   ASSERT_TRUE(o.request.base.faults.has_value());
-  EXPECT_EQ(o.request.base.faults->commit_mode, history::CommitMode::sync);
+  EXPECT_EQ(o.request.base.faults->commit_mode->text(), "sync");
   EXPECT_FALSE(o.request.base.duration.has_value()) << "--duration is the soak's; each epoch gets its own";
   EXPECT_EQ(o.output.parent_path(), "runs");
   EXPECT_EQ(o.output.filename().string().rfind("soak-", 0), 0u);
@@ -237,13 +243,15 @@ TEST(ScenarioOptions, CyclingNeedsADurationAndAReplayTakesWhatItsRunRecorded) {
   const auto epoch = write_conf("epoch-0003", "").parent_path() / "epoch-dir";
   std::filesystem::create_directories(epoch);
   std::ofstream(epoch / "run.json") << R"({"run_id": 1, "seed": 4242, "scenario": "switchover-storm",
-      "commit_mode": "sync", "duration": "5m", "cycle": true, "config": {"dsns": []}})";
+      "commit_mode": "sync-strict", "synchronous_commit": "remote_write", "duration": "5m", "cycle": true,
+      "config": {"dsns": []}})";
   std::ofstream(epoch / "scenario.json") << R"({"steps": [{"fault": "switchover", "target": "replica", "repeat": 2}]})";
   const auto replay = parse_scenario_options({"--replay", epoch.string(), "--conf", conf});
   EXPECT_EQ(replay.request.workload.seed, 4242u);
   EXPECT_EQ(replay.request.duration, std::chrono::minutes(5));
   EXPECT_TRUE(replay.request.faults->cycle);
-  EXPECT_EQ(replay.request.faults->commit_mode, history::CommitMode::sync);
+  EXPECT_EQ(replay.request.faults->commit_mode->mode, history::CommitMode::sync_strict);
+  EXPECT_EQ(replay.request.faults->commit_mode->level, "remote_write");
   EXPECT_EQ(replay.request.faults->scenario.name, "switchover-storm");
   EXPECT_EQ(replay.request.faults->actions.size(), 2u);
   const auto shorter = parse_scenario_options({"--replay", epoch.string(), "--conf", conf, "--duration", "1m"});

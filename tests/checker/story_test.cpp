@@ -278,6 +278,60 @@ TEST(Story, InSyncModeOnlyCancelledWaitsMayBeLost) {
   EXPECT_EQ(r.verdict, Verdict::invalid) << r.headline;
 }
 
+// pgc1 has pgc2 as its synchronous standby, except from 2 s to 4 s, when the watcher saw it alone; after the
+// failover pgc2 has pgc3.
+void with_sync_standby_but_a_gap(WatchedRun& w) {
+  for (auto& o : w.run.history.observations) {
+    if (o.node == "pgc1" && o.pg_role == "primary") o.sync_followers = o.at_ns >= 2 * kS && o.at_ns <= 4 * kS ? "" : "pgc2";
+    if (o.node == "pgc2" && o.pg_role == "primary") o.sync_followers = "pgc3";
+  }
+}
+
+TEST(Story, SyncStrictFailsACommitAcknowledgedWithoutASynchronousStandby) {
+  WatchedRun w;
+  with_sync_standby_but_a_gap(w);
+  auto strict = w.check(CommitMode::sync_strict);
+  EXPECT_TRUE(strict.sync_standby_checked);
+  ASSERT_FALSE(strict.acknowledged_without_sync_standby.empty());
+  // Ops whose whole span lies inside 2..4 s, none outside it.
+  const auto in_gap = w.op_at(3 * kS);
+  EXPECT_TRUE(std::binary_search(strict.acknowledged_without_sync_standby.begin(),
+                                 strict.acknowledged_without_sync_standby.end(), in_gap));
+  for (const auto op : strict.acknowledged_without_sync_standby) {
+    const auto& a = w.acknowledged(op);
+    EXPECT_GE(a.invoke_ns, 2 * kS);
+    EXPECT_LE(a.invoke_ns + a.latency_us * 1000, 4 * kS);
+  }
+  EXPECT_EQ(strict.verdict, Verdict::invalid) << strict.headline;
+  EXPECT_NE(strict.headline.find("no synchronous standby"), std::string::npos) << strict.headline;
+  // Plain sync mode lets Patroni drop the standby: reported, not failed.
+  const auto sync = w.check(CommitMode::sync);
+  EXPECT_EQ(sync.acknowledged_without_sync_standby, strict.acknowledged_without_sync_standby);
+  EXPECT_EQ(sync.verdict, Verdict::valid) << sync.headline;
+  // Never alone: nothing to report; never a standby recorded at all (an older history): not judged.
+  WatchedRun always;
+  for (auto& o : always.run.history.observations)
+    if (o.pg_role == "primary") o.sync_followers = o.node == "pgc1" ? "pgc2" : "pgc3";
+  EXPECT_TRUE(always.check(CommitMode::sync_strict).acknowledged_without_sync_standby.empty());
+  EXPECT_EQ(always.check(CommitMode::sync_strict).verdict, Verdict::valid);
+  const WatchedRun unrecorded;
+  EXPECT_FALSE(unrecorded.check(CommitMode::sync_strict).sync_standby_checked);
+}
+
+TEST(Story, ALevelThatDoesNotWaitForTheStandbyIsPromisedNothing) {
+  WatchedRun w;
+  const std::int64_t lagging = w.op_at(6 * kS - 30 * kMs);
+  w.lose(lagging);
+  CheckOptions options;
+  options.commit_mode = CommitMode::sync;
+  options.commit_level = "local";
+  const auto r = checker::check(w.run.history, w.run.snapshots, options);
+  EXPECT_EQ(r.verdict, Verdict::valid) << r.headline;
+  EXPECT_NE(r.headline.find("sync:local"), std::string::npos) << r.headline;
+  options.commit_level = "remote_write";
+  EXPECT_EQ(checker::check(w.run.history, w.run.snapshots, options).verdict, Verdict::invalid);
+}
+
 TEST(Story, AContradictedResolutionIsReportedWithItsLostRetry) {
   WatchedRun w;
   auto& h = w.run.history;

@@ -3,6 +3,7 @@
 #include <fstream>
 #include <thread>
 
+#include "history/commit_mode.h"
 #include "history/events.h"
 #include "history/run_directory.h"
 #include "history/run_history.h"
@@ -503,5 +504,34 @@ TEST(StopSource, AnEpochsStopFollowsTheSoaksAndNotTheOtherWay) {
   EXPECT_EQ(next_epoch.reason(), StopReason::interrupted) << "with the soak's reason";
 }
 
+TEST(CommitSetting, ModesLevelsAndWhatEachPromises) {
+  std::string why;
+  const auto strict = parse_commit_setting("sync-strict", why);
+  ASSERT_TRUE(strict);
+  EXPECT_EQ(strict->mode, CommitMode::sync_strict);
+  EXPECT_EQ(strict->level, "remote_apply") << "the sync modes' default level";
+  EXPECT_EQ(strict->text(), "sync-strict") << "a default level is not spelled out";
+  EXPECT_TRUE(strict->promises_no_loss());
+  const auto write = parse_commit_setting("sync:remote_write", why);
+  ASSERT_TRUE(write);
+  EXPECT_EQ(write->text(), "sync:remote_write");
+  EXPECT_TRUE(write->promises_no_loss());
+  const auto local = parse_commit_setting("sync:local", why);
+  ASSERT_TRUE(local);
+  EXPECT_FALSE(local->promises_no_loss()) << "a commit that does not wait for the standby is promised nothing";
+  const auto off = parse_commit_setting("async:off", why);
+  ASSERT_TRUE(off);
+  EXPECT_EQ(off->text(), "async:off");
+  EXPECT_FALSE(off->promises_no_loss());
+  EXPECT_EQ(parse_commit_setting("async", why)->level, "local");
+  EXPECT_FALSE(parse_commit_setting("sync:maybe", why));
+  EXPECT_NE(why.find("remote_write"), std::string::npos);
+  EXPECT_FALSE(parse_commit_setting("strict", why));
+  EXPECT_NE(why.find("sync-strict"), std::string::npos);
+  EXPECT_FALSE(parse_commit_setting("single", why)) << "single is what the checker detects, never set";
+  EXPECT_EQ(parse_commit_mode("sync-strict"), CommitMode::sync_strict);
+}
+
 }  // namespace
 }  // namespace pgchaos::history
+
