@@ -55,7 +55,11 @@ int run_lab_script(const std::vector<std::string>& args) {
 engine::ExitCode lab_command(const std::vector<std::string>& args) {
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
     (args.empty() ? std::cerr : std::cout) << "usage: pgchaos lab up|down|status [options]\n"
-                 "  up     [--state DIR] [--subnet A.B.C.0/24] [--dcs etcd3|etcd] [--timing default|fast] [--no-wait]\n"
+                 "  up     [--state DIR] [--subnet A.B.C.0/24] [--dcs etcd3|etcd] [--timing default|fast] [--nodes 3|5]\n"
+                 "         [--set KEY=VALUE]... [--no-wait]\n"
+                 "         KEY: a Patroni dynamic setting (ttl, loop_wait, retry_timeout, maximum_lag_on_failover,\n"
+                 "         synchronous_node_count, ...), postgresql.parameters.NAME, or postgresql.NAME (use_pg_rewind, ...)\n"
+                 "         The default lab: 3 nodes, etcd3 (v3 API), default timing (ttl 30, loop_wait 10, retry_timeout 10).\n"
                  "  status [--state DIR] [--json] [--wait SECONDS]\n"
                  "  down   [--state DIR]\n"
                  "State directory default: /var/tmp/pgchaos-lab (or $PGCHAOS_LAB_STATE). Needs root.\n";

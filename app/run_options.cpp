@@ -141,6 +141,8 @@ po::options_description scenario_option_descriptions() {
       ("scenario", po::value<std::string>(), "a scenario name (pgchaos scenario --list) or a file")
       ("replay", po::value<std::string>(), "run again the scenario and seed recorded in RUN_DIR (with its recorded "
                                            "duration, cycling and commit mode unless given)")
+      ("replay-by", po::value<std::string>(), "role (default): each fault aimed at the role its target had in "
+                                              "RUN_DIR (the primary, a replica); node: at the very node it hit")
       ("cycle", po::bool_switch(), "run the schedule again, round after round, until --duration ends the run");
   return flags;
 }
@@ -332,6 +334,21 @@ RunOptions parse_scenario_options(const std::vector<std::string>& args) {
   if (plan.cycle && !request.duration) throw UsageError("--cycle: give --duration too (the rounds go on until it ends)");
   apply_cluster_flags(vm, options, plan);
   plan.actions = scenarios::schedule(scenario, request.workload.seed);
+  if (vm.count("replay-by") && !recorded) throw UsageError("--replay-by: only with --replay RUN_DIR");
+  if (recorded) {
+    const std::string by = vm.count("replay-by") ? vm["replay-by"].as<std::string>() : "role";
+    if (by != "role" && by != "node") throw UsageError("--replay-by: '" + by + "' must be role or node");
+    plan.replay_by = by == "node" ? scenarios::ReplayBy::node : scenarios::ReplayBy::role;
+    plan.replay_of = vm["replay"].as<std::string>();
+    const auto from = history::RunDirectory::open(plan.replay_of);
+    try {
+      if (std::filesystem::exists(from.schedule()))  // a run from before schedules were recorded replays as drawn
+        plan.recorded = scenarios::parse_schedule_json(history::read_text_file(from.schedule()), from.schedule().string());
+    } catch (const scenarios::ScenarioError& error) {
+      throw UsageError(std::string("--replay: ") + error.what());
+    }
+    plan.actions = scenarios::aimed_as_recorded(plan.actions, plan.recorded, plan.replay_by);
+  }
   plan.scenario = std::move(scenario);
   request.faults = std::move(plan);
   return options;

@@ -31,6 +31,10 @@ struct FaultPlan {
   std::vector<scenarios::Action> actions;         ///< scenarios::schedule(scenario, workload seed)
   faults::ClusterContext* cluster = nullptr;
   std::optional<history::CommitSetting> commit_mode; ///< set for the run, the previous setting restored after
+  /// A replay: the schedule as the replayed run resolved it, and how to aim at it (each round is aimed too).
+  std::vector<scenarios::Action> recorded;
+  scenarios::ReplayBy replay_by = scenarios::ReplayBy::role;
+  std::string replay_of;                          ///< the replayed run directory, for run.json and the report
   bool cycle = false;  ///< run the schedule again, round after round (scenarios::schedule's rounds), until the
                        ///< run's duration ends it
 };

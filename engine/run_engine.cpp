@@ -81,13 +81,23 @@ class TopologyOverride {
   std::function<faults::Topology()> original_;
 };
 
-std::string schedule_json(const std::vector<scenarios::Action>& actions) {
-  nlohmann::json schedule = nlohmann::json::array();
-  for (const auto& a : actions)
-    schedule.push_back({{"index", a.index}, {"fault", a.fault}, {"target", a.target}, {"delay_ms", a.delay.count()},
-                        {"duration_ms", a.duration.count()}, {"choice", a.choice}, {"heal", a.heal},
-                        {"max_unavailable_ms", a.max_unavailable.count()}});
-  return schedule.dump(1) + "\n";
+// Patroni's dynamic configuration for run.json, after the scenario's required settings were found in it.
+std::string required_settings_in_force(const FaultPlan& plan) {
+  std::string config;
+  try {
+    config = faults::read_dynamic_config(*plan.cluster);
+  } catch (const std::exception&) {
+    if (plan.scenario.requires_settings.empty()) return "";  // only recorded: a cluster without it still runs
+    throw;
+  }
+  for (const auto& [key, wanted] : plan.scenario.requires_settings) {
+    const auto have = faults::config_value(config, key);
+    if (!have || *have != wanted)
+      throw faults::FaultError(fmt::format("scenario {} needs {} = {} in Patroni's configuration, and the cluster has {}{}",
+                                           plan.scenario.name, key, wanted, have ? *have : "it unset",
+                                           plan.scenario.setup.empty() ? "" : "; set it up with: " + plan.scenario.setup));
+  }
+  return config;
 }
 
 }  // namespace
@@ -96,6 +106,7 @@ RunOutcome run(const RunRequest& request, history::RunDirectory& directory, hist
   RunOutcome outcome;
   const FaultPlan* plan = request.faults ? &*request.faults : nullptr;
   std::optional<CommitModeGuard> commit_guard;
+  std::string patroni_config;
   if (plan) {
     say(fmt::format("scenario {} (seed {}): waiting for a healthy cluster", plan->scenario.name, request.workload.seed));
     check_cluster_ready(*plan->cluster, stop);
@@ -104,6 +115,7 @@ RunOutcome run(const RunRequest& request, history::RunDirectory& directory, hist
       outcome.exit_code = ExitCode::interrupted;
       return outcome;  // nothing started, nothing to check
     }
+    patroni_config = required_settings_in_force(*plan);
     commit_guard.emplace(*plan->cluster, plan->commit_mode, request.workload.dsns, stop);
   }
   const std::int64_t run_id = backend::prepare_schema(request.workload);
@@ -130,10 +142,18 @@ RunOutcome run(const RunRequest& request, history::RunDirectory& directory, hist
             w.operations, w.threads, w.accounts, commit_mode.text(), plan ? plan->scenario.name : "none");
   log->info("databases: {}; nodes: {}", fmt::join(masked_dsns, ", "),
             node_names.empty() ? "none configured" : fmt::format("{}", fmt::join(node_names, ", ")));
-  write_run_json(directory, request, run_id, commit_mode);
+  // The configuration in force while the faults ran: with the commit mode set.
+  if (plan && plan->commit_mode) {
+    try {
+      patroni_config = faults::read_dynamic_config(*plan->cluster);
+    } catch (const std::exception& error) {
+      log->warn("Patroni's configuration could not be read for run.json: {}", error.what());
+    }
+  }
+  write_run_json(directory, request, run_id, commit_mode, patroni_config);
   if (plan) {
     history::write_file_atomically(directory.scenario(), plan->scenario.source);
-    history::write_file_atomically(directory.schedule(), schedule_json(plan->actions));
+    history::write_file_atomically(directory.schedule(), scenarios::schedule_json(plan->actions));
   }
   auto& history = directory.start_history(run_id, static_cast<std::int64_t>(w.seed), request.compress_history);
   // The cluster's story: the watcher observes every node, the probe measures true write unavailability.
@@ -185,8 +205,11 @@ RunOutcome run(const RunRequest& request, history::RunDirectory& directory, hist
                                        },
                                        directory.root() / "forensics",
                                        plan->cycle ? [&](int round) {
-                                         return scenarios::schedule(plan->scenario, w.seed, round);
+                                         return scenarios::aimed_as_recorded(scenarios::schedule(plan->scenario, w.seed, round),
+                                                                             plan->recorded, plan->replay_by);
                                        } : std::function<std::vector<scenarios::Action>(int)>());
+      // The schedule as it ran: each target as resolved, so that a replay can aim at the same roles or nodes.
+      history::write_file_atomically(directory.schedule(), scenarios::schedule_json(runner.ran));
       // A little load after the last heal shows the cluster taking writes again.
       stop.sleep_for(std::chrono::seconds(2));
       stop.request(StopReason::schedule_done);

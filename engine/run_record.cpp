@@ -9,7 +9,7 @@ namespace pgchaos::engine {
 std::string utc_now() { return history::utc_text(std::time(nullptr), "%Y-%m-%dT%H:%M:%SZ"); }
 
 void write_run_json(const history::RunDirectory& directory, const RunRequest& request, std::int64_t run_id,
-                    const history::CommitSetting& commit) {
+                    const history::CommitSetting& commit, const std::string& patroni_config) {
   const auto& w = request.workload;
   using nlohmann::json;
   json dsns = json::array();
@@ -18,6 +18,13 @@ void write_run_json(const history::RunDirectory& directory, const RunRequest& re
   for (const auto& n : request.nodes)
     nodes.push_back({{"name", n.name}, {"host", n.host}, {"port", n.port}, {"rest_url", n.rest_url}});
   const auto* plan = request.faults ? &*request.faults : nullptr;
+  // The lab's own settings (its DCS, timing, nodes and --set), as lab up wrote them into the configuration.
+  json lab = nullptr;
+  if (plan && plan->cluster && plan->cluster->settings.count("lab") && plan->cluster->settings.at("lab") == "true") {
+    lab = json::object();
+    for (const auto& [key, value] : plan->cluster->settings)
+      if (key.rfind("lab_", 0) == 0) lab[key.substr(4)] = value;
+  }
   const json run = {
       {"pgchaos_version", PGCHAOS_VERSION},
       {"started_at", utc_now()},
@@ -29,11 +36,16 @@ void write_run_json(const history::RunDirectory& directory, const RunRequest& re
       {"max_lost", request.max_lost ? json(*request.max_lost) : json(nullptr)},
       {"duration", request.duration ? json(history::format_duration(*request.duration)) : json(nullptr)},
       {"cycle", plan != nullptr && plan->cycle},
+      {"replay", plan != nullptr && !plan->replay_of.empty()
+                     ? json{{"of", plan->replay_of}, {"by", plan->replay_by == scenarios::ReplayBy::node ? "node" : "role"}}
+                     : json(nullptr)},
       {"compress_history", request.compress_history},
       {"max_unavailable", request.max_unavailable ? json(history::format_duration(*request.max_unavailable)) : json(nullptr)},
       {"watch_interval", request.watch_interval.count() > 0 ? history::format_duration(request.watch_interval) : "off"},
       {"probe_interval", history::format_duration(request.probe_interval)},
       {"nodes", nodes},
+      {"patroni_config", patroni_config.empty() ? json(nullptr) : json::parse(patroni_config, nullptr, false)},
+      {"lab", lab},
       {"config",
        {{"dsns", dsns},
         {"application_name", w.application_name},

@@ -12,6 +12,6 @@ namespace pgchaos::engine {
 std::string utc_now();
 
 void write_run_json(const history::RunDirectory& directory, const RunRequest& request, std::int64_t run_id,
-                    const history::CommitSetting& commit);
+                    const history::CommitSetting& commit, const std::string& patroni_config);
 
 }  // namespace pgchaos::engine

@@ -191,8 +191,10 @@ SoakOutcome soak(SoakRequest request, const std::filesystem::path& soak_dir, his
         const auto forensics = soak_dir / fmt::format("between-{:04}", k);
         // The log lines that matter from the last ten minutes: the end of the epoch that left the cluster so.
         const auto since = std::chrono::system_clock::now() - std::chrono::minutes(10);
-        const auto lines = scenarios::collect_forensics(
+        const auto found = scenarios::collect_forensics(
             cluster, forensics, std::chrono::duration_cast<std::chrono::microseconds>(since.time_since_epoch()).count());
+        std::string lines = found.key_lines;
+        for (const auto& sign : found.findings) lines += "finding: " + sign + "\n";
         report.findings.push_back(fmt::format("the cluster was not healthy after epoch {}: {} (forensics: {})\n{}", k - 1,
                                               fmt::join(topology.problems, "; "), forensics.string(), lines));
         say(fmt::format("soak: the cluster is not healthy after epoch {}: {}", k - 1, fmt::join(topology.problems, "; ")));

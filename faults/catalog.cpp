@@ -40,6 +40,14 @@ constexpr Spec kCatalog[] = {
     {"block-replication", "block-replication", Where::target, "heal-replication", "sync-standby"},
 };
 
+// A node's role as a target names it: what a replay by role asks for again.
+std::string role_of(const std::string& node, const Topology& topology) {
+  if (node == topology.leader) return "primary";
+  for (const auto& m : topology.members)
+    if (m.name == node) return m.sync_standby ? "sync-standby" : m.role == "replica" ? "replica" : "unknown";
+  return "unknown";
+}
+
 class CatalogFault : public Fault {
  public:
   explicit CatalogFault(const Spec& spec) : spec_(spec) {}
@@ -85,6 +93,7 @@ class CatalogFault : public Fault {
         result.err += result.out;
       }
       action.target += (action.target.empty() ? "" : ",") + node;
+      action.roles += (action.roles.empty() ? "" : ",") + role_of(node, topology);
       action.command += (action.command.empty() ? "" : " ; ") + command.shell();
       action.result.exit_status = std::max(action.result.exit_status == -1 ? result.exit_status : action.result.exit_status,
                                            result.exit_status);

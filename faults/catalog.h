@@ -13,6 +13,8 @@ namespace pgchaos::faults {
 /// What a started fault did: its target and the command's result, recorded in the history.
 struct FaultAction {
   std::string fault, target, command;
+  std::string roles;  ///< each target's role when it was resolved (primary, sync-standby, replica, unknown),
+                      ///< comma-separated like `target`
   CommandResult result;
 };
 

@@ -46,6 +46,12 @@ std::map<std::string, std::string> default_templates() {
       // Forensics: Patroni's log (with PostgreSQL's, on a systemd host) and the control file, read as a window closes.
       {"forensic-logs", "journalctl -u patroni -n 400 --no-pager"},
       {"controldata", "sh -c 'for d in /usr/lib/postgresql/*/bin; do PATH=$d:$PATH; done; pg_controldata \"$1\"' pgchaos {data_dir}"},
+      // The postmasters running for the node's data directory (by their -D argument, never by name), each with its
+      // working directory ("(deleted)" when the directory was removed under it), and the pid postmaster.pid names.
+      {"postmasters",
+       "sh -c 'ps -eo pid=,args= | awk -v d=\"$1\" \"{ for (i = 2; i < NF; i++) if (\\$i == \\\"-D\\\" && \\$(i + 1) == d) print \\$1 }\""
+       " | while read p; do echo \"postmaster $p $(readlink /proc/$p/cwd)\"; done;"
+       " echo \"pidfile $(head -n 1 \"$1/postmaster.pid\" 2>/dev/null)\"' pgchaos {data_dir}"},
       {"list", "patronictl -c {patroni_config} list {scope} -f json"},
   };
 }

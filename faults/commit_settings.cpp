@@ -14,10 +14,28 @@ std::string leader_rest_url(const ClusterContext& cluster) {
 
 }  // namespace
 
-CommitSettings read_commit_settings(const ClusterContext& cluster) {
+std::string read_dynamic_config(const ClusterContext& cluster) {
   const auto [status, body] = http_request(leader_rest_url(cluster) + "/config");
   if (status != 200) throw FaultError("GET /config answered " + std::to_string(status));
-  const auto j = nlohmann::json::parse(body);
+  return body;
+}
+
+std::optional<std::string> config_value(const std::string& config_json, const std::string& dotted_path) {
+  const auto parsed = nlohmann::json::parse(config_json, nullptr, false);
+  const nlohmann::json* at = &parsed;
+  for (std::size_t start = 0; start <= dotted_path.size();) {
+    const auto dot = std::min(dotted_path.find('.', start), dotted_path.size());
+    const auto key = dotted_path.substr(start, dot - start);
+    if (!at->is_object() || !at->contains(key)) return std::nullopt;
+    at = &(*at)[key];
+    start = dot + 1;
+  }
+  if (at->is_null() || at->is_object() || at->is_array()) return std::nullopt;
+  return at->is_string() ? at->get<std::string>() : at->dump();
+}
+
+CommitSettings read_commit_settings(const ClusterContext& cluster) {
+  const auto j = nlohmann::json::parse(read_dynamic_config(cluster));
   CommitSettings s;
   s.synchronous_mode = j.value("synchronous_mode", false);
   s.synchronous_mode_strict = j.value("synchronous_mode_strict", false);

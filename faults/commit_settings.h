@@ -1,6 +1,7 @@
 // The commit mode in Patroni's dynamic configuration: read, written, restored.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "faults/cluster.h"
@@ -15,6 +16,11 @@ struct CommitSettings {
 };
 /// Reads the dynamic configuration (GET /config of the leader).
 CommitSettings read_commit_settings(const ClusterContext& cluster);
+/// Patroni's dynamic configuration as the leader's GET /config gives it (JSON text).
+std::string read_dynamic_config(const ClusterContext& cluster);
+/// A setting of that configuration by dotted path (postgresql.parameters.wal_sender_timeout) as text (strings as
+/// they are, numbers and booleans as JSON writes them); nullopt when it is not set.
+std::optional<std::string> config_value(const std::string& config_json, const std::string& dotted_path);
 /// PATCH /config with these settings.
 void write_commit_settings(const ClusterContext& cluster, const CommitSettings& settings);
 /// What a commit mode means in Patroni's terms: synchronous_mode (and _strict for sync-strict) with the setting's

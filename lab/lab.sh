@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The pgchaos lab: a real 3-node etcd + Patroni + PostgreSQL 15 cluster on this machine, each node in its own
-# network namespace behind a bridge, with sshd per node and HAProxy on 127.0.0.1. Needs root.
-#   lab.sh up     [--state DIR] [--subnet A.B.C.0/24] [--dcs etcd3|etcd] [--timing default|fast] [--no-wait]
+# The pgchaos lab: a real 3-node (or 5-node) etcd + Patroni + PostgreSQL 15 cluster on this machine, each node in
+# its own network namespace behind a bridge, with sshd per node and HAProxy on 127.0.0.1. Needs root.
+#   lab.sh up     [--state DIR] [--subnet A.B.C.0/24] [--dcs etcd3|etcd] [--timing default|fast] [--nodes 3|5]
+#                 [--set KEY=VALUE]... [--no-wait]
 #   lab.sh status [--state DIR] [--json] [--wait SECONDS]
 #   lab.sh down   [--state DIR]
 # Traffic stays on this machine: no NAT, no default route in the nodes, ip_forward untouched.
@@ -10,9 +11,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 cmd=${1:-}; shift || true
 state=${PGCHAOS_LAB_STATE:-/var/tmp/pgchaos-lab}
-subnet=10.213.7.0/24 dcs=etcd3 timing=default wait_healthy=120 json=0 status_wait=0
+subnet=10.213.7.0/24 dcs=etcd3 timing=default wait_healthy=120 json=0 status_wait=0 node_count=3
+sets=()
 while [ $# -gt 0 ]; do
   case $1 in
+    --nodes) node_count=$2; shift 2 ;;
+    --set) sets+=("$2"); shift 2 ;;
     --state) state=$2; shift 2 ;;
     --subnet) subnet=$2; shift 2 ;;
     --dcs) dcs=$2; shift 2 ;;
@@ -164,6 +168,7 @@ postgresql:
   basebackup:
   - checkpoint: fast
 EOC
+  [ ${#sets[@]} -eq 0 ] || python3 "$here/lab_settings.py" apply "$nd/patroni.yml" "${sets[@]}"
   chown postgres:postgres "$nd/patroni.yml"
   ssh-keygen -q -t ed25519 -N '' -C "$node" -f "$nd/ssh_host_ed25519_key"
   echo "$ip $(cat "$nd/ssh_host_ed25519_key.pub" | cut -d' ' -f1,2)" >>"$state/known_hosts"
@@ -196,18 +201,24 @@ up() {
     command -v "$b" >/dev/null || die "$b is missing: run scripts/setup.sh"
   done
   case $dcs in etcd3|etcd) ;; *) die "--dcs must be etcd3 or etcd" ;; esac
-  for node in pgc1 pgc2 pgc3; do
+  for node in pgc1 pgc2 pgc3 pgc4 pgc5; do
     ! ip netns list | grep -qw "$node" || die "namespace $node exists: another lab is up (pgchaos lab down --state DIR)"
   done
   case $timing in default|fast) ;; *) die "--timing must be default or fast" ;; esac
+  case $node_count in 3|5) ;; *) die "--nodes must be 3 or 5" ;; esac
+  # Every --set is checked before anything is created.
+  python3 "$here/lab_settings.py" check "${sets[@]}" || exit 2
   prefix=$(subnet_prefix)
   check_subnet_free
   local started; started=$(date +%s.%N)
   mkdir -p "$state"
   chmod 755 "$state"
   rand() { head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+  local names="" k
+  for k in $(seq 1 "$node_count"); do names+="${names:+ }pgc$k"; done
   cat >"$state/lab.env" <<EOC
-LAB_NODES="pgc1 pgc2 pgc3"
+LAB_NODES="$names"
+LAB_SETS="${sets[*]}"
 LAB_BRIDGE=pgchaos-br0
 LAB_PREFIX=$prefix
 LAB_SUBNET=$subnet
@@ -251,7 +262,7 @@ EOC
   haproxy -f "$state/haproxy.cfg" -D
   write_pgchaos_conf
   trap - ERR
-  echo "lab: started in $state ($dcs, $timing timing)"
+  echo "lab: started in $state ($node_count nodes, $dcs, $timing timing${sets:+; set: ${sets[*]}})"
   if [ "$wait_healthy" -gt 0 ]; then
     python3 "$here/lab_status.py" "$state" --wait "$wait_healthy" || { echo "lab: not healthy after ${wait_healthy}s" >&2; exit 1; }
     echo "lab: up in $(python3 -c "import time; print(f'{time.time() - $started:.1f}')") s; configuration: $state/pgchaos.conf"
@@ -293,6 +304,10 @@ write_pgchaos_conf() {
     echo "[cluster]"
     echo "scope = main"
     echo "lab = true"
+    echo "lab_nodes = $(echo $LAB_NODES | wc -w)"
+    echo "lab_dcs = $LAB_DCS"
+    echo "lab_timing = $LAB_TIMING"
+    echo "lab_set = $LAB_SETS"
     echo "patroni_config = {node_dir}/patroni.yml"
     echo "data_dir = {node_dir}/pgdata/data"
     echo "ssh_user = root"
@@ -306,7 +321,8 @@ write_pgchaos_conf() {
     echo
     echo "[commands]"
     # A crash is a failover test: the node stays down 10 s longer than Patroni's ttl, so its leader key expires.
-    local down=40; [ "$timing" = fast ] && down=20
+    local ttl; ttl=$(python3 "$here/lab_settings.py" get "$state/pgc1/patroni.yml" ttl)
+    local down=$((ttl + 10))
     echo "# The lab's nodes answer systemd's commands; only a power-loss crash needs the lab's own (down ttl + 10 s,"
     echo "# as a machine that loses power and boots again after its leader key expired)."
     echo "crash = pgchaos-node crash $down"

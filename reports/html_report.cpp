@@ -2,6 +2,8 @@
 // and on paper.
 #include <fmt/format.h>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cmath>
 
@@ -168,16 +170,23 @@ std::string ids_block(const char* title, const std::vector<std::int64_t>& ids) {
 
 }  // namespace
 
+// "replay of DIR by node", from run.json, or "".
+std::string replay_note(const std::string& run_json) {
+  const auto j = nlohmann::json::parse(run_json, nullptr, false);
+  if (!j.is_object() || !j.contains("replay") || !j["replay"].is_object()) return "";
+  return fmt::format(" · replay of {} by {}", j["replay"].value("of", "?"), j["replay"].value("by", "role"));
+}
+
 std::string html_report(const RunInfo& run, const checker::CheckResult& r) {
   const std::string verdict = checker::to_string(r.verdict);
   std::string html = fmt::format(
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>pgchaos run {}: {}</title>"
       "<style>{}</style></head><body><main>\n"
-      "<h1>pgchaos run {}</h1><div class=\"meta\">seed {} · {} commit · {} · {:.1f} s</div>\n"
+      "<h1>pgchaos run {}</h1><div class=\"meta\">seed {} · {} commit{} · {} · {:.1f} s</div>\n"
       "<div class=\"verdict {}\" id=\"verdict\">{}<small>{}</small></div>\n",
       run.run_id, escape_markup(verdict), kPageStyle, run.run_id, run.seed, r.commit_setting().text(),
-      escape_markup(run.directory.string()), r.duration_s, verdict, escape_markup(r.headline),
+      escape_markup(replay_note(run.run_json)), escape_markup(run.directory.string()), r.duration_s, verdict, escape_markup(r.headline),
       escape_markup(r.reasons.empty() ? "every invariant holds" : fmt::format("{}", fmt::join(r.reasons, " · "))));
 
   if (r.verdict == checker::Verdict::valid && !r.lost.empty()) {

@@ -41,35 +41,119 @@ bool matters(const std::string& line) {
   return false;
 }
 
-}  // namespace
-
-std::string key_log_lines(const std::string& log, std::int64_t since_wall_us) {
-  const std::string since = log_time(since_wall_us - 2'000'000);
-  std::string picked;
-  std::size_t kept = 0;
+// The lines of `log` stamped at or after `since` (continuations of a kept line kept too), one by one.
+template <typename Visit>
+void for_each_line_since(const std::string& log, const std::string& since, Visit visit) {
   bool in_window = false;
   std::size_t start = 0;
-  while (start < log.size() && kept < kKeyLinesPerNode) {
+  while (start < log.size()) {
     const auto end = log.find('\n', start);
     const std::string line = log.substr(start, end == std::string::npos ? std::string::npos : end - start);
     start = end == std::string::npos ? log.size() : end + 1;
-    // Only lines that begin with a time count (continuations are dumps: pg_controldata inside pg_rewind's
-    // output), except pg_rewind's own verdict lines.
     const bool stamped = line.size() >= 19 && line[4] == '-' && line[10] == ' ' && line[13] == ':';
     if (stamped) in_window = line.compare(0, 19, since) >= 0;
-    if (in_window && (stamped || line.rfind("pg_rewind:", 0) == 0) && matters(line)) {
+    if (in_window && !visit(line, stamped)) return;
+  }
+}
+
+}  // namespace
+
+std::string key_log_lines(const std::string& log, std::int64_t since_wall_us) {
+  std::string picked;
+  std::size_t kept = 0;
+  // Only lines that begin with a time count (continuations are dumps: pg_controldata inside pg_rewind's output),
+  // except pg_rewind's own verdict lines.
+  for_each_line_since(log, log_time(since_wall_us - 2'000'000), [&](const std::string& line, bool stamped) {
+    if ((stamped || line.rfind("pg_rewind:", 0) == 0) && matters(line)) {
       picked += line + "\n";
       ++kept;
     }
-  }
+    return kept < kKeyLinesPerNode;
+  });
   return picked;
 }
 
-std::string collect_forensics(faults::ClusterContext& cluster, const std::filesystem::path& dir,
-                              std::int64_t since_wall_us) {
+std::string double_demote_evidence(const std::string& node, const std::string& log, std::int64_t since_wall_us) {
+  // Patroni's words (3.0.2): ha.py "AsyncExecutor is busy, demoting from the main thread", postmaster.py
+  // "postmaster pid=N", PostgreSQL's lock file refusal, postgresql/__init__.py "Removing data directory: DIR".
+  std::vector<std::string> evidence;
+  bool second_demote = false;
+  int postmasters_started = 0;
+  bool refused_by_lock = false, removed = false;
+  for_each_line_since(log, log_time(since_wall_us - 2'000'000), [&](const std::string& line, bool) {
+    const bool demote = line.find("AsyncExecutor is busy, demoting from the main thread") != std::string::npos;
+    const bool started = line.find("postmaster pid=") != std::string::npos;
+    const bool lock = line.find("lock file \"postmaster.pid\" already exists") != std::string::npos;
+    const bool removing = line.find("Removing data directory") != std::string::npos;
+    if (demote) second_demote = true;
+    if (!second_demote) return true;  // what counts comes after the second demote
+    if (started) ++postmasters_started;
+    refused_by_lock = refused_by_lock || lock;
+    removed = removed || removing;
+    if ((demote || started || lock || removing || line.find("Is another postmaster") != std::string::npos) &&
+        evidence.size() < 12)
+      evidence.push_back(line);
+    return true;
+  });
+  if (!second_demote || (postmasters_started < 2 && !refused_by_lock && !removed)) return "";
+  std::string what = "Patroni demoted again from its main thread while the first demote still ran";
+  if (postmasters_started >= 2 || refused_by_lock)
+    what += ", and started a second postmaster on the same data directory" +
+            std::string(refused_by_lock ? " (refused by postmaster.pid: the first still ran)" : "");
+  if (removed) what += ", and removed the data directory";
+  std::string text = "double demote on " + node + " (Patroni 3.0.2, docs/patroni-3.0.2-bugs.md): " + what;
+  for (const auto& line : evidence) text += "\n  " + line;
+  return text;
+}
+
+std::string postmaster_problems(const std::string& node, const std::string& listing) {
+  struct Postmaster {
+    std::string pid, cwd;
+  };
+  std::vector<Postmaster> running;
+  std::string pidfile;
+  bool listed = false;
+  std::size_t start = 0;
+  while (start < listing.size()) {
+    const auto end = listing.find('\n', start);
+    const std::string line = listing.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    start = end == std::string::npos ? listing.size() : end + 1;
+    if (line.rfind("postmaster ", 0) == 0) {
+      const auto space = line.find(' ', 11);
+      running.push_back({line.substr(11, space - 11), space == std::string::npos ? "" : line.substr(space + 1)});
+    } else if (line.rfind("pidfile", 0) == 0) {
+      listed = true;
+      pidfile = line.size() > 8 ? line.substr(8) : "";
+    }
+  }
+  if (!listed) return "";  // the template did not run (not collected): nothing to judge
+  std::vector<std::string> problems;
+  if (running.size() > 1) {
+    std::string pids;
+    for (const auto& p : running) pids += (pids.empty() ? "" : ", ") + p.pid;
+    problems.push_back(std::to_string(running.size()) + " postmasters run for its data directory (pids " + pids + ")");
+  }
+  for (const auto& p : running) {
+    if (p.cwd.size() > 10 && p.cwd.compare(p.cwd.size() - 10, 10, " (deleted)") == 0)
+      problems.push_back("postmaster " + p.pid + " runs in a data directory removed under it (" + p.cwd + ")");
+  }
+  if (!running.empty()) {
+    bool named = false;
+    for (const auto& p : running) named = named || p.pid == pidfile;
+    if (!named)
+      problems.push_back(pidfile.empty() ? "no postmaster.pid names the running postmaster (an orphan)"
+                                         : "postmaster.pid names " + pidfile + ", not the running postmaster (an orphan)");
+  }
+  if (problems.empty()) return "";
+  std::string text = "postmasters on " + node + ": ";
+  for (std::size_t i = 0; i < problems.size(); ++i) text += (i ? "; " : "") + problems[i];
+  return text + "\n  " + listing.substr(0, 600);
+}
+
+Forensics collect_forensics(faults::ClusterContext& cluster, const std::filesystem::path& dir, std::int64_t since_wall_us) {
   std::error_code ignored;
   std::filesystem::create_directories(dir, ignored);
-  std::string key_lines;
+  Forensics found;
   for (const auto& node : cluster.nodes) {
     for (const char* endpoint : {"history", "cluster"}) {
       try {
@@ -78,7 +162,7 @@ std::string collect_forensics(faults::ClusterContext& cluster, const std::filesy
         save(dir / fmt::format("{}-{}.error", node.name, endpoint), error.what());
       }
     }
-    for (const char* action : {"forensic-logs", "controldata"}) {
+    for (const std::string action : {"forensic-logs", "controldata", "postmasters"}) {
       std::string text;
       try {
         const auto result = cluster.run(action, node.name);
@@ -87,14 +171,18 @@ std::string collect_forensics(faults::ClusterContext& cluster, const std::filesy
         text = std::string("not collected: ") + error.what();
       }
       save(dir / fmt::format("{}-{}.txt", node.name, action), text);
-      if (std::string(action) == "forensic-logs") {
+      if (action == "forensic-logs") {
         const auto picked = key_log_lines(text, since_wall_us);
-        if (!picked.empty()) key_lines += fmt::format("--- {}\n{}", node.name, picked);
+        if (!picked.empty()) found.key_lines += fmt::format("--- {}\n{}", node.name, picked);
+        if (auto evidence = double_demote_evidence(node.name, text, since_wall_us); !evidence.empty())
+          found.findings.push_back(std::move(evidence));
+      } else if (action == "postmasters") {
+        if (auto problems = postmaster_problems(node.name, text); !problems.empty()) found.findings.push_back(std::move(problems));
       }
     }
   }
-  save(dir / "key-lines.txt", key_lines);
-  return key_lines;
+  save(dir / "key-lines.txt", found.key_lines);
+  return found;
 }
 
 }  // namespace pgchaos::scenarios

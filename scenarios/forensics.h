@@ -13,4 +13,12 @@ namespace pgchaos::scenarios {
 /// heartbeat) from 2 s before `since_wall_us` on, at most 60.
 std::string key_log_lines(const std::string& log, std::int64_t since_wall_us);
 
+/// Patroni 3.0.2's double demote (docs/patroni-3.0.2-bugs.md) in a node's log since `since_wall_us`: a demote
+/// from Patroni's main thread while the first still ran, followed by a second postmaster started (or refused by
+/// the lock file) or the data directory removed. Empty when absent; else the finding with its evidence lines.
+std::string double_demote_evidence(const std::string& node, const std::string& log, std::int64_t since_wall_us);
+/// What the `postmasters` template printed ("postmaster PID CWD" lines, then "pidfile PID"): empty when at most one
+/// postmaster runs, in its data directory, and postmaster.pid names it; else the finding.
+std::string postmaster_problems(const std::string& node, const std::string& listing);
+
 }  // namespace pgchaos::scenarios

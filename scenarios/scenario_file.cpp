@@ -46,6 +46,15 @@ Scenario parse_scenario(const std::string& json_text, const std::string& origin)
       throw ScenarioError(origin + ": healthy_timeout_s: must be a whole number of seconds >= 1");
     s.healthy_timeout = std::chrono::seconds(j["healthy_timeout_s"].get<long>());
   }
+  if (j.contains("requires")) {
+    if (!j["requires"].is_object()) throw ScenarioError(origin + ": requires: must be an object of setting: value");
+    for (const auto& [key, value] : j["requires"].items()) {
+      if (value.is_object() || value.is_array() || value.is_null())
+        throw ScenarioError(origin + ": requires." + key + ": must be a string, number or boolean");
+      s.requires_settings[key] = value.is_string() ? value.get<std::string>() : value.dump();
+    }
+  }
+  s.setup = text(j, "setup", origin, "");
   if (!j.contains("steps") || !j["steps"].is_array() || j["steps"].empty())
     throw ScenarioError(origin + ": steps: a non-empty list is required");
   const auto known = faults::fault_names();
@@ -142,6 +151,57 @@ std::vector<Action> schedule(const Scenario& scenario, std::uint64_t seed, int r
         a.heal = step.heal;
         actions.push_back(std::move(a));
       }
+  }
+  return actions;
+}
+
+}  // namespace pgchaos::scenarios
+
+namespace pgchaos::scenarios {
+
+std::string schedule_json(const std::vector<Action>& actions) {
+  nlohmann::json schedule = nlohmann::json::array();
+  for (const auto& a : actions) {
+    nlohmann::json entry = {{"index", a.index}, {"fault", a.fault}, {"target", a.target}, {"delay_ms", a.delay.count()},
+                            {"duration_ms", a.duration.count()}, {"choice", a.choice}, {"heal", a.heal},
+                            {"max_unavailable_ms", a.max_unavailable.count()}};
+    if (!a.resolved_node.empty()) {
+      entry["resolved_node"] = a.resolved_node;
+      entry["resolved_role"] = a.resolved_role;
+    }
+    schedule.push_back(std::move(entry));
+  }
+  return schedule.dump(1) + "\n";
+}
+
+std::vector<Action> parse_schedule_json(const std::string& json_text, const std::string& origin) {
+  std::vector<Action> actions;
+  try {
+    const auto j = nlohmann::json::parse(json_text);
+    if (!j.is_array()) throw ScenarioError(origin + ": must be a JSON array of actions");
+    for (const auto& e : j) {
+      Action a;
+      a.index = e.at("index").get<int>();
+      a.fault = e.at("fault").get<std::string>();
+      a.target = e.value("target", "");
+      a.choice = e.value("choice", std::uint64_t{0});
+      a.resolved_node = e.value("resolved_node", "");
+      a.resolved_role = e.value("resolved_role", "");
+      actions.push_back(std::move(a));
+    }
+  } catch (const nlohmann::json::exception& error) {
+    throw ScenarioError(origin + ": " + error.what());
+  }
+  return actions;
+}
+
+std::vector<Action> aimed_as_recorded(std::vector<Action> actions, const std::vector<Action>& ran, ReplayBy by) {
+  for (auto& a : actions) {
+    const auto recorded = std::find_if(ran.begin(), ran.end(), [&a](const Action& r) { return r.index == a.index; });
+    if (recorded == ran.end() || a.target == "all") continue;
+    const std::string& aim = by == ReplayBy::node ? recorded->resolved_node : recorded->resolved_role;
+    // One node (or role) to aim at; "unknown" says nothing to aim at.
+    if (!aim.empty() && aim.find(',') == std::string::npos && aim != "unknown") a.target = aim;
   }
   return actions;
 }

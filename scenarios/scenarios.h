@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -36,6 +37,10 @@ struct Scenario {
   std::vector<Step> steps;
   bool final_heal = true;
   std::chrono::seconds healthy_timeout{120};
+  /// Settings of Patroni's dynamic configuration the scenario needs (dotted path -> value as text, e.g.
+  /// postgresql.parameters.wal_sender_timeout -> 60s); a run refuses to start on a cluster without them.
+  std::map<std::string, std::string> requires_settings;
+  std::string setup;                  ///< how to get a cluster with them (e.g. the lab command), for the refusal
   std::string source;                 ///< the file's text, kept for replay
 };
 
@@ -55,6 +60,7 @@ struct Action {
   bool wait_healthy = true;
   bool heal = true;
   std::chrono::milliseconds max_unavailable{0};
+  std::string resolved_node, resolved_role;  ///< once it ran: the target as resolved (comma-separated for "all")
 };
 /// Round `round` of the schedule (0: the scenario once; a cycled run goes on with 1, 2, ...): every draw comes from
 /// the seed alone, rounds drawn in order from one generator, indices counting on across rounds.
@@ -67,7 +73,20 @@ std::vector<Action> schedule(const Scenario& scenario, std::uint64_t seed, int r
 struct RunnerResult {
   int faults_started = 0, faults_failed = 0, faults_refused = 0;
   std::vector<std::string> findings;
+  std::vector<Action> ran;  ///< every action that ran (rounds too), its target as resolved
 };
+
+/// schedule.json: the actions as scheduled (written before the run) or as they ran (rewritten after it, with
+/// "resolved_node" and "resolved_role" each).
+std::string schedule_json(const std::vector<Action>& actions);
+/// Reads schedule.json back; throws ScenarioError naming `origin`.
+std::vector<Action> parse_schedule_json(const std::string& json_text, const std::string& origin);
+
+/// How a replay aims its faults: at the role each target had (a replica, the primary), or at the very node.
+enum class ReplayBy { role, node };
+/// `actions` aimed as `ran` (a recorded schedule) resolved them, matched by index; an action `ran` does not hold
+/// keeps its target. "all" stays "all".
+std::vector<Action> aimed_as_recorded(std::vector<Action> actions, const std::vector<Action>& ran, ReplayBy by);
 /// With `forensics_root` set, each closing window's forensics go to forensics_root/fault-N (the final heal's to
 /// forensics_root/final-heal), and a finding quotes the log lines that matter. With `next_round`, the actions run
 /// again as next_round(1), next_round(2), ... until `stop` (an empty round, or a finding, ends the schedule too).
@@ -77,10 +96,18 @@ RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& a
                           const std::filesystem::path& forensics_root = {},
                           const std::function<std::vector<Action>(int round)>& next_round = nullptr);
 
-/// Saves every node's /history, /cluster, logs (template `forensic-logs`) and pg_controldata (`controldata`) into
-/// `dir`, and returns (and saves as key-lines.txt) the log lines that matter since `since_wall_us`. Never throws
-/// for a node that does not answer: what could not be collected says why in its file.
-std::string collect_forensics(faults::ClusterContext& cluster, const std::filesystem::path& dir, std::int64_t since_wall_us);
+/// What a window's forensics found: the log lines that matter, and the signs of a bug that are findings on their
+/// own (Patroni 3.0.2's double demote; more than one postmaster for a node's data directory, or one running in a
+/// removed directory), each naming the node and quoting its evidence.
+struct Forensics {
+  std::string key_lines;
+  std::vector<std::string> findings;
+};
+/// Saves every node's /history, /cluster, logs (template `forensic-logs`), pg_controldata (`controldata`) and
+/// running postmasters (`postmasters`) into `dir`, and returns (and saves as key-lines.txt) the log lines that
+/// matter since `since_wall_us`, with the findings. Never throws for a node that does not answer: what could not
+/// be collected says why in its file.
+Forensics collect_forensics(faults::ClusterContext& cluster, const std::filesystem::path& dir, std::int64_t since_wall_us);
 
 /// Waits for a healthy cluster (until `timeout`, or a stop when `stop` is given); returns the last topology seen.
 faults::Topology wait_healthy(faults::ClusterContext& cluster, std::chrono::seconds timeout,

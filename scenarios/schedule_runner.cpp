@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include <map>
+#include <set>
 #include <thread>
 
 #include "faults/catalog.h"
@@ -78,9 +79,12 @@ RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& a
   // Collected as each window closes: the logs still hold what happened in it.
   std::map<std::int64_t, std::int64_t> started_at_wall_us;
   std::string last_key_lines;
+  std::vector<std::string> bug_signs;  // findings of the last forensics, recorded once the window's own are
   auto collect = [&](const std::string& label, std::int64_t since_wall_us) {
     if (forensics_root.empty()) return;
-    last_key_lines = collect_forensics(cluster, forensics_root / label, since_wall_us);
+    auto found = collect_forensics(cluster, forensics_root / label, since_wall_us);
+    last_key_lines = std::move(found.key_lines);
+    bug_signs = std::move(found.findings);
   };
   // Only the schedule itself stops early: the waits for a healthy cluster after a heal run to their end.
   auto tell = [&](const std::string& text) {
@@ -94,6 +98,14 @@ RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& a
     history.append(e);
     result.findings.push_back(text);
     tell("finding: " + text.substr(0, text.find('\n')));
+  };
+  // A sign of a bug seen in a window's forensics is a finding even when the cluster looks healthy: a node can
+  // look like a healthy replica through an orphan postmaster. Each is recorded once.
+  std::set<std::string> signs_recorded;
+  auto record_bug_signs = [&] {
+    for (auto& sign : bug_signs)
+      if (signs_recorded.insert(sign.substr(0, sign.find('\n'))).second) record_finding(sign);
+    bug_signs.clear();
   };
 
   std::vector<std::pair<std::int64_t, std::unique_ptr<faults::Fault>>> active;  // started, not yet healed
@@ -122,9 +134,12 @@ RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& a
     auto start = fault_event(history::EventType::fault_start, a.index, a.fault, a.target.empty() ? "default" : a.target);
     start.limit_ms = a.max_unavailable.count();
     history.stamp(start);  // the window opens when the command is sent
+    result.ran.push_back(a);
     try {
       const auto action = fault->start(cluster, a.target, a.choice);
       start.target = action.target;
+      result.ran.back().resolved_node = action.target;
+      result.ran.back().resolved_role = action.roles;
       start.exit_status = action.result.exit_status;
       start.message = head(action.command + (action.result.err.empty() ? "" : " | " + action.result.err));
       ++result.faults_started;
@@ -158,6 +173,7 @@ RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& a
     } else {
       collect(fmt::format("fault-{}", a.index), start.wall_us);
     }
+    record_bug_signs();
     close_window(a.index, a.fault, start.target, "");
     active.pop_back();
     return !stop.requested();
@@ -176,6 +192,7 @@ RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& a
     const auto topology = wait_healthy(cluster, scenario.healthy_timeout);
     if (result.faults_started > 0) collect(label, since_wall_us);
     if (!topology.healthy()) record_finding(describe_unhealthy(cluster, topology, after));
+    record_bug_signs();
   };
   // Round 0 is `actions`; with `next_round`, the schedule runs again, round after round, until the stop; a round
   // ends as the schedule does, with nothing left active and a healthy cluster.

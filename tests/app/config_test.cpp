@@ -254,6 +254,20 @@ TEST(ScenarioOptions, CyclingNeedsADurationAndAReplayTakesWhatItsRunRecorded) {
   EXPECT_EQ(replay.request.faults->commit_mode->level, "remote_write");
   EXPECT_EQ(replay.request.faults->scenario.name, "switchover-storm");
   EXPECT_EQ(replay.request.faults->actions.size(), 2u);
+  EXPECT_EQ(replay.request.faults->replay_by, scenarios::ReplayBy::role);
+  EXPECT_EQ(replay.request.faults->actions[0].target, "replica") << "no schedule recorded: aimed as drawn";
+  // With the schedule as it ran, a replay by node aims at the nodes it hit; by role, at the roles they had.
+  std::ofstream(epoch / "schedule.json") << R"([{"index": 1, "fault": "switchover", "target": "replica", "choice": 7,
+      "resolved_node": "pgc3", "resolved_role": "sync-standby"}])";
+  const auto by_node = parse_scenario_options({"--replay", epoch.string(), "--conf", conf, "--replay-by", "node"});
+  EXPECT_EQ(by_node.request.faults->actions[0].target, "pgc3");
+  EXPECT_EQ(by_node.request.faults->actions[1].target, "replica") << "fault 2 never ran: as drawn";
+  EXPECT_EQ(by_node.request.faults->replay_of, epoch.string());
+  EXPECT_EQ(parse_scenario_options({"--replay", epoch.string(), "--conf", conf}).request.faults->actions[0].target,
+            "sync-standby");
+  EXPECT_NE(scenario_error_of({"--replay", epoch.string(), "--conf", conf, "--replay-by", "host"}).find("role or node"),
+            std::string::npos);
+  EXPECT_NE(scenario_error_of({"random", "--conf", conf, "--replay-by", "node"}).find("--replay"), std::string::npos);
   const auto shorter = parse_scenario_options({"--replay", epoch.string(), "--conf", conf, "--duration", "1m"});
   EXPECT_EQ(shorter.request.duration, std::chrono::minutes(1)) << "a flag given wins over the record";
 }

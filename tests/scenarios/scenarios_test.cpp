@@ -2,6 +2,7 @@
 
 #include <fstream>
 
+#include "scenarios/forensics.h"
 #include "scenarios/scenarios.h"
 
 namespace pgchaos::scenarios {
@@ -179,6 +180,9 @@ TEST(Runner, ARefusedSwitchoverIsCountedWithPatronisWordsAndForensicsAreSaved) {
   const auto h = f.run(R"({"steps": [{"fault": "switchover", "target": "replica"}]})", result, f.dir / "forensics");
   EXPECT_EQ(result.faults_started, 1);
   EXPECT_EQ(result.faults_refused, 1);
+  ASSERT_EQ(result.ran.size(), 1u);
+  EXPECT_FALSE(result.ran[0].resolved_node.empty()) << "a refused fault still had its target resolved";
+  EXPECT_EQ(result.ran[0].resolved_role, "replica");
   ASSERT_FALSE(h.events.empty());
   EXPECT_EQ(h.events[0].exit_status, 1);
   EXPECT_NE(h.events[0].message.find("candidate name does not match"), std::string::npos) << h.events[0].message;
@@ -195,11 +199,98 @@ TEST(Runner, ARefusedSwitchoverIsCountedWithPatronisWordsAndForensicsAreSaved) {
   EXPECT_EQ(key.find("Blocks per segment"), std::string::npos) << "dumps inside other output are not either";
 }
 
+// Patroni 3.0.2's double demote as a lab node logged it (pgc2, wal_sender_timeout 60 s, etcd v2, 2026-11-30),
+// moved to 2999 so it falls in any window.
+constexpr const char* kDoubleDemoteLog =
+    "2999-11-30 08:03:17,984 WARNING: Failed to determine PostgreSQL state from the connection, falling back to cached role\n"
+    "2999-11-30 08:03:17,986 WARNING: AsyncExecutor is busy, demoting from the main thread\n"
+    "2999-11-30 08:03:17,986 INFO: Demoting self (offline)\n"
+    "2999-11-30 08:03:39.458 UTC [2587] LOG:  redirecting log output to logging collector process\n"
+    "2999-11-30 08:03:39,601 INFO: postmaster pid=2591\n"
+    "2999-11-30 08:03:39.623 UTC [2591] FATAL:  lock file \"postmaster.pid\" already exists\n"
+    "2999-11-30 08:03:39.623 UTC [2591] HINT:  Is another postmaster (PID 2587) running in data directory \"/d\"?\n"
+    "2999-11-30 08:03:39,646 INFO: postmaster pid=2587\n"
+    "2999-11-30 08:03:39,668 INFO: demoted self because DCS is not accessible and I was a leader\n";
+
+TEST(Forensics, PatronisDoubleDemoteIsNamedWithItsEvidence) {
+  const auto evidence = double_demote_evidence("pgc2", kDoubleDemoteLog, 0);
+  EXPECT_EQ(evidence.rfind("double demote on pgc2", 0), 0u) << evidence;
+  EXPECT_NE(evidence.find("second postmaster"), std::string::npos) << evidence;
+  EXPECT_NE(evidence.find("refused by postmaster.pid"), std::string::npos) << evidence;
+  EXPECT_NE(evidence.find("postmaster pid=2591"), std::string::npos) << "the evidence quotes the log";
+  // The second demote alone, with nothing started twice, is not the bug; nor is anything before the window.
+  EXPECT_EQ(double_demote_evidence("pgc2", "2999-11-30 08:03:17,986 WARNING: AsyncExecutor is busy, demoting from "
+                                           "the main thread\n2999-11-30 08:03:39,646 INFO: postmaster pid=2587\n", 0), "");
+  EXPECT_EQ(double_demote_evidence("pgc2", std::string(kDoubleDemoteLog).replace(0, 4, "2001"), 32503680000000000), "");
+  // A data directory removed after the second demote is named too.
+  const auto removed = double_demote_evidence(
+      "pgc1", std::string(kDoubleDemoteLog) + "2999-11-30 08:04:02,000 INFO: Removing data directory: /d\n", 0);
+  EXPECT_NE(removed.find("removed the data directory"), std::string::npos) << removed;
+}
+
+TEST(Forensics, PostmastersAreJudgedByTheirDataDirectoryAndPidFile) {
+  EXPECT_EQ(postmaster_problems("pgc1", "postmaster 14257 /lab/pgc1/data\npidfile 14257\n"), "");
+  EXPECT_EQ(postmaster_problems("pgc1", "pidfile \n"), "") << "a node that is down has no postmaster";
+  EXPECT_EQ(postmaster_problems("pgc1", "not collected: no command template"), "") << "nothing to judge";
+  const auto two = postmaster_problems("pgc2", "postmaster 2587 /lab/pgc2/data\npostmaster 2591 /lab/pgc2/data\npidfile 2587\n");
+  EXPECT_NE(two.find("2 postmasters run for its data directory (pids 2587, 2591)"), std::string::npos) << two;
+  const auto orphan = postmaster_problems("pgc2", "postmaster 2587 /lab/pgc2/data (deleted)\npidfile \n");
+  EXPECT_NE(orphan.find("removed under it"), std::string::npos) << orphan;
+  EXPECT_NE(orphan.find("orphan"), std::string::npos) << orphan;
+  EXPECT_NE(postmaster_problems("pgc2", "postmaster 2587 /d\npidfile 3100\n").find("names 3100"), std::string::npos);
+}
+
+TEST(Runner, SignsOfTheDoubleDemoteAreFindingsEvenWhenTheClusterLooksHealthy) {
+  RunnerFixture f;
+  f.fake->answer("journalctl", faults::CommandResult{0, kDoubleDemoteLog, ""});
+  f.fake->answer("ps -eo", faults::CommandResult{0, "postmaster 2587 /d (deleted)\npostmaster 9000 /d\npidfile 9000\n", ""});
+  RunnerResult result;
+  const auto h = f.run(R"({"steps": [{"fault": "switchover", "target": "replica"}]})", result, f.dir / "forensics");
+  // Each node's signs once (the fake gives every node the same answers), from the window and not again at the end.
+  std::size_t demotes = 0, postmasters = 0;
+  for (const auto& finding : result.findings) {
+    demotes += finding.rfind("double demote on ", 0) == 0;
+    postmasters += finding.rfind("postmasters on ", 0) == 0;
+  }
+  EXPECT_EQ(demotes, f.cluster.nodes.size());
+  EXPECT_EQ(postmasters, f.cluster.nodes.size());
+  EXPECT_TRUE(std::any_of(h.events.begin(), h.events.end(), [](const history::Event& e) {
+    return e.type == history::EventType::finding && e.message.find("removed under it") != std::string::npos;
+  }));
+  EXPECT_TRUE(std::filesystem::exists(f.dir / "forensics" / "fault-1" / "pgc1-postmasters.txt"));
+}
+
 }  // namespace
 }  // namespace pgchaos::scenarios
 
 namespace pgchaos::scenarios {
 namespace {
+
+TEST(Scenarios, AReplayAimsAtTheRecordedRoleOrNode) {
+  const auto scenario = parse_scenario(
+      R"({"steps": [{"fault": "crash", "target": "random"}, {"fault": "partition", "target": "all"},
+                    {"fault": "switchover", "target": "replica"}]})", "test.json");
+  auto ran = schedule(scenario, 5);
+  ran[0].resolved_node = "pgc3";
+  ran[0].resolved_role = "replica";
+  ran[1].resolved_node = "pgc1,pgc2,pgc3";
+  ran[1].resolved_role = "primary,replica,replica";
+  // Action 3 never ran (the run was interrupted): it keeps its target.
+  ran.pop_back();
+  const auto recorded = parse_schedule_json(schedule_json(ran), "schedule.json");
+  ASSERT_EQ(recorded.size(), 2u);
+  EXPECT_EQ(recorded[0].resolved_node, "pgc3");
+  EXPECT_EQ(recorded[0].resolved_role, "replica");
+  const auto by_role = aimed_as_recorded(schedule(scenario, 5), recorded, ReplayBy::role);
+  EXPECT_EQ(by_role[0].target, "replica") << "random, as resolved: a replica";
+  EXPECT_EQ(by_role[1].target, "all");
+  EXPECT_EQ(by_role[2].target, "replica");
+  const auto by_node = aimed_as_recorded(schedule(scenario, 5), recorded, ReplayBy::node);
+  EXPECT_EQ(by_node[0].target, "pgc3");
+  EXPECT_EQ(by_node[1].target, "all");
+  EXPECT_EQ(by_node[0].choice, by_role[0].choice) << "only the aim changes";
+  EXPECT_THROW(parse_schedule_json("{}", "x/schedule.json"), ScenarioError);
+}
 
 TEST(Scenarios, RoundsOfACycledScheduleComeFromTheSeedAloneAndCountOn) {
   const auto scenario = parse_scenario(
