@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "engine/matrix.h"
 #include "engine/soak.h"
 
 namespace pgchaos::app {
@@ -73,6 +74,16 @@ struct SoakOptions {
   bool rebuild_lab = false;
   bool help_shown = false;
 };
+/// Everything `matrix` takes, validated.
+struct MatrixOptions {
+  RunOptions run;                     ///< --conf and run's flags
+  engine::MatrixRequest request;      ///< without the cluster (build_cluster_context)
+  std::filesystem::path output;       ///< the matrix directory
+  bool help_shown = false;
+};
+/// `pgchaos matrix` options. Throws UsageError.
+MatrixOptions parse_matrix_options(const std::vector<std::string>& args);
+
 /// `pgchaos soak` options. Throws UsageError.
 SoakOptions parse_soak_options(const std::vector<std::string>& args);
 
@@ -92,6 +103,8 @@ engine::ExitCode scenario_command(const std::vector<std::string>& args);
 engine::ExitCode check_command(const std::vector<std::string>& args);
 /// `pgchaos soak --conf FILE --duration T [--epoch T] [--scenarios A,B] ...`.
 engine::ExitCode soak_command(const std::vector<std::string>& args);
+/// `pgchaos matrix SCENARIO --conf FILE [--modes async,sync,sync-strict] ...`.
+engine::ExitCode matrix_command(const std::vector<std::string>& args);
 /// `pgchaos trend DIR... [--output DIR] [--margin F] [--min-nights N] [--fail-on-regression]`.
 engine::ExitCode trend_command(const std::vector<std::string>& args);
 /// `pgchaos report RUN_DIR`.

@@ -15,11 +15,12 @@ constexpr const char* kUsage =
     "commands:\n"
     "  run        run the bank-transfer workload, record its history, check it against the database\n"
     "  scenario   run the workload under a fault schedule (pgchaos scenario --list), then check and report\n"
+    "  matrix     one scenario and seed under several commit modes (async, sync, sync-strict, ...), side by side\n"
     "  soak       epochs of scenarios for hours (a nightly soak), with soak.json, soak.html and junit.xml\n"
     "  trend      compare soak or run directories night by night (trend.json, trend.html), flag regressions\n"
     "  check      recompute a run's verdict from its run directory (--resnapshot reads the nodes again)\n"
     "  report     regenerate a run's report.html, report.json and junit.xml\n"
-    "  lab        up | down | status of the local 3-node Patroni lab (needs root)\n"
+    "  lab        up | down | status of the local Patroni lab, 3 or 5 nodes (needs root)\n"
     "  --version  print the version\n"
     "`pgchaos COMMAND --help` lists a command's options.\n";
 
@@ -58,6 +59,7 @@ int main(int argc, char** argv) {
     else if (command == "scenario") code = pgchaos::app::scenario_command(rest);
     else if (command == "soak") code = pgchaos::app::soak_command(rest);
     else if (command == "trend") code = pgchaos::app::trend_command(rest);
+    else if (command == "matrix") code = pgchaos::app::matrix_command(rest);
     else if (command == "check") code = pgchaos::app::check_command(rest);
     else if (command == "report") code = pgchaos::app::report_command(rest);
     else if (command == "lab") code = pgchaos::app::lab_command(rest);

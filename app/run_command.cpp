@@ -67,4 +67,15 @@ engine::ExitCode scenario_command(const std::vector<std::string>& args) {
   return run_with(options);
 }
 
+engine::ExitCode matrix_command(const std::vector<std::string>& args) {
+  MatrixOptions options = parse_matrix_options(args);
+  if (options.help_shown) return engine::ExitCode::valid;
+  history::StopSource stop;
+  InterruptGuard interrupt_guard(stop);
+  faults::ClusterContext cluster;
+  build_cluster_context(options.run, cluster);
+  options.request.base.faults->cluster = &cluster;
+  return engine::matrix(options.request, options.output, stop, say).exit_code;
+}
+
 }  // namespace pgchaos::app

@@ -403,4 +403,58 @@ SoakOptions parse_soak_options(const std::vector<std::string>& args) {
   return soak;
 }
 
+MatrixOptions parse_matrix_options(const std::vector<std::string>& args) {
+  po::options_description matrix_flags("matrix options");
+  matrix_flags.add_options()
+      ("scenario", po::value<std::string>(), "a scenario name (pgchaos scenario --list) or a file")
+      ("modes", po::value<std::string>(), "the commit modes, comma-separated (default async,sync,sync-strict); each "
+                                          "MODE[:LEVEL] as --commit-mode takes it");
+  po::options_description flags("usage: pgchaos matrix SCENARIO --conf FILE [--modes async,sync,sync-strict] [--seed S] "
+                                "[--output DIR] [options]");
+  flags.add(matrix_flags).add(cluster_option_descriptions()).add(run_option_descriptions());
+  po::positional_options_description positional;
+  positional.add("scenario", 1);
+  const auto vm = parse_flags(args, flags, positional);
+  MatrixOptions matrix;
+  if (vm.count("help")) {
+    std::cout << flags << "\nThe same schedule under each mode, a run directory each in MATRIX_DIR/<mode>; matrix.json "
+                          "and matrix.html side by side. Exit 1 when a mode breaks Patroni's guarantee.\n";
+    matrix.help_shown = true;
+    return matrix;
+  }
+  if (vm.count("commit-mode")) throw UsageError("--commit-mode: a matrix takes its modes from --modes");
+  if (!vm.count("scenario")) throw UsageError("name a scenario (pgchaos scenario --list)");
+  scenarios::Scenario scenario;
+  try {
+    scenario = scenarios::load_scenario(vm["scenario"].as<std::string>(), scenario_library());
+  } catch (const scenarios::ScenarioError& error) {
+    throw UsageError(error.what());
+  }
+  const std::string names = vm.count("modes") ? vm["modes"].as<std::string>() : "async,sync,sync-strict";
+  for (std::size_t start = 0; start <= names.size();) {
+    const auto comma = std::min(names.find(',', start), names.size());
+    const auto name = names.substr(start, comma - start);
+    start = comma + 1;
+    std::string why;
+    const auto mode = history::parse_commit_setting(name, why);
+    if (!mode) throw UsageError("--modes: " + why);
+    for (const auto& m : matrix.request.modes)
+      if (m.text() == mode->text()) throw UsageError("--modes: " + mode->text() + " is named twice");
+    matrix.request.modes.push_back(*mode);
+  }
+  auto& options = matrix.run;
+  apply_run_flags(vm, options);
+  auto& request = options.request;
+  if (!vm.count("operations")) request.workload.operations = kUnlimitedOperations;  // the schedule decides the end
+  engine::FaultPlan plan;
+  apply_cluster_flags(vm, options, plan);
+  plan.actions = scenarios::schedule(scenario, request.workload.seed);
+  plan.scenario = std::move(scenario);
+  request.faults = std::move(plan);
+  matrix.request.base = request;
+  matrix.output = vm.count("output") ? std::filesystem::path(vm["output"].as<std::string>())
+                                     : std::filesystem::path("runs") / ("matrix-" + utc_timestamp());
+  return matrix;
+}
+
 }  // namespace pgchaos::app

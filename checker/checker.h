@@ -186,6 +186,18 @@ struct CheckResult {
   std::int64_t count_lost(LossCause cause) const;
 };
 
+/// What a run's commit mode promises by Patroni's documentation, and whether the run kept it: sync and sync-strict
+/// (at a level that waits for the standby) lose no acknowledged commit except a cancelled sync wait; sync-strict
+/// acknowledges no commit without a synchronous standby. async promises nothing.
+struct Guarantee {
+  std::string promise;                      ///< in words
+  bool judged = false;                      ///< the mode promises something and the run was checked
+  bool kept = true;
+  std::vector<std::int64_t> breaking_ops;   ///< the ops that break it, ordered
+  std::string broken;                       ///< what broke it, with counts; empty when kept
+};
+Guarantee judge_guarantee(const CheckResult& result);
+
 /// Checks a run. `snapshots` holds the primary first (role "primary"). Never throws: a failure inside the
 /// checker yields verdict unknown with the reason.
 CheckResult check(const history::RunHistory& history, const std::vector<history::Snapshot>& snapshots,

@@ -149,6 +149,45 @@ void decide(const CheckOptions& options, CheckResult& r) {
   }
 }
 
+Guarantee judge_guarantee(const CheckResult& r) {
+  Guarantee g;
+  const auto setting = r.commit_setting();
+  if (!setting.promises_no_loss()) {
+    g.promise = setting.text() + ": none (lost commits are reported)";
+    return g;
+  }
+  const bool strict = r.commit_mode == CommitMode::sync_strict;
+  g.promise = setting.text() + ": no acknowledged commit lost except a cancelled sync wait" +
+              (strict ? "; none acknowledged without a synchronous standby" : "");
+  g.judged = r.checked;
+  if (!g.judged) return g;
+  std::vector<std::string> what;
+  std::int64_t lost = 0;
+  for (const auto& l : r.lost_ops)
+    if (l.cause != LossCause::cancelled_sync_wait) {
+      g.breaking_ops.push_back(l.op);
+      ++lost;
+    }
+  if (lost > 0) what.push_back(plural(lost, "acknowledged commit lost", "acknowledged commits lost"));
+  if (strict && !r.acknowledged_without_sync_standby.empty()) {
+    what.push_back(plural(static_cast<std::int64_t>(r.acknowledged_without_sync_standby.size()),
+                          "commit acknowledged without a synchronous standby",
+                          "commits acknowledged without a synchronous standby"));
+    g.breaking_ops.insert(g.breaking_ops.end(), r.acknowledged_without_sync_standby.begin(),
+                          r.acknowledged_without_sync_standby.end());
+  }
+  std::sort(g.breaking_ops.begin(), g.breaking_ops.end());
+  g.breaking_ops.erase(std::unique(g.breaking_ops.begin(), g.breaking_ops.end()), g.breaking_ops.end());
+  g.kept = g.breaking_ops.empty();
+  if (!g.kept) {
+    g.broken = fmt::format("{}", fmt::join(what, "; "));
+    std::string first;
+    for (std::size_t i = 0; i < g.breaking_ops.size() && i < 10; ++i) first += (i ? ", " : "") + std::to_string(g.breaking_ops[i]);
+    g.broken += fmt::format(" (ops {}{})", first, g.breaking_ops.size() > 10 ? ", ..." : "");
+  }
+  return g;
+}
+
 CheckResult check(const history::RunHistory& history, const std::vector<history::Snapshot>& snapshots,
                   const CheckOptions& options) noexcept {
   CheckResult r;

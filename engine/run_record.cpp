@@ -6,6 +6,14 @@
 #include "history/duration.h"
 
 namespace pgchaos::engine {
+void create_empty_directory(const std::filesystem::path& dir, const std::string& what) {
+  std::error_code ec;
+  if (std::filesystem::exists(dir, ec) && !std::filesystem::is_empty(dir, ec))
+    throw history::HistoryError(dir.string() + " is not empty (an earlier " + what + "?); choose another --output");
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw history::HistoryError("cannot create " + dir.string() + ": " + ec.message());
+}
+
 std::string utc_now() { return history::utc_text(std::time(nullptr), "%Y-%m-%dT%H:%M:%SZ"); }
 
 void write_run_json(const history::RunDirectory& directory, const RunRequest& request, std::int64_t run_id,

@@ -8,6 +8,10 @@
 
 namespace pgchaos::engine {
 
+/// Creates `dir` for a soak or matrix (`what`), or refuses one that holds anything: results are never mixed.
+/// Throws history::HistoryError.
+void create_empty_directory(const std::filesystem::path& dir, const std::string& what);
+
 /// Now in UTC, as run.json and soak.json write times: 2026-11-30T05:21:18Z.
 std::string utc_now();
 

@@ -49,30 +49,6 @@ std::string minutes(double seconds) {
   return s >= 3600 ? fmt::format("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60) : fmt::format("{}:{:02}", s / 60, s % 60);
 }
 
-reports::EpochSummary summarize(const checker::CheckResult& r, reports::EpochSummary e) {
-  e.verdict = checker::to_string(r.verdict);
-  e.headline = r.headline;
-  e.commit_mode = r.commit_setting().text();
-  e.duration_s = r.duration_s;
-  e.operations = r.acknowledged;
-  e.ops_per_s = r.ops_per_s;
-  e.lost = static_cast<std::int64_t>(r.lost.size());
-  e.in_doubt = r.unknown_attempts;
-  for (const auto cause : checker::kLossCauses) e.lost_by_cause.emplace_back(checker::to_string(cause), r.count_lost(cause));
-  for (const auto& f : r.faults) {
-    ++e.faults;
-    const bool refused = f.refused || f.fault.exit_status < 0;
-    e.faults_refused += refused ? 1 : 0;
-    reports::FaultUnavailability u;
-    u.fault = f.fault.fault;
-    u.refused = refused;
-    u.probe_s = f.probe_unavailable_ns == -2 ? -2 : f.probe_unavailable_ns < 0 ? -1 : static_cast<double>(f.probe_unavailable_ns) / 1e9;
-    u.workload_s = f.unavailable_ns < 0 ? -1 : static_cast<double>(f.unavailable_ns) / 1e9;
-    e.unavailability.push_back(u);
-  }
-  return e;
-}
-
 // The progress line, redrawn every second from its own thread while the soak runs.
 class ProgressLine {
  public:
@@ -119,11 +95,7 @@ std::size_t epoch_scenario(std::uint64_t soak_seed, int epoch, std::size_t scena
 }
 
 SoakOutcome soak(SoakRequest request, const std::filesystem::path& soak_dir, history::StopSource& stop, const Say& say) {
-  std::error_code ec;
-  if (std::filesystem::exists(soak_dir, ec) && !std::filesystem::is_empty(soak_dir, ec))
-    throw history::HistoryError(soak_dir.string() + " is not empty (an earlier soak?); choose another --output");
-  std::filesystem::create_directories(soak_dir, ec);
-  if (ec) throw history::HistoryError("cannot create " + soak_dir.string() + ": " + ec.message());
+  create_empty_directory(soak_dir, "soak");
 
   SoakOutcome outcome;
   auto& report = outcome.report;
@@ -248,7 +220,7 @@ SoakOutcome soak(SoakRequest request, const std::filesystem::path& soak_dir, his
       history::StopSource epoch_stop(&stop);
       try {
         const auto run = engine::run(run_request, directory, epoch_stop, epoch_say);
-        summary = summarize(run.result, summary);
+        summary = reports::summarize_run(run.result, summary);
         summary.exit_code = static_cast<int>(run.exit_code);
         if (run.stats.fatal_error) summary.error = *run.stats.fatal_error;
         consecutive_errors = 0;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "reports/soak_report.h"
+#include "reports/trend.h"
 
 namespace pgchaos::reports {
 
@@ -23,6 +24,11 @@ const char* verdict_color(const std::string& verdict);
 
 /// The next "nice" number (1, 2, 2.5, 5 × 10^n) at or above `value`; 1 for nothing.
 double nice_ceiling(double value);
+
+/// The p-th value (0..1, nearest rank) of `values`; 0 for none.
+double percentile(std::vector<double> values, double p);
+/// Each fault kind's unavailability (p50, p99, max) over the faults that took effect and were measured.
+std::vector<FaultKindUnavailability> by_fault_kind(const std::vector<FaultUnavailability>& faults);
 
 /// One bar of a bar chart: its label under the axis and its parts, stacked bottom up (value, CSS colour).
 struct Bar {

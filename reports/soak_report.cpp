@@ -95,6 +95,30 @@ std::string mib(std::int64_t bytes) { return fmt::format("{:.1f} MiB", static_ca
 
 }  // namespace
 
+EpochSummary summarize_run(const checker::CheckResult& r, reports::EpochSummary e) {
+  e.verdict = checker::to_string(r.verdict);
+  e.headline = r.headline;
+  e.commit_mode = r.commit_setting().text();
+  e.duration_s = r.duration_s;
+  e.operations = r.acknowledged;
+  e.ops_per_s = r.ops_per_s;
+  e.lost = static_cast<std::int64_t>(r.lost.size());
+  e.in_doubt = r.unknown_attempts;
+  for (const auto cause : checker::kLossCauses) e.lost_by_cause.emplace_back(checker::to_string(cause), r.count_lost(cause));
+  for (const auto& f : r.faults) {
+    ++e.faults;
+    const bool refused = f.refused || f.fault.exit_status < 0;
+    e.faults_refused += refused ? 1 : 0;
+    FaultUnavailability u;
+    u.fault = f.fault.fault;
+    u.refused = refused;
+    u.probe_s = f.probe_unavailable_ns == -2 ? -2 : f.probe_unavailable_ns < 0 ? -1 : static_cast<double>(f.probe_unavailable_ns) / 1e9;
+    u.workload_s = f.unavailable_ns < 0 ? -1 : static_cast<double>(f.unavailable_ns) / 1e9;
+    e.unavailability.push_back(u);
+  }
+  return e;
+}
+
 void add_causes(LostByCause& sum, const LostByCause& more) {
   for (const auto& [cause, n] : more) {
     auto it = std::find_if(sum.begin(), sum.end(), [&](const auto& p) { return p.first == cause; });

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "checker/checker.h"
+
 namespace pgchaos::reports {
 
 /// Lost ops per cause, as every soak and trend page counts them.
@@ -50,6 +52,10 @@ struct SoakReport {
   std::vector<std::string> findings;     ///< the cluster between epochs (with where its forensics are)
   LostByCause lost_by_cause() const;  ///< summed over the epochs
 };
+
+/// What a run's check says in an epoch's (or a matrix column's) terms: verdict, counts, losses by cause, each
+/// fault's unavailability; the rest of `base` (index, directory, seed, ...) kept.
+EpochSummary summarize_run(const checker::CheckResult& r, EpochSummary base);
 
 /// Adds `more` into `sum`, cause by cause (a cause new to `sum` is appended).
 void add_causes(LostByCause& sum, const LostByCause& more);

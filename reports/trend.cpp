@@ -23,29 +23,9 @@ using nlohmann::json;
 constexpr int kTrendSchemaVersion = 1;
 constexpr double kMinUnavailabilityWorseningS = 1.0;  // below a second, a slower failover is noise on these machines
 
-double percentile(std::vector<double> values, double p) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  const auto rank = static_cast<std::size_t>(std::ceil(p * static_cast<double>(values.size())));
-  return values[std::min(values.size() - 1, rank == 0 ? 0 : rank - 1)];
-}
-
 std::string nights_text(std::size_t n) { return n == 1 ? "night" : std::to_string(n) + " nights"; }
 
 double median(std::vector<double> values) { return percentile(std::move(values), 0.5); }
-
-std::vector<FaultKindUnavailability> by_fault_kind(const std::vector<FaultUnavailability>& faults) {
-  std::map<std::string, std::vector<double>> seconds;
-  for (const auto& f : faults) {
-    if (f.refused) continue;
-    const double s = f.probe_s >= 0 ? f.probe_s : f.workload_s;
-    if (s >= 0) seconds[f.fault].push_back(s);
-  }
-  std::vector<FaultKindUnavailability> out;
-  for (const auto& [fault, values] : seconds)
-    out.push_back({fault, static_cast<int>(values.size()), percentile(values, 0.5), percentile(values, 0.99)});
-  return out;
-}
 
 std::string file_time(const std::filesystem::path& file) {
   std::error_code ec;

@@ -15,7 +15,7 @@ namespace pgchaos::reports {
 struct FaultKindUnavailability {
   std::string fault;
   int count = 0;                 ///< faults of this kind that took effect and were measured
-  double p50_s = 0, p99_s = 0;   ///< the probe's (the workload's without a probe)
+  double p50_s = 0, p99_s = 0, max_s = 0;  ///< the probe's (the workload's without a probe)
 };
 
 struct NightSummary {

@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <random>
 
@@ -179,14 +180,28 @@ std::vector<Action> parse_schedule_json(const std::string& json_text, const std:
   try {
     const auto j = nlohmann::json::parse(json_text);
     if (!j.is_array()) throw ScenarioError(origin + ": must be a JSON array of actions");
-    for (const auto& e : j) {
+    for (std::size_t i = 0; i < j.size(); ++i) {
+      const auto& e = j[i];
+      const std::string where = origin + ": [" + std::to_string(i) + "]";
+      // Types checked before any conversion: a float where an integer belongs is an error, not a truncation.
+      if (!e.is_object() || !e.contains("index") || !e["index"].is_number_integer() || !e.contains("fault") ||
+          !e["fault"].is_string())
+        throw ScenarioError(where + ": an action needs an integer index and a fault name");
       Action a;
-      a.index = e.at("index").get<int>();
-      a.fault = e.at("fault").get<std::string>();
-      a.target = e.value("target", "");
-      a.choice = e.value("choice", std::uint64_t{0});
-      a.resolved_node = e.value("resolved_node", "");
-      a.resolved_role = e.value("resolved_role", "");
+      const auto index = e["index"].get<std::int64_t>();
+      if (index < 0 || index > std::numeric_limits<int>::max()) throw ScenarioError(where + ".index: out of range");
+      a.index = static_cast<int>(index);
+      a.fault = e["fault"].get<std::string>();
+      if (e.contains("choice")) {
+        if (!e["choice"].is_number_unsigned()) throw ScenarioError(where + ".choice: must be a whole number >= 0");
+        a.choice = e["choice"].get<std::uint64_t>();
+      }
+      for (const auto& [key, field] : {std::pair{"target", &a.target}, std::pair{"resolved_node", &a.resolved_node},
+                                        std::pair{"resolved_role", &a.resolved_role}}) {
+        if (!e.contains(key)) continue;
+        if (!e[key].is_string()) throw ScenarioError(where + "." + key + ": must be a string");
+        *field = e[key].get<std::string>();
+      }
       actions.push_back(std::move(a));
     }
   } catch (const nlohmann::json::exception& error) {

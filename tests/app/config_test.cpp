@@ -234,6 +234,28 @@ TEST(SoakOptions, EveryOptionIsValidatedBeforeTheClusterIsTouched) {
   EXPECT_EQ(parse_soak_options({"--conf", conf, "--duration", "1h"}).request.keep, engine::Keep::invalid);
 }
 
+TEST(MatrixOptions, ModesAreParsedAndEveryScenarioOptionChecked) {
+  const auto conf = lab_like_conf().string();
+  const auto o = parse_matrix_options({"crash-primary", "--conf", conf, "--seed", "9"});
+  ASSERT_EQ(o.request.modes.size(), 3u) << "async, sync, sync-strict by default";
+  EXPECT_EQ(o.request.modes[2].mode, history::CommitMode::sync_strict);
+  EXPECT_EQ(o.request.base.workload.seed, 9u);
+  ASSERT_TRUE(o.request.base.faults.has_value());
+  EXPECT_EQ(o.request.base.faults->scenario.name, "crash-primary");
+  EXPECT_FALSE(o.request.base.faults->actions.empty());
+  EXPECT_EQ(o.output.filename().string().rfind("matrix-", 0), 0u);
+  const auto levels = parse_matrix_options({"crash-primary", "--conf", conf, "--modes", "async:off,sync:remote_write"});
+  ASSERT_EQ(levels.request.modes.size(), 2u);
+  EXPECT_EQ(levels.request.modes[1].text(), "sync:remote_write");
+  auto matrix_error_of = [](const std::vector<std::string>& args) { return error_of(args, parse_matrix_options); };
+  EXPECT_NE(matrix_error_of({"crash-primary", "--conf", conf, "--modes", "async,often"}).find("--modes"), std::string::npos);
+  EXPECT_NE(matrix_error_of({"crash-primary", "--conf", conf, "--modes", "sync,sync:remote_apply"}).find("twice"),
+            std::string::npos) << "sync is sync:remote_apply";
+  EXPECT_NE(matrix_error_of({"crash-primary", "--conf", conf, "--commit-mode", "sync"}).find("--modes"), std::string::npos);
+  EXPECT_NE(matrix_error_of({"--conf", conf}).find("scenario"), std::string::npos);
+  EXPECT_NE(matrix_error_of({"no-such", "--conf", conf}).find("no-such"), std::string::npos);
+}
+
 TEST(ScenarioOptions, CyclingNeedsADurationAndAReplayTakesWhatItsRunRecorded) {
   const auto conf = lab_like_conf().string();
   EXPECT_NE(scenario_error_of({"random", "--conf", conf, "--cycle"}).find("--duration"), std::string::npos);

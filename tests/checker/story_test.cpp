@@ -332,6 +332,37 @@ TEST(Story, ALevelThatDoesNotWaitForTheStandbyIsPromisedNothing) {
   EXPECT_EQ(checker::check(w.run.history, w.run.snapshots, options).verdict, Verdict::invalid);
 }
 
+TEST(Guarantee, EachModeIsJudgedByWhatPatroniPromisesForIt) {
+  WatchedRun w;
+  with_sync_standby_but_a_gap(w);
+  const std::int64_t cancelled = w.op_at(4 * kS + 500 * kMs);
+  w.run.history.warnings.push_back({cancelled, 1, "WARNING: canceling wait for synchronous replication due to user request"});
+  w.lose(cancelled);
+  // sync: a cancelled wait is the documented exception, and a commit without a standby is allowed.
+  const auto sync = judge_guarantee(w.check(CommitMode::sync));
+  EXPECT_TRUE(sync.judged);
+  EXPECT_TRUE(sync.kept) << sync.broken;
+  EXPECT_NE(sync.promise.find("except a cancelled sync wait"), std::string::npos) << sync.promise;
+  // sync-strict: the commits acknowledged in the 2..4 s gap break it, named by op.
+  const auto strict_result = w.check(CommitMode::sync_strict);
+  const auto strict = judge_guarantee(strict_result);
+  EXPECT_FALSE(strict.kept);
+  EXPECT_EQ(strict.breaking_ops, strict_result.acknowledged_without_sync_standby);
+  EXPECT_NE(strict.broken.find("without a synchronous standby (ops "), std::string::npos) << strict.broken;
+  // A lost commit that was not a cancelled wait breaks sync too; async promises nothing.
+  const std::int64_t lagging = w.op_at(6 * kS - 30 * kMs);
+  w.lose(lagging);
+  const auto broken = judge_guarantee(w.check(CommitMode::sync));
+  EXPECT_FALSE(broken.kept);
+  EXPECT_EQ(broken.breaking_ops, std::vector<std::int64_t>{lagging});
+  EXPECT_NE(broken.broken.find("1 acknowledged commit lost (ops " + std::to_string(lagging) + ")"), std::string::npos)
+      << broken.broken;
+  const auto async = judge_guarantee(w.check(CommitMode::async));
+  EXPECT_FALSE(async.judged);
+  EXPECT_TRUE(async.kept);
+  EXPECT_NE(async.promise.find("none"), std::string::npos);
+}
+
 TEST(Story, AContradictedResolutionIsReportedWithItsLostRetry) {
   WatchedRun w;
   auto& h = w.run.history;

@@ -50,7 +50,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 #elif defined(PGCHAOS_FUZZ_SCENARIO)
   try {
     const auto scenario = scenarios::parse_scenario(input, "fuzz.json");
-    scenarios::schedule(scenario, 1);
+    const auto actions = scenarios::schedule(scenario, 1);
+    // The schedule written as a run records it reads back the same, and aims a replay either way.
+    const auto again = scenarios::parse_schedule_json(scenarios::schedule_json(actions), "schedule.json");
+    if (again.size() != actions.size()) __builtin_trap();
+    scenarios::aimed_as_recorded(actions, again, scenarios::ReplayBy::node);
+  } catch (const scenarios::ScenarioError&) {
+  }
+  // The input as a recorded schedule (schedule.json of a run to replay).
+  try {
+    scenarios::parse_schedule_json(input, "schedule.json");
   } catch (const scenarios::ScenarioError&) {
   }
 #elif defined(PGCHAOS_FUZZ_HISTORY)

@@ -70,8 +70,9 @@ Result ssh(const std::string& ip, const std::string& command, const std::string&
 }
 
 // One leader, two replicas streaming on its timeline, one postmaster each: what every fault must end in.
-void expect_healthy(const nlohmann::json& s) {
+void expect_healthy(const nlohmann::json& s, int nodes = 3) {
   EXPECT_TRUE(s["healthy"].get<bool>()) << s.dump(1);
+  EXPECT_EQ(s["nodes"].size(), static_cast<std::size_t>(nodes)) << s.dump(1);
   int leaders = 0, replicas = 0;
   for (const auto& n : s["nodes"]) {
     leaders += n["role"] == "master" || n["role"] == "primary";
@@ -79,7 +80,7 @@ void expect_healthy(const nlohmann::json& s) {
     EXPECT_EQ(n["postmasters"], 1) << n["name"];
   }
   EXPECT_EQ(leaders, 1);
-  EXPECT_EQ(replicas, 2);
+  EXPECT_EQ(replicas, nodes - 1);
 }
 
 class Lab : public ::testing::Test {
@@ -422,11 +423,28 @@ TEST_F(Lab, ReplayRunsTheSameScheduleAndDurationEndsTheRun) {
   ASSERT_EQ(r.status, 0) << r.output;
   r = scenario("--replay " + first, second);
   ASSERT_EQ(r.status, 0) << r.output;
-  std::ifstream a(first + "/schedule.json"), b(second + "/schedule.json");
-  const std::string schedule_a((std::istreambuf_iterator<char>(a)), {}), schedule_b((std::istreambuf_iterator<char>(b)), {});
-  EXPECT_FALSE(schedule_a.empty());
-  EXPECT_EQ(schedule_a, schedule_b) << "the same seed, the same draws";
+  // The schedule as it ran: the same draws, each target resolved (node and role), and aimed by role in the replay.
+  auto schedule_of = [](const std::string& dir) { return nlohmann::json::parse(std::ifstream(dir + "/schedule.json")); };
+  const auto a = schedule_of(first), b = schedule_of(second);
+  ASSERT_EQ(a.size(), 2u) << a.dump();
+  ASSERT_EQ(b.size(), 2u) << b.dump();
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    for (const char* key : {"index", "fault", "choice", "delay_ms"}) EXPECT_EQ(a[i][key], b[i][key]) << key;
+    EXPECT_EQ(a[i]["resolved_role"], "replica") << a[i].dump();
+    EXPECT_EQ(b[i]["resolved_role"], "replica") << "aimed at the role it hit: " << b[i].dump();
+    EXPECT_EQ(b[i]["target"], "replica");
+  }
   EXPECT_EQ(report_of(second)["run"]["seed"], 5);
+  EXPECT_EQ(report_of(second)["run"]["configuration"]["replay"]["by"], "role");
+  // By node: each fault hits the very node it hit the first time.
+  const std::string third = kState + "-replay-3";
+  r = scenario("--replay " + first + " --replay-by node", third);
+  ASSERT_EQ(r.status, 0) << r.output;
+  const auto c = schedule_of(third);
+  ASSERT_EQ(c.size(), 2u) << c.dump();
+  for (std::size_t i = 0; i < a.size(); ++i) EXPECT_EQ(c[i]["resolved_node"], a[i]["resolved_node"]) << c[i].dump();
+  std::ifstream page(third + "/report.html");
+  EXPECT_NE(std::string((std::istreambuf_iterator<char>(page)), {}).find("replay of " + first + " by node"), std::string::npos);
   // --duration ends a run whose schedule would take longer: its one fault, 60 s in, never starts.
   const auto long_one = write_file("long.json", R"({"steps": [{"fault": "terminate-backends", "delay": "60s"}]})");
   r = scenario(long_one + " --duration 5s", kState + "-duration");
@@ -434,6 +452,44 @@ TEST_F(Lab, ReplayRunsTheSameScheduleAndDurationEndsTheRun) {
   const auto cut = report_of(kState + "-duration");
   EXPECT_TRUE(cut["faults"].empty()) << cut["faults"].dump();
   EXPECT_GT(cut["counts"]["acknowledged"].get<int>(), 0);
+}
+
+TEST_F(Lab, AMatrixRunsTheSameFaultsUnderEachModeAndJudgesEachPromise) {
+  const auto one = write_file("matrix.json", R"({"steps": [{"fault": "switchover", "target": "replica", "delay": "2s"}]})");
+  const std::string dir = kState + "-matrix";
+  std::filesystem::remove_all(dir);
+  const Result r = run(std::string(PGCHAOS_BINARY) + " matrix " + one + " --modes async,sync-strict:on --seed 3 --conf " +
+                       kState + "/pgchaos.conf --output " + dir + " --threads 4");
+  const auto matrix = nlohmann::json::parse(std::ifstream(dir + "/matrix.json"));
+  ASSERT_EQ(matrix["columns"].size(), 2u) << r.output;
+  EXPECT_EQ(r.status, matrix["broken"].empty() ? 0 : 1) << r.output;
+  const auto& async = matrix["columns"][0];
+  const auto& strict = matrix["columns"][1];
+  EXPECT_EQ(async["mode"], "async");
+  EXPECT_FALSE(async["guarantee"]["judged"].get<bool>());
+  EXPECT_EQ(strict["mode"], "sync-strict:on");
+  EXPECT_TRUE(strict["guarantee"]["judged"].get<bool>()) << strict.dump();
+  EXPECT_EQ(strict["verdict"], "valid") << strict["headline"];
+  EXPECT_EQ(strict["acknowledged_without_sync_standby"], 0) << "the watcher saw the synchronous standby throughout";
+  EXPECT_EQ(strict["faults"], 1);
+  // The mode was in force while the faults ran (Patroni's configuration and the level, in run.json) and the
+  // previous configuration is back afterwards.
+  const auto run_json = nlohmann::json::parse(std::ifstream(dir + "/sync-strict-on/run.json"));
+  EXPECT_EQ(run_json["commit_mode"], "sync-strict");
+  EXPECT_EQ(run_json["synchronous_commit"], "on");
+  EXPECT_EQ(run_json["patroni_config"]["synchronous_mode_strict"], true) << run_json["patroni_config"].dump();
+  EXPECT_EQ(run_json["lab"]["timing"], "fast");
+  // The second mode met the same fault, aimed at the role the first run's target had.
+  const auto first = nlohmann::json::parse(std::ifstream(dir + "/async/schedule.json"));
+  const auto second = nlohmann::json::parse(std::ifstream(dir + "/sync-strict-on/schedule.json"));
+  ASSERT_EQ(first.size(), 1u);
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0]["choice"], first[0]["choice"]);
+  EXPECT_EQ(second[0]["target"], first[0]["resolved_role"]);
+  EXPECT_TRUE(std::filesystem::exists(dir + "/matrix.html"));
+  const auto config = nlohmann::json::parse(run("curl -s http://" + ip_of(status(), status()["leader"]) + ":8008/config").output);
+  EXPECT_EQ(config.value("synchronous_mode_strict", false), false) << config.dump();
+  EXPECT_EQ(config.value("synchronous_mode", false), false) << config.dump();
 }
 
 TEST_F(Lab, HostKeysAreVerified) {
@@ -489,13 +545,13 @@ TEST_F(Lab, HostKeysAreVerified) {
 std::vector<std::string> recorded_pids() {
   std::vector<std::string> pids;
   for (const char* file : {"/pgc1/run/supervisor.pid", "/pgc2/run/supervisor.pid", "/pgc3/run/supervisor.pid",
-                           "/haproxy.pid"}) {
+                           "/pgc4/run/supervisor.pid", "/pgc5/run/supervisor.pid", "/haproxy.pid"}) {
     std::ifstream in(kState + file);
     std::string pid;
     if (in >> pid) pids.push_back(pid);
   }
-  for (const char* node : {"pgc1", "pgc2", "pgc3"}) {
-    std::istringstream in(run(std::string("ip netns pids ") + node).output);
+  for (const char* node : {"pgc1", "pgc2", "pgc3", "pgc4", "pgc5"}) {
+    std::istringstream in(run(std::string("(ip netns pids ") + node + " 2>/dev/null)").output);  // pgc4, pgc5 may not exist
     for (std::string pid; in >> pid;) pids.push_back(pid);
   }
   return pids;
@@ -524,12 +580,22 @@ TEST_F(Lab, DownLeavesNothingAndUpWorksAgain) {
   Result r = lab("down");
   EXPECT_EQ(r.status, 0) << r.output;
   expect_nothing_left(pids);
-  r = lab("up --timing fast");  // up -> down -> up
+  // up -> down -> up, the second time with five nodes and settings of its own.
+  r = lab("up --timing fast --nodes 5 --set maximum_lag_on_failover=2097152 --set postgresql.parameters.wal_sender_timeout=7s");
   ASSERT_EQ(r.status, 0) << r.output;
-  expect_healthy(status());
+  expect_healthy(status(), 5);
+  const auto config = nlohmann::json::parse(run("curl -s http://" + ip_of(status(), status()["leader"]) + ":8008/config").output);
+  EXPECT_EQ(config["maximum_lag_on_failover"], 2097152) << config.dump();
+  EXPECT_EQ(config["postgresql"]["parameters"]["wal_sender_timeout"], "7s") << config.dump();
+  EXPECT_EQ(config["ttl"], 10) << "the timing's own settings stay";
   pids = recorded_pids();
   EXPECT_EQ(lab("down").status, 0);
   expect_nothing_left(pids);
+  // A setting Patroni does not have is refused before anything is created.
+  r = lab("up --set tll=3");
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("tll is not a Patroni dynamic setting"), std::string::npos) << r.output;
+  EXPECT_EQ(run("ip netns list").output.find("pgc1"), std::string::npos) << "nothing was created";
 }
 
 }  // namespace

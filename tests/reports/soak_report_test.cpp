@@ -4,6 +4,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "reports/matrix_report.h"
 #include "reports/reports.h"
 #include "reports/soak_report.h"
 #include "reports/trend.h"
@@ -185,6 +186,56 @@ TEST(Trend, ReadsSoakAndRunDirectoriesAndNamesOneThatIsNeither) {
   }
   std::ofstream(dir / "run-b" / "report.json", std::ios::trunc) << "{\"verdict\": 3}";
   EXPECT_THROW(read_night(dir / "run-b"), ReportError);
+}
+
+MatrixReport planted_matrix() {
+  MatrixReport m;
+  m.scenario = "crash-primary";
+  m.seed = 7;
+  m.started_at = "2026-11-30T09:00:00Z";
+  m.status = "completed";
+  m.modes = {"async", "sync", "sync-strict"};
+  for (const auto& mode : m.modes) {
+    MatrixColumn c;
+    c.mode = mode;
+    c.run = epoch(static_cast<int>(m.columns.size()) + 1, "valid", mode == "async" ? 40 : 0, mode == "async" ? 12.0 : 14.0);
+    c.run.directory = mode;
+    c.run.commit_mode = mode;
+    c.guarantee.promise = mode == "async" ? "async: none (lost commits are reported)"
+                                          : mode + ": no acknowledged commit lost except a cancelled sync wait";
+    c.guarantee.judged = mode != "async";
+    c.acknowledged_without_sync_standby = mode == "async" ? -1 : mode == "sync" ? 25 : 0;
+    m.columns.push_back(c);
+  }
+  return m;
+}
+
+TEST(MatrixReport, ModesSideBySideEachWithItsPromise) {
+  auto m = planted_matrix();
+  EXPECT_TRUE(m.broken().empty());
+  const auto j = nlohmann::json::parse(matrix_json(m));
+  EXPECT_EQ(j["schema_version"], 1);
+  ASSERT_EQ(j["columns"].size(), 3u);
+  EXPECT_EQ(j["columns"][0]["lost_by_cause"]["async-lag"], 40);
+  EXPECT_TRUE(j["columns"][0]["acknowledged_without_sync_standby"].is_null());
+  EXPECT_EQ(j["columns"][1]["acknowledged_without_sync_standby"], 25);
+  ASSERT_EQ(j["columns"][2]["unavailability"].size(), 1u) << "a refused fault is not measured";
+  EXPECT_EQ(j["columns"][2]["unavailability"][0]["fault"], "switchover");
+  EXPECT_DOUBLE_EQ(j["columns"][2]["unavailability"][0]["max_s"].get<double>(), 14.0);
+  auto html = matrix_html(m);
+  EXPECT_NE(html.find("every mode kept its promise"), std::string::npos);
+  EXPECT_NE(html.find("<a href=\"sync-strict/report.html\">sync-strict</a>"), std::string::npos);
+  EXPECT_NE(html.find("unavailable: switchover p50 / max"), std::string::npos);
+  // A broken promise names the mode and the ops, in the JSON, on the page and in what the exit code reports.
+  m.columns[2].guarantee.kept = false;
+  m.columns[2].guarantee.breaking_ops = {17, 18};
+  m.columns[2].guarantee.broken = "2 commits acknowledged without a synchronous standby (ops 17, 18)";
+  ASSERT_EQ(m.broken().size(), 1u);
+  EXPECT_EQ(m.broken()[0], "sync-strict: 2 commits acknowledged without a synchronous standby (ops 17, 18)");
+  EXPECT_EQ(nlohmann::json::parse(matrix_json(m))["broken"][0], m.broken()[0]);
+  html = matrix_html(m);
+  EXPECT_NE(html.find("a guarantee broken"), std::string::npos);
+  EXPECT_NE(html.find("no: 2 commits acknowledged without a synchronous standby (ops 17, 18)"), std::string::npos);
 }
 
 }  // namespace

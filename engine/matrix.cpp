@@ -1,0 +1,88 @@
+// The commit-mode matrix: the same faults under each mode, one run each, reported side by side.
+#include "engine/matrix.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "run_record.h"
+
+namespace pgchaos::engine {
+
+std::string mode_directory(const history::CommitSetting& mode) {
+  auto name = mode.text();
+  std::replace(name.begin(), name.end(), ':', '-');
+  return name;
+}
+
+MatrixOutcome matrix(const MatrixRequest& request, const std::filesystem::path& matrix_dir, history::StopSource& stop,
+                     const Say& say) {
+  create_empty_directory(matrix_dir, "matrix");
+  MatrixOutcome outcome;
+  auto& report = outcome.report;
+  report.scenario = request.base.faults->scenario.name;
+  report.seed = request.base.workload.seed;
+  report.started_at = utc_now();
+  for (const auto& m : request.modes) report.modes.push_back(m.text());
+  reports::write_matrix_reports(matrix_dir, report);
+
+  int worst = 0;
+  std::vector<scenarios::Action> resolved;  // the first run's schedule as it ran
+  for (const auto& mode : request.modes) {
+    if (stop.requested()) break;
+    RunRequest run_request = request.base;
+    run_request.workload.reset = true;  // each mode's run starts from empty tables
+    auto& plan = *run_request.faults;
+    plan.commit_mode = mode;
+    if (!resolved.empty()) {
+      plan.recorded = resolved;
+      plan.replay_by = scenarios::ReplayBy::role;
+      plan.actions = scenarios::aimed_as_recorded(plan.actions, resolved, plan.replay_by);
+    }
+    reports::EpochSummary base;
+    base.index = static_cast<int>(report.columns.size()) + 1;
+    base.directory = mode_directory(mode);
+    base.scenario = plan.scenario.name;
+    base.seed = run_request.workload.seed;
+    base.commit_mode = mode.text();
+    say(fmt::format("matrix: {} under {} (seed {})", plan.scenario.name, mode.text(), base.seed));
+    auto directory = history::RunDirectory::for_new_run(matrix_dir / base.directory);
+    reports::MatrixColumn column;
+    int exit_code = static_cast<int>(ExitCode::unknown_or_error);
+    try {
+      history::StopSource run_stop(&stop);
+      const auto run = engine::run(run_request, directory, run_stop, say);
+      column = reports::matrix_column(mode.text(), run.result, base);
+      exit_code = static_cast<int>(run.exit_code);
+      if (run.stats.fatal_error) column.run.error = *run.stats.fatal_error;
+      if (resolved.empty() && std::filesystem::exists(directory.schedule()))
+        resolved = scenarios::parse_schedule_json(history::read_text_file(directory.schedule()), directory.schedule().string());
+    } catch (const std::exception& error) {
+      column.mode = mode.text();
+      column.run = base;
+      column.run.error = error.what();
+      column.run.headline = std::string("no verdict: ") + error.what();
+      column.guarantee = {mode.text() + ": not run", false, true, {}, ""};
+    }
+    column.run.exit_code = exit_code;
+    worst = exit_code == static_cast<int>(ExitCode::interrupted) || worst == static_cast<int>(ExitCode::interrupted)
+                ? static_cast<int>(ExitCode::interrupted)
+                : std::max(worst, exit_code);
+    const auto& g = column.guarantee;
+    say(fmt::format("matrix: {}: {}{}", mode.text(), column.run.headline,
+                    g.judged ? (g.kept ? " · promise kept" : " · GUARANTEE BROKEN: " + g.broken) : ""));
+    report.columns.push_back(std::move(column));
+    reports::write_matrix_reports(matrix_dir, report);
+  }
+  report.status = stop.requested() ? "interrupted" : "completed";
+  reports::write_matrix_reports(matrix_dir, report);
+  // A broken guarantee fails the matrix whatever else happened.
+  const auto broken = report.broken();
+  if (!broken.empty() && worst != static_cast<int>(ExitCode::interrupted)) worst = static_cast<int>(ExitCode::invalid);
+  outcome.exit_code = static_cast<ExitCode>(worst);
+  for (const auto& b : broken) say("matrix: guarantee broken in " + b);
+  say(fmt::format("matrix {}: {} modes · {}", report.status, report.columns.size(), (matrix_dir / "matrix.html").string()));
+  return outcome;
+}
+
+}  // namespace pgchaos::engine

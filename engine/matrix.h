@@ -1,0 +1,34 @@
+// The commit-mode matrix: one scenario with one seed run once per commit mode (engine::run each, in
+// MATRIX_DIR/<mode>), side by side in matrix.json / matrix.html (reports/matrix_report.h), each mode judged against
+// what Patroni promises for it.
+#pragma once
+
+#include <filesystem>
+#include <vector>
+
+#include "engine/engine.h"
+#include "reports/matrix_report.h"
+
+namespace pgchaos::engine {
+
+struct MatrixRequest {
+  RunRequest base;                              ///< faults set: the scenario, its schedule, the cluster
+  std::vector<history::CommitSetting> modes;    ///< in order; each is set for its run and restored after
+};
+
+struct MatrixOutcome {
+  ExitCode exit_code = ExitCode::unknown_or_error;  ///< the worst of the runs' (a broken guarantee is invalid)
+  reports::MatrixReport report;
+};
+
+/// Runs the scenario under each mode into `matrix_dir` (refused unless new or empty). The first mode's run
+/// resolves the targets; the others aim at the same roles (a replay by role), so every mode meets the same faults.
+/// Each run starts from empty pgchaos tables. A mode whose run fails to start (its commit mode does not take
+/// effect) is a column with the error, and the matrix goes on; Ctrl-C ends it after the current run's check.
+MatrixOutcome matrix(const MatrixRequest& request, const std::filesystem::path& matrix_dir, history::StopSource& stop,
+                     const Say& say);
+
+/// A mode's directory name: sync:remote_write -> sync-remote_write.
+std::string mode_directory(const history::CommitSetting& mode);
+
+}  // namespace pgchaos::engine
