@@ -79,6 +79,7 @@ struct MatrixOptions {
   RunOptions run;                     ///< --conf and run's flags
   engine::MatrixRequest request;      ///< without the cluster (build_cluster_context)
   std::filesystem::path output;       ///< the matrix directory
+  bool rebuild_lab = false;
   bool help_shown = false;
 };
 /// `pgchaos matrix` options. Throws UsageError.
@@ -111,6 +112,9 @@ engine::ExitCode trend_command(const std::vector<std::string>& args);
 engine::ExitCode report_command(const std::vector<std::string>& args);
 /// Runs lab/lab.sh with `args` as a child process and returns its exit status (-1: it did not exit).
 int run_lab_script(const std::vector<std::string>& args);
+/// The lab in `state` down and up again as it was set up (timing, DCS, nodes, --set); throws std::runtime_error
+/// when it does not come up.
+void rebuild_lab(const std::filesystem::path& state);
 /// `pgchaos lab ...`: replaces the process with lab/lab.sh; returns only on failure.
 engine::ExitCode lab_command(const std::vector<std::string>& args);
 

@@ -1,5 +1,6 @@
 // `pgchaos lab up|down|status`: the lab is shell and Python around real daemons (lab/), so this command only
 // finds lab/lab.sh and hands the arguments over.
+#include <fmt/format.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -8,7 +9,10 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <iterator>
+#include <sstream>
 
 #include "app/app.h"
 
@@ -35,6 +39,24 @@ struct LabCommand {
   }
 };
 
+// KEY=VALUE lines of the lab's lab.env (how it was set up, to rebuild it alike); a value's quotes dropped.
+std::string lab_setting(const std::filesystem::path& state, const std::string& key, const std::string& fallback) {
+  std::ifstream in(state / "lab.env");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(key + "=", 0) != 0) continue;
+    auto value = line.substr(key.size() + 1);
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
+    return value;
+  }
+  return fallback;
+}
+
+std::vector<std::string> words(const std::string& text) {
+  std::istringstream in(text);
+  return {std::istream_iterator<std::string>(in), std::istream_iterator<std::string>()};
+}
+
 }  // namespace
 
 int run_lab_script(const std::vector<std::string>& args) {
@@ -50,6 +72,18 @@ int run_lab_script(const std::vector<std::string>& args) {
   while (::waitpid(child, &status, 0) < 0)
     if (errno != EINTR) return -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// The lab down and up again in the same state directory, as it was set up (timing, DCS, nodes, --set); its
+// configuration (new passwords) is read again.
+void rebuild_lab(const std::filesystem::path& state) {
+  std::vector<std::string> up = {"up", "--state", state.string(), "--timing", lab_setting(state, "LAB_TIMING", "default"),
+                                 "--dcs", lab_setting(state, "LAB_DCS", "etcd3")};
+  up.insert(up.end(), {"--nodes", std::to_string(words(lab_setting(state, "LAB_NODES", "pgc1 pgc2 pgc3")).size())});
+  for (const auto& setting : words(lab_setting(state, "LAB_SETS", ""))) up.insert(up.end(), {"--set", setting});
+  run_lab_script({"down", "--state", state.string()});
+  const int status = run_lab_script(up);
+  if (status != 0) throw std::runtime_error(fmt::format("lab up exited {}", status));
 }
 
 engine::ExitCode lab_command(const std::vector<std::string>& args) {

@@ -72,9 +72,19 @@ engine::ExitCode matrix_command(const std::vector<std::string>& args) {
   if (options.help_shown) return engine::ExitCode::valid;
   history::StopSource stop;
   InterruptGuard interrupt_guard(stop);
-  faults::ClusterContext cluster;
-  build_cluster_context(options.run, cluster);
-  options.request.base.faults->cluster = &cluster;
+  // The cluster's context (SSH sessions, templates); a rebuild replaces it between modes, when nothing uses it.
+  auto cluster = std::make_unique<faults::ClusterContext>();
+  build_cluster_context(options.run, *cluster);
+  options.request.base.faults->cluster = cluster.get();
+  if (options.rebuild_lab)
+    options.request.rebuild_cluster = [&args, &cluster, state = options.run.conf->parent_path()] {
+      rebuild_lab(state);
+      MatrixOptions again = parse_matrix_options(args);  // the rebuilt lab's configuration: new passwords
+      cluster = std::make_unique<faults::ClusterContext>();  // the old nodes' SSH sessions go with the old lab
+      build_cluster_context(again.run, *cluster);
+      again.request.base.faults->cluster = cluster.get();
+      return again.request.base;
+    };
   return engine::matrix(options.request, options.output, stop, say).exit_code;
 }
 

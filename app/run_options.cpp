@@ -68,6 +68,18 @@ backend::ThinkTime parse_think_time(const std::string& text, const std::string& 
   return think;
 }
 
+// A flag's comma-separated list; an empty item is refused, naming the flag.
+std::vector<std::string> comma_list(const std::string& text, const std::string& flag) {
+  std::vector<std::string> items;
+  for (std::size_t start = 0; start <= text.size();) {
+    const auto comma = std::min(text.find(',', start), text.size());
+    items.push_back(text.substr(start, comma - start));
+    start = comma + 1;
+    if (items.back().empty()) throw UsageError(flag + ": '" + text + "' has an empty name");
+  }
+  return items;
+}
+
 std::string utc_timestamp() { return history::utc_text(std::time(nullptr), "%Y%m%dT%H%M%SZ"); }
 
 void apply_config_file(const std::filesystem::path& file, RunOptions& options) {
@@ -380,11 +392,7 @@ SoakOptions parse_soak_options(const std::vector<std::string>& args) {
     request.keep = keep == "all" ? engine::Keep::all : engine::Keep::invalid;
   }
   const std::string names = vm.count("scenarios") ? vm["scenarios"].as<std::string>() : "random";
-  for (std::size_t start = 0; start <= names.size();) {
-    const auto comma = std::min(names.find(',', start), names.size());
-    const auto name = names.substr(start, comma - start);
-    start = comma + 1;
-    if (name.empty()) throw UsageError("--scenarios: '" + names + "' has an empty name");
+  for (const auto& name : comma_list(names, "--scenarios")) {
     try {
       request.scenarios.push_back(scenarios::load_scenario(name, scenario_library()));
     } catch (const scenarios::ScenarioError& error) {
@@ -408,7 +416,9 @@ MatrixOptions parse_matrix_options(const std::vector<std::string>& args) {
   matrix_flags.add_options()
       ("scenario", po::value<std::string>(), "a scenario name (pgchaos scenario --list) or a file")
       ("modes", po::value<std::string>(), "the commit modes, comma-separated (default async,sync,sync-strict); each "
-                                          "MODE[:LEVEL] as --commit-mode takes it");
+                                          "MODE[:LEVEL] as --commit-mode takes it")
+      ("rebuild-lab", po::bool_switch(), "on the lab: a cluster unhealthy after a mode's run (a split brain) is rebuilt "
+                                         "(lab down, lab up) before the next mode");
   po::options_description flags("usage: pgchaos matrix SCENARIO --conf FILE [--modes async,sync,sync-strict] [--seed S] "
                                 "[--output DIR] [options]");
   flags.add(matrix_flags).add(cluster_option_descriptions()).add(run_option_descriptions());
@@ -431,10 +441,7 @@ MatrixOptions parse_matrix_options(const std::vector<std::string>& args) {
     throw UsageError(error.what());
   }
   const std::string names = vm.count("modes") ? vm["modes"].as<std::string>() : "async,sync,sync-strict";
-  for (std::size_t start = 0; start <= names.size();) {
-    const auto comma = std::min(names.find(',', start), names.size());
-    const auto name = names.substr(start, comma - start);
-    start = comma + 1;
+  for (const auto& name : comma_list(names, "--modes")) {
     std::string why;
     const auto mode = history::parse_commit_setting(name, why);
     if (!mode) throw UsageError("--modes: " + why);
@@ -452,6 +459,9 @@ MatrixOptions parse_matrix_options(const std::vector<std::string>& args) {
   plan.scenario = std::move(scenario);
   request.faults = std::move(plan);
   matrix.request.base = request;
+  matrix.rebuild_lab = vm["rebuild-lab"].as<bool>();
+  if (matrix.rebuild_lab && options.cluster.setting("lab") != "true")
+    throw UsageError("--rebuild-lab: " + options.conf->string() + " is not the lab's configuration");
   matrix.output = vm.count("output") ? std::filesystem::path(vm["output"].as<std::string>())
                                      : std::filesystem::path("runs") / ("matrix-" + utc_timestamp());
   return matrix;

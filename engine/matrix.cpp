@@ -28,9 +28,26 @@ MatrixOutcome matrix(const MatrixRequest& request, const std::filesystem::path& 
 
   int worst = 0;
   std::vector<scenarios::Action> resolved;  // the first run's schedule as it ran
+  RunRequest current = request.base;  // the cluster as the next mode meets it (rebuilt or not)
   for (const auto& mode : request.modes) {
     if (stop.requested()) break;
-    RunRequest run_request = request.base;
+    // A cluster left broken (a split brain never heals) would refuse the mode: the lab is rebuilt first when
+    // asked to.
+    if (request.rebuild_cluster) {
+      const auto topology = scenarios::wait_healthy(*current.faults->cluster, std::chrono::seconds(30), &stop);
+      if (stop.requested()) break;
+      if (!topology.healthy()) {
+        say(fmt::format("matrix: the cluster is not healthy {} ({}): rebuilding the lab",
+                        report.columns.empty() ? "before the first mode" : "after " + report.columns.back().mode,
+                        fmt::join(topology.problems, "; ")));
+        try {
+          current = request.rebuild_cluster();
+        } catch (const std::exception& error) {
+          say(std::string("matrix: the lab could not be rebuilt: ") + error.what());
+        }
+      }
+    }
+    RunRequest run_request = current;
     run_request.workload.reset = true;  // each mode's run starts from empty tables
     auto& plan = *run_request.faults;
     plan.commit_mode = mode;

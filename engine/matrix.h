@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <vector>
 
 #include "engine/engine.h"
@@ -14,6 +15,10 @@ namespace pgchaos::engine {
 struct MatrixRequest {
   RunRequest base;                              ///< faults set: the scenario, its schedule, the cluster
   std::vector<history::CommitSetting> modes;    ///< in order; each is set for its run and restored after
+  /// Set (the lab's --rebuild-lab): a cluster not healthy before a mode's run (a split brain left by the one
+  /// before) is rebuilt, and the mode runs with the returned request; unset, each mode meets the cluster as it is
+  /// (and its column says so when the run is refused).
+  std::function<RunRequest()> rebuild_cluster;
 };
 
 struct MatrixOutcome {

@@ -87,13 +87,12 @@ std::string matrix_html(const MatrixReport& matrix) {
       !broken.empty() ? fmt::format("{}", fmt::join(broken, " · "))
       : any_invalid   ? "every promise kept; a run was not valid for another reason (see its verdict)"
                       : "every mode kept its promise";
-  std::string html = fmt::format(
-      "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>pgchaos matrix — {}</title>"
-      "<style>{}</style></head><body><main>\n<h1>pgchaos matrix: {}</h1>\n<p class=\"meta\">seed {} · started {} · {} · "
+  std::string html = page_start("pgchaos matrix — " + matrix.scenario, "pgchaos matrix: " + matrix.scenario);
+  html += fmt::format(
+      "<p class=\"meta\">seed {} · started {} · {} · "
       "the same schedule in every mode (faults aimed at the roles the first mode's run resolved)</p>\n"
       "<div class=\"verdict {}\">{}<small>{}</small></div>\n",
-      escape_markup(matrix.scenario), kPageStyle, escape_markup(matrix.scenario), matrix.seed,
-      escape_markup(matrix.started_at), escape_markup(matrix.status), verdict_class(verdict),
+      matrix.seed, escape_markup(matrix.started_at), escape_markup(matrix.status), verdict_class(verdict),
       !broken.empty() ? "a guarantee broken" : escape_markup(verdict), escape_markup(summary));
 
   std::vector<Bar> lost, ops;
@@ -165,12 +164,7 @@ std::string matrix_html(const MatrixReport& matrix) {
 }
 
 void write_matrix_reports(const std::filesystem::path& dir, const MatrixReport& matrix) {
-  try {
-    history::write_file_atomically(dir / "matrix.json", matrix_json(matrix));
-    history::write_file_atomically(dir / "matrix.html", matrix_html(matrix));
-  } catch (const history::HistoryError& error) {
-    throw ReportError(error.what());
-  }
+  write_report_files({{dir / "matrix.json", matrix_json(matrix)}, {dir / "matrix.html", matrix_html(matrix)}});
 }
 
 }  // namespace pgchaos::reports

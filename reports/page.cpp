@@ -137,4 +137,10 @@ std::vector<FaultKindUnavailability> by_fault_kind(const std::vector<FaultUnavai
   return out;
 }
 
+std::string page_start(const std::string& title, const std::string& heading) {
+  return fmt::format("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>{}</style>"
+                     "</head><body><main>\n<h1>{}</h1>\n",
+                     escape_markup(title), kPageStyle, escape_markup(heading));
+}
+
 }  // namespace pgchaos::reports

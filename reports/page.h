@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,6 +25,12 @@ const char* verdict_color(const std::string& verdict);
 
 /// The next "nice" number (1, 2, 2.5, 5 × 10^n) at or above `value`; 1 for nothing.
 double nice_ceiling(double value);
+
+/// The start of a page: doctype, title, the style sheet, and its heading (both escaped), up to inside <main>.
+std::string page_start(const std::string& title, const std::string& heading);
+
+/// Writes each file whole (atomically), in order; throws ReportError.
+void write_report_files(const std::vector<std::pair<std::filesystem::path, std::string>>& files);
 
 /// The p-th value (0..1, nearest rank) of `values`; 0 for none.
 double percentile(std::vector<double> values, double p);

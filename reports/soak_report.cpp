@@ -205,12 +205,12 @@ SoakReport parse_soak_json(const std::string& text, const std::string& origin) {
 std::string soak_html(const SoakReport& soak) {
   std::int64_t operations = 0;
   for (const auto& e : soak.epochs) operations += e.operations;
-  std::string html = fmt::format(
-      "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>pgchaos soak — {}</title>"
-      "<style>{}</style></head><body><main>\n<h1>pgchaos soak</h1>\n<p class=\"meta\">started {} · seed {} · "
+  std::string html = page_start("pgchaos soak — " + soak.verdict, "pgchaos soak");
+  html += fmt::format(
+      "<p class=\"meta\">started {} · seed {} · "
       "scenarios {} · commit mode {} · epochs of {:.0f} s · keep {}</p>\n"
       "<div class=\"verdict {}\">{}<small>{} · {} epochs · {} operations · {:.0f} of {:.0f} s · lost by cause: {}</small></div>\n",
-      escape_markup(soak.verdict), kPageStyle, escape_markup(soak.started_at), soak.seed,
+      escape_markup(soak.started_at), soak.seed,
       escape_markup(fmt::format("{}", fmt::join(soak.scenarios, ", "))), escape_markup(soak.commit_mode), soak.epoch_s,
       escape_markup(soak.keep), escape_markup(soak.verdict), escape_markup(soak.verdict), escape_markup(soak.status),
       soak.epochs.size(), operations, soak.elapsed_s, soak.planned_s, escape_markup(causes_text(soak.lost_by_cause())));
@@ -292,13 +292,8 @@ std::string soak_junit(const SoakReport& soak) {
 }
 
 void write_soak_reports(const std::filesystem::path& dir, const SoakReport& soak) {
-  try {
-    history::write_file_atomically(dir / "soak.json", soak_json(soak));
-    history::write_file_atomically(dir / "soak.html", soak_html(soak));
-    history::write_file_atomically(dir / "junit.xml", soak_junit(soak));
-  } catch (const history::HistoryError& error) {
-    throw ReportError(error.what());
-  }
+  write_report_files({{dir / "soak.json", soak_json(soak)}, {dir / "soak.html", soak_html(soak)},
+                      {dir / "junit.xml", soak_junit(soak)}});
 }
 
 }  // namespace pgchaos::reports

@@ -186,12 +186,12 @@ std::string trend_json(const std::vector<NightSummary>& nights, const TrendOptio
 std::string trend_html(const std::vector<NightSummary>& nights, const TrendOptions& options) {
   int regressed = 0;
   for (const auto& n : nights) regressed += n.regressions.empty() ? 0 : 1;
-  std::string html = fmt::format(
-      "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>pgchaos trend</title><style>{}</style>"
-      "</head><body><main>\n<h1>pgchaos trend</h1>\n<p class=\"meta\">{} nights · a night is flagged when worse than the "
+  std::string html = page_start("pgchaos trend", "pgchaos trend");
+  html += fmt::format(
+      "<p class=\"meta\">{} nights · a night is flagged when worse than the "
       "median of the {}+ nights before it (same commit mode) by more than {:.0f} %</p>\n"
       "<div class=\"verdict {}\">{}</div>\n",
-      kPageStyle, nights.size(), options.min_nights_before, options.margin * 100, regressed == 0 ? "valid" : "invalid",
+      nights.size(), options.min_nights_before, options.margin * 100, regressed == 0 ? "valid" : "invalid",
       regressed == 0 ? std::string("no night worse than the ones before")
                      : fmt::format("{} of {} nights worse than the ones before", regressed, nights.size()));
   html += "<h2>Verdicts</h2>\n<div class=\"strip\">";

@@ -5,6 +5,7 @@
 
 #include <ctime>
 #include <fstream>
+#include <sstream>
 
 #include "faults/topology.h"
 #include "forensics.h"
@@ -113,11 +114,8 @@ std::string postmaster_problems(const std::string& node, const std::string& list
   std::vector<Postmaster> running;
   std::string pidfile;
   bool listed = false;
-  std::size_t start = 0;
-  while (start < listing.size()) {
-    const auto end = listing.find('\n', start);
-    const std::string line = listing.substr(start, end == std::string::npos ? std::string::npos : end - start);
-    start = end == std::string::npos ? listing.size() : end + 1;
+  std::istringstream lines(listing);
+  for (std::string line; std::getline(lines, line);) {
     if (line.rfind("postmaster ", 0) == 0) {
       const auto space = line.find(' ', 11);
       running.push_back({line.substr(11, space - 11), space == std::string::npos ? "" : line.substr(space + 1)});

@@ -254,6 +254,10 @@ TEST(MatrixOptions, ModesAreParsedAndEveryScenarioOptionChecked) {
   EXPECT_NE(matrix_error_of({"crash-primary", "--conf", conf, "--commit-mode", "sync"}).find("--modes"), std::string::npos);
   EXPECT_NE(matrix_error_of({"--conf", conf}).find("scenario"), std::string::npos);
   EXPECT_NE(matrix_error_of({"no-such", "--conf", conf}).find("no-such"), std::string::npos);
+  EXPECT_TRUE(parse_matrix_options({"crash-primary", "--conf", conf, "--rebuild-lab"}).rebuild_lab);
+  const auto prod = write_conf("prod-matrix.conf", "[databases]\ndb = host=x\n[cluster]\nnode.n1 = postgres=127.0.0.1:1\n");
+  EXPECT_NE(matrix_error_of({"crash-primary", "--conf", prod.string(), "--allow-faults", "--rebuild-lab"}).find("--rebuild-lab"),
+            std::string::npos) << "only the lab is rebuilt";
 }
 
 TEST(ScenarioOptions, CyclingNeedsADurationAndAReplayTakesWhatItsRunRecorded) {
