@@ -126,9 +126,12 @@ RunOutcome run(const RunRequest& request, history::RunDirectory& directory, hist
   } else {
     commit_mode.mode = backend::detect_commit_mode(request.workload.dsns);
     commit_mode.level = backend::read_primary_commit_settings(request.workload.dsns).synchronous_commit;
-    // Strictness is Patroni's alone: its configuration says.
-    if (plan && commit_mode.mode == history::CommitMode::sync && faults::read_commit_settings(*plan->cluster).synchronous_mode_strict)
-      commit_mode.mode = history::CommitMode::sync_strict;
+    // Strictness is Patroni's alone: its configuration says (and without an answer the run is judged as sync).
+    try {
+      if (plan && commit_mode.mode == history::CommitMode::sync && faults::read_commit_settings(*plan->cluster).synchronous_mode_strict)
+        commit_mode.mode = history::CommitMode::sync_strict;
+    } catch (const std::exception&) {
+    }
   }
 
   // From here on the run exists: its directory, its log, its history.

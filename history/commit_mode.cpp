@@ -35,12 +35,13 @@ const char* default_level(CommitMode mode) noexcept { return names_sync_standby(
 
 std::string CommitSetting::text() const {
   std::string out = to_string(mode);
-  if (!level.empty() && level != default_level(mode)) out += ":" + level;
+  // One server has no standby to wait for: only off (no local flush before the acknowledgement) matters there.
+  if (mode == CommitMode::single ? level == "off" : !level.empty() && level != default_level(mode)) out += ":" + level;
   return out;
 }
 
 bool CommitSetting::promises_no_loss() const noexcept {
-  if (mode == CommitMode::single) return true;
+  if (mode == CommitMode::single) return level != "off";  // off acknowledges before the commit is flushed
   return names_sync_standby(mode) && (level.empty() || level_waits_for_standby(level));
 }
 

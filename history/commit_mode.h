@@ -23,10 +23,11 @@ bool names_sync_standby(CommitMode mode) noexcept;
 struct CommitSetting {
   CommitMode mode = CommitMode::async;
   std::string level;  ///< synchronous_commit: off, local, remote_write, on, remote_apply
-  /// "sync", or "sync:remote_write" when the level is not the mode's default.
+  /// "sync", or "sync:remote_write" when the level is not the mode's default (single: only ":off" is shown).
   std::string text() const;
   /// Patroni's documented guarantee holds: no acknowledged commit lost (except a cancelled sync wait). True for
-  /// the sync modes with a level that waits for the standby (on, remote_write, remote_apply), and for single.
+  /// the sync modes with a level that waits for the standby (on, remote_write, remote_apply), and for single
+  /// unless its level is off.
   bool promises_no_loss() const noexcept;
 };
 const char* default_level(CommitMode mode) noexcept;

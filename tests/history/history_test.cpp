@@ -530,6 +530,9 @@ TEST(CommitSetting, ModesLevelsAndWhatEachPromises) {
   EXPECT_NE(why.find("sync-strict"), std::string::npos);
   EXPECT_FALSE(parse_commit_setting("single", why)) << "single is what the checker detects, never set";
   EXPECT_EQ(parse_commit_mode("sync-strict"), CommitMode::sync_strict);
+  EXPECT_EQ((CommitSetting{CommitMode::single, "on"}).text(), "single") << "one server waits for no standby";
+  EXPECT_FALSE((CommitSetting{CommitMode::single, "off"}).promises_no_loss()) << "off acknowledges before the flush";
+  EXPECT_EQ((CommitSetting{CommitMode::single, "off"}).text(), "single:off");
 }
 
 }  // namespace
