@@ -78,7 +78,18 @@ Session::Session(const WorkloadConfig& config, int worker, LiveCounters& counter
 
 void Session::drop() noexcept {
   notices_.reset();  // before its connection
+  const std::lock_guard lock(connection_mutex_);
   connection_.reset();
+}
+
+void Session::cancel_query() noexcept {
+  const std::lock_guard lock(connection_mutex_);
+  if (!connection_) return;
+  try {
+    connection_->cancel_query();
+  } catch (...) {
+    // A connection that cannot be asked is one that is going away: its statement ends with it.
+  }
 }
 
 NoticeCatcher::NoticeCatcher(pqxx::connection_base& connection) : pqxx::errorhandler(connection) {}
@@ -123,7 +134,10 @@ bool Session::try_connect() {
                         "VALUES ($1, $2, $3, $4, $5, $6::bigint / 100.0, $7) "
                         "RETURNING txid, (pg_current_wal_insert_lsn() - '0/0')::bigint");
     connection->prepare("find_op", "SELECT attempt FROM pgchaos.ledger WHERE run_id = $1 AND op_id = $2");
-    connection_ = std::move(connection);
+    {
+      const std::lock_guard lock(connection_mutex_);
+      connection_ = std::move(connection);
+    }
     notices_ = std::make_unique<NoticeCatcher>(*connection_);
     ever_connected_ = true;
     failed_connects_ = 0;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <pqxx/connection>
 #include <pqxx/errorhandler>
 #include <spdlog/logger.h>
@@ -58,7 +59,7 @@ class NoticeCatcher : public pqxx::errorhandler {
   std::string text_;
 };
 
-/// One worker's connection. Not thread-safe: owned by its worker thread.
+/// One worker's connection. Owned by its worker thread; only cancel_query() may be called from another.
 class Session {
  public:
   Session(const WorkloadConfig& config, int worker, LiveCounters& counters);
@@ -69,6 +70,9 @@ class Session {
   void drop() noexcept;
   void rotate() noexcept;
   pqxx::connection& connection() { return *connection_; }
+  /// Asks the server to cancel the statement this session is running, if any (PostgreSQL's cancel request).
+  /// Thread-safe: the run's canceller calls it while the worker waits in the statement.
+  void cancel_query() noexcept;
   const NodeInfo& node() const { return node_; }
   /// WARNINGs received since the last call.
   std::string take_warnings() { return notices_ ? notices_->take() : std::string(); }
@@ -82,6 +86,7 @@ class Session {
   std::size_t dsn_index_ = 0;
   int failed_connects_ = 0;
   bool ever_connected_ = false;
+  std::mutex connection_mutex_;  // guards connection_ being replaced against cancel_query()
   std::unique_ptr<pqxx::connection> connection_;
   std::unique_ptr<NoticeCatcher> notices_;
   NodeInfo node_;

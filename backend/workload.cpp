@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <pqxx/pqxx>
 #include <random>
 #include <thread>
@@ -65,6 +66,8 @@ class Worker {
       : config_(config), run_id_(run_id), id_(id), history_(history), counters_(counters), stop_(stop),
         next_op_(next_op), session_(config, id, counters),
         think_rng_(splitmix64(config.seed + static_cast<std::uint64_t>(id))) {}
+
+  void cancel() noexcept { session_.cancel_query(); }
 
   void run() {
     while (!should_stop()) {
@@ -330,7 +333,27 @@ WorkloadStats run_workload(const WorkloadConfig& config, std::int64_t run_id, hi
                      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     std::printf("\n");
   }
+  // A stop must not wait for a statement that may never end: a COMMIT held for a synchronous standby that is not
+  // coming (sync-strict with none left) holds its worker for ever. Once the stop is 5 s old, every statement
+  // still running is cancelled, again each second until the workers are done. A cancelled wait for the standby
+  // comes back committed with PostgreSQL's warning (a cancelled sync wait); any other statement fails.
+  std::thread canceller([&] {
+    std::unique_lock lock(done_mutex);
+    std::optional<std::chrono::steady_clock::time_point> next_cancel;
+    while (!done.wait_for(lock, std::chrono::milliseconds(250), [&] { return running == 0; })) {
+      if (!stop.requested()) continue;
+      const auto now = std::chrono::steady_clock::now();
+      if (!next_cancel) next_cancel = now + std::chrono::seconds(5);
+      if (now < *next_cancel) continue;
+      next_cancel = now + std::chrono::seconds(1);
+      lock.unlock();
+      backend_log()->info("the run is stopping and statements still run: cancelling them");
+      for (auto& worker : workers) worker->cancel();
+      lock.lock();
+    }
+  });
   for (auto& thread : threads) thread.join();
+  canceller.join();
 
   WorkloadStats stats;
   stats.elapsed = std::chrono::steady_clock::now() - started;

@@ -100,6 +100,37 @@ TEST_F(WorkloadTest, TenThousandOperationsAllCommitAndCheck) {
   EXPECT_GT(o.stats.p99_ms, 0.0);
 }
 
+TEST_F(WorkloadTest, AStopEndsCommitsHeldForASynchronousStandbyThatNeverComes) {
+  const auto c = config(1000000, 4, 100);
+  const std::int64_t run_id = prepare_schema(c);
+  // From here every COMMIT waits for a standby that does not exist, as under sync-strict with none left.
+  server_.psql("ALTER SYSTEM SET synchronous_standby_names = 'nobody'");
+  server_.psql("SELECT pg_reload_conf()");
+  const auto path = dir_ / "history.jsonl";
+  stop_.set_deadline(std::chrono::steady_clock::now() + std::chrono::seconds(2));
+  const auto started = std::chrono::steady_clock::now();
+  WorkloadStats stats;
+  {
+    history::HistoryWriter writer(path);
+    stats = run_workload(c, run_id, writer, stop_);
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(60)) << "it waited for ever before";
+  server_.psql("ALTER SYSTEM RESET synchronous_standby_names");
+  server_.psql("SELECT pg_reload_conf()");
+  EXPECT_FALSE(stats.fatal_error.has_value());
+  // Each worker's held COMMIT came back committed locally with PostgreSQL's warning: acknowledged, the cancelled
+  // sync wait the checker knows.
+  EXPECT_EQ(stats.ok, 4) << "one held COMMIT per worker, each cancelled";
+  const auto h = history::read_history(path);
+  std::int64_t warned = 0;
+  for (const auto& e : h.events)
+    if (e.type == EventType::ok && e.warning.find("canceling wait for synchronous replication") != std::string::npos) ++warned;
+  EXPECT_EQ(warned, stats.ok);
+  expect_one_completion_per_invoke(h);
+  EXPECT_EQ(server_.psql("SELECT count(*) FROM pgchaos.ledger WHERE run_id = " + std::to_string(run_id)), "4\n")
+      << "committed locally, as the warning says";
+}
+
 TEST_F(WorkloadTest, FewAccountsMakeDeadlocksAndTheCheckStillHolds) {
   const Outcome o = run(config(1000, 10, 10));
   EXPECT_GT(o.stats.errors[static_cast<std::size_t>(ErrorKind::deadlock)], 0);
