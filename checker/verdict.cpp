@@ -75,7 +75,8 @@ void decide(const CheckOptions& options, CheckResult& r) {
                              "commit acknowledged while its primary had no synchronous standby",
                              "commits acknowledged while their primary had no synchronous standby");
     if (r.commit_mode == CommitMode::sync_strict) fails(text + " (sync-strict promises none: a broken guarantee)");
-    else r.reasons.push_back(text + " (" + mode + " mode allows it: Patroni drops the requirement when no standby is left)");
+    else r.reasons.push_back(text + " (" + mode + " mode allows it: without synchronous_mode_strict Patroni lets a primary "
+                                    "commit while it names no synchronous standby, e.g. just after a promotion)");
   }
   if (!r.contradicted.empty())
     r.reasons.push_back(plural(static_cast<std::int64_t>(r.contradicted.size()),
