@@ -80,7 +80,8 @@ void build_cluster_context(const RunOptions& options, faults::ClusterContext& cl
       if (e.section == "commands") cluster.templates[e.key] = e.value;
   cluster.settings = {{"patroni_config", "/etc/patroni/{node}.yml"}, {"data_dir", "/var/lib/postgresql/15/main"}};
   for (const auto& [key, value] : options.cluster.settings)
-    if (key != "lab" && key != "allow_faults" && key != "ssh_user" && key != "ssh_key" && key != "known_hosts")
+    // The rest are placeholders of the command templates; the lab's own facts (lab, lab_*) are not.
+    if (key.rfind("lab", 0) != 0 && key != "allow_faults" && key != "ssh_user" && key != "ssh_key" && key != "known_hosts")
       cluster.settings[key] = value;
   for (const auto& n : options.cluster.nodes) {
     faults::Node node;

@@ -251,6 +251,10 @@ void apply_cluster_flags(const po::variables_map& vm, RunOptions& options, engin
     throw UsageError(options.conf->string() + " is not the lab: faults on it need [cluster] allow_faults = true or "
                      "--allow-faults (they restart, reboot and crash its nodes)");
   options.accept_new_host_keys = vm["accept-new-host-keys"].as<bool>();
+  // How the lab was set up (lab up writes lab_nodes, lab_dcs, lab_timing, lab_set), for run.json.
+  if (lab)
+    for (const auto& [key, value] : options.cluster.settings)
+      if (key.rfind("lab_", 0) == 0) plan.lab_settings[key.substr(4)] = value;
 }
 
 }  // namespace

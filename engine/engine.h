@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,6 +36,7 @@ struct FaultPlan {
   std::vector<scenarios::Action> recorded;
   scenarios::ReplayBy replay_by = scenarios::ReplayBy::role;
   std::string replay_of;                          ///< the replayed run directory, for run.json and the report
+  std::map<std::string, std::string> lab_settings;  ///< the lab's nodes, dcs, timing, set (empty: not the lab)
   bool cycle = false;  ///< run the schedule again, round after round (scenarios::schedule's rounds), until the
                        ///< run's duration ends it
 };

@@ -28,11 +28,7 @@ void write_run_json(const history::RunDirectory& directory, const RunRequest& re
   const auto* plan = request.faults ? &*request.faults : nullptr;
   // The lab's own settings (its DCS, timing, nodes and --set), as lab up wrote them into the configuration.
   json lab = nullptr;
-  if (plan && plan->cluster && plan->cluster->settings.count("lab") && plan->cluster->settings.at("lab") == "true") {
-    lab = json::object();
-    for (const auto& [key, value] : plan->cluster->settings)
-      if (key.rfind("lab_", 0) == 0) lab[key.substr(4)] = value;
-  }
+  if (plan && !plan->lab_settings.empty()) lab = plan->lab_settings;
   const json run = {
       {"pgchaos_version", PGCHAOS_VERSION},
       {"started_at", utc_now()},

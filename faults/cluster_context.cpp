@@ -78,8 +78,8 @@ Command ClusterContext::command_for(const std::string& action, const std::string
   for (const auto& [key, value] : node->attributes) values.emplace(key, std::vector<std::string>{value});
   // Settings may refer to the node's attributes, e.g. patroni_config = {node_dir}/patroni.yml.
   std::map<std::string, std::vector<std::string>> node_values = values;
-  for (const auto& [key, value] : settings)
-    values.emplace(key, std::vector<std::string>{expand(value, node_values).argv.front()});
+  for (const auto& [key, value] : settings)  // an empty setting is an empty value, not an empty command
+    values.emplace(key, std::vector<std::string>{value.empty() ? std::string() : expand(value, node_values).argv.front()});
   return expand(found->second, values);
 }
 

@@ -255,6 +255,12 @@ TEST(MatrixOptions, ModesAreParsedAndEveryScenarioOptionChecked) {
   EXPECT_NE(matrix_error_of({"--conf", conf}).find("scenario"), std::string::npos);
   EXPECT_NE(matrix_error_of({"no-such", "--conf", conf}).find("no-such"), std::string::npos);
   EXPECT_TRUE(parse_matrix_options({"crash-primary", "--conf", conf, "--rebuild-lab"}).rebuild_lab);
+  // The lab's own facts go to run.json, never into the command templates' placeholders.
+  const auto lab = write_conf("lab-set.conf", "[databases]\ndb = host=127.0.0.1 port=1\n[cluster]\nlab = true\n"
+                                              "lab_dcs = etcd\nlab_set =\nnode.n1 = ssh=127.0.0.1:1 postgres=127.0.0.1:1\n");
+  const auto with_lab = parse_matrix_options({"crash-primary", "--conf", lab.string()});
+  EXPECT_EQ(with_lab.request.base.faults->lab_settings.at("dcs"), "etcd");
+  EXPECT_EQ(with_lab.request.base.faults->lab_settings.at("set"), "");
   const auto prod = write_conf("prod-matrix.conf", "[databases]\ndb = host=x\n[cluster]\nnode.n1 = postgres=127.0.0.1:1\n");
   EXPECT_NE(matrix_error_of({"crash-primary", "--conf", prod.string(), "--allow-faults", "--rebuild-lab"}).find("--rebuild-lab"),
             std::string::npos) << "only the lab is rebuilt";

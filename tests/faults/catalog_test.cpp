@@ -244,6 +244,12 @@ TEST_F(CatalogTest, BlockReplicationTargetsTheSyncStandbyAndIsHealedOnIt) {
   EXPECT_THROW(resolve_target("async-replica", topology_, cluster_.nodes, 0), FaultError);
 }
 
+TEST_F(CatalogTest, AnEmptySettingIsAnEmptyValueNotABrokenTemplate) {
+  cluster_.settings["unused"] = "";  // a configuration line `unused =` once made every command "empty"
+  make_fault("switchover")->start(cluster_, "pgc2", 0);
+  EXPECT_EQ(only_command().command.argv.front(), "patronictl");
+}
+
 TEST(Catalog, EveryListedFaultExists) {
   for (const auto& name : fault_names()) EXPECT_EQ(make_fault(name)->name(), name);
   EXPECT_GE(fault_names().size(), 13u);
