@@ -35,8 +35,10 @@ const char* default_level(CommitMode mode) noexcept { return names_sync_standby(
 
 std::string CommitSetting::text() const {
   std::string out = to_string(mode);
-  // One server has no standby to wait for: only off (no local flush before the acknowledgement) matters there.
-  if (mode == CommitMode::single ? level == "off" : !level.empty() && level != default_level(mode)) out += ":" + level;
+  // Without a standby to wait for (one server; async, where Patroni names none) on, remote_write and remote_apply
+  // are all local: only off (no flush before the acknowledgement) is a different mode there.
+  const bool named_standby = names_sync_standby(mode);
+  if (named_standby ? !level.empty() && level != default_level(mode) : level == "off") out += ":" + level;
   return out;
 }
 

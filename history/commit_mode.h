@@ -23,7 +23,8 @@ bool names_sync_standby(CommitMode mode) noexcept;
 struct CommitSetting {
   CommitMode mode = CommitMode::async;
   std::string level;  ///< synchronous_commit: off, local, remote_write, on, remote_apply
-  /// "sync", or "sync:remote_write" when the level is not the mode's default (single: only ":off" is shown).
+  /// "sync", or "sync:remote_write" when the level is not the mode's default; async and single show only ":off"
+  /// (without a standby named, every other level is local).
   std::string text() const;
   /// Patroni's documented guarantee holds: no acknowledged commit lost (except a cancelled sync wait). True for
   /// the sync modes with a level that waits for the standby (on, remote_write, remote_apply), and for single

@@ -533,6 +533,7 @@ TEST(CommitSetting, ModesLevelsAndWhatEachPromises) {
   EXPECT_EQ((CommitSetting{CommitMode::single, "on"}).text(), "single") << "one server waits for no standby";
   EXPECT_FALSE((CommitSetting{CommitMode::single, "off"}).promises_no_loss()) << "off acknowledges before the flush";
   EXPECT_EQ((CommitSetting{CommitMode::single, "off"}).text(), "single:off");
+  EXPECT_EQ((CommitSetting{CommitMode::async, "on"}).text(), "async") << "no standby named: on is local";
 }
 
 }  // namespace
