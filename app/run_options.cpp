@@ -257,6 +257,14 @@ void apply_cluster_flags(const po::variables_map& vm, RunOptions& options, engin
       if (key.rfind("lab_", 0) == 0) plan.lab_settings[key.substr(4)] = value;
 }
 
+// --rebuild-lab (soak, matrix): only the lab is ever rebuilt.
+bool rebuild_lab_flag(const po::variables_map& vm, const RunOptions& options) {
+  const bool rebuild = vm["rebuild-lab"].as<bool>();
+  if (rebuild && options.cluster.setting("lab") != "true")
+    throw UsageError("--rebuild-lab: " + options.conf->string() + " is not the lab's configuration");
+  return rebuild;
+}
+
 }  // namespace
 
 po::variables_map parse_flags(const std::vector<std::string>& args, const po::options_description& flags,
@@ -406,9 +414,7 @@ SoakOptions parse_soak_options(const std::vector<std::string>& args) {
   engine::FaultPlan plan;
   apply_cluster_flags(vm, options, plan);
   options.request.faults = std::move(plan);
-  soak.rebuild_lab = vm["rebuild-lab"].as<bool>();
-  if (soak.rebuild_lab && options.cluster.setting("lab") != "true")
-    throw UsageError("--rebuild-lab: " + options.conf->string() + " is not the lab's configuration");
+  soak.rebuild_lab = rebuild_lab_flag(vm, options);
   soak.output = vm.count("output") ? std::filesystem::path(vm["output"].as<std::string>())
                                    : std::filesystem::path("runs") / ("soak-" + utc_timestamp());
   request.base = options.request;
@@ -463,9 +469,7 @@ MatrixOptions parse_matrix_options(const std::vector<std::string>& args) {
   plan.scenario = std::move(scenario);
   request.faults = std::move(plan);
   matrix.request.base = request;
-  matrix.rebuild_lab = vm["rebuild-lab"].as<bool>();
-  if (matrix.rebuild_lab && options.cluster.setting("lab") != "true")
-    throw UsageError("--rebuild-lab: " + options.conf->string() + " is not the lab's configuration");
+  matrix.rebuild_lab = rebuild_lab_flag(vm, options);
   matrix.output = vm.count("output") ? std::filesystem::path(vm["output"].as<std::string>())
                                      : std::filesystem::path("runs") / ("matrix-" + utc_timestamp());
   return matrix;

@@ -34,10 +34,9 @@ struct PrimaryCommitSettings {
   int replicas = 0;  ///< rows of pg_stat_replication
 };
 PrimaryCommitSettings read_primary_commit_settings(const std::vector<std::string>& dsns);  ///< throws BackendError
-/// The commit mode the primary runs with: sync when synchronous_standby_names is set and synchronous_commit
-/// waits for it, single without any replica, async otherwise. (Strictness is Patroni's and not visible here.)
-/// Throws BackendError.
-history::CommitMode detect_commit_mode(const std::vector<std::string>& dsns);
+/// The commit mode those settings make: sync when synchronous_standby_names is set and synchronous_commit waits
+/// for it, single without any replica, async otherwise. (Strictness is Patroni's and not visible here.)
+history::CommitMode commit_mode_of(const PrimaryCommitSettings& settings);
 
 /// Adds pgchaos's connection defaults (application_name, connect timeout, TCP keepalives and user timeout, so a
 /// partitioned server is noticed within seconds) to a conninfo string or URI, unless the DSN sets them itself.

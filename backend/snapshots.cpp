@@ -108,8 +108,7 @@ PrimaryCommitSettings read_primary_commit_settings(const std::vector<std::string
   return {row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<int>()};
 }
 
-history::CommitMode detect_commit_mode(const std::vector<std::string>& dsns) {
-  const auto s = read_primary_commit_settings(dsns);
+history::CommitMode commit_mode_of(const PrimaryCommitSettings& s) {
   const auto& commit = s.synchronous_commit;
   const bool waits = commit == "on" || commit == "remote_apply" || commit == "remote_write";
   if (!s.synchronous_standby_names.empty() && waits) return history::CommitMode::sync;

@@ -124,8 +124,9 @@ RunOutcome run(const RunRequest& request, history::RunDirectory& directory, hist
   if (plan && plan->commit_mode) {
     commit_mode = *plan->commit_mode;
   } else {
-    commit_mode.mode = backend::detect_commit_mode(request.workload.dsns);
-    commit_mode.level = backend::read_primary_commit_settings(request.workload.dsns).synchronous_commit;
+    const auto primary = backend::read_primary_commit_settings(request.workload.dsns);
+    commit_mode.mode = backend::commit_mode_of(primary);
+    commit_mode.level = primary.synchronous_commit;
     // Strictness is Patroni's alone: its configuration says (and without an answer the run is judged as sync).
     try {
       if (plan && commit_mode.mode == history::CommitMode::sync && faults::read_commit_settings(*plan->cluster).synchronous_mode_strict)
