@@ -2,8 +2,10 @@
 
 #include <ctime>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 #include "history/duration.h"
+#include "history/json_fields.h"
 
 namespace pgchaos::engine {
 void create_empty_directory(const std::filesystem::path& dir, const std::string& what) {
@@ -72,17 +74,19 @@ RecordedRun read_recorded_run(const history::RunDirectory& directory) {
   run.run_json = history::read_text_file(file);
   try {
     const auto j = nlohmann::json::parse(run.run_json);
-    run.run_id = j.at("run_id");
-    run.seed = j.at("seed");
+    run.run_id = history::integer_at<std::int64_t>(j, "run_id");
+    // A seed is any 64-bit pattern (written unsigned when above INT64_MAX): any integer, never a float.
+    if (!j.at("seed").is_number_integer()) throw std::invalid_argument("seed must be an integer");
+    run.seed = j.at("seed").get<std::int64_t>();
     for (const auto& dsn : j.at("config").at("dsns")) run.dsns.push_back(dsn);
     for (const auto& n : j.value("nodes", nlohmann::json::array()))
-      run.nodes.push_back({n.at("name"), n.at("host"), n.at("port"), n.value("rest_url", "")});
+      run.nodes.push_back({n.at("name"), n.at("host"), history::integer_at<int>(n, "port"), n.value("rest_url", "")});
     const auto mode = history::parse_commit_mode(j.value("commit_mode", "async"));
     if (!mode) throw history::HistoryError(file.string() + ": unknown commit_mode");
     run.commit_mode = *mode;
     if (j.contains("synchronous_commit") && j["synchronous_commit"].is_string())
       run.commit_level = j["synchronous_commit"].get<std::string>();
-    if (j.contains("max_lost") && !j["max_lost"].is_null()) run.max_lost = j["max_lost"].get<std::int64_t>();
+    if (j.contains("max_lost") && !j["max_lost"].is_null()) run.max_lost = history::integer_at<std::int64_t>(j, "max_lost");
     if (j.contains("duration") && j["duration"].is_string())
       run.duration = history::parse_duration(j["duration"].get<std::string>());
     if (j.contains("scenario") && j["scenario"].is_string()) run.scenario = j["scenario"].get<std::string>();
@@ -90,6 +94,8 @@ RecordedRun read_recorded_run(const history::RunDirectory& directory) {
     if (j.contains("max_unavailable") && j["max_unavailable"].is_string())
       run.max_unavailable = history::parse_duration(j["max_unavailable"].get<std::string>());
   } catch (const nlohmann::json::exception& error) {
+    throw history::HistoryError(file.string() + ": " + error.what());
+  } catch (const std::invalid_argument& error) {
     throw history::HistoryError(file.string() + ": " + error.what());
   }
   return run;

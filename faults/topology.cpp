@@ -136,7 +136,7 @@ Topology topology_from_patronictl(const std::string& json_text, std::int64_t max
     const std::string role = m.value("Role", "");
     member.role = role == "Leader" ? "primary" : role == "Replica" || role == "Sync Standby" ? "replica" : role;
     member.state = m.value("State", "");
-    member.timeline = m.contains("TL") && m["TL"].is_number() ? m["TL"].get<int>() : 0;
+    member.timeline = m.contains("TL") && m["TL"].is_number_integer() ? m["TL"].get<int>() : 0;
     if (m.contains("Lag in MB") && m["Lag in MB"].is_number())
       member.lag_bytes = static_cast<std::int64_t>(m["Lag in MB"].get<double>() * 1024 * 1024);
     if (member.role == "primary" && member.state == "running") {

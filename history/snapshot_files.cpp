@@ -6,11 +6,22 @@
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
+#include "history/json_fields.h"
 #include "history/snapshots.h"
 
 namespace pgchaos::history {
 namespace {
+
+// A snapshot is read back from disk and may hold anything: an integer field that is a float or out of range is
+// an error, never nlohmann's static_cast (undefined behaviour, found by fuzzing).
+template <typename T>
+T integer_field(const nlohmann::json& value, const char* name) {
+  const auto v = json_integer_value<T>(value);
+  if (!v) throw std::invalid_argument(std::string(name) + " is not an integer in range");
+  return *v;
+}
 
 template <typename Int>
 const char* parse_field(const char* p, const char* end, Int& value) {
@@ -68,14 +79,18 @@ Snapshot read_snapshot(const std::filesystem::path& file) {
     s.system_identifier = j.at("system_identifier");
     s.in_recovery = j.at("in_recovery");
     s.caught_up = j.at("caught_up");
-    s.timeline = j.at("timeline");
+    s.timeline = integer_field<int>(j.at("timeline"), "timeline");
     s.lsn = j.at("lsn");
     s.error = j.at("error");
-    s.initial_balance_cents = j.at("initial_balance_cents");
+    s.initial_balance_cents = integer_field<std::int64_t>(j.at("initial_balance_cents"), "initial_balance_cents");
     ledger_file = j.at("ledger_file");
-    for (const auto& a : j.at("accounts")) s.accounts.push_back({a.at(0).get<int>(), a.at(1).get<std::int64_t>()});
-    ledger_rows = j.at("ledger_rows").get<std::size_t>();
+    for (const auto& a : j.at("accounts"))
+      s.accounts.push_back({integer_field<int>(a.at(0), "an account id"),
+                            integer_field<std::int64_t>(a.at(1), "an account balance")});
+    ledger_rows = integer_field<std::size_t>(j.at("ledger_rows"), "ledger_rows");
   } catch (const nlohmann::json::exception& error) {
+    throw HistoryError(file.string() + ": unreadable snapshot: " + error.what());
+  } catch (const std::invalid_argument& error) {
     throw HistoryError(file.string() + ": unreadable snapshot: " + error.what());
   }
   if (ledger_file.empty() || ledger_file.find('/') != std::string::npos || ledger_file[0] == '.')

@@ -9,6 +9,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "history/json_fields.h"
 #include "history/run_directory.h"
 #include "invariant_list.h"
 #include "page.h"
@@ -75,14 +76,14 @@ NightSummary night_from_run(const std::filesystem::path& dir, const std::string&
     night.commit_mode = j.at("run").at("commit_mode");
     const auto& configuration = j.at("run").value("configuration", json::object());
     night.started_at = configuration.value("started_at", file_time(dir / "run.json"));
-    night.operations = j.at("counts").at("acknowledged");
+    night.operations = history::integer_at<std::int64_t>(j.at("counts"), "acknowledged");
     night.ops_per_s = j.at("availability").at("ops_per_s");
     night.duration_s = j.at("availability").at("duration_s");
     night.epochs = 1;
     night.invalid_epochs = night.verdict == "invalid" ? 1 : 0;
     const json causes = j.at("operations").value("lost_by_cause", json::object());
     for (const auto& [cause, n] : causes.items())
-      night.lost_by_cause.emplace_back(cause, n.get<std::int64_t>());
+      night.lost_by_cause.emplace_back(cause, history::integer_at<std::int64_t>(causes, cause.c_str()));
     night.lost = static_cast<std::int64_t>(j.at("operations").at("lost").size());
     std::vector<FaultUnavailability> faults;
     for (const auto& f : j.value("faults", json::array())) {
@@ -96,6 +97,8 @@ NightSummary night_from_run(const std::filesystem::path& dir, const std::string&
     night.unavailability = by_fault_kind(faults);
     return night;
   } catch (const json::exception& error) {
+    throw ReportError(origin + ": unreadable report: " + error.what());
+  } catch (const std::invalid_argument& error) {
     throw ReportError(origin + ": unreadable report: " + error.what());
   }
 }

@@ -359,6 +359,38 @@ namespace pgchaos::history {
 namespace {
 
 // Found by fuzzing: a float where an integer belongs was converted with a static_cast (undefined behaviour).
+TEST(History, ASnapshotWithAFloatWhereAnIntegerBelongsNamesItsFile) {
+  const testing::TempDirectory temp("pgchaos-snapshot-float");
+  const auto dir = RunDirectory::for_new_run(temp.path());
+  Snapshot s;
+  s.name = "pgc1";
+  s.role = "primary";
+  s.accounts = {{1, 10000}};
+  write_snapshot(dir, s);
+  const auto json_file = dir.root() / "snapshot-pgc1.json";
+  const std::string good = read_text_file(json_file);
+  // Fuzzing found nlohmann's float-to-integer cast (undefined behaviour) in each of these fields.
+  for (const auto& [field, bad] : {std::pair{R"("timeline":0)", R"("timeline":1e300)"},
+                                   std::pair{R"("ledger_rows":0)", R"("ledger_rows":-1)"},
+                                   std::pair{R"([1,10000])", R"([1.5e20,10000])"},
+                                   std::pair{R"([1,10000])", R"([1,1e300])"}}) {
+    std::string text = good;
+    const auto at = text.find(field);
+    ASSERT_NE(at, std::string::npos) << field << " in " << good;
+    text.replace(at, std::string(field).size(), bad);
+    std::ofstream(json_file, std::ios::trunc) << text;
+    try {
+      read_snapshot(json_file);
+      ADD_FAILURE() << bad << " was read";
+    } catch (const HistoryError& error) {
+      EXPECT_NE(std::string(error.what()).find("snapshot-pgc1.json: unreadable snapshot"), std::string::npos)
+          << error.what();
+    }
+  }
+  std::ofstream(json_file, std::ios::trunc) << good;
+  EXPECT_EQ(read_snapshot(json_file).accounts.at(0).balance_cents, 10000) << "the file as written reads back";
+}
+
 TEST(History, AFloatWhereAnIntegerBelongsIsABadLine) {
   EXPECT_THROW(parse_event_line(R"({"type":"run_started","wall_us":1.5e38,"mono_ns":1})"), HistoryError);
   EXPECT_THROW(parse_event_line(R"({"type":"invoke","op":1,"attempt":99999999999,"worker":1})"), HistoryError)
