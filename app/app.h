@@ -58,6 +58,7 @@ struct RunOptions {
   bool help_shown = false;            ///< --help was given and printed: nothing to run
   // `scenario` only
   bool list_scenarios = false;
+  std::vector<std::filesystem::path> scenario_path;  ///< where scenario names are looked up
   bool accept_new_host_keys = false;
 };
 /// `pgchaos run` options: the configuration file (--conf) first, then flags over it. Throws UsageError.
@@ -88,8 +89,13 @@ MatrixOptions parse_matrix_options(const std::vector<std::string>& args);
 /// `pgchaos soak` options. Throws UsageError.
 SoakOptions parse_soak_options(const std::vector<std::string>& args);
 
-/// The scenario library: $PGCHAOS_SCENARIO_DIR, else the source tree's scenarios/library.
+/// pgchaos's data: the variable when set ($PGCHAOS_LAB_DIR, $PGCHAOS_SCENARIO_DIR); else installed beside the binary
+/// (BIN/../share/pgchaos/lab and .../scenarios, as the package puts them); else the source tree it was built from.
+std::filesystem::path lab_directory();
 std::filesystem::path scenario_library();
+/// Where a scenario name is looked up, in order: each --scenario-dir, each directory of $PGCHAOS_SCENARIO_PATH
+/// (colon-separated), then the library. A directory that does not exist is a UsageError naming its origin.
+std::vector<std::filesystem::path> scenario_search_path(const std::vector<std::string>& scenario_dirs);
 
 /// Seed DSNs `pq://user:pass@host:port/db` become libpq URIs; anything else is returned as it is.
 std::string convert_seed_dsn(const std::string& dsn);

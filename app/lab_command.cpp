@@ -18,11 +18,6 @@
 
 namespace pgchaos::app {
 
-std::filesystem::path lab_directory() {
-  if (const char* dir = std::getenv("PGCHAOS_LAB_DIR")) return dir;
-  return PGCHAOS_LAB_DIR;  // the source tree's lab/, set at build time
-}
-
 namespace {
 
 // `bash lab/lab.sh ARGS...` as execvp takes it: the strings, and the pointers into them.

@@ -21,7 +21,7 @@ constexpr const char* kUsage =
     "  check      recompute a run's verdict from its run directory (--resnapshot reads the nodes again)\n"
     "  report     regenerate a run's report.html, report.json and junit.xml\n"
     "  lab        up | down | status of the local Patroni lab, 3 or 5 nodes (needs root)\n"
-    "  --version  print the version\n"
+    "  --version  print the version and where the scenario library and the lab are\n"
     "`pgchaos COMMAND --help` lists a command's options.\n";
 
 using pgchaos::engine::ExitCode;
@@ -48,7 +48,10 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (args[0] == "--version") {
-    std::cout << "pgchaos " PGCHAOS_VERSION "\n";
+    // The data it uses, so that an installation can be told from a build tree at a glance.
+    std::cout << "pgchaos " PGCHAOS_VERSION "\n"
+              << "scenario library: " << pgchaos::app::scenario_library().string() << "\n"
+              << "lab: " << pgchaos::app::lab_directory().string() << "\n";
     return 0;
   }
   const std::string& command = args[0];

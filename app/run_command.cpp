@@ -60,8 +60,10 @@ engine::ExitCode scenario_command(const std::vector<std::string>& args) {
   RunOptions options = parse_scenario_options(args);
   if (options.help_shown) return engine::ExitCode::valid;
   if (options.list_scenarios) {
-    for (const auto& [name, description] : scenarios::list_scenarios(scenario_library()))
-      say(fmt::format("{:20} {}", name, description));
+    // A scenario of the user's own directories says where it comes from; the library's need not.
+    for (const auto& entry : scenarios::list_scenarios(options.scenario_path))
+      say(fmt::format("{:20} {}{}", entry.name, entry.description,
+                      entry.directory == options.scenario_path.back() ? "" : " [" + entry.directory.string() + "]"));
     return engine::ExitCode::valid;
   }
   return run_with(options);

@@ -167,8 +167,17 @@ po::options_description cluster_option_descriptions() {
        "(synchronous_commit: off, local, remote_write, on, remote_apply), e.g. sync:remote_write; set through "
        "Patroni for the run, the previous setting restored after")
       ("allow-faults", po::bool_switch(), "allow faults on a cluster that is not the lab ([cluster] allow_faults = true)")
-      ("accept-new-host-keys", po::bool_switch(), "accept (and record) unknown SSH host keys; changed keys stay refused");
+      ("accept-new-host-keys", po::bool_switch(), "accept (and record) unknown SSH host keys; changed keys stay refused")
+      ("scenario-dir", po::value<std::vector<std::string>>(), "a directory of your own scenarios (NAME.json), "
+                                                              "searched before the library; repeat for several "
+                                                              "(also $PGCHAOS_SCENARIO_PATH, DIR:DIR)");
   return flags;
+}
+
+// Where this command looks scenario names up: --scenario-dir, $PGCHAOS_SCENARIO_PATH, the library.
+std::vector<std::filesystem::path> scenario_search_path_of(const po::variables_map& vm) {
+  return scenario_search_path(vm.count("scenario-dir") ? vm["scenario-dir"].as<std::vector<std::string>>()
+                                                       : std::vector<std::string>{});
 }
 
 po::options_description soak_option_descriptions() {
@@ -279,11 +288,6 @@ po::variables_map parse_flags(const std::vector<std::string>& args, const po::op
   return vm;
 }
 
-std::filesystem::path scenario_library() {
-  if (const char* dir = std::getenv("PGCHAOS_SCENARIO_DIR")) return dir;
-  return PGCHAOS_SCENARIO_DIR;
-}
-
 std::string ClusterConfig::setting(const std::string& key, const std::string& fallback) const {
   for (const auto& [k, v] : settings)
     if (k == key) return v;
@@ -315,6 +319,7 @@ RunOptions parse_scenario_options(const std::vector<std::string>& args) {
     options.help_shown = true;
     return options;
   }
+  options.scenario_path = scenario_search_path_of(vm);
   if (vm.count("list")) {
     options.list_scenarios = true;
     return options;
@@ -332,7 +337,7 @@ RunOptions parse_scenario_options(const std::vector<std::string>& args) {
       scenario = scenarios::parse_scenario(history::read_text_file(from.scenario()), from.scenario().string());
       if (scenario.name.empty()) scenario.name = recorded->scenario.value_or("replay");
     } else if (vm.count("scenario")) {
-      scenario = scenarios::load_scenario(vm["scenario"].as<std::string>(), scenario_library());
+      scenario = scenarios::load_scenario(vm["scenario"].as<std::string>(), options.scenario_path);
     } else {
       throw UsageError("name a scenario (pgchaos scenario --list), or --replay RUN_DIR");
     }
@@ -404,9 +409,10 @@ SoakOptions parse_soak_options(const std::vector<std::string>& args) {
     request.keep = keep == "all" ? engine::Keep::all : engine::Keep::invalid;
   }
   const std::string names = vm.count("scenarios") ? vm["scenarios"].as<std::string>() : "random";
+  const auto search_path = scenario_search_path_of(vm);
   for (const auto& name : comma_list(names, "--scenarios")) {
     try {
-      request.scenarios.push_back(scenarios::load_scenario(name, scenario_library()));
+      request.scenarios.push_back(scenarios::load_scenario(name, search_path));
     } catch (const scenarios::ScenarioError& error) {
       throw UsageError(std::string("--scenarios: ") + error.what());
     }
@@ -446,7 +452,7 @@ MatrixOptions parse_matrix_options(const std::vector<std::string>& args) {
   if (!vm.count("scenario")) throw UsageError("name a scenario (pgchaos scenario --list)");
   scenarios::Scenario scenario;
   try {
-    scenario = scenarios::load_scenario(vm["scenario"].as<std::string>(), scenario_library());
+    scenario = scenarios::load_scenario(vm["scenario"].as<std::string>(), scenario_search_path_of(vm));
   } catch (const scenarios::ScenarioError& error) {
     throw UsageError(error.what());
   }

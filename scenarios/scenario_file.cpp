@@ -106,9 +106,22 @@ Scenario parse_scenario(const std::string& json_text, const std::string& origin)
   return s;
 }
 
-Scenario load_scenario(const std::string& name_or_file, const std::filesystem::path& library) {
+Scenario load_scenario(const std::string& name_or_file, const std::vector<std::filesystem::path>& search_path) {
   std::filesystem::path file = name_or_file;
-  if (name_or_file.find('/') == std::string::npos && file.extension() != ".json") file = library / (name_or_file + ".json");
+  const bool is_a_file = name_or_file.find('/') != std::string::npos || file.extension() == ".json";
+  if (!is_a_file) {
+    std::string searched;
+    file.clear();
+    for (const auto& directory : search_path) {
+      if (std::filesystem::exists(directory / (name_or_file + ".json"))) {
+        file = directory / (name_or_file + ".json");
+        break;
+      }
+      searched += (searched.empty() ? "" : ", ") + directory.string();
+    }
+    if (file.empty())
+      throw ScenarioError(name_or_file + ": no such scenario in " + searched + " (pgchaos scenario --list shows them)");
+  }
   std::ifstream in(file);
   if (!in) throw ScenarioError(file.string() + ": no such scenario (pgchaos scenario --list shows them)");
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -117,14 +130,20 @@ Scenario load_scenario(const std::string& name_or_file, const std::filesystem::p
   return s;
 }
 
-std::vector<std::pair<std::string, std::string>> list_scenarios(const std::filesystem::path& library) {
-  std::vector<std::pair<std::string, std::string>> found;
-  for (const auto& entry : std::filesystem::directory_iterator(library))
-    if (entry.path().extension() == ".json") {
-      const auto s = load_scenario(entry.path().string(), library);
-      found.emplace_back(entry.path().stem().string(), s.description);
+std::vector<ScenarioEntry> list_scenarios(const std::vector<std::filesystem::path>& search_path) {
+  std::vector<ScenarioEntry> found;
+  for (const auto& directory : search_path) {
+    std::error_code error;
+    for (const auto& entry : std::filesystem::directory_iterator(directory, error)) {
+      if (entry.path().extension() != ".json") continue;
+      const auto name = entry.path().stem().string();
+      if (std::any_of(found.begin(), found.end(), [&](const auto& e) { return e.name == name; })) continue;
+      const auto s = load_scenario(entry.path().string(), search_path);
+      found.push_back({name, s.description, directory});
     }
-  std::sort(found.begin(), found.end());
+    if (error) throw ScenarioError(directory.string() + ": " + error.message());
+  }
+  std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
   return found;
 }
 

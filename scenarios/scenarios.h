@@ -46,10 +46,17 @@ struct Scenario {
 
 /// Parses a scenario's JSON. `origin` names it in errors ("file: steps[2].delay: ...").
 Scenario parse_scenario(const std::string& json_text, const std::string& origin);
-/// A name from `library` (NAME.json there), or a path to a file. Throws ScenarioError.
-Scenario load_scenario(const std::string& name_or_file, const std::filesystem::path& library);
-/// Every scenario of the library: (name, description), sorted.
-std::vector<std::pair<std::string, std::string>> list_scenarios(const std::filesystem::path& library);
+/// A name looked up as NAME.json in each directory of `search_path` in order (the first found wins: a user's own
+/// directory before the library replaces a scenario of the same name), or a path to a file (a name with a '/' or
+/// ending in .json). Throws ScenarioError.
+Scenario load_scenario(const std::string& name_or_file, const std::vector<std::filesystem::path>& search_path);
+/// One scenario of a search path, as `scenario --list` shows it.
+struct ScenarioEntry {
+  std::string name, description;
+  std::filesystem::path directory;  ///< where it was found
+};
+/// Every scenario of the search path, sorted by name; a name shadowed by an earlier directory is listed once.
+std::vector<ScenarioEntry> list_scenarios(const std::vector<std::filesystem::path>& search_path);
 
 /// One fault action as scheduled from the seed.
 struct Action {

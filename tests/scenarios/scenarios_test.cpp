@@ -4,6 +4,7 @@
 
 #include "scenarios/forensics.h"
 #include "scenarios/scenarios.h"
+#include "tests/support/temp_directory.h"
 
 namespace pgchaos::scenarios {
 namespace {
@@ -20,19 +21,51 @@ std::string error_of(const std::string& json) {
 }
 
 TEST(Scenarios, TheLibraryShipsEveryNamedScenarioAndAllParse) {
-  const auto list = list_scenarios(kLibrary);
+  const auto list = list_scenarios({kLibrary});
   std::vector<std::string> names;
-  for (const auto& [name, description] : list) {
-    names.push_back(name);
-    EXPECT_FALSE(description.empty()) << name;
+  for (const auto& entry : list) {
+    names.push_back(entry.name);
+    EXPECT_FALSE(entry.description.empty()) << entry.name;
+    EXPECT_EQ(entry.directory, kLibrary);
   }
   for (const char* wanted : {"switchover-storm", "restart-storm", "rolling-reboot", "crash-primary", "stop-patroni",
                              "terminate-backends", "partition-primary", "seed-checklist", "random"})
     EXPECT_NE(std::find(names.begin(), names.end(), wanted), names.end()) << wanted;
 }
 
+TEST(Scenarios, AUsersOwnDirectoryComesFirstAndAddsItsScenarios) {
+  const testing::TempDirectory own("pgchaos-own-scenarios");
+  std::ofstream(own / "random.json")
+      << R"({"description": "my own random", "steps": [{"fault": "switchover", "delay": "5s"}]})";
+  std::ofstream(own / "my-night.json")
+      << R"({"description": "the night shift", "steps": [{"fault": "restart", "target": "replica", "delay": "5s"}]})";
+  std::ofstream(own / "notes.txt") << "not a scenario";
+  const std::vector<std::filesystem::path> path = {own.path(), kLibrary};
+  const auto list = list_scenarios(path);
+  const auto find = [&](const std::string& name) {
+    return std::find_if(list.begin(), list.end(), [&](const auto& e) { return e.name == name; });
+  };
+  ASSERT_NE(find("my-night"), list.end());
+  EXPECT_EQ(find("my-night")->directory, own.path());
+  ASSERT_NE(find("random"), list.end());
+  EXPECT_EQ(find("random")->description, "my own random") << "the first directory wins";
+  EXPECT_EQ(std::count_if(list.begin(), list.end(), [](const auto& e) { return e.name == "random"; }), 1);
+  ASSERT_NE(find("switchover-storm"), list.end()) << "the library's scenarios stay listed";
+  EXPECT_EQ(find("switchover-storm")->directory, kLibrary);
+  EXPECT_EQ(load_scenario("random", path).steps.size(), 1u);
+  EXPECT_EQ(load_scenario("my-night", path).description, "the night shift");
+  EXPECT_NE(load_scenario("random", {kLibrary}).description, "my own random") << "the library's own is untouched";
+  try {
+    load_scenario("nowhere", path);
+    ADD_FAILURE() << "an unknown name is an error";
+  } catch (const ScenarioError& error) {
+    EXPECT_NE(std::string(error.what()).find(own.path().string() + ", " + kLibrary.string()), std::string::npos)
+        << "names each directory searched: " << error.what();
+  }
+}
+
 TEST(Scenarios, TheSameSeedSchedulesTheSameRun) {
-  const auto random = load_scenario("random", kLibrary);
+  const auto random = load_scenario("random", {kLibrary});
   const auto a = schedule(random, 7), b = schedule(random, 7), c = schedule(random, 8);
   ASSERT_EQ(a.size(), 8u);
   bool differs = false;
@@ -76,7 +109,7 @@ TEST(Scenarios, BadFilesNameTheFileAndTheField) {
             std::string::npos);
   EXPECT_NE(error_of(R"({"steps": [{"fault": "crash", "max_unavailable": "10"}]})").find("steps[0].max_unavailable"),
             std::string::npos) << "a bare number: the unit is never guessed";
-  EXPECT_THROW(load_scenario("no-such-scenario", kLibrary), ScenarioError);
+  EXPECT_THROW(load_scenario("no-such-scenario", {kLibrary}), ScenarioError);
 }
 
 }  // namespace
@@ -85,7 +118,6 @@ TEST(Scenarios, BadFilesNameTheFileAndTheField) {
 // ---- the runner, against fake Remotes and a topology the test plays ----
 
 #include "tests/support/fake_remote.h"
-#include "tests/support/temp_directory.h"
 
 namespace pgchaos::scenarios {
 namespace {
