@@ -19,6 +19,8 @@ packages=(
   postgresql-15 postgresql-client-15 postgresql-contrib
   # the lab: etcd + Patroni + sshd + HAProxy in network namespaces
   patroni etcd-server etcd-client openssh-server openssh-client haproxy iproute2 nftables util-linux procps curl
+  # the Debian package: dpkg-shlibdeps computes its Depends, lintian checks it, man-db reads the man page
+  dpkg-dev lintian man-db bsdextrautils
   # the report page is checked in headless Chromium
   chromium fonts-dejavu-core
 )
