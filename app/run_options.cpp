@@ -132,6 +132,9 @@ po::options_description run_option_descriptions() {
       ("accounts", po::value<std::string>(), "accounts (default 100; 10 makes deadlocks frequent)")
       ("dsn", po::value<std::vector<std::string>>(), "libpq conninfo or URI; repeat for several; replaces [databases]")
       ("think-time", po::value<std::string>(), "pause before debit and before credit, e.g. 100ms-200ms (off by default)")
+      ("statement-by-statement", po::bool_switch(), "one round trip per statement, as the seed (always with "
+                                                     "--think-time; without it BEGIN..ledger row go as one batch, "
+                                                     "COMMIT alone)")
       ("output", po::value<std::string>(), "run directory (default runs/<UTC timestamp>)")
       ("seed", po::value<std::string>(), "random seed (default: drawn and recorded)")
       ("reset", po::bool_switch(), "recreate pgchaos's own tables before the run")
@@ -237,6 +240,7 @@ void apply_run_flags(const po::variables_map& vm, RunOptions& options) {
   if (vm.count("seed")) w.seed = parse_number<std::uint64_t>(vm["seed"].as<std::string>(), "--seed", 0, INT64_MAX);
   w.seed &= INT64_MAX;  // stored as a bigint
   w.reset = vm["reset"].as<bool>();
+  w.statement_by_statement = vm["statement-by-statement"].as<bool>();
   request.compress_history = vm["compress-history"].as<bool>();
   options.output = vm.count("output") ? std::filesystem::path(vm["output"].as<std::string>())
                                       : std::filesystem::path("runs") / utc_timestamp();

@@ -29,6 +29,10 @@ struct WorkloadConfig {
   int accounts = 100;
   std::int64_t operations = 1000;
   std::optional<ThinkTime> think_time;  ///< the seed's "billing calculation delay", twice per transfer
+  /// The transaction's statements one round trip each, as the seed sends them. Without think time the default is
+  /// two round trips: BEGIN through the ledger row as one batch, then COMMIT alone (the outcomes are classified
+  /// alike: an error in the batch is before COMMIT). With think time the seed's way is the only way.
+  bool statement_by_statement = false;
   std::uint64_t seed = 0;
   bool reset = false;             ///< recreate pgchaos's own tables first
   bool log_sql = false;

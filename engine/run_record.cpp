@@ -61,6 +61,7 @@ void write_run_json(const history::RunDirectory& directory, const RunRequest& re
         {"accounts", w.accounts},
         {"operations", w.operations},
         {"think_time_ms", w.think_time ? json{w.think_time->min.count(), w.think_time->max.count()} : json(nullptr)},
+        {"round_trips", w.think_time || w.statement_by_statement ? "statement-by-statement" : "batched"},
         {"reset", w.reset},
         {"log_level", request.log_level},
         {"log_sql", w.log_sql}}},

@@ -84,7 +84,23 @@ class WorkloadTest : public ::testing::Test {
   testing::TempDirectory dir_{"pgchaos-run"};
 };
 
-TEST_F(WorkloadTest, TenThousandOperationsAllCommitAndCheck) {
+// The outcome classification must hold whichever way the transaction is sent: the seed's statement by statement,
+// or (without think time, the default) BEGIN through the ledger row as one batch and COMMIT alone. The tests that
+// cut, deadlock, restart and hold the workload run in both.
+class WorkloadModeTest : public WorkloadTest, public ::testing::WithParamInterface<bool> {
+ protected:
+  WorkloadConfig config(std::int64_t operations, int threads, int accounts) const {
+    WorkloadConfig c = WorkloadTest::config(operations, threads, accounts);
+    c.statement_by_statement = GetParam();
+    return c;
+  }
+};
+INSTANTIATE_TEST_SUITE_P(RoundTrips, WorkloadModeTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& mode) {
+                           return mode.param ? "StatementByStatement" : "Batched";
+                         });
+
+TEST_P(WorkloadModeTest, TenThousandOperationsAllCommitAndCheck) {
   const Outcome o = run(config(10000, 10, 100));
   EXPECT_FALSE(o.stats.fatal_error.has_value()) << *o.stats.fatal_error;
   EXPECT_EQ(o.stats.ok, 10000);
@@ -100,7 +116,7 @@ TEST_F(WorkloadTest, TenThousandOperationsAllCommitAndCheck) {
   EXPECT_GT(o.stats.p99_ms, 0.0);
 }
 
-TEST_F(WorkloadTest, AStopEndsCommitsHeldForASynchronousStandbyThatNeverComes) {
+TEST_P(WorkloadModeTest, AStopEndsCommitsHeldForASynchronousStandbyThatNeverComes) {
   const auto c = config(1000000, 4, 100);
   const std::int64_t run_id = prepare_schema(c);
   // From here every COMMIT waits for a standby that does not exist, as under sync-strict with none left.
@@ -131,7 +147,7 @@ TEST_F(WorkloadTest, AStopEndsCommitsHeldForASynchronousStandbyThatNeverComes) {
       << "committed locally, as the warning says";
 }
 
-TEST_F(WorkloadTest, FewAccountsMakeDeadlocksAndTheCheckStillHolds) {
+TEST_P(WorkloadModeTest, FewAccountsMakeDeadlocksAndTheCheckStillHolds) {
   const Outcome o = run(config(1000, 10, 10));
   EXPECT_GT(o.stats.errors[static_cast<std::size_t>(ErrorKind::deadlock)], 0);
   const auto deadlocks = std::count_if(o.history.events.begin(), o.history.events.end(),
@@ -143,7 +159,7 @@ TEST_F(WorkloadTest, FewAccountsMakeDeadlocksAndTheCheckStillHolds) {
   expect_one_completion_per_invoke(o.history);
 }
 
-TEST_F(WorkloadTest, TerminatedBackendsAreSurvived) {
+TEST_P(WorkloadModeTest, TerminatedBackendsAreSurvived) {
   WorkloadConfig c = config(20000, 8, 100);
   c.application_name = "pgchaos-terminate-test";
   std::atomic<bool> done{false};
@@ -173,7 +189,7 @@ TEST_F(WorkloadTest, TerminatedBackendsAreSurvived) {
   expect_one_completion_per_invoke(o.history);
 }
 
-TEST_F(WorkloadTest, FastRestartMidRunResolvesUnknownOutcomes) {
+TEST_P(WorkloadModeTest, FastRestartMidRunResolvesUnknownOutcomes) {
   WorkloadConfig c = config(15000, 10, 100);
   c.application_name = "pgchaos-restart-test";
   std::atomic<bool> done{false};
