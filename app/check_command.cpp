@@ -38,7 +38,9 @@ engine::ExitCode verdict_command(const std::vector<std::string>& args, bool is_c
   }
   std::optional<std::int64_t> max_lost;
   if (is_check && vm.count("max-lost")) max_lost = vm["max-lost"].as<std::int64_t>();
-  const auto result = engine::check_run_directory(directory, max_lost, say);
+  engine::PhaseTimes times;
+  const auto result = engine::check_run_directory(directory, max_lost, say, &times);
+  say("time: " + times.text());
   return is_check ? engine::exit_code_of(result.verdict) : engine::ExitCode::valid;
 }
 

@@ -90,10 +90,26 @@ struct RecordedRun {
 /// Reads run.json; throws history::HistoryError naming the file.
 RecordedRun read_recorded_run(const history::RunDirectory& directory);
 
+/// Where a command's wall time went: each phase and its seconds, in order.
+class PhaseTimes {
+ public:
+  PhaseTimes();
+  /// Ends the phase that began at the previous lap (or construction) and names it.
+  void lap(std::string phase);
+  /// "load history 1.20 s, snapshots 0.31 s, ... (total 1.80 s)".
+  std::string text() const;
+  const std::vector<std::pair<std::string, double>>& laps() const { return laps_; }
+
+ private:
+  std::chrono::steady_clock::time_point last_;
+  std::vector<std::pair<std::string, double>> laps_;
+};
+
 /// The verdict from the run directory alone (history + snapshots), the three reports rewritten, the check
-/// told through `say`. Throws history::HistoryError for an unreadable history or snapshot.
+/// told through `say`; each step's time added to `times` when given. Throws history::HistoryError for an
+/// unreadable history or snapshot.
 checker::CheckResult check_run_directory(const history::RunDirectory& directory, std::optional<std::int64_t> max_lost,
-                                         const Say& say);
+                                         const Say& say, PhaseTimes* times = nullptr);
 /// Replaces the directory's snapshots by fresh ones read from the recorded nodes through `dsns`.
 void resnapshot(const history::RunDirectory& directory, const std::vector<std::string>& dsns);
 

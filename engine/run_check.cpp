@@ -16,24 +16,47 @@ ExitCode exit_code_of(checker::Verdict verdict) noexcept {
   return ExitCode::unknown_or_error;
 }
 
+PhaseTimes::PhaseTimes() : last_(std::chrono::steady_clock::now()) {}
+
+void PhaseTimes::lap(std::string phase) {
+  const auto now = std::chrono::steady_clock::now();
+  laps_.emplace_back(std::move(phase), std::chrono::duration<double>(now - last_).count());
+  last_ = now;
+}
+
+std::string PhaseTimes::text() const {
+  std::string out;
+  double total = 0;
+  for (const auto& [phase, seconds] : laps_) {
+    out += fmt::format("{}{} {:.2f} s", out.empty() ? "" : ", ", phase, seconds);
+    total += seconds;
+  }
+  return fmt::format("{} (total {:.2f} s)", out, total);
+}
+
 checker::CheckResult check_run_directory(const history::RunDirectory& directory, std::optional<std::int64_t> max_lost,
-                                         const Say& say) {
+                                         const Say& say, PhaseTimes* times) {
+  PhaseTimes own;
+  PhaseTimes& clock = times ? *times : own;
   const RecordedRun run = read_recorded_run(directory);
   const auto history = history::load_run_history(directory.history());
+  clock.lap("load history");
   const auto snapshots = history::read_snapshots(directory);
+  clock.lap("load snapshots");
   checker::CheckOptions options;
   options.commit_mode = run.commit_mode;
   options.commit_level = run.commit_level;
   options.max_lost = max_lost ? max_lost : run.max_lost;
   options.max_unavailable_ms = run.max_unavailable ? run.max_unavailable->count() : 0;
   const auto result = checker::check(history, snapshots, options);
+  clock.lap("check");
 
   reports::RunInfo info;
   info.directory = directory.root();
   info.run_json = run.run_json;
   info.run_id = run.run_id;
   info.seed = run.seed;
-  info.topology = snapshots;
+  info.topology = reports::node_summaries(snapshots);
   // The log lines that matter, as the scenario runner picked them when each window closed.
   for (const auto& f : result.faults) {
     const auto file = directory.forensics(fmt::format("fault-{}", f.fault.id)) / "key-lines.txt";
@@ -42,6 +65,7 @@ checker::CheckResult check_run_directory(const history::RunDirectory& directory,
   if (const auto file = directory.forensics("final-heal") / "key-lines.txt"; std::filesystem::exists(file))
     info.forensics.emplace_back("final heal", history::read_text_file(file));
   reports::write_reports(directory, info, result);
+  clock.lap("reports");
 
   std::string primary = "none";
   if (!snapshots.empty()) {

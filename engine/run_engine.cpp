@@ -104,6 +104,7 @@ std::string required_settings_in_force(const FaultPlan& plan) {
 
 RunOutcome run(const RunRequest& request, history::RunDirectory& directory, history::StopSource& stop, const Say& say) {
   RunOutcome outcome;
+  PhaseTimes phases;  // where the wall time goes, in pgchaos.log
   const FaultPlan* plan = request.faults ? &*request.faults : nullptr;
   std::optional<CommitModeGuard> commit_guard;
   std::string patroni_config;
@@ -135,6 +136,7 @@ RunOutcome run(const RunRequest& request, history::RunDirectory& directory, hist
     }
   }
 
+  phases.lap("prepare");
   // From here on the run exists: its directory, its log, its history.
   directory.create();
   RunLog log(directory, request);
@@ -186,6 +188,7 @@ RunOutcome run(const RunRequest& request, history::RunDirectory& directory, hist
 
   backend::WorkloadConfig workload = w;
   if (plan) workload.show_progress = false;  // fault lines are printed instead
+  phases.lap("start");
   auto run_the_workload = [&] {
     try {
       outcome.stats = backend::run_workload(workload, run_id, history, stop);
@@ -224,6 +227,7 @@ RunOutcome run(const RunRequest& request, history::RunDirectory& directory, hist
     }
     workload_thread.join();
   }
+  phases.lap("workload");
   write_probe.stop();
   cluster_watcher.stop();
   confirmed_by_watcher.reset();
@@ -238,6 +242,7 @@ RunOutcome run(const RunRequest& request, history::RunDirectory& directory, hist
   log->info("workload ended ({}): {} ok, {} failed, {} unknown attempts", history::to_string(outcome.stop_reason),
             outcome.stats.ok, outcome.stats.fail, outcome.stats.unknown);
 
+  phases.lap("stop");
   // Every node's snapshot goes into the run directory, and the verdict is computed from the directory alone,
   // exactly as `pgchaos check` computes it later.
   try {
@@ -247,8 +252,10 @@ RunOutcome run(const RunRequest& request, history::RunDirectory& directory, hist
     throw backend::BackendError(fmt::format("no snapshot of the primary ({}); the history is kept: pgchaos check {} "
                                             "--resnapshot", error.what(), directory.root().string()));
   }
-  outcome.result = check_run_directory(directory, std::nullopt, say);
+  phases.lap("snapshots");
+  outcome.result = check_run_directory(directory, std::nullopt, say, &phases);
   log->info("run {} ended: {}", run_id, outcome.result.headline);
+  log->info("phases: {}", phases.text());
   say("run directory: " + directory.root().string());
 
   if (outcome.stop_reason == StopReason::interrupted) outcome.exit_code = ExitCode::interrupted;
