@@ -5,6 +5,7 @@
 #include <mutex>
 #include <thread>
 
+#include "compact_history.h"
 #include "compressed_file.h"
 
 namespace pgchaos::history {
@@ -12,6 +13,7 @@ namespace pgchaos::history {
 struct HistoryWriter::State {
   std::filesystem::path path;
   std::unique_ptr<OutputFile> file;  // plain, or zstd for a name ending in .zst
+  std::unique_ptr<CompactWriter> compact;  // the side file that loads fast; none if it could not be created
   std::chrono::milliseconds flush_interval;
   std::chrono::steady_clock::time_point epoch = std::chrono::steady_clock::now();
 
@@ -35,11 +37,16 @@ struct HistoryWriter::State {
         stop = closing;
       }
       buffer.clear();
-      for (const Event& event : batch) buffer += to_json_line(event);
+      for (const Event& event : batch) {
+        const std::size_t start = buffer.size();
+        buffer += to_json_line(event);
+        if (compact) compact->add(event, std::string_view(buffer).substr(start));
+      }
       batch.clear();
       if (!buffer.empty()) {
         // A failed write cannot be reported to the workers; it goes to stderr once per batch.
         if (!file->write_and_flush(buffer)) std::fprintf(stderr, "pgchaos: writing %s failed\n", path.c_str());
+        if (compact) compact->flush();  // after the history: the side file never runs ahead of it
       }
       if (stop) return;
     }
@@ -51,6 +58,11 @@ HistoryWriter::HistoryWriter(const std::filesystem::path& file, std::chrono::mil
   state_->path = file;
   state_->flush_interval = flush_interval;
   state_->file = std::make_unique<OutputFile>(file);
+  try {
+    state_->compact = std::make_unique<CompactWriter>(file);
+  } catch (const HistoryError&) {
+    // Only loading speed is lost: the history is parsed instead.
+  }
   state_->thread = std::thread([s = state_.get()] { s->write_loop(); });
 }
 
@@ -78,6 +90,7 @@ void HistoryWriter::close() {
     state_->wake.notify_one();
     state_->thread.join();
     state_->file->close();
+    if (state_->compact) state_->compact->finish();  // names the closed history's size and time
   });
 }
 

@@ -1,5 +1,7 @@
 #include "history/run_directory.h"
 
+#include "compact_history.h"
+
 #include <fstream>
 
 namespace pgchaos::history {
@@ -63,6 +65,7 @@ bool RunDirectory::is_snapshot_json(const std::filesystem::path& file) const {
 
 void RunDirectory::remove_bulk() const {
   std::error_code ec;
+  std::filesystem::remove(compact_file_of(history()), ec);
   std::filesystem::remove(history(), ec);
   for (const auto& entry : std::filesystem::directory_iterator(root_, ec))
     if (entry.path().filename().string().ends_with(".ledger.tsv")) std::filesystem::remove(entry.path(), ec);

@@ -5,8 +5,10 @@
 #include <charconv>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string_view>
 
+#include "compact_history.h"
 #include "compressed_file.h"
 #include "history/run_history.h"
 #include "json_fields.h"
@@ -96,8 +98,14 @@ class Loader {
   bool apply(std::string_view line, std::size_t number) {
     Fields f;
     if (!scan(line, f)) return false;
+    apply_fields(f, line, number);
+    return true;
+  }
+
+  // Applies one line's fields; `line` is parsed in full only for the rare events that carry text.
+  void apply_fields(const Fields& f, std::string_view line, std::size_t number) {
     if (f.type == "invoke") {
-      if (f.worker < 0) return fail(number, "invoke without worker");
+      if (f.worker < 0) fail(number, "invoke without worker");
       if (static_cast<std::size_t>(f.worker) >= open_.size()) open_.resize(f.worker + 1, -1);
       open_[f.worker] = static_cast<std::int64_t>(h_.attempts.size());
       h_.attempts.push_back({f.op, f.mono_ns, 0, static_cast<std::uint16_t>(f.attempt), Outcome::pending,
@@ -106,7 +114,7 @@ class Loader {
       const std::int64_t index =
           f.worker >= 0 && static_cast<std::size_t>(f.worker) < open_.size() ? open_[f.worker] : -1;
       if (index < 0 || h_.attempts[index].op != f.op || h_.attempts[index].attempt != f.attempt)
-        return fail(number, fmt::format("completion of op {} attempt {} without its invoke", f.op, f.attempt));
+        fail(number, fmt::format("completion of op {} attempt {} without its invoke", f.op, f.attempt));
       Attempt& a = h_.attempts[index];
       a.outcome = f.type == "ok" ? Outcome::ok : f.type == "fail" ? Outcome::fail : Outcome::unknown;
       a.latency_us = static_cast<std::uint32_t>(std::max<std::int64_t>(0, f.mono_ns - a.invoke_ns) / 1000);
@@ -133,14 +141,14 @@ class Loader {
       h_.probes.push_back({f.mono_ns, j.value("committed", false), j.value("node", ""), j.value("message", "")});
     }
     h_.end_ns = std::max(h_.end_ns, f.mono_ns);
-    return true;
   }
 
+  void reserve(std::uint64_t invokes) { h_.attempts.reserve(static_cast<std::size_t>(invokes)); }
   RunHistory take() { return std::move(h_); }
   void mark_torn() { h_.torn_tail = true; }
 
  private:
-  bool fail(std::size_t number, const std::string& why) {
+  [[noreturn]] void fail(std::size_t number, const std::string& why) {
     throw HistoryError(fmt::format("{}:{}: {}", file_.string(), number, why));
   }
 
@@ -208,9 +216,46 @@ class Loader {
   std::uint8_t last_term_ = 0;
 };
 
+// The side file, when it matches the history: each record is one line of the history, in order.
+std::optional<RunHistory> load_compact(const std::filesystem::path& file) {
+  Loader loader(file);
+  std::size_t number = 0;
+  try {
+    const bool used = read_compact_history(
+        file, [&](std::uint64_t invokes) { loader.reserve(invokes); },
+        [&](const CompactRecord& r) {
+          ++number;
+          if (r.kind == CompactRecord::Kind::line) {
+            if (!loader.apply(r.line, number)) throw CompactUnusable{};
+            return;
+          }
+          Fields f;
+          f.type = r.kind == CompactRecord::Kind::invoke ? "invoke"
+                   : r.kind == CompactRecord::Kind::ok   ? "ok"
+                   : r.kind == CompactRecord::Kind::fail ? "fail"
+                                                         : "unknown";
+          f.node = r.node;
+          f.op = r.op;
+          f.mono_ns = r.mono_ns;
+          f.attempt = r.attempt;
+          f.worker = r.worker;
+          f.timeline = r.timeline;
+          f.commit_lsn = r.commit_lsn;
+          loader.apply_fields(f, {}, number);
+        });
+    if (used) return loader.take();
+  } catch (const CompactUnusable&) {
+  } catch (const nlohmann::json::exception&) {
+  } catch (const BadField&) {
+    // The side file's own lines do not parse: the history decides, with its own error if it has one.
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 RunHistory load_run_history(const std::filesystem::path& file) {
+  if (auto loaded = load_compact(file)) return std::move(*loaded);
   InputFile in(file);
   Loader loader(file);
   std::string buffer(1 << 20, '\0');

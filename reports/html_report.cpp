@@ -307,7 +307,7 @@ std::string html_report(const RunInfo& run, const checker::CheckResult& r) {
       if (lane.node == s.name && !lane.segments.empty() && lane.segments.back().timeline != 0) timeline = lane.segments.back().timeline;
     html += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
                         escape_markup(s.name), escape_markup(s.role), escape_markup(s.node), timeline, escape_markup(s.lsn), s.caught_up ? "yes" : "no",
-                        s.ledger.size(), escape_markup(s.error));
+                        s.ledger_rows, escape_markup(s.error));
   }
   html += "</table>\n";
   html += fmt::format("<h2>Configuration</h2>\n<pre>{}</pre>\n", escape_markup(run.run_json));

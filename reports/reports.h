@@ -19,12 +19,21 @@ struct ReportError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// A node as read at the end of the run: a snapshot's metadata, without its rows (a night's ledgers are large).
+struct NodeSummary {
+  std::string name, role, node, lsn, system_identifier, error;
+  int timeline = 0;
+  bool in_recovery = false, caught_up = true;
+  std::size_t ledger_rows = 0;
+};
+std::vector<NodeSummary> node_summaries(const std::vector<history::Snapshot>& snapshots);
+
 /// What the reports say about the run besides the check: its recorded configuration and the nodes read.
 struct RunInfo {
   std::filesystem::path directory;
   std::string run_json;                          ///< run.json as written (passwords already masked)
   std::int64_t run_id = 0, seed = 0;
-  std::vector<history::Snapshot> topology;       ///< the snapshots; only their metadata is reported
+  std::vector<NodeSummary> topology;             ///< the nodes as their snapshots read them
   std::vector<std::pair<std::string, std::string>> forensics;  ///< (window, the log lines that matter)
 };
 

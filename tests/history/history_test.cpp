@@ -571,3 +571,146 @@ TEST(CommitSetting, ModesLevelsAndWhatEachPromises) {
 }  // namespace
 }  // namespace pgchaos::history
 
+
+// ---- the compact side file: loads as the history does, and only while it matches the history ----
+
+namespace pgchaos::history {
+namespace {
+
+// A history with every kind of line the loader takes, written as a run writes it (with its side file).
+void write_varied_history(const std::filesystem::path& path) {
+  HistoryWriter writer(path);
+  Event started;
+  started.type = EventType::run_started;
+  started.run_id = 3;
+  started.seed = 11;
+  started.wall_us = 1'795'000'000'000'000;
+  writer.append(started);
+  std::int64_t t = 0;
+  for (int op = 1; op <= 300; ++op) {
+    Event invoke = completion(EventType::invoke, op, op % 7 == 0 ? 2 : 1);
+    invoke.worker = op % 4;
+    invoke.node = op < 150 ? "10.213.7.11:5432" : "10.213.7.12:5432";
+    invoke.timeline = op < 150 ? 1 : 2;
+    invoke.mono_ns = t += 1000;
+    writer.append(invoke);
+    Event done = completion(op % 11 == 0 ? EventType::unknown : op % 13 == 0 ? EventType::fail : EventType::ok, op,
+                            invoke.attempt);
+    done.worker = invoke.worker;
+    done.mono_ns = t += 5000;
+    done.commit_lsn = done.type == EventType::ok ? 1000 + op : 0;
+    if (op == 42) done.warning = "WARNING: canceling wait for synchronous replication";
+    writer.append(done);
+    if (op == 100) {
+      Event fault;
+      fault.type = EventType::fault_start;
+      fault.op = 1;
+      fault.fault = "switchover";
+      fault.target = "pgc1";
+      fault.mono_ns = t;
+      writer.append(fault);
+      Event seen;
+      seen.type = EventType::observation;
+      seen.node = "pgc2";
+      seen.role = "primary";
+      seen.timeline = 2;
+      seen.sync_followers = "pgc3";
+      seen.mono_ns = t;
+      writer.append(seen);
+      fault.type = EventType::fault_end;
+      fault.mono_ns = t + 10;
+      writer.append(fault);
+    }
+  }
+  Event last = completion(EventType::invoke, 301, 1);  // never completed: pending
+  last.mono_ns = t + 1;
+  writer.append(last);
+}
+
+void expect_same_history(const RunHistory& a, const RunHistory& b) {
+  EXPECT_EQ(a.run_id, b.run_id);
+  EXPECT_EQ(a.seed, b.seed);
+  EXPECT_EQ(a.start_wall_us, b.start_wall_us);
+  EXPECT_EQ(a.end_ns, b.end_ns);
+  ASSERT_EQ(a.attempts.size(), b.attempts.size());
+  for (std::size_t i = 0; i < a.attempts.size(); ++i) {
+    const auto &x = a.attempts[i], &y = b.attempts[i];
+    EXPECT_TRUE(x.op == y.op && x.invoke_ns == y.invoke_ns && x.latency_us == y.latency_us && x.attempt == y.attempt &&
+                x.outcome == y.outcome && x.term == y.term && x.commit_lsn == y.commit_lsn)
+        << "attempt " << i;
+  }
+  ASSERT_EQ(a.terms.size(), b.terms.size());
+  for (std::size_t i = 0; i < a.terms.size(); ++i) EXPECT_EQ(a.terms[i].node + "/" + std::to_string(a.terms[i].timeline),
+                                                            b.terms[i].node + "/" + std::to_string(b.terms[i].timeline));
+  ASSERT_EQ(a.faults.size(), b.faults.size());
+  EXPECT_EQ(a.faults[0].end_ns, b.faults[0].end_ns);
+  ASSERT_EQ(a.observations.size(), b.observations.size());
+  EXPECT_EQ(a.observations[0].sync_followers, b.observations[0].sync_followers);
+  ASSERT_EQ(a.warnings.size(), b.warnings.size());
+  EXPECT_EQ(a.warnings[0].text, b.warnings[0].text);
+  EXPECT_EQ(a.torn_tail, b.torn_tail);
+  EXPECT_EQ(a.finished, b.finished);
+}
+
+TEST(CompactHistory, TheSideFileLoadsExactlyWhatTheHistorySays) {
+  const testing::TempDirectory dir("pgchaos-compact");
+  const auto path = dir / "history.jsonl";
+  write_varied_history(path);
+  const auto side = path.string() + ".compact";
+  ASSERT_TRUE(std::filesystem::exists(side));
+  const auto from_side_file = load_run_history(path);
+  EXPECT_EQ(from_side_file.attempts.size(), 301u);
+  EXPECT_EQ(from_side_file.attempts.back().outcome, Outcome::pending);
+  {
+    // Proof that the side file was read: the history blanked to the same size and time loads the same.
+    const auto text = read_text_file(path);
+    const auto time = std::filesystem::last_write_time(path);
+    std::ofstream(path, std::ios::trunc) << std::string(text.size(), '\n');
+    std::filesystem::last_write_time(path, time);
+    EXPECT_EQ(load_run_history(path).attempts.size(), 301u) << "the side file was not used";
+    std::ofstream(path, std::ios::trunc) << text;
+    std::filesystem::last_write_time(path, time);
+  }
+  std::filesystem::rename(side, dir / "aside");
+  const auto from_history = load_run_history(path);
+  expect_same_history(from_side_file, from_history);
+  // The same through zstd.
+  const auto zst = dir / "history.jsonl.zst";
+  write_varied_history(zst);
+  ASSERT_TRUE(std::filesystem::exists(zst.string() + ".compact"));
+  expect_same_history(load_run_history(zst), from_history);
+}
+
+TEST(CompactHistory, TheHistoryWinsWhenTheSideFileDoesNotMatchIt) {
+  const testing::TempDirectory dir("pgchaos-compact-stale");
+  const auto path = dir / "history.jsonl";
+  write_varied_history(path);
+  const auto side = std::filesystem::path(path.string() + ".compact");
+  const auto before = load_run_history(path).attempts.size();
+  // A line added to the history after the run: the side file no longer matches, the history is read.
+  Event extra = completion(EventType::invoke, 999, 1);
+  extra.mono_ns = 1;
+  std::ofstream(path, std::ios::app) << to_json_line(extra);
+  EXPECT_EQ(load_run_history(path).attempts.size(), before + 1);
+
+  // A side file without its end record (the writer was killed): not used.
+  write_varied_history(dir / "killed.jsonl");
+  const auto killed_side = dir / "killed.jsonl.compact";
+  std::filesystem::resize_file(killed_side, std::filesystem::file_size(killed_side) - 1);
+  std::ofstream(dir / "killed.jsonl", std::ios::app) << to_json_line(extra);
+  EXPECT_EQ(load_run_history(dir / "killed.jsonl").attempts.size(), before + 1);
+
+  // A side file damaged inside, its end record intact: the history is read instead, with the same result.
+  write_varied_history(dir / "damaged.jsonl");
+  const auto damaged_side = dir / "damaged.jsonl.compact";
+  const auto good = load_run_history(dir / "damaged.jsonl");
+  {
+    std::fstream f(damaged_side, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(0);
+    f.put('?');  // not a record kind
+  }
+  expect_same_history(load_run_history(dir / "damaged.jsonl"), good);
+}
+
+}  // namespace
+}  // namespace pgchaos::history

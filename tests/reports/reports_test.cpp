@@ -47,7 +47,7 @@ class ReportsTest : public ::testing::Test {
     info_.run_json = R"({"run_id": 1, "seed": 42, "config": {"dsns": ["postgresql://bank:***@127.0.0.1:5000/bank"]}})";
     info_.run_id = 1;
     info_.seed = 42;
-    info_.topology = run_.snapshots;
+    info_.topology = node_summaries(run_.snapshots);
     write_reports(history::RunDirectory::for_new_run(info_.directory), info_, result_);
   }
 
