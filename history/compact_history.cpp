@@ -1,5 +1,5 @@
 // The compact side file: see compact_history.h. Records are a kind byte and fields in this machine's byte order
-// (the file is read back where it was written, or rebuilt from the history):
+// (a side file moved to another machine no longer matches its history, which is then parsed):
 //   'I' invoke      op i64, mono_ns i64, attempt i32, worker i32, node u16, timeline i32
 //   'O' 'F' 'U'     ok / fail / unknown: op i64, mono_ns i64, attempt i32, worker i32, commit_lsn i64
 //   'N' a node      id u16, length u16, its text (before the first invoke that names it)
@@ -155,8 +155,8 @@ bool read_compact_history(const std::filesystem::path& history_file, const std::
   if (size != history_size || mtime != history_mtime) return false;
   std::rewind(in);
 
-  reserve(invokes);
   const auto body = static_cast<std::uint64_t>(file_size) - kEndSize;
+  reserve(std::min<std::uint64_t>(invokes, body / 31));  // an invoke record takes 31 bytes: a damaged count stays bounded
   std::vector<char> buffer(1 << 20);
   std::string carry;  // a record split across two reads
   std::map<std::uint16_t, std::string> nodes;

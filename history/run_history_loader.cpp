@@ -90,6 +90,8 @@ T integer(const nlohmann::json& j, const char* key) {
   return json_integer<T>(j, key, [](const char* name) { return BadField{name}; }).value_or(T{0});
 }
 
+constexpr std::int64_t kMaxWorkers = 1 << 16;
+
 class Loader {
  public:
   explicit Loader(const std::filesystem::path& file) : file_(file) {}
@@ -106,6 +108,8 @@ class Loader {
   void apply_fields(const Fields& f, std::string_view line, std::size_t number) {
     if (f.type == "invoke") {
       if (f.worker < 0) fail(number, "invoke without worker");
+      // Workers are numbered from 0 (--threads is 1000 at most): a wild number must not size the table below.
+      if (f.worker >= kMaxWorkers) fail(number, fmt::format("worker {} out of range", f.worker));
       if (static_cast<std::size_t>(f.worker) >= open_.size()) open_.resize(f.worker + 1, -1);
       open_[f.worker] = static_cast<std::int64_t>(h_.attempts.size());
       h_.attempts.push_back({f.op, f.mono_ns, 0, static_cast<std::uint16_t>(f.attempt), Outcome::pending,

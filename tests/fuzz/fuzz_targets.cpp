@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 #if defined(PGCHAOS_FUZZ_INI)
@@ -12,6 +13,7 @@
 #elif defined(PGCHAOS_FUZZ_SCENARIO)
 #include "scenarios/scenarios.h"
 #elif defined(PGCHAOS_FUZZ_HISTORY)
+#include "history/compact_history.h"  // internal to history/: the side file's writer
 #include "history/events.h"
 #include "history/run_history.h"
 #elif defined(PGCHAOS_FUZZ_SNAPSHOT)
@@ -35,6 +37,11 @@ const std::string& scratch() {
 [[maybe_unused]] void write(const std::string& file, std::string_view text) {
   std::ofstream out(file, std::ios::binary | std::ios::trunc);
   out.write(text.data(), static_cast<std::streamsize>(text.size()));
+}
+
+[[maybe_unused]] std::string read_file(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 }  // namespace
@@ -74,6 +81,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // The whole input as a history file through the compact loader.
   const std::string file = scratch() + "/history.jsonl";
   write(file, input);
+  try {
+    history::load_run_history(file);
+  } catch (const history::HistoryError&) {
+  }
+  // The input as the records of a side file whose end record matches the history: decoding must stay in bounds
+  // and fall back to the history on anything damaged.
+  {
+    history::CompactWriter side(file);
+    side.finish();
+  }
+  const std::string side_file = file + ".compact";
+  write(side_file, input + read_file(side_file));
   try {
     history::load_run_history(file);
   } catch (const history::HistoryError&) {

@@ -234,6 +234,19 @@ TEST(History, CompactLoaderPairsCompletionsAndFaults) {
   EXPECT_FALSE(h.torn_tail);
 }
 
+TEST(History, AWorkerNumberOutOfRangeIsAnErrorNotAnAllocation) {
+  const auto path = temp_file("wild-worker.jsonl");
+  Event invoke = completion(EventType::invoke, 1, 1);
+  invoke.worker = 536870911;  // fuzzing found the worker table sized by it: 4 GiB
+  { std::ofstream(path) << to_json_line(invoke) << to_json_line(completion(EventType::ok, 2, 1)); }
+  try {
+    load_run_history(path);
+    ADD_FAILURE() << "a worker beyond any --threads is an error";
+  } catch (const HistoryError& error) {
+    EXPECT_NE(std::string(error.what()).find(":1: worker 536870911 out of range"), std::string::npos) << error.what();
+  }
+}
+
 TEST(History, ACompletionWithoutItsInvokeIsAnError) {
   const auto path = temp_file("orphan.jsonl");
   { std::ofstream(path) << to_json_line(completion(EventType::ok, 5, 1)) << to_json_line(completion(EventType::ok, 6, 1)); }
