@@ -18,7 +18,7 @@ case $commit in
   *) echo "COMMIT must be fsync or off" >&2; exit 2 ;;
 esac
 accounts=100
-pgchaos=build/dev/app/pgchaos
+pgchaos=${PGCHAOS_BIN:-build/dev/app/pgchaos}  # PGCHAOS_BIN: another build, e.g. an earlier commit
 [ -x "$pgchaos" ] || { echo "build first: scripts/setup.sh" >&2; exit 2; }
 source scripts/lib/throwaway_postgres.sh
 out=$(mktemp -d /tmp/pgchaos-bench-XXXXXX)
