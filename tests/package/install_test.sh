@@ -31,7 +31,7 @@ check() {  # check DESCRIPTION COMMAND...: the command must succeed
 }
 
 # What the machine holds before, to compare after the purge (the places a package writes).
-listing() { find /usr /etc /opt /var/lib/dpkg/info -xdev 2>/dev/null | grep -v '^/usr/lib/python3/dist-packages/.*__pycache__' | sort; }
+listing() { { find /usr /etc /opt /var/lib/dpkg/info -xdev 2>/dev/null || true; } | grep -v '__pycache__' | sort; }
 listing >"$work/before.txt"
 
 echo "install_test: apt-get install $deb"
