@@ -14,14 +14,15 @@ cmake --build --preset fuzz
 mkdir -p build/fuzz/crashes
 for t in "${targets[@]}"; do
   scratch=$(mktemp -d)
+  files=$(mktemp -d)  # the target's own scratch files (TMPDIR), apart from the corpus libFuzzer grows in $scratch
   echo "fuzz: $t for ${seconds}s"
   status=0
-  build/fuzz/tests/fuzz/fuzz_$t -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+  TMPDIR=$files build/fuzz/tests/fuzz/fuzz_$t -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix=build/fuzz/crashes/$t- "$scratch" tests/fuzz/corpus/$t >"$scratch.log" 2>&1 || status=$?
   grep -E "^(stat::number_of_executed_units|stat::new_units_added|==[0-9]+==ERROR|SUMMARY|INFO: seed corpus)|what\(\)" \
     "$scratch.log" || true
   rm -f "$scratch.log"
-  rm -rf "$scratch"
+  rm -rf "$scratch" "$files"
   if [ "$status" -ne 0 ]; then echo "fuzz: $t FAILED (exit $status); inputs in build/fuzz/crashes/"; exit 1; fi
 done
 echo "fuzz: every target ran ${seconds}s without a crash"

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -27,7 +28,8 @@ namespace {
 // A per-process scratch directory for the readers that take files.
 const std::string& scratch() {
   static const std::string dir = [] {
-    std::string pattern = "/tmp/pgchaos-fuzz-XXXXXX";
+    const char* tmp = std::getenv("TMPDIR");  // scripts/fuzz.sh points it at a directory it removes
+    std::string pattern = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/pgchaos-fuzz-XXXXXX";
     if (::mkdtemp(pattern.data()) == nullptr) __builtin_trap();
     return pattern;
   }();
