@@ -2,8 +2,11 @@
 // checker's fields are picked out without building a JSON tree (10 million operations are 20 million lines).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
+#include <cstdint>
 #include <cstdio>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string_view>
@@ -92,6 +95,14 @@ T integer(const nlohmann::json& j, const char* key) {
 
 constexpr std::int64_t kMaxWorkers = 1 << 16;
 
+// a - b, held at the int64 bounds: a history's times may be anything, and signed overflow is undefined
+// (fuzzing found 5000 - INT64_MIN).
+std::int64_t saturating_difference(std::int64_t a, std::int64_t b) {
+  std::int64_t difference = 0;
+  if (!__builtin_sub_overflow(a, b, &difference)) return difference;
+  return b < 0 ? std::numeric_limits<std::int64_t>::max() : std::numeric_limits<std::int64_t>::min();
+}
+
 class Loader {
  public:
   explicit Loader(const std::filesystem::path& file) : file_(file) {}
@@ -121,7 +132,8 @@ class Loader {
         fail(number, fmt::format("completion of op {} attempt {} without its invoke", f.op, f.attempt));
       Attempt& a = h_.attempts[index];
       a.outcome = f.type == "ok" ? Outcome::ok : f.type == "fail" ? Outcome::fail : Outcome::unknown;
-      a.latency_us = static_cast<std::uint32_t>(std::max<std::int64_t>(0, f.mono_ns - a.invoke_ns) / 1000);
+      a.latency_us = static_cast<std::uint32_t>(
+          std::clamp<std::int64_t>(saturating_difference(f.mono_ns, a.invoke_ns) / 1000, 0, UINT32_MAX));
       a.commit_lsn = f.commit_lsn;
       open_[f.worker] = -1;
       if (f.has_warning)
@@ -129,7 +141,7 @@ class Loader {
     } else if (f.type == "run_started") {
       h_.run_id = f.run_id;
       h_.seed = f.seed;
-      h_.start_wall_us = f.wall_us - f.mono_ns / 1000;
+      h_.start_wall_us = saturating_difference(f.wall_us, f.mono_ns / 1000);
     } else if (f.type == "run_finished") {
       h_.finished = true;
     } else if (f.type == "fault_start" || f.type == "fault_end") {
