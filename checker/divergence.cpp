@@ -4,7 +4,8 @@
 
 namespace pgchaos::checker {
 
-NodeComparison compare_node(const history::Snapshot& primary, const history::Snapshot& node, std::int64_t run_id) {
+NodeComparison compare_node(const history::Snapshot& primary, const history::LedgerIndex& primary_ledger,
+                            const history::Snapshot& node, const history::LedgerIndex& node_ledger) {
   NodeComparison c;
   c.name = node.name;
   if (!node.error.empty()) {
@@ -38,24 +39,15 @@ NodeComparison compare_node(const history::Snapshot& primary, const history::Sna
     }
   }
 
-  // Ledgers: both ordered by (run, op). Rows of other runs count through the accounts they moved.
-  auto key = [](const history::LedgerRow& r) { return std::pair(r.run_id, r.op_id); };
-  const auto& pl = primary.ledger;
-  const auto& nl = node.ledger;
-  i = j = 0;
-  while (i < pl.size() || j < nl.size()) {
-    if (j >= nl.size() || (i < pl.size() && key(pl[i]) < key(nl[j]))) {
-      if (pl[i].run_id == run_id) c.missing_ops.push_back(pl[i].op_id);
-      ++i;
-    } else if (i >= pl.size() || key(nl[j]) < key(pl[i])) {
-      if (nl[j].run_id == run_id) c.extra_ops.push_back(nl[j].op_id);
-      ++j;
-    } else {
-      // One operation, two attempts: counted once, as such (not as missing and extra).
-      if (pl[i].attempt != nl[j].attempt && pl[i].run_id == run_id) c.other_attempt_ops.push_back(pl[i].op_id);
-      ++i, ++j;
-    }
-  }
+  // Ledgers: this run's ops, by their indexes. Rows of other runs count through the accounts they moved.
+  primary_ledger.for_each_op([&](std::int64_t op, int attempt) {
+    const int other = node_ledger.attempt_of(op);
+    if (other == 0) c.missing_ops.push_back(op);
+    else if (other != attempt) c.other_attempt_ops.push_back(op);  // one op, two attempts: counted once, as such
+  });
+  node_ledger.for_each_op([&](std::int64_t op, int) {
+    if (primary_ledger.attempt_of(op) == 0) c.extra_ops.push_back(op);
+  });
   return c;
 }
 

@@ -2,20 +2,22 @@
 #pragma once
 
 #include "checker/checker.h"
+#include "history/ledger_index.h"
 
 namespace pgchaos::checker {
 
 /// Lost, phantom and resolved-unknown operations from the attempts and the primary's ledger.
-void check_operations(const history::RunHistory& history, const history::Snapshot& primary, CheckResult& result);
+void check_operations(const history::RunHistory& history, const history::LedgerIndex& primary, CheckResult& result);
 /// The seed formula, the total-balance invariant and per-account reconciliation.
-void check_balances(const history::Snapshot& primary, std::int64_t run_id, CheckResult& result);
-/// Each other node against the primary.
-NodeComparison compare_node(const history::Snapshot& primary, const history::Snapshot& node, std::int64_t run_id);
+void check_balances(const history::Snapshot& primary, const history::LedgerIndex& ledger, CheckResult& result);
+/// Each other node against the primary (each snapshot with its ledger's index of the run).
+NodeComparison compare_node(const history::Snapshot& primary, const history::LedgerIndex& primary_ledger,
+                            const history::Snapshot& node, const history::LedgerIndex& node_ledger);
 /// Throughput, latency, gaps without commits and per-fault impact.
 void check_availability(const history::RunHistory& history, CheckResult& result);
 /// What the cluster did (promotions, per-fault story, split brains) and why each lost op was lost; contradicted
 /// resolutions.
-void tell_story(const history::RunHistory& history, const history::Snapshot& primary, const CheckOptions& options,
+void tell_story(const history::RunHistory& history, const history::LedgerIndex& primary, const CheckOptions& options,
                 CheckResult& result);
 /// Sync modes: the acknowledged attempts whose whole span fell in a stretch where the watcher saw their primary
 /// with no synchronous standby.

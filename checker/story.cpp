@@ -512,7 +512,7 @@ class Story {
 
 }  // namespace
 
-void tell_story(const history::RunHistory& history, const history::Snapshot& primary, const CheckOptions& options,
+void tell_story(const history::RunHistory& history, const history::LedgerIndex& primary, const CheckOptions& options,
                 CheckResult& result) {
   Story(history, options, result).tell();
   // Resolutions the ledger contradicts: the workload read "not committed" (on a node that was then primary), yet
@@ -528,10 +528,11 @@ void tell_story(const history::RunHistory& history, const history::Snapshot& pri
   std::map<std::int64_t, int> acknowledged;
   for (const auto& a : history.attempts)
     if (a.outcome == Outcome::ok && ops.count(a.op) != 0) acknowledged[a.op] = a.attempt;
-  for (const auto& row : primary.ledger) {
-    if (row.run_id != history.run_id || resolved_not_committed.count({row.op_id, row.attempt}) == 0) continue;
-    const auto ack = acknowledged.find(row.op_id);
-    result.contradicted.push_back({row.op_id, row.attempt, ack == acknowledged.end() ? 0 : ack->second});
+  for (const std::int64_t op : ops) {
+    const int attempt = primary.attempt_of(op);
+    if (attempt == 0 || resolved_not_committed.count({op, attempt}) == 0) continue;
+    const auto ack = acknowledged.find(op);
+    result.contradicted.push_back({op, attempt, ack == acknowledged.end() ? 0 : ack->second});
   }
 }
 

@@ -206,13 +206,29 @@ CheckResult check(const history::RunHistory& history, const std::vector<history:
       check_availability(history, r);
       return r;
     }
+    // Each ledger by its index of this run: read so from the run directory, or built here from rows in memory.
+    std::vector<history::LedgerIndex> built;
+    built.reserve(snapshots.size());
+    std::vector<const history::LedgerIndex*> ledgers;
+    for (const auto& s : snapshots) {
+      if (s.ledger_index && s.ledger_index->run_id() == history.run_id) {
+        ledgers.push_back(s.ledger_index.get());
+      } else if (s.ledger_index && s.ledger.empty()) {
+        throw std::runtime_error(fmt::format("the ledger of {} was read for run {}, the history is run {}", s.name,
+                                             s.ledger_index->run_id(), history.run_id));
+      } else {
+        built.push_back(history::index_ledger(s.ledger, history.run_id));
+        ledgers.push_back(&built.back());
+      }
+    }
     const auto& primary = snapshots.front();
     r.history_complete = history.finished && !history.torn_tail;
-    check_operations(history, primary, r);
-    check_balances(primary, history.run_id, r);
-    for (std::size_t i = 1; i < snapshots.size(); ++i) r.nodes.push_back(compare_node(primary, snapshots[i], history.run_id));
+    check_operations(history, *ledgers[0], r);
+    check_balances(primary, *ledgers[0], r);
+    for (std::size_t i = 1; i < snapshots.size(); ++i)
+      r.nodes.push_back(compare_node(primary, *ledgers[0], snapshots[i], *ledgers[i]));
     check_availability(history, r);
-    tell_story(history, primary, options, r);
+    tell_story(history, *ledgers[0], options, r);
     if (history::names_sync_standby(options.commit_mode)) check_sync_standby(history, r);
     r.checked = true;
     decide(options, r);

@@ -3,12 +3,16 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "history/run_directory.h"
 
 namespace pgchaos::history {
+
+class LedgerIndex;  // history/ledger_index.h
 
 struct AccountRow {
   int id = 0;
@@ -34,15 +38,20 @@ struct Snapshot {
   std::string error;                ///< set when the node could not be read: no rows then
   std::int64_t initial_balance_cents = 10000;
   std::vector<AccountRow> accounts; ///< ordered by id
-  std::vector<LedgerRow> ledger;    ///< every run's rows, ordered by (run_id, op_id)
+  std::vector<LedgerRow> ledger;    ///< every run's rows, ordered by (run_id, op_id); empty when indexed
+  /// Read for a check: one run's index of the ledger instead of its rows (the checker indexes rows itself).
+  std::shared_ptr<const LedgerIndex> ledger_index;
 };
+/// Rows of the node's ledger, held or indexed.
+std::int64_t ledger_row_count(const Snapshot& snapshot);
 /// Writes the node's snapshot-NAME.json (metadata and accounts) and snapshot-NAME.ledger.tsv. Throws HistoryError.
 void write_snapshot(const RunDirectory& directory, const Snapshot& snapshot);
-/// Reads one snapshot-NAME.json and the ledger file it names. Throws HistoryError naming the file that is
-/// unreadable, including a ledger with fewer or more rows than the JSON's `ledger_rows` (a file cut short).
-Snapshot read_snapshot(const std::filesystem::path& json_file);
+/// Reads one snapshot-NAME.json and the ledger file it names: its rows, or with `index_run` only the index of
+/// that run (the rows never held). Throws HistoryError naming the file that is unreadable, including a ledger with
+/// fewer or more rows than the JSON's `ledger_rows` (a file cut short).
+Snapshot read_snapshot(const std::filesystem::path& json_file, std::optional<std::int64_t> index_run = {});
 /// Reads every snapshot of a run directory, the primary first. Throws HistoryError.
-std::vector<Snapshot> read_snapshots(const RunDirectory& directory);
+std::vector<Snapshot> read_snapshots(const RunDirectory& directory, std::optional<std::int64_t> index_run = {});
 /// Removes a run directory's snapshot files (before fresh ones are written).
 void remove_snapshots(const RunDirectory& directory);
 

@@ -15,7 +15,7 @@ std::vector<NodeSummary> node_summaries(const std::vector<history::Snapshot>& sn
   std::vector<NodeSummary> nodes;
   for (const auto& s : snapshots)
     nodes.push_back({s.name, s.role, s.node, s.lsn, s.system_identifier, s.error, s.timeline, s.in_recovery, s.caught_up,
-                     s.ledger.size()});
+                     static_cast<std::size_t>(history::ledger_row_count(s))});
   return nodes;
 }
 

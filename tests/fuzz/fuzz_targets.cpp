@@ -2,12 +2,15 @@
 // by PGCHAOS_FUZZ_TARGET; each input either parses or is refused with pgchaos's own error type.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <string>
+#include <vector>
 
 #if defined(PGCHAOS_FUZZ_INI)
 #include "app/app.h"
@@ -18,6 +21,7 @@
 #include "history/events.h"
 #include "history/run_history.h"
 #elif defined(PGCHAOS_FUZZ_SNAPSHOT)
+#include "history/ledger_index.h"
 #include "history/snapshots.h"
 #elif defined(PGCHAOS_FUZZ_DSN)
 #include "backend/cluster_reader.h"
@@ -111,9 +115,30 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto split = input.find("\n---\n");
   write(scratch() + "/snapshot-x.json", input.substr(0, split));
   write(scratch() + "/snapshot-x.ledger.tsv", split == std::string::npos ? "" : input.substr(split + 5));
+  std::optional<history::Snapshot> rows;
   try {
-    history::read_snapshot(scratch() + "/snapshot-x.json");
+    rows = history::read_snapshot(scratch() + "/snapshot-x.json");
   } catch (const history::HistoryError&) {
+  }
+  // Read as the index of a run (what `pgchaos check` does): readable exactly when the rows are, and the same
+  // index as the rows give.
+  for (const std::int64_t run : {std::int64_t{1}, std::int64_t{rows && !rows->ledger.empty() ? rows->ledger.back().run_id : 0}}) {
+    std::optional<history::Snapshot> indexed;
+    try {
+      indexed = history::read_snapshot(scratch() + "/snapshot-x.json", run);
+    } catch (const history::HistoryError&) {
+    }
+    if (indexed.has_value() != rows.has_value()) __builtin_trap();
+    if (!rows) continue;
+    const auto expected = history::index_ledger(rows->ledger, run);
+    const auto& got = *indexed->ledger_index;
+    if (got.rows() != expected.rows() || got.rows_this_run() != expected.rows_this_run() ||
+        got.last_op() != expected.last_op())
+      __builtin_trap();
+    std::vector<std::pair<std::int64_t, int>> a, b;
+    got.for_each_op([&](std::int64_t op, int attempt) { a.emplace_back(op, attempt); });
+    expected.for_each_op([&](std::int64_t op, int attempt) { b.emplace_back(op, attempt); });
+    if (a != b || !std::is_sorted(a.begin(), a.end())) __builtin_trap();
   }
 #elif defined(PGCHAOS_FUZZ_DSN)
   const auto masked = backend::mask_password(input);
