@@ -27,6 +27,11 @@ struct NodeAddress {
 std::vector<history::Snapshot> take_snapshots(const std::vector<std::string>& dsns,
                                               const std::vector<NodeAddress>& nodes,
                                               std::chrono::seconds catch_up_timeout);
+/// As take_snapshots, each node's files written into the run directory as its ledger is read (a night's ledger
+/// is never held whole). The directory's earlier snapshots are replaced only once every node has been read.
+/// Throws BackendError (the primary unreadable) or history::HistoryError (a file).
+void write_snapshots(const std::vector<std::string>& dsns, const std::vector<NodeAddress>& nodes,
+                     std::chrono::seconds catch_up_timeout, const history::RunDirectory& directory);
 
 /// What the primary (the first writable server of `dsns`) commits with, read from PostgreSQL itself.
 struct PrimaryCommitSettings {

@@ -1,6 +1,8 @@
 // End-of-run snapshots of every node: what each database says, for a verdict that needs no database later.
 #include <libpq-fe.h>
 
+#include <filesystem>
+#include <memory>
 #include <pqxx/pqxx>
 #include <thread>
 
@@ -10,7 +12,53 @@
 namespace pgchaos::backend {
 namespace {
 
-history::Snapshot read_node(pqxx::connection& connection, const NodeInfo& node) {
+// Where the nodes' snapshots go as they are read: into memory, or into a run directory's files row by row.
+class SnapshotSink {
+ public:
+  virtual ~SnapshotSink() = default;
+  /// A node's reading starts (again after a failure: rows given before for it are dropped).
+  virtual void start(const std::string& name) = 0;
+  virtual void add(const history::LedgerRow& row) = 0;
+  /// The node's metadata and accounts; its ledger is the rows added since start.
+  virtual void finish(history::Snapshot snapshot) = 0;
+};
+
+class MemorySink final : public SnapshotSink {
+ public:
+  void start(const std::string&) override { rows_.clear(); }
+  void add(const history::LedgerRow& row) override { rows_.push_back(row); }
+  void finish(history::Snapshot snapshot) override {
+    snapshot.ledger = std::move(rows_);
+    rows_ = {};
+    snapshots.push_back(std::move(snapshot));
+  }
+  std::vector<history::Snapshot> snapshots;
+
+ private:
+  std::vector<history::LedgerRow> rows_;
+};
+
+class FileSink final : public SnapshotSink {
+ public:
+  explicit FileSink(const history::RunDirectory& directory) : directory_(directory) {}
+  void start(const std::string& name) override {
+    writer_.reset();
+    writer_ = std::make_unique<history::SnapshotWriter>(directory_, name);
+  }
+  void add(const history::LedgerRow& row) override { writer_->add(row); }
+  void finish(history::Snapshot snapshot) override {
+    writer_->finish(snapshot);
+    writer_.reset();
+  }
+
+ private:
+  const history::RunDirectory& directory_;
+  std::unique_ptr<history::SnapshotWriter> writer_;
+};
+
+// One node's metadata and accounts, its ledger rows to the sink in (run, op) order: fetched through a cursor, so
+// that not even libpq holds a night's ledger whole.
+history::Snapshot read_node(pqxx::connection& connection, const NodeInfo& node, SnapshotSink& sink) {
   pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(connection);
   history::Snapshot s;
   s.node = node.address;
@@ -28,42 +76,45 @@ history::Snapshot read_node(pqxx::connection& connection, const NodeInfo& node) 
   if (s.timeline == 0) s.timeline = meta[3].as<int>(0);
   for (const auto& row : tx.exec("SELECT id, (balance * 100)::bigint FROM pgchaos.accounts ORDER BY id"))
     s.accounts.push_back({row[0].as<int>(), row[1].as<std::int64_t>()});
-  s.ledger.reserve(tx.exec1("SELECT count(*) FROM pgchaos.ledger")[0].as<std::size_t>());
-  for (const auto& row : tx.exec("SELECT run_id, op_id, attempt, worker, from_account, to_account, "
-                                 "(amount * 100)::bigint, txid FROM pgchaos.ledger ORDER BY run_id, op_id")) {
-    history::LedgerRow r;
-    r.run_id = row[0].as<std::int32_t>();
-    r.op_id = row[1].as<std::int64_t>();
-    r.attempt = row[2].as<std::int32_t>();
-    r.worker = row[3].as<std::int32_t>();
-    r.from_account = row[4].as<std::int32_t>();
-    r.to_account = row[5].as<std::int32_t>();
-    r.amount_cents = row[6].as<std::int32_t>();
-    r.txid = row[7].as<std::int64_t>();
-    s.ledger.push_back(r);
+  tx.exec("DECLARE pgchaos_ledger NO SCROLL CURSOR FOR SELECT run_id, op_id, attempt, worker, from_account, "
+          "to_account, (amount * 100)::bigint, txid FROM pgchaos.ledger ORDER BY run_id, op_id");
+  for (;;) {
+    const auto batch = tx.exec("FETCH FORWARD 20000 FROM pgchaos_ledger");
+    if (batch.empty()) break;
+    for (const auto& row : batch) {
+      history::LedgerRow r;
+      r.run_id = row[0].as<std::int32_t>();
+      r.op_id = row[1].as<std::int64_t>();
+      r.attempt = row[2].as<std::int32_t>();
+      r.worker = row[3].as<std::int32_t>();
+      r.from_account = row[4].as<std::int32_t>();
+      r.to_account = row[5].as<std::int32_t>();
+      r.amount_cents = row[6].as<std::int32_t>();
+      r.txid = row[7].as<std::int64_t>();
+      sink.add(r);
+    }
   }
   return s;
 }
 
-}  // namespace
-
-std::vector<history::Snapshot> take_snapshots(const std::vector<std::string>& dsns,
-                                              const std::vector<NodeAddress>& nodes,
-                                              std::chrono::seconds catch_up_timeout) {
-  std::vector<history::Snapshot> snapshots;
+void snapshot_nodes(const std::vector<std::string>& dsns, const std::vector<NodeAddress>& nodes,
+                    std::chrono::seconds catch_up_timeout, SnapshotSink& sink) {
   NodeInfo primary_node;
   auto connection = connect_first(dsns, "pgchaos-snapshot", true, &primary_node);
+  std::string primary_name = primary_node.address;
+  for (const auto& n : nodes)
+    if (n.host + ":" + std::to_string(n.port) == primary_node.address) primary_name = n.name;
+  sink.start(primary_name);
+  history::Snapshot primary;
   try {
-    snapshots.push_back(read_node(*connection, primary_node));
+    primary = read_node(*connection, primary_node, sink);
   } catch (const pqxx::failure& error) {
     throw BackendError("reading the primary " + primary_node.address + " failed: " + error.what());
   }
-  snapshots.front().role = "primary";
-  snapshots.front().name = snapshots.front().node;
-  for (const auto& n : nodes)
-    if (n.host + ":" + std::to_string(n.port) == snapshots.front().node) snapshots.front().name = n.name;
-  // Copies: the vector grows below.
-  const std::string primary_name = snapshots.front().name, primary_lsn = snapshots.front().lsn;
+  primary.role = "primary";
+  primary.name = primary_name;
+  const std::string primary_lsn = primary.lsn;
+  sink.finish(std::move(primary));
 
   const auto deadline = std::chrono::steady_clock::now() + catch_up_timeout;
   for (const auto& n : nodes) {
@@ -72,6 +123,7 @@ std::vector<history::Snapshot> take_snapshots(const std::vector<std::string>& ds
     s.name = n.name;
     s.role = "replica";
     s.node = n.host + ":" + std::to_string(n.port);
+    sink.start(n.name);
     try {
       pqxx::connection c(with_connection_defaults(conninfo_for(dsns.front(), n.host, n.port), "pgchaos-snapshot"));
       // Wait for the replica to replay what the primary had when it was read; a second primary (split brain)
@@ -86,17 +138,43 @@ std::vector<history::Snapshot> take_snapshots(const std::vector<std::string>& ds
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
       }
       const NodeInfo info = query_node(c);
-      std::string name = s.name;
-      s = read_node(c, info);
-      s.name = name;
+      s = read_node(c, info, sink);
+      s.name = n.name;
       s.role = "replica";
       s.caught_up = caught_up;
     } catch (const std::exception& error) {
+      sink.start(n.name);  // the rows read before the failure are no snapshot
       s.error = error.what();
     }
-    snapshots.push_back(std::move(s));
+    sink.finish(std::move(s));
   }
-  return snapshots;
+}
+
+}  // namespace
+
+std::vector<history::Snapshot> take_snapshots(const std::vector<std::string>& dsns,
+                                              const std::vector<NodeAddress>& nodes,
+                                              std::chrono::seconds catch_up_timeout) {
+  MemorySink sink;
+  snapshot_nodes(dsns, nodes, catch_up_timeout, sink);
+  return std::move(sink.snapshots);
+}
+
+void write_snapshots(const std::vector<std::string>& dsns, const std::vector<NodeAddress>& nodes,
+                     std::chrono::seconds catch_up_timeout, const history::RunDirectory& directory) {
+  // Into a staging directory first: a failure leaves the run's earlier snapshots as they were.
+  const auto staging_root = directory.root() / "snapshots.new";
+  std::filesystem::remove_all(staging_root);
+  const auto staging = history::RunDirectory::for_new_run(staging_root);
+  staging.create();
+  {
+    FileSink sink(staging);
+    snapshot_nodes(dsns, nodes, catch_up_timeout, sink);
+  }
+  history::remove_snapshots(directory);
+  for (const auto& entry : std::filesystem::directory_iterator(staging_root))
+    std::filesystem::rename(entry.path(), directory.root() / entry.path().filename());
+  std::filesystem::remove_all(staging_root);
 }
 
 PrimaryCommitSettings read_primary_commit_settings(const std::vector<std::string>& dsns) {

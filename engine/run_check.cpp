@@ -89,9 +89,7 @@ checker::CheckResult check_run_directory(const history::RunDirectory& directory,
 
 void resnapshot(const history::RunDirectory& directory, const std::vector<std::string>& dsns) {
   const RecordedRun run = read_recorded_run(directory);
-  const auto snapshots = backend::take_snapshots(dsns, run.nodes, std::chrono::seconds(30));
-  history::remove_snapshots(directory);
-  for (const auto& s : snapshots) history::write_snapshot(directory, s);
+  backend::write_snapshots(dsns, run.nodes, std::chrono::seconds(30), directory);
 }
 
 }  // namespace pgchaos::engine

@@ -39,11 +39,11 @@ std::vector<std::string> summary_lines(const backend::WorkloadStats& s, std::int
 
 // The cluster may still be settling after a fault: the primary is waited for, a minute at most. A Ctrl-C does not
 // cut this short: an interrupted run is still checked.
-std::vector<history::Snapshot> take_snapshots_patiently(const RunRequest& request, spdlog::logger& log) {
+void write_snapshots_patiently(const RunRequest& request, const history::RunDirectory& directory, spdlog::logger& log) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   for (;;) {
     try {
-      return backend::take_snapshots(request.workload.dsns, request.nodes, std::chrono::seconds(30));
+      return backend::write_snapshots(request.workload.dsns, request.nodes, std::chrono::seconds(30), directory);
     } catch (const backend::BackendError& error) {
       if (std::chrono::steady_clock::now() > deadline) throw;
       log.warn("snapshot: {}; trying again", error.what());
@@ -246,7 +246,7 @@ RunOutcome run(const RunRequest& request, history::RunDirectory& directory, hist
   // Every node's snapshot goes into the run directory, and the verdict is computed from the directory alone,
   // exactly as `pgchaos check` computes it later.
   try {
-    for (const auto& snapshot : take_snapshots_patiently(request, *log)) history::write_snapshot(directory, snapshot);
+    write_snapshots_patiently(request, directory, *log);
   } catch (const std::exception& error) {
     log->error("no snapshot of the primary: {}", error.what());
     throw backend::BackendError(fmt::format("no snapshot of the primary ({}); the history is kept: pgchaos check {} "

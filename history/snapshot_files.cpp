@@ -71,10 +71,35 @@ std::int64_t ledger_row_count(const Snapshot& snapshot) {
   return snapshot.ledger_index ? snapshot.ledger_index->rows() : static_cast<std::int64_t>(snapshot.ledger.size());
 }
 
-void write_snapshot(const RunDirectory& directory, const Snapshot& s) {
-  if (s.ledger_index && s.ledger.size() != static_cast<std::size_t>(s.ledger_index->rows()))
-    throw HistoryError("snapshot of " + s.name + ": read as an index, its rows are not held and cannot be written");
-  const auto json_file = directory.snapshot_json(s.name), ledger_file = directory.snapshot_ledger(s.name);
+SnapshotWriter::SnapshotWriter(const RunDirectory& directory, const std::string& node_name)
+    : json_file_(directory.snapshot_json(node_name)), ledger_file_(directory.snapshot_ledger(node_name)) {
+  out_ = std::fopen(ledger_file_.c_str(), "w");
+  if (out_ == nullptr) throw HistoryError("cannot write " + ledger_file_.string());
+  buffer_ = "# run_id\top_id\tattempt\tworker\tfrom\tto\tamount_cents\ttxid\n";
+}
+
+SnapshotWriter::~SnapshotWriter() {
+  if (out_ != nullptr) std::fclose(out_);  // unfinished: a ledger without its JSON is no snapshot
+}
+
+void SnapshotWriter::add(const LedgerRow& r) {
+  fmt::format_to(std::back_inserter(buffer_), "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\n", r.run_id, r.op_id, r.attempt, r.worker,
+                 r.from_account, r.to_account, r.amount_cents, r.txid);
+  ++rows_;
+  if (buffer_.size() > (1 << 20)) flush();
+}
+
+void SnapshotWriter::flush() {
+  if (std::fwrite(buffer_.data(), 1, buffer_.size(), out_) != buffer_.size())
+    throw HistoryError("cannot write " + ledger_file_.string());
+  buffer_.clear();
+}
+
+void SnapshotWriter::finish(const Snapshot& s) {
+  flush();
+  const int closed = std::fclose(out_);
+  out_ = nullptr;
+  if (closed != 0) throw HistoryError("cannot write " + ledger_file_.string());
   nlohmann::json j = {{"name", s.name},
                       {"role", s.role},
                       {"node", s.node},
@@ -85,26 +110,19 @@ void write_snapshot(const RunDirectory& directory, const Snapshot& s) {
                       {"lsn", s.lsn},
                       {"error", s.error},
                       {"initial_balance_cents", s.initial_balance_cents},
-                      {"ledger_file", ledger_file.filename().string()},
-                      {"ledger_rows", s.ledger.size()}};
+                      {"ledger_file", ledger_file_.filename().string()},
+                      {"ledger_rows", rows_}};
   auto& accounts = j["accounts"] = nlohmann::json::array();
   for (const auto& a : s.accounts) accounts.push_back({a.id, a.balance_cents});
-  // The ledger first: a JSON file is only there when its ledger is complete.
-  std::FILE* out = std::fopen(ledger_file.c_str(), "w");
-  if (out == nullptr) throw HistoryError("cannot write " + ledger_file.string());
-  std::fputs("# run_id\top_id\tattempt\tworker\tfrom\tto\tamount_cents\ttxid\n", out);
-  std::string buffer;
-  for (const auto& r : s.ledger) {
-    fmt::format_to(std::back_inserter(buffer), "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\n", r.run_id, r.op_id, r.attempt,
-                   r.worker, r.from_account, r.to_account, r.amount_cents, r.txid);
-    if (buffer.size() > (1 << 20)) {
-      std::fwrite(buffer.data(), 1, buffer.size(), out);
-      buffer.clear();
-    }
-  }
-  std::fwrite(buffer.data(), 1, buffer.size(), out);
-  if (std::fclose(out) != 0) throw HistoryError("cannot write " + ledger_file.string());
-  write_file_atomically(json_file, j.dump() + "\n");
+  write_file_atomically(json_file_, j.dump() + "\n");
+}
+
+void write_snapshot(const RunDirectory& directory, const Snapshot& s) {
+  if (s.ledger_index && s.ledger.size() != static_cast<std::size_t>(s.ledger_index->rows()))
+    throw HistoryError("snapshot of " + s.name + ": read as an index, its rows are not held and cannot be written");
+  SnapshotWriter writer(directory, s.name);
+  for (const auto& r : s.ledger) writer.add(r);
+  writer.finish(s);
 }
 
 Snapshot read_snapshot(const std::filesystem::path& file, std::optional<std::int64_t> index_run) {

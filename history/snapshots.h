@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -46,6 +47,26 @@ struct Snapshot {
 std::int64_t ledger_row_count(const Snapshot& snapshot);
 /// Writes the node's snapshot-NAME.json (metadata and accounts) and snapshot-NAME.ledger.tsv. Throws HistoryError.
 void write_snapshot(const RunDirectory& directory, const Snapshot& snapshot);
+/// Writes one node's snapshot files while its ledger is read, row by row (a night's ledger is never held whole):
+/// the ledger first, then finish() writes the JSON that names it, so a JSON file is only there when its ledger is
+/// complete. Throws HistoryError.
+class SnapshotWriter {
+ public:
+  SnapshotWriter(const RunDirectory& directory, const std::string& node_name);
+  ~SnapshotWriter();
+  SnapshotWriter(const SnapshotWriter&) = delete;
+  SnapshotWriter& operator=(const SnapshotWriter&) = delete;
+  void add(const LedgerRow& row);
+  /// snapshot-NAME.json from `snapshot`'s metadata and accounts; its ledger is the rows added (not snapshot.ledger).
+  void finish(const Snapshot& snapshot);
+
+ private:
+  void flush();
+  std::filesystem::path json_file_, ledger_file_;
+  std::FILE* out_ = nullptr;
+  std::string buffer_;
+  std::size_t rows_ = 0;
+};
 /// Reads one snapshot-NAME.json and the ledger file it names: its rows, or with `index_run` only the index of
 /// that run (the rows never held). Throws HistoryError naming the file that is unreadable, including a ledger with
 /// fewer or more rows than the JSON's `ledger_rows` (a file cut short).
