@@ -145,7 +145,9 @@ po::options_description run_option_descriptions() {
       ("max-unavailable", po::value<std::string>(), "fail a fault whose write unavailability (the probe's) exceeds "
                                                     "this, e.g. 10s (a scenario step's max_unavailable wins)")
       ("watch-interval", po::value<std::string>(), "how often the watcher looks at each node (default 100ms; off: "
-                                                   "no watcher, the story is told from the workload's record alone)");
+                                                   "no watcher, the story is told from the workload's record alone)")
+      ("probe-interval", po::value<std::string>(), "how often the write probe writes (default 20ms; off: no probe, "
+                                                   "unavailability is the workload's own gaps between commits)");
   return flags;
 }
 
@@ -220,6 +222,14 @@ void apply_run_flags(const po::variables_map& vm, RunOptions& options) {
     request.watch_interval = text == "off" ? std::chrono::milliseconds(0) : parse_duration(text, "--watch-interval");
     if (text != "off" && request.watch_interval < std::chrono::milliseconds(10))
       throw UsageError("--watch-interval: 10ms at least, or off");
+  }
+  if (vm.count("probe-interval")) {
+    const auto text = vm["probe-interval"].as<std::string>();
+    request.probe_interval = text == "off" ? std::chrono::milliseconds(0) : parse_duration(text, "--probe-interval");
+    if (text != "off" && request.probe_interval < std::chrono::milliseconds(5))
+      throw UsageError("--probe-interval: 5ms at least, or off");
+    if (text == "off" && request.max_unavailable)
+      throw UsageError("--max-unavailable is judged by the write probe: not with --probe-interval off");
   }
   if (vm.count("max-lost"))
     request.max_lost = parse_number<std::int64_t>(vm["max-lost"].as<std::string>(), "--max-lost", 0, INT64_MAX);

@@ -2,6 +2,7 @@
 
 #include "backend/cluster_reader.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <pqxx/pqxx>
@@ -110,6 +111,18 @@ void Session::rotate() noexcept {
   counters_.rotations.fetch_add(1, std::memory_order_relaxed);
 }
 
+namespace {
+// The transfer's statements (the seed's, plus the ledger row), by name.
+const std::pair<const char*, const char*> kTransferStatements[] = {
+    {"lock_pair", "SELECT id, balance FROM pgchaos.accounts WHERE id IN ($1, $2) ORDER BY id = $1 DESC FOR UPDATE"},
+    {"debit", "UPDATE pgchaos.accounts SET balance = balance - $1::bigint / 100.0 WHERE id = $2"},
+    {"credit", "UPDATE pgchaos.accounts SET balance = balance + $1::bigint / 100.0 + 1 WHERE id = $2"},
+    {"ledger",
+     "INSERT INTO pgchaos.ledger (run_id, op_id, attempt, from_account, to_account, amount, worker) "
+     "VALUES ($1, $2, $3, $4, $5, $6::bigint / 100.0, $7) RETURNING txid, (pg_current_wal_insert_lsn() - '0/0')::bigint"},
+};
+}  // namespace
+
 bool Session::try_connect() {
   const std::string& dsn = config_.dsns[dsn_index_];
   try {
@@ -123,16 +136,14 @@ bool Session::try_connect() {
       rotate();
       return false;
     }
-    connection->prepare("lock_pair",
-                        "SELECT id, balance FROM pgchaos.accounts WHERE id IN ($1, $2) "
-                        "ORDER BY id = $1 DESC FOR UPDATE");
-    connection->prepare("debit", "UPDATE pgchaos.accounts SET balance = balance - $1::bigint / 100.0 WHERE id = $2");
-    connection->prepare("credit",
-                        "UPDATE pgchaos.accounts SET balance = balance + $1::bigint / 100.0 + 1 WHERE id = $2");
-    connection->prepare("ledger",
-                        "INSERT INTO pgchaos.ledger (run_id, op_id, attempt, from_account, to_account, amount, worker) "
-                        "VALUES ($1, $2, $3, $4, $5, $6::bigint / 100.0, $7) "
-                        "RETURNING txid, (pg_current_wal_insert_lsn() - '0/0')::bigint");
+    for (const auto& [name, sql] : kTransferStatements) connection->prepare(name, sql);
+    if (!config_.think_time && !config_.statement_by_statement) {
+      // The batched transfer runs the same statements by SQL EXECUTE: prepared here once a connection, so that the
+      // server plans them once, as it does for the protocol-level ones, not on every batch.
+      std::string prepare;
+      for (const auto& [name, sql] : kTransferStatements) prepare += fmt::format("PREPARE pgchaos_{} AS {};", name, sql);
+      pqxx::nontransaction(*connection).exec0(prepare);
+    }
     connection->prepare("find_op", "SELECT attempt FROM pgchaos.ledger WHERE run_id = $1 AND op_id = $2");
     {
       const std::lock_guard lock(connection_mutex_);

@@ -221,18 +221,15 @@ class Worker {
     return tx.exec_prepared1("ledger", run_id_, op, attempt, t.from, t.to, t.amount_cents, id_);
   }
 
-  // The same statements in one simple-protocol query: the server runs them in order and stops at the first
-  // error, which comes back as this call's exception, before COMMIT was ever sent (a fail, as statement by
-  // statement). Only the ledger row's result comes back. Every value is an integer of ours: no quoting needed.
+  // The same statements in one simple-protocol query, each an EXECUTE of its prepared statement (Session prepares
+  // them on connecting: the server plans them once, not on every batch): the server runs them in order and stops
+  // at the first error, which comes back as this call's exception, before COMMIT was ever sent (a fail, as
+  // statement by statement). Only the ledger row's result comes back. Every value is an integer of ours: no
+  // quoting needed.
   pqxx::row up_to_the_ledger_row_at_once(pqxx::nontransaction& tx, std::int64_t op, int attempt, const Transfer& t) {
     const std::string batch = fmt::format(
-        "BEGIN;"
-        "SELECT id, balance FROM pgchaos.accounts WHERE id IN ({0}, {1}) ORDER BY id = {0} DESC FOR UPDATE;"
-        "UPDATE pgchaos.accounts SET balance = balance - {2}::bigint / 100.0 WHERE id = {0};"
-        "UPDATE pgchaos.accounts SET balance = balance + {2}::bigint / 100.0 + 1 WHERE id = {1};"
-        "INSERT INTO pgchaos.ledger (run_id, op_id, attempt, from_account, to_account, amount, worker) "
-        "VALUES ({3}, {4}, {5}, {0}, {1}, {2}::bigint / 100.0, {6}) "
-        "RETURNING txid, (pg_current_wal_insert_lsn() - '0/0')::bigint",
+        "BEGIN;EXECUTE pgchaos_lock_pair({0}, {1});EXECUTE pgchaos_debit({2}, {0});EXECUTE pgchaos_credit({2}, {1});"
+        "EXECUTE pgchaos_ledger({3}, {4}, {5}, {0}, {1}, {2}, {6})",
         t.from, t.to, t.amount_cents, run_id_, op, attempt, id_);
     if (config_.log_sql) backend_log()->debug("worker {}: {}", id_, batch);
     return tx.exec1(batch);

@@ -86,6 +86,10 @@ void decide(const CheckOptions& options, CheckResult& r) {
   std::string first_refusal;
   for (const auto& f : r.faults) {
     if (f.refused && refused++ == 0) first_refusal = fmt::format("fault {} ({}): {}", f.fault.id, f.fault.fault, f.refusal);
+    if (f.limit_ns > 0 && f.probe_unavailable_ns == -1)
+      r.reasons.push_back(fmt::format("fault {} ({} on {}): its limit of {:.1f} s unavailability was not judged: no write "
+                                      "probe ran", f.fault.id, f.fault.fault, f.fault.target,
+                                      static_cast<double>(f.limit_ns) / 1e9));
     if (f.limit_ns > 0 && (f.probe_unavailable_ns == -2 || f.probe_unavailable_ns > f.limit_ns))
       fails(fmt::format("fault {} ({} on {}): writes unavailable {} (probe), more than the {:.1f} s allowed", f.fault.id,
                         f.fault.fault, f.fault.target,

@@ -48,7 +48,7 @@ struct RunRequest {
   std::optional<std::chrono::milliseconds> duration;  ///< ends the run however far the operations got
   std::optional<std::chrono::milliseconds> max_unavailable;  ///< per fault, by the write probe
   std::chrono::milliseconds watch_interval{100};  ///< the watcher's look at each node (`nodes`); 0: no watcher
-  std::chrono::milliseconds probe_interval{20};   ///< the write probe's
+  std::chrono::milliseconds probe_interval{20};   ///< the write probe's; 0: no probe (--probe-interval off)
   bool compress_history = false;                  ///< history.jsonl.zst (zstd) instead of history.jsonl
   std::string log_level = "info";                 ///< of RUN_DIR/pgchaos.log
   std::size_t log_file_max_bytes = 50u << 20;

@@ -168,7 +168,9 @@ RunOutcome run(const RunRequest& request, history::RunDirectory& directory, hist
     for (const auto& n : request.nodes)
       watched.push_back({n.name, backend::conninfo_for(w.dsns.front(), n.host, n.port), n.rest_url});
   watcher::Watcher cluster_watcher(watched, history, {request.watch_interval, std::chrono::seconds(1)});
-  watcher::WriteProbe write_probe(w.dsns, history, request.probe_interval);
+  // No DSN, no probe (--probe-interval off).
+  watcher::WriteProbe write_probe(request.probe_interval.count() > 0 ? w.dsns : std::vector<std::string>{}, history,
+                                  request.probe_interval);
   // The health check after each fault also asks PostgreSQL itself (every replica streaming from the leader).
   std::optional<TopologyOverride> confirmed_by_watcher;
   if (plan && !watched.empty())

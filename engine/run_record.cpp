@@ -48,7 +48,7 @@ void write_run_json(const history::RunDirectory& directory, const RunRequest& re
       {"compress_history", request.compress_history},
       {"max_unavailable", request.max_unavailable ? json(history::format_duration(*request.max_unavailable)) : json(nullptr)},
       {"watch_interval", request.watch_interval.count() > 0 ? history::format_duration(request.watch_interval) : "off"},
-      {"probe_interval", history::format_duration(request.probe_interval)},
+      {"probe_interval", request.probe_interval.count() > 0 ? history::format_duration(request.probe_interval) : "off"},
       {"nodes", nodes},
       {"patroni_config", patroni_config.empty() ? json(nullptr) : json::parse(patroni_config, nullptr, false)},
       {"lab", lab},

@@ -194,6 +194,18 @@ TEST(Config, TheWatcherAndTheUnavailabilityLimitAreFlags) {
   EXPECT_NE(error_of({"--dsn", "host=x", "--max-unavailable", "ten"}).find("--max-unavailable"), std::string::npos);
 }
 
+TEST(Config, TheWriteProbeCanBeSlowerOrOff) {
+  EXPECT_EQ(parse_run_options({"--dsn", "host=x"}).request.probe_interval, std::chrono::milliseconds(20));
+  EXPECT_EQ(parse_run_options({"--dsn", "host=x", "--probe-interval", "100ms"}).request.probe_interval,
+            std::chrono::milliseconds(100));
+  EXPECT_EQ(parse_run_options({"--dsn", "host=x", "--probe-interval", "off"}).request.probe_interval.count(), 0);
+  EXPECT_NE(error_of({"--dsn", "host=x", "--probe-interval", "1ms"}).find("--probe-interval: 5ms at least"), std::string::npos);
+  // The unavailability limit is the probe's measure: without a probe it could never fail.
+  EXPECT_NE(error_of({"--dsn", "host=x", "--max-unavailable", "5s", "--probe-interval", "off"})
+                .find("--max-unavailable is judged by the write probe"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace pgchaos::app
 

@@ -262,6 +262,15 @@ TEST(Story, TheProbeGivesEachFaultsTrueUnavailabilityAndALimitFailsIt) {
   EXPECT_NE(r.headline.find("writes unavailable 1.2 s (probe), more than the 1.0 s allowed"), std::string::npos) << r.headline;
   w.run.history.faults[0].limit_ms = 2000;  // the step's own limit wins over the flag's
   EXPECT_EQ(w.check(CommitMode::async, 1000).verdict, Verdict::valid);
+
+  // Without a probe (--probe-interval off) a limit cannot be judged, and the reasons say so.
+  w.run.history.probes.clear();
+  r = w.check(CommitMode::async, 1000);
+  EXPECT_EQ(r.faults[0].probe_unavailable_ns, -1);
+  const auto said = std::find_if(r.reasons.begin(), r.reasons.end(), [](const std::string& reason) {
+    return reason.find("its limit of 2.0 s unavailability was not judged: no write probe ran") != std::string::npos;
+  });
+  EXPECT_NE(said, r.reasons.end()) << r.headline;
 }
 
 TEST(Story, InSyncModeOnlyCancelledWaitsMayBeLost) {
