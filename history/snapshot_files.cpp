@@ -90,6 +90,7 @@ void SnapshotWriter::add(const LedgerRow& r) {
 }
 
 void SnapshotWriter::flush() {
+  if (out_ == nullptr) throw HistoryError("snapshot " + json_file_.string() + " was already finished");
   if (std::fwrite(buffer_.data(), 1, buffer_.size(), out_) != buffer_.size())
     throw HistoryError("cannot write " + ledger_file_.string());
   buffer_.clear();
