@@ -12,8 +12,10 @@ constexpr int kDenseAccounts = 1 << 16;
 }  // namespace
 
 LedgerIndex::LedgerIndex(std::int64_t run_id, std::int64_t expected_rows) : run_id_(run_id) {
-  // Op ids of a run exceed its rows by the ops that never committed: a little room avoids doubling the array.
-  if (expected_rows > 0) dense_.reserve(static_cast<std::size_t>(std::min<std::int64_t>(expected_rows, 1LL << 32)) * 9 / 8 + 16);
+  // Op ids of a run exceed its rows by the ops that never committed: a little room avoids doubling the array. The
+  // count comes from a file: capped, so that a damaged one cannot reserve gigabytes (past it the array grows).
+  if (expected_rows > 0)
+    dense_.reserve(static_cast<std::size_t>(std::min<std::int64_t>(expected_rows, 1LL << 24)) * 9 / 8 + 16);
 }
 
 std::uint16_t& LedgerIndex::slot_of(std::int64_t op) {
