@@ -2,13 +2,13 @@
 // at once. The one piece of process-wide state pgchaos has, as signals are process-wide.
 #pragma once
 
-#include "history/stop_source.h"
+#include "common/stop_source.h"
 
 namespace pgchaos::app {
 
 class InterruptGuard {
  public:
-  explicit InterruptGuard(history::StopSource& stop);
+  explicit InterruptGuard(common::StopSource& stop);
   ~InterruptGuard();
   InterruptGuard(const InterruptGuard&) = delete;
   InterruptGuard& operator=(const InterruptGuard&) = delete;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "app/app.h"
+#include "common/text.h"
 
 namespace {
 
@@ -29,7 +30,7 @@ using pgchaos::engine::ExitCode;
 int fail(const std::string& command, const std::string& message) {
   std::string line = "pgchaos";
   if (!command.empty()) line += " " + command;
-  line += ": " + pgchaos::history::printable(message) + "\n";
+  line += ": " + pgchaos::common::printable(message) + "\n";
   std::fwrite(line.data(), 1, line.size(), stderr);
   return static_cast<int>(ExitCode::unknown_or_error);
 }

@@ -11,10 +11,10 @@
 namespace pgchaos::app {
 namespace {
 
-std::atomic<history::StopSource*> g_stop{nullptr};
+std::atomic<common::StopSource*> g_stop{nullptr};
 
 extern "C" void on_interrupt(int signal) {
-  if (auto* stop = g_stop.load()) stop->request(history::StopReason::interrupted);
+  if (auto* stop = g_stop.load()) stop->request(common::StopReason::interrupted);
   std::signal(signal, SIG_DFL);  // a second Ctrl-C ends pgchaos at once
 }
 
@@ -26,7 +26,7 @@ void say(const std::string& line) {
 
 engine::ExitCode run_with(RunOptions& options) {
   auto directory = history::RunDirectory::for_new_run(options.output);  // refused before anything is touched
-  history::StopSource stop;
+  common::StopSource stop;
   InterruptGuard interrupt_guard(stop);
   faults::ClusterContext cluster;
   if (options.request.faults) {
@@ -38,7 +38,7 @@ engine::ExitCode run_with(RunOptions& options) {
 
 }  // namespace
 
-InterruptGuard::InterruptGuard(history::StopSource& stop) {
+InterruptGuard::InterruptGuard(common::StopSource& stop) {
   g_stop.store(&stop);
   std::signal(SIGINT, on_interrupt);
   std::signal(SIGTERM, on_interrupt);
@@ -72,7 +72,7 @@ engine::ExitCode scenario_command(const std::vector<std::string>& args) {
 engine::ExitCode matrix_command(const std::vector<std::string>& args) {
   MatrixOptions options = parse_matrix_options(args);
   if (options.help_shown) return engine::ExitCode::valid;
-  history::StopSource stop;
+  common::StopSource stop;
   InterruptGuard interrupt_guard(stop);
   // The cluster's context (SSH sessions, templates); a rebuild replaces it between modes, when nothing uses it.
   auto cluster = std::make_unique<faults::ClusterContext>();

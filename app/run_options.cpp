@@ -9,8 +9,10 @@
 
 #include "app/app.h"
 #include "flags.h"
-#include "history/duration.h"
+#include "common/duration.h"
 #include "scenarios/scenarios.h"
+#include "common/text.h"
+#include "common/files.h"
 
 namespace pgchaos::app {
 namespace po = boost::program_options;
@@ -30,9 +32,9 @@ Number parse_number(const std::string& text, const std::string& where, Number mi
 
 std::chrono::milliseconds parse_seconds(const std::string& text, const std::string& where) {
   // The seed's own key gives bare seconds ("3", "0.5"); the duration grammar is taken too ("500ms").
-  if (const auto duration = history::parse_duration(text)) return *duration;
-  if (const auto duration = history::parse_duration(text + "s")) return *duration;
-  throw UsageError(fmt::format("{}: '{}' is not a number of seconds or {}", where, text, history::kDurationExamples));
+  if (const auto duration = common::parse_duration(text)) return *duration;
+  if (const auto duration = common::parse_duration(text + "s")) return *duration;
+  throw UsageError(fmt::format("{}: '{}' is not a number of seconds or {}", where, text, common::kDurationExamples));
 }
 
 bool parse_bool(const std::string& text, const std::string& where) {
@@ -54,8 +56,8 @@ std::string parse_log_level(const std::string& text, const std::string& where) {
 }
 
 std::chrono::milliseconds parse_duration(const std::string& text, const std::string& where) {
-  const auto duration = history::parse_duration(text);
-  if (!duration) throw UsageError(fmt::format("{}: '{}' is not {}", where, text, history::kDurationExamples));
+  const auto duration = common::parse_duration(text);
+  if (!duration) throw UsageError(fmt::format("{}: '{}' is not {}", where, text, common::kDurationExamples));
   return *duration;
 }
 
@@ -80,7 +82,7 @@ std::vector<std::string> comma_list(const std::string& text, const std::string& 
   return items;
 }
 
-std::string utc_timestamp() { return history::utc_text(std::time(nullptr), "%Y%m%dT%H%M%SZ"); }
+std::string utc_timestamp() { return common::utc_text(std::time(nullptr), "%Y%m%dT%H%M%SZ"); }
 
 void apply_config_file(const std::filesystem::path& file, RunOptions& options) {
   auto& request = options.request;
@@ -262,7 +264,7 @@ void apply_cluster_flags(const po::variables_map& vm, RunOptions& options, engin
   if (vm.count("commit-mode")) {
     const auto text = vm["commit-mode"].as<std::string>();
     std::string why;
-    const auto mode = history::parse_commit_setting(text, why);
+    const auto mode = common::parse_commit_setting(text, why);
     if (!mode)
       throw UsageError("--commit-mode: " + why);
     plan.commit_mode = mode;
@@ -348,7 +350,7 @@ RunOptions parse_scenario_options(const std::vector<std::string>& args) {
       const auto from = history::RunDirectory::open(vm["replay"].as<std::string>());
       recorded = engine::read_recorded_run(from);
       replayed_seed = recorded->seed;
-      scenario = scenarios::parse_scenario(history::read_text_file(from.scenario()), from.scenario().string());
+      scenario = scenarios::parse_scenario(common::read_text_file(from.scenario()), from.scenario().string());
       if (scenario.name.empty()) scenario.name = recorded->scenario.value_or("replay");
     } else if (vm.count("scenario")) {
       scenario = scenarios::load_scenario(vm["scenario"].as<std::string>(), options.scenario_path);
@@ -357,7 +359,7 @@ RunOptions parse_scenario_options(const std::vector<std::string>& args) {
     }
   } catch (const scenarios::ScenarioError& error) {
     throw UsageError(error.what());
-  } catch (const history::HistoryError& error) {
+  } catch (const common::FileError& error) {
     throw UsageError(std::string("--replay: ") + error.what());
   }
   apply_run_flags(vm, options);
@@ -370,9 +372,9 @@ RunOptions parse_scenario_options(const std::vector<std::string>& args) {
   engine::FaultPlan plan;
   plan.cycle = vm["cycle"].as<bool>() || (recorded && recorded->cycle);
   if (recorded && recorded->duration && !vm.count("duration")) request.duration = recorded->duration;
-  if (recorded && !vm.count("commit-mode") && recorded->commit_mode != history::CommitMode::single)
-    plan.commit_mode = history::CommitSetting{recorded->commit_mode, recorded->commit_level.empty()
-                                                                         ? history::default_level(recorded->commit_mode)
+  if (recorded && !vm.count("commit-mode") && recorded->commit_mode != common::CommitMode::single)
+    plan.commit_mode = common::CommitSetting{recorded->commit_mode, recorded->commit_level.empty()
+                                                                         ? common::default_level(recorded->commit_mode)
                                                                          : recorded->commit_level};
   if (plan.cycle && !request.duration) throw UsageError("--cycle: give --duration too (the rounds go on until it ends)");
   apply_cluster_flags(vm, options, plan);
@@ -386,7 +388,7 @@ RunOptions parse_scenario_options(const std::vector<std::string>& args) {
     const auto from = history::RunDirectory::open(plan.replay_of);
     try {
       if (std::filesystem::exists(from.schedule()))  // a run from before schedules were recorded replays as drawn
-        plan.recorded = scenarios::parse_schedule_json(history::read_text_file(from.schedule()), from.schedule().string());
+        plan.recorded = scenarios::parse_schedule_json(common::read_text_file(from.schedule()), from.schedule().string());
     } catch (const scenarios::ScenarioError& error) {
       throw UsageError(std::string("--replay: ") + error.what());
     }
@@ -473,7 +475,7 @@ MatrixOptions parse_matrix_options(const std::vector<std::string>& args) {
   const std::string names = vm.count("modes") ? vm["modes"].as<std::string>() : "async,sync,sync-strict";
   for (const auto& name : comma_list(names, "--modes")) {
     std::string why;
-    const auto mode = history::parse_commit_setting(name, why);
+    const auto mode = common::parse_commit_setting(name, why);
     if (!mode) throw UsageError("--modes: " + why);
     for (const auto& m : matrix.request.modes)
       if (m.text() == mode->text()) throw UsageError("--modes: " + mode->text() + " is named twice");

@@ -9,6 +9,7 @@
 
 #include "app/app.h"
 #include "interrupt_guard.h"
+#include "common/text.h"
 
 namespace pgchaos::app {
 namespace {
@@ -58,11 +59,11 @@ engine::ExitCode soak_command(const std::vector<std::string>& args) {
   };
   const engine::Say say = [&](const std::string& line) {
     const std::lock_guard lock(print_mutex);
-    std::printf("%s%s\n", terminal ? "\r\033[K" : "", history::printable(line).c_str());
+    std::printf("%s%s\n", terminal ? "\r\033[K" : "", common::printable(line).c_str());
     std::fflush(stdout);
   };
 
-  history::StopSource stop;
+  common::StopSource stop;
   InterruptGuard interrupt_guard(stop);
   return engine::soak(std::move(options.request), options.output, stop, say).exit_code;
 }

@@ -10,6 +10,7 @@
 #include "flags.h"
 #include "reports/reports.h"
 #include "reports/trend.h"
+#include "common/files.h"
 
 namespace pgchaos::app {
 namespace po = boost::program_options;
@@ -53,8 +54,8 @@ engine::ExitCode trend_command(const std::vector<std::string>& args) {
   const std::filesystem::path output = vm["output"].as<std::string>();
   std::error_code ec;
   std::filesystem::create_directories(output, ec);
-  history::write_file_atomically(output / "trend.json", reports::trend_json(nights, options));
-  history::write_file_atomically(output / "trend.html", reports::trend_html(nights, options));
+  common::write_file_atomically(output / "trend.json", reports::trend_json(nights, options));
+  common::write_file_atomically(output / "trend.html", reports::trend_html(nights, options));
   for (const auto& n : nights)
     std::printf("%-28s %-6s %-8s %-7s %8lld ops %7.0f ops/s  lost %lld%s\n", n.label.c_str(), n.kind.c_str(),
                 n.commit_mode.c_str(), n.verdict.c_str(), static_cast<long long>(n.operations), n.ops_per_s,

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "history/commit_mode.h"
+#include "common/commit_setting.h"
 #include "history/snapshots.h"
 
 namespace pgchaos::backend {
@@ -41,7 +41,7 @@ struct PrimaryCommitSettings {
 PrimaryCommitSettings read_primary_commit_settings(const std::vector<std::string>& dsns);  ///< throws BackendError
 /// The commit mode those settings make: sync when synchronous_standby_names is set and synchronous_commit waits
 /// for it, single without any replica, async otherwise. (Strictness is Patroni's and not visible here.)
-history::CommitMode commit_mode_of(const PrimaryCommitSettings& settings);
+common::CommitMode commit_mode_of(const PrimaryCommitSettings& settings);
 
 /// Adds pgchaos's connection defaults (application_name, connect timeout, TCP keepalives and user timeout, so a
 /// partitioned server is noticed within seconds) to a conninfo string or URI, unless the DSN sets them itself.

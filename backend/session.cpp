@@ -65,7 +65,7 @@ std::unique_ptr<pqxx::connection> connect_first(const std::vector<std::string>& 
                      ": " + reasons.substr(2));
 }
 
-bool Session::ensure_connected(const history::StopSource& stop) {
+bool Session::ensure_connected(const common::StopSource& stop) {
   while (!connection_) {
     if (stop.requested()) return false;
     if (try_connect()) return true;

@@ -66,7 +66,7 @@ class Session {
   /// Connects unless connected: on failure waits conn_exception_sleep and tries again; after
   /// reconnect_attempt failures moves to the next DSN; a server in recovery counts as read-only and moves on.
   /// Returns false as soon as a stop is requested.
-  bool ensure_connected(const history::StopSource& stop);
+  bool ensure_connected(const common::StopSource& stop);
   void drop() noexcept;
   void rotate() noexcept;
   pqxx::connection& connection() { return *connection_; }

@@ -186,12 +186,12 @@ PrimaryCommitSettings read_primary_commit_settings(const std::vector<std::string
   return {row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<int>()};
 }
 
-history::CommitMode commit_mode_of(const PrimaryCommitSettings& s) {
+common::CommitMode commit_mode_of(const PrimaryCommitSettings& s) {
   const auto& commit = s.synchronous_commit;
   const bool waits = commit == "on" || commit == "remote_apply" || commit == "remote_write";
-  if (!s.synchronous_standby_names.empty() && waits) return history::CommitMode::sync;
+  if (!s.synchronous_standby_names.empty() && waits) return common::CommitMode::sync;
   // pg_stat_replication shows rows to any user (details only to privileged ones): none means no replica.
-  return s.replicas == 0 ? history::CommitMode::single : history::CommitMode::async;
+  return s.replicas == 0 ? common::CommitMode::single : common::CommitMode::async;
 }
 
 }  // namespace pgchaos::backend

@@ -62,7 +62,7 @@ struct Interrupted {};
 class Worker {
  public:
   Worker(const WorkloadConfig& config, std::int64_t run_id, int id, history::HistoryWriter& history,
-         LiveCounters& counters, history::StopSource& stop, std::atomic<std::int64_t>& next_op)
+         LiveCounters& counters, common::StopSource& stop, std::atomic<std::int64_t>& next_op)
       : config_(config), run_id_(run_id), id_(id), history_(history), counters_(counters), stop_(stop),
         next_op_(next_op), session_(config, id, counters),
         think_rng_(splitmix64(config.seed + static_cast<std::uint64_t>(id))),
@@ -161,7 +161,7 @@ class Worker {
         }
         case ErrorAction::fatal:
           fatal_error = fmt::format("worker {}: {} (SQLSTATE {})", id_, facts.message, facts.sqlstate);
-          stop_.request(history::StopReason::harness_error);
+          stop_.request(common::StopReason::harness_error);
           return;
       }
     }
@@ -291,7 +291,7 @@ class Worker {
   int id_;
   history::HistoryWriter& history_;
   LiveCounters& counters_;
-  history::StopSource& stop_;
+  common::StopSource& stop_;
   std::atomic<std::int64_t>& next_op_;
   Session session_;
   std::mt19937_64 think_rng_;
@@ -326,7 +326,7 @@ double percentile(std::vector<float>& values, double p) {
 }  // namespace
 
 WorkloadStats run_workload(const WorkloadConfig& config, std::int64_t run_id, history::HistoryWriter& history,
-                           history::StopSource& stop) {
+                           common::StopSource& stop) {
   if (config.dsns.empty()) throw BackendError("no database given");
   if (config.threads < 1) throw BackendError("threads must be at least 1");
 

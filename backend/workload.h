@@ -12,7 +12,7 @@
 
 #include "backend/errors.h"
 #include "history/events.h"
-#include "history/stop_source.h"
+#include "common/stop_source.h"
 
 namespace pgchaos::backend {
 
@@ -62,6 +62,6 @@ struct WorkloadStats {
 /// before COMMIT is recorded as failed), or on a fatal error (stats.fatal_error; `stop` is then requested with
 /// reason harness_error). Every worker thread and connection is gone when it returns.
 WorkloadStats run_workload(const WorkloadConfig& config, std::int64_t run_id, history::HistoryWriter& history,
-                           history::StopSource& stop);
+                           common::StopSource& stop);
 
 }  // namespace pgchaos::backend

@@ -13,6 +13,7 @@
 #include "history/events.h"
 #include "history/run_directory.h"
 #include "history/snapshots.h"
+#include "common/files.h"
 
 int main(int argc, char** argv) {
   using namespace pgchaos;
@@ -33,7 +34,7 @@ int main(int argc, char** argv) {
       {"synchronous_commit", "local"},
       {"nodes", nlohmann::json::array()},
       {"config", {{"dsns", {"host=127.0.0.1"}}, {"accounts", kAccounts}, {"operations", ops}, {"threads", kWorkers}}}};
-  history::write_file_atomically(directory.run_json(), run.dump(2) + "\n");
+  common::write_file_atomically(directory.run_json(), run.dump(2) + "\n");
 
   history::Snapshot primary;
   primary.name = "pgc1";

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "history/commit_mode.h"
+#include "common/commit_setting.h"
 #include "history/run_history.h"
 #include "history/snapshots.h"
 
@@ -17,7 +17,7 @@ namespace pgchaos::checker {
 /// fail the run only past --max-lost. sync, sync-strict and single (one server, no replication): any lost
 /// acknowledged commit is invalid unless --max-lost says otherwise, cancelled sync waits excepted; sync-strict
 /// also fails a commit acknowledged while its primary had no synchronous standby.
-using history::CommitMode;
+using common::CommitMode;
 enum class Verdict { valid, invalid, unknown };
 const char* to_string(Verdict verdict);
 
@@ -182,7 +182,7 @@ struct CheckResult {
   /// Sync modes: ops acknowledged while their primary had no synchronous standby (sync-strict promises none).
   std::vector<std::int64_t> acknowledged_without_sync_standby;
   bool sync_standby_checked = false;         ///< the watcher recorded synchronous standbys to judge by
-  history::CommitSetting commit_setting() const { return {commit_mode, commit_level}; }
+  common::CommitSetting commit_setting() const { return {commit_mode, commit_level}; }
   std::int64_t count_lost(LossCause cause) const;
 };
 

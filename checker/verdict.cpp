@@ -54,7 +54,7 @@ void decide(const CheckOptions& options, CheckResult& r) {
                  "acknowledged commits lost with no explanation (a sign of a bug)"));
   for (const auto& s : r.split_brains) fails(s.text);
   // In sync mode a commit whose wait for the standby was cancelled is the documented exception.
-  r.lost_allowed_by_mode = promised && history::names_sync_standby(r.commit_mode) ? r.count_lost(LossCause::cancelled_sync_wait) : 0;
+  r.lost_allowed_by_mode = promised && common::names_sync_standby(r.commit_mode) ? r.count_lost(LossCause::cancelled_sync_wait) : 0;
   const std::string mode = r.commit_setting().text();
   const std::int64_t judged = lost - r.lost_allowed_by_mode;
   if (lost > 0) {
@@ -67,7 +67,7 @@ void decide(const CheckOptions& options, CheckResult& r) {
                                       : r.max_lost ? fmt::format("; --max-lost {}", *r.max_lost) : ""));
     }
   }
-  if (history::names_sync_standby(r.commit_mode) && !promised)
+  if (common::names_sync_standby(r.commit_mode) && !promised)
     r.reasons.push_back(mode + ": commits do not wait for the standby at this synchronous_commit level, so Patroni's "
                                "synchronous promise does not hold (judged like async)");
   if (!r.acknowledged_without_sync_standby.empty()) {
@@ -233,7 +233,7 @@ CheckResult check(const history::RunHistory& history, const std::vector<history:
       r.nodes.push_back(compare_node(primary, *ledgers[0], snapshots[i], *ledgers[i]));
     check_availability(history, r);
     tell_story(history, *ledgers[0], options, r);
-    if (history::names_sync_standby(options.commit_mode)) check_sync_standby(history, r);
+    if (common::names_sync_standby(options.commit_mode)) check_sync_standby(history, r);
     r.checked = true;
     decide(options, r);
   } catch (const std::exception& error) {

@@ -6,6 +6,7 @@
 
 #include "backend/cluster_reader.h"
 #include "history/run_directory.h"
+#include "common/text.h"
 
 namespace pgchaos::engine {
 
@@ -33,8 +34,8 @@ std::string not_yet_in_force(const faults::ClusterContext& cluster, const faults
 
 }  // namespace
 
-CommitModeGuard::CommitModeGuard(faults::ClusterContext& cluster, std::optional<history::CommitSetting> setting,
-                                 const std::vector<std::string>& dsns, const history::StopSource& stop)
+CommitModeGuard::CommitModeGuard(faults::ClusterContext& cluster, std::optional<common::CommitSetting> setting,
+                                 const std::vector<std::string>& dsns, const common::StopSource& stop)
     : cluster_(cluster) {
   if (!setting) return;
   const auto previous = faults::read_commit_settings(cluster);
@@ -65,7 +66,7 @@ CommitModeGuard::~CommitModeGuard() {
   } catch (const std::exception& error) {
     const std::string text = std::string("could not restore the previous commit settings: ") + error.what();
     if (auto log = spdlog::get("engine")) log->error(text);
-    else std::fprintf(stderr, "pgchaos: %s\n", history::printable(text).c_str());
+    else std::fprintf(stderr, "pgchaos: %s\n", common::printable(text).c_str());
   }
 }
 

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "faults/commit_settings.h"
-#include "history/stop_source.h"
+#include "common/stop_source.h"
 
 namespace pgchaos::engine {
 
@@ -16,8 +16,8 @@ class CommitModeGuard {
   /// configuration says so and the primary reached through `dsns` runs with it (synchronous_commit at the level,
   /// synchronous_standby_names set for the sync modes, empty for async). Throws faults::FaultError when it does
   /// not take effect.
-  CommitModeGuard(faults::ClusterContext& cluster, std::optional<history::CommitSetting> setting,
-                  const std::vector<std::string>& dsns, const history::StopSource& stop);
+  CommitModeGuard(faults::ClusterContext& cluster, std::optional<common::CommitSetting> setting,
+                  const std::vector<std::string>& dsns, const common::StopSource& stop);
   ~CommitModeGuard();  ///< restores the previous settings; a failure is logged, never thrown
   CommitModeGuard(const CommitModeGuard&) = delete;
   CommitModeGuard& operator=(const CommitModeGuard&) = delete;

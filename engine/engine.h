@@ -17,7 +17,7 @@
 #include "checker/checker.h"
 #include "faults/cluster.h"
 #include "history/run_directory.h"
-#include "history/stop_source.h"
+#include "common/stop_source.h"
 #include "scenarios/scenarios.h"
 
 namespace pgchaos::engine {
@@ -31,7 +31,7 @@ struct FaultPlan {
   scenarios::Scenario scenario;
   std::vector<scenarios::Action> actions;         ///< scenarios::schedule(scenario, workload seed)
   faults::ClusterContext* cluster = nullptr;
-  std::optional<history::CommitSetting> commit_mode; ///< set for the run, the previous setting restored after
+  std::optional<common::CommitSetting> commit_mode; ///< set for the run, the previous setting restored after
   /// A replay: the schedule as the replayed run resolved it, and how to aim at it (each round is aimed too).
   std::vector<scenarios::Action> recorded;
   scenarios::ReplayBy replay_by = scenarios::ReplayBy::role;
@@ -58,7 +58,7 @@ struct RunRequest {
 
 struct RunOutcome {
   ExitCode exit_code = ExitCode::unknown_or_error;
-  history::StopReason stop_reason = history::StopReason::none;
+  common::StopReason stop_reason = common::StopReason::none;
   backend::WorkloadStats stats;
   checker::CheckResult result;
 };
@@ -70,7 +70,7 @@ using Say = std::function<void(const std::string& line)>;
 /// `stop` ends it early from anywhere (Ctrl-C): the workload stops, the schedule heals what it started, and the
 /// run is still snapshotted, checked and reported (exit code interrupted). Throws for harness errors before the
 /// history starts (unreachable database, SSH refused, unhealthy cluster); after that, errors become the outcome.
-RunOutcome run(const RunRequest& request, history::RunDirectory& directory, history::StopSource& stop,
+RunOutcome run(const RunRequest& request, history::RunDirectory& directory, common::StopSource& stop,
                const Say& say);
 
 /// What run.json recorded about a run.
@@ -79,7 +79,7 @@ struct RecordedRun {
   std::int64_t run_id = 0, seed = 0;
   std::vector<std::string> dsns;                  ///< passwords masked
   std::vector<backend::NodeAddress> nodes;
-  history::CommitMode commit_mode = history::CommitMode::async;
+  common::CommitMode commit_mode = common::CommitMode::async;
   std::string commit_level;                       ///< synchronous_commit as set for the run; empty: not recorded
   std::optional<std::int64_t> max_lost;
   std::optional<std::chrono::milliseconds> max_unavailable;
@@ -87,7 +87,7 @@ struct RecordedRun {
   std::optional<std::string> scenario;            ///< its name, for a scenario run
   bool cycle = false;
 };
-/// Reads run.json; throws history::HistoryError naming the file.
+/// Reads run.json; throws common::FileError naming the file.
 RecordedRun read_recorded_run(const history::RunDirectory& directory);
 
 /// Where a command's wall time went: each phase and its seconds, in order.
@@ -106,7 +106,7 @@ class PhaseTimes {
 };
 
 /// The verdict from the run directory alone (history + snapshots), the three reports rewritten, the check
-/// told through `say`; each step's time added to `times` when given. Throws history::HistoryError for an
+/// told through `say`; each step's time added to `times` when given. Throws common::FileError for an
 /// unreadable history or snapshot.
 checker::CheckResult check_run_directory(const history::RunDirectory& directory, std::optional<std::int64_t> max_lost,
                                          const Say& say, PhaseTimes* times = nullptr);

@@ -6,16 +6,17 @@
 #include <algorithm>
 
 #include "run_record.h"
+#include "common/files.h"
 
 namespace pgchaos::engine {
 
-std::string mode_directory(const history::CommitSetting& mode) {
+std::string mode_directory(const common::CommitSetting& mode) {
   auto name = mode.text();
   std::replace(name.begin(), name.end(), ':', '-');
   return name;
 }
 
-MatrixOutcome matrix(const MatrixRequest& request, const std::filesystem::path& matrix_dir, history::StopSource& stop,
+MatrixOutcome matrix(const MatrixRequest& request, const std::filesystem::path& matrix_dir, common::StopSource& stop,
                      const Say& say) {
   create_empty_directory(matrix_dir, "matrix");
   MatrixOutcome outcome;
@@ -67,13 +68,13 @@ MatrixOutcome matrix(const MatrixRequest& request, const std::filesystem::path& 
     reports::MatrixColumn column;
     int exit_code = static_cast<int>(ExitCode::unknown_or_error);
     try {
-      history::StopSource run_stop(&stop);
+      common::StopSource run_stop(&stop);
       const auto run = engine::run(run_request, directory, run_stop, say);
       column = reports::matrix_column(mode.text(), run.result, base);
       exit_code = static_cast<int>(run.exit_code);
       if (run.stats.fatal_error) column.run.error = *run.stats.fatal_error;
       if (resolved.empty() && std::filesystem::exists(directory.schedule()))
-        resolved = scenarios::parse_schedule_json(history::read_text_file(directory.schedule()), directory.schedule().string());
+        resolved = scenarios::parse_schedule_json(common::read_text_file(directory.schedule()), directory.schedule().string());
     } catch (const std::exception& error) {
       column.mode = mode.text();
       column.run = base;

@@ -14,7 +14,7 @@ namespace pgchaos::engine {
 
 struct MatrixRequest {
   RunRequest base;                              ///< faults set: the scenario, its schedule, the cluster
-  std::vector<history::CommitSetting> modes;    ///< in order; each is set for its run and restored after
+  std::vector<common::CommitSetting> modes;    ///< in order; each is set for its run and restored after
   /// Set (the lab's --rebuild-lab): a cluster not healthy before a mode's run (a split brain left by the one
   /// before) is rebuilt, and the mode runs with the returned request; unset, each mode meets the cluster as it is
   /// (and its column says so when the run is refused).
@@ -30,10 +30,10 @@ struct MatrixOutcome {
 /// resolves the targets; the others aim at the same roles (a replay by role), so every mode meets the same faults.
 /// Each run starts from empty pgchaos tables. A mode whose run fails to start (its commit mode does not take
 /// effect) is a column with the error, and the matrix goes on; Ctrl-C ends it after the current run's check.
-MatrixOutcome matrix(const MatrixRequest& request, const std::filesystem::path& matrix_dir, history::StopSource& stop,
+MatrixOutcome matrix(const MatrixRequest& request, const std::filesystem::path& matrix_dir, common::StopSource& stop,
                      const Say& say);
 
 /// A mode's directory name: sync:remote_write -> sync-remote_write.
-std::string mode_directory(const history::CommitSetting& mode);
+std::string mode_directory(const common::CommitSetting& mode);
 
 }  // namespace pgchaos::engine

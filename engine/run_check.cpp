@@ -4,6 +4,7 @@
 #include "engine/engine.h"
 #include "history/snapshots.h"
 #include "reports/reports.h"
+#include "common/files.h"
 
 namespace pgchaos::engine {
 
@@ -61,10 +62,10 @@ checker::CheckResult check_run_directory(const history::RunDirectory& directory,
   // The log lines that matter, as the scenario runner picked them when each window closed.
   for (const auto& f : result.faults) {
     const auto file = directory.forensics(fmt::format("fault-{}", f.fault.id)) / "key-lines.txt";
-    if (std::filesystem::exists(file)) info.forensics.emplace_back(fmt::format("fault {}", f.fault.id), history::read_text_file(file));
+    if (std::filesystem::exists(file)) info.forensics.emplace_back(fmt::format("fault {}", f.fault.id), common::read_text_file(file));
   }
   if (const auto file = directory.forensics("final-heal") / "key-lines.txt"; std::filesystem::exists(file))
-    info.forensics.emplace_back("final heal", history::read_text_file(file));
+    info.forensics.emplace_back("final heal", common::read_text_file(file));
   reports::write_reports(directory, info, result);
   clock.lap("reports");
 

@@ -11,11 +11,12 @@
 #include "run_log.h"
 #include "run_record.h"
 #include "watcher/watcher.h"
+#include "common/files.h"
 
 namespace pgchaos::engine {
 namespace {
 
-using history::StopReason;
+using common::StopReason;
 
 std::vector<std::string> summary_lines(const backend::WorkloadStats& s, std::int64_t run_id, StopReason reason) {
   std::string errors;
@@ -26,7 +27,7 @@ std::vector<std::string> summary_lines(const backend::WorkloadStats& s, std::int
   const double seconds = s.elapsed.count();
   return {
       fmt::format("run {} {} after {:.1f} s: {} ok, {:.1f} ops/s", run_id,
-                  reason == StopReason::interrupted ? "INTERRUPTED" : fmt::format("finished ({})", history::to_string(reason)),
+                  reason == StopReason::interrupted ? "INTERRUPTED" : fmt::format("finished ({})", common::to_string(reason)),
                   seconds, s.ok, seconds > 0 ? static_cast<double>(s.ok) / seconds : 0.0),
       fmt::format("  attempts: ok {}, fail {}, unknown {} (resolved by the workload: {} committed, {} not)", s.ok, s.fail,
                   s.unknown, s.resolved_committed, s.resolved_not_committed),
@@ -54,7 +55,7 @@ void write_snapshots_patiently(const RunRequest& request, const history::RunDire
 
 // Every node must answer over SSH (host key verified, key accepted) and the cluster be healthy before anything
 // starts.
-void check_cluster_ready(faults::ClusterContext& cluster, const history::StopSource& stop) {
+void check_cluster_ready(faults::ClusterContext& cluster, const common::StopSource& stop) {
   for (const auto& node : cluster.nodes) {
     const auto answer = cluster.execute_on(node.name, faults::Command{{"true"}});
     if (answer.exit_status != 0)
@@ -102,7 +103,7 @@ std::string required_settings_in_force(const FaultPlan& plan) {
 
 }  // namespace
 
-RunOutcome run(const RunRequest& request, history::RunDirectory& directory, history::StopSource& stop, const Say& say) {
+RunOutcome run(const RunRequest& request, history::RunDirectory& directory, common::StopSource& stop, const Say& say) {
   RunOutcome outcome;
   PhaseTimes phases;  // where the wall time goes, in pgchaos.log
   const FaultPlan* plan = request.faults ? &*request.faults : nullptr;
@@ -121,7 +122,7 @@ RunOutcome run(const RunRequest& request, history::RunDirectory& directory, hist
   }
   const std::int64_t run_id = backend::prepare_schema(request.workload);
   // Set for the run, or as the primary runs (its synchronous_commit read from it).
-  history::CommitSetting commit_mode;
+  common::CommitSetting commit_mode;
   if (plan && plan->commit_mode) {
     commit_mode = *plan->commit_mode;
   } else {
@@ -130,8 +131,8 @@ RunOutcome run(const RunRequest& request, history::RunDirectory& directory, hist
     commit_mode.level = primary.synchronous_commit;
     // Strictness is Patroni's alone: its configuration says (and without an answer the run is judged as sync).
     try {
-      if (plan && commit_mode.mode == history::CommitMode::sync && faults::read_commit_settings(*plan->cluster).synchronous_mode_strict)
-        commit_mode.mode = history::CommitMode::sync_strict;
+      if (plan && commit_mode.mode == common::CommitMode::sync && faults::read_commit_settings(*plan->cluster).synchronous_mode_strict)
+        commit_mode.mode = common::CommitMode::sync_strict;
     } catch (const std::exception&) {
     }
   }
@@ -158,8 +159,8 @@ RunOutcome run(const RunRequest& request, history::RunDirectory& directory, hist
   }
   write_run_json(directory, request, run_id, commit_mode, patroni_config);
   if (plan) {
-    history::write_file_atomically(directory.scenario(), plan->scenario.source);
-    history::write_file_atomically(directory.schedule(), scenarios::schedule_json(plan->actions));
+    common::write_file_atomically(directory.scenario(), plan->scenario.source);
+    common::write_file_atomically(directory.schedule(), scenarios::schedule_json(plan->actions));
   }
   auto& history = directory.start_history(run_id, static_cast<std::int64_t>(w.seed), request.compress_history);
   // The cluster's story: the watcher observes every node, the probe measures true write unavailability.
@@ -218,7 +219,7 @@ RunOutcome run(const RunRequest& request, history::RunDirectory& directory, hist
                                                                              plan->recorded, plan->replay_by);
                                        } : std::function<std::vector<scenarios::Action>(int)>());
       // The schedule as it ran: each target as resolved, so that a replay can aim at the same roles or nodes.
-      history::write_file_atomically(directory.schedule(), scenarios::schedule_json(runner.ran));
+      common::write_file_atomically(directory.schedule(), scenarios::schedule_json(runner.ran));
       // A little load after the last heal shows the cluster taking writes again.
       stop.sleep_for(std::chrono::seconds(2));
       stop.request(StopReason::schedule_done);
@@ -236,12 +237,12 @@ RunOutcome run(const RunRequest& request, history::RunDirectory& directory, hist
   outcome.stop_reason = stop.reason();
   if (outcome.stats.fatal_error) log->error("harness error: {}", *outcome.stats.fatal_error);
   directory.finish(outcome.stop_reason == StopReason::interrupted ? "interrupted"
-                   : plan ? fmt::format("{}; {} faults started ({} refused), {} not", history::to_string(outcome.stop_reason),
+                   : plan ? fmt::format("{}; {} faults started ({} refused), {} not", common::to_string(outcome.stop_reason),
                                         runner.faults_started, runner.faults_refused, runner.faults_failed)
-                          : history::to_string(outcome.stop_reason));
+                          : common::to_string(outcome.stop_reason));
   commit_guard.reset();  // the previous commit settings are back before the nodes are read
   for (const auto& line : summary_lines(outcome.stats, run_id, outcome.stop_reason)) say(line);
-  log->info("workload ended ({}): {} ok, {} failed, {} unknown attempts", history::to_string(outcome.stop_reason),
+  log->info("workload ended ({}): {} ok, {} failed, {} unknown attempts", common::to_string(outcome.stop_reason),
             outcome.stats.ok, outcome.stats.fail, outcome.stats.unknown);
 
   phases.lap("stop");

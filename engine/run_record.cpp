@@ -4,22 +4,24 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
-#include "history/duration.h"
-#include "history/json_fields.h"
+#include "common/duration.h"
+#include "common/json_fields.h"
+#include "common/text.h"
+#include "common/files.h"
 
 namespace pgchaos::engine {
 void create_empty_directory(const std::filesystem::path& dir, const std::string& what) {
   std::error_code ec;
   if (std::filesystem::exists(dir, ec) && !std::filesystem::is_empty(dir, ec))
-    throw history::HistoryError(dir.string() + " is not empty (an earlier " + what + "?); choose another --output");
+    throw common::FileError(dir.string() + " is not empty (an earlier " + what + "?); choose another --output");
   std::filesystem::create_directories(dir, ec);
-  if (ec) throw history::HistoryError("cannot create " + dir.string() + ": " + ec.message());
+  if (ec) throw common::FileError("cannot create " + dir.string() + ": " + ec.message());
 }
 
-std::string utc_now() { return history::utc_text(std::time(nullptr), "%Y-%m-%dT%H:%M:%SZ"); }
+std::string utc_now() { return common::utc_text(std::time(nullptr), "%Y-%m-%dT%H:%M:%SZ"); }
 
 void write_run_json(const history::RunDirectory& directory, const RunRequest& request, std::int64_t run_id,
-                    const history::CommitSetting& commit, const std::string& patroni_config) {
+                    const common::CommitSetting& commit, const std::string& patroni_config) {
   const auto& w = request.workload;
   using nlohmann::json;
   json dsns = json::array();
@@ -36,19 +38,19 @@ void write_run_json(const history::RunDirectory& directory, const RunRequest& re
       {"started_at", utc_now()},
       {"run_id", run_id},
       {"seed", w.seed},
-      {"commit_mode", history::to_string(commit.mode)},
+      {"commit_mode", common::to_string(commit.mode)},
       {"synchronous_commit", commit.level.empty() ? json(nullptr) : json(commit.level)},
       {"scenario", plan ? json(plan->scenario.name) : json(nullptr)},
       {"max_lost", request.max_lost ? json(*request.max_lost) : json(nullptr)},
-      {"duration", request.duration ? json(history::format_duration(*request.duration)) : json(nullptr)},
+      {"duration", request.duration ? json(common::format_duration(*request.duration)) : json(nullptr)},
       {"cycle", plan != nullptr && plan->cycle},
       {"replay", plan != nullptr && !plan->replay_of.empty()
                      ? json{{"of", plan->replay_of}, {"by", plan->replay_by == scenarios::ReplayBy::node ? "node" : "role"}}
                      : json(nullptr)},
       {"compress_history", request.compress_history},
-      {"max_unavailable", request.max_unavailable ? json(history::format_duration(*request.max_unavailable)) : json(nullptr)},
-      {"watch_interval", request.watch_interval.count() > 0 ? history::format_duration(request.watch_interval) : "off"},
-      {"probe_interval", request.probe_interval.count() > 0 ? history::format_duration(request.probe_interval) : "off"},
+      {"max_unavailable", request.max_unavailable ? json(common::format_duration(*request.max_unavailable)) : json(nullptr)},
+      {"watch_interval", request.watch_interval.count() > 0 ? common::format_duration(request.watch_interval) : "off"},
+      {"probe_interval", request.probe_interval.count() > 0 ? common::format_duration(request.probe_interval) : "off"},
       {"nodes", nodes},
       {"patroni_config", patroni_config.empty() ? json(nullptr) : json::parse(patroni_config, nullptr, false)},
       {"lab", lab},
@@ -66,38 +68,38 @@ void write_run_json(const history::RunDirectory& directory, const RunRequest& re
         {"log_level", request.log_level},
         {"log_sql", w.log_sql}}},
   };
-  history::write_file_atomically(directory.run_json(), run.dump(2) + "\n");
+  common::write_file_atomically(directory.run_json(), run.dump(2) + "\n");
 }
 
 RecordedRun read_recorded_run(const history::RunDirectory& directory) {
   const auto file = directory.run_json();
   RecordedRun run;
-  run.run_json = history::read_text_file(file);
+  run.run_json = common::read_text_file(file);
   try {
     const auto j = nlohmann::json::parse(run.run_json);
-    run.run_id = history::integer_at<std::int64_t>(j, "run_id");
+    run.run_id = common::integer_at<std::int64_t>(j, "run_id");
     // A seed is any 64-bit pattern (written unsigned when above INT64_MAX): any integer, never a float.
     if (!j.at("seed").is_number_integer()) throw std::invalid_argument("seed must be an integer");
     run.seed = j.at("seed").get<std::int64_t>();
     for (const auto& dsn : j.at("config").at("dsns")) run.dsns.push_back(dsn);
     for (const auto& n : j.value("nodes", nlohmann::json::array()))
-      run.nodes.push_back({n.at("name"), n.at("host"), history::integer_at<int>(n, "port"), n.value("rest_url", "")});
-    const auto mode = history::parse_commit_mode(j.value("commit_mode", "async"));
-    if (!mode) throw history::HistoryError(file.string() + ": unknown commit_mode");
+      run.nodes.push_back({n.at("name"), n.at("host"), common::integer_at<int>(n, "port"), n.value("rest_url", "")});
+    const auto mode = common::parse_commit_mode(j.value("commit_mode", "async"));
+    if (!mode) throw common::FileError(file.string() + ": unknown commit_mode");
     run.commit_mode = *mode;
     if (j.contains("synchronous_commit") && j["synchronous_commit"].is_string())
       run.commit_level = j["synchronous_commit"].get<std::string>();
-    if (j.contains("max_lost") && !j["max_lost"].is_null()) run.max_lost = history::integer_at<std::int64_t>(j, "max_lost");
+    if (j.contains("max_lost") && !j["max_lost"].is_null()) run.max_lost = common::integer_at<std::int64_t>(j, "max_lost");
     if (j.contains("duration") && j["duration"].is_string())
-      run.duration = history::parse_duration(j["duration"].get<std::string>());
+      run.duration = common::parse_duration(j["duration"].get<std::string>());
     if (j.contains("scenario") && j["scenario"].is_string()) run.scenario = j["scenario"].get<std::string>();
     run.cycle = j.value("cycle", false);
     if (j.contains("max_unavailable") && j["max_unavailable"].is_string())
-      run.max_unavailable = history::parse_duration(j["max_unavailable"].get<std::string>());
+      run.max_unavailable = common::parse_duration(j["max_unavailable"].get<std::string>());
   } catch (const nlohmann::json::exception& error) {
-    throw history::HistoryError(file.string() + ": " + error.what());
+    throw common::FileError(file.string() + ": " + error.what());
   } catch (const std::invalid_argument& error) {
-    throw history::HistoryError(file.string() + ": " + error.what());
+    throw common::FileError(file.string() + ": " + error.what());
   }
   return run;
 }

@@ -9,13 +9,13 @@
 namespace pgchaos::engine {
 
 /// Creates `dir` for a soak or matrix (`what`), or refuses one that holds anything: results are never mixed.
-/// Throws history::HistoryError.
+/// Throws common::FileError.
 void create_empty_directory(const std::filesystem::path& dir, const std::string& what);
 
 /// Now in UTC, as run.json and soak.json write times: 2026-11-30T05:21:18Z.
 std::string utc_now();
 
 void write_run_json(const history::RunDirectory& directory, const RunRequest& request, std::int64_t run_id,
-                    const history::CommitSetting& commit, const std::string& patroni_config);
+                    const common::CommitSetting& commit, const std::string& patroni_config);
 
 }  // namespace pgchaos::engine

@@ -94,7 +94,7 @@ std::size_t epoch_scenario(std::uint64_t soak_seed, int epoch, std::size_t scena
   return scenarios == 0 ? 0 : static_cast<std::size_t>(splitmix64(~soak_seed + static_cast<std::uint64_t>(epoch)) % scenarios);
 }
 
-SoakOutcome soak(SoakRequest request, const std::filesystem::path& soak_dir, history::StopSource& stop, const Say& say) {
+SoakOutcome soak(SoakRequest request, const std::filesystem::path& soak_dir, common::StopSource& stop, const Say& say) {
   create_empty_directory(soak_dir, "soak");
 
   SoakOutcome outcome;
@@ -217,7 +217,7 @@ SoakOutcome soak(SoakRequest request, const std::filesystem::path& soak_dir, his
                     minutes(std::chrono::duration<double>(*run_request.duration).count())));
     auto directory = history::RunDirectory::for_new_run(soak_dir / summary.directory);
     {
-      history::StopSource epoch_stop(&stop);
+      common::StopSource epoch_stop(&stop);
       try {
         const auto run = engine::run(run_request, directory, epoch_stop, epoch_say);
         summary = reports::summarize_run(run.result, summary);

@@ -46,6 +46,6 @@ struct SoakOutcome {
 /// the current epoch is healed, checked and reported, then the soak report is written). Between epochs the cluster
 /// must be healthy; otherwise a finding with forensics (SOAK_DIR/between-NNNN) ends the soak or, with
 /// rebuild_cluster, the cluster is rebuilt. Throws only before the first epoch (bad directory).
-SoakOutcome soak(SoakRequest request, const std::filesystem::path& soak_dir, history::StopSource& stop, const Say& say);
+SoakOutcome soak(SoakRequest request, const std::filesystem::path& soak_dir, common::StopSource& stop, const Say& say);
 
 }  // namespace pgchaos::engine

@@ -54,11 +54,11 @@ void write_commit_settings(const ClusterContext& cluster, const CommitSettings& 
   if (status != 200) throw FaultError("PATCH /config answered " + std::to_string(status) + ": " + body);
 }
 
-CommitSettings commit_settings_for(const history::CommitSetting& setting) {
+CommitSettings commit_settings_for(const common::CommitSetting& setting) {
   CommitSettings settings;
-  settings.synchronous_mode = history::names_sync_standby(setting.mode);
-  settings.synchronous_mode_strict = setting.mode == history::CommitMode::sync_strict;
-  settings.synchronous_commit = setting.level.empty() ? history::default_level(setting.mode) : setting.level;
+  settings.synchronous_mode = common::names_sync_standby(setting.mode);
+  settings.synchronous_mode_strict = setting.mode == common::CommitMode::sync_strict;
+  settings.synchronous_commit = setting.level.empty() ? common::default_level(setting.mode) : setting.level;
   return settings;
 }
 

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "faults/cluster.h"
-#include "history/commit_mode.h"
+#include "common/commit_setting.h"
 
 namespace pgchaos::faults {
 
@@ -25,6 +25,6 @@ std::optional<std::string> config_value(const std::string& config_json, const st
 void write_commit_settings(const ClusterContext& cluster, const CommitSettings& settings);
 /// What a commit mode means in Patroni's terms: synchronous_mode (and _strict for sync-strict) with the setting's
 /// synchronous_commit level (remote_apply for the sync modes, local for async unless the setting names one).
-CommitSettings commit_settings_for(const history::CommitSetting& setting);
+CommitSettings commit_settings_for(const common::CommitSetting& setting);
 
 }  // namespace pgchaos::faults

@@ -10,11 +10,14 @@
 #include <string_view>
 #include <vector>
 
+#include "common/files.h"
+
 namespace pgchaos::history {
 
-/// Raised for I/O failures and unreadable files; the message names the file (and line where one applies).
-struct HistoryError : std::runtime_error {
-  using std::runtime_error::runtime_error;
+/// A history (or snapshot) that cannot be written or read: a FileError whose message names the file (and line
+/// where one applies).
+struct HistoryError : common::FileError {
+  using common::FileError::FileError;
 };
 
 enum class EventType {

@@ -6,9 +6,11 @@
 
 #include "compressed_file.h"
 #include "history/events.h"
-#include "json_fields.h"
+#include "common/json_fields.h"
 
 namespace pgchaos::history {
+
+using common::json_integer;
 namespace {
 
 constexpr std::pair<EventType, const char*> kTypeNames[] = {

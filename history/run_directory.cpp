@@ -100,29 +100,4 @@ void RunDirectory::finish(const std::string& how) {
   history_.reset();
 }
 
-void write_file_atomically(const std::filesystem::path& file, const std::string& text) {
-  const auto temporary = std::filesystem::path(file.string() + ".tmp");
-  {
-    std::ofstream out(temporary, std::ios::binary);
-    out << text;
-    if (!out) throw HistoryError("cannot write " + temporary.string());
-  }
-  std::error_code ec;
-  std::filesystem::rename(temporary, file, ec);
-  if (ec) throw HistoryError("cannot write " + file.string() + ": " + ec.message());
-}
-
-std::string utc_text(std::time_t when, const char* format) {
-  std::tm tm{};
-  gmtime_r(&when, &tm);
-  char text[64];
-  return std::strftime(text, sizeof text, format, &tm) > 0 ? text : "";
-}
-
-std::string read_text_file(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw HistoryError("cannot read " + file.string());
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 }  // namespace pgchaos::history

@@ -60,16 +60,4 @@ class RunDirectory {
   std::unique_ptr<HistoryWriter> history_;
 };
 
-/// Writes a text file whole (beside, then renamed: a reader never sees half of it). Throws HistoryError.
-void write_file_atomically(const std::filesystem::path& file, const std::string& text);
-/// A file's text. Throws HistoryError naming it.
-std::string read_text_file(const std::filesystem::path& file);
-/// `when` in UTC through strftime's `format`, e.g. "%Y-%m-%dT%H:%M:%SZ" (run.json, soak.json) or "%Y%m%dT%H%M%SZ"
-/// (directory names).
-std::string utc_text(std::time_t when, const char* format);
-
-/// Text from a file or a peer made safe for one line of a terminal: control characters and bytes that are not
-/// UTF-8 become \n, \t, \xNN escapes.
-std::string printable(std::string_view text);
-
 }  // namespace pgchaos::history

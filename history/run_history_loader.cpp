@@ -14,9 +14,11 @@
 #include "compact_history.h"
 #include "compressed_file.h"
 #include "history/run_history.h"
-#include "json_fields.h"
+#include "common/json_fields.h"
 
 namespace pgchaos::history {
+
+using common::json_integer;
 namespace {
 
 struct Fields {

@@ -11,11 +11,14 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
-#include "history/json_fields.h"
+#include "common/json_fields.h"
 #include "history/ledger_index.h"
 #include "history/snapshots.h"
+#include "common/files.h"
 
 namespace pgchaos::history {
+
+using common::json_integer_value;
 namespace {
 
 // A snapshot is read back from disk and may hold anything: an integer field that is a float or out of range is
@@ -115,7 +118,7 @@ void SnapshotWriter::finish(const Snapshot& s) {
                       {"ledger_rows", rows_}};
   auto& accounts = j["accounts"] = nlohmann::json::array();
   for (const auto& a : s.accounts) accounts.push_back({a.id, a.balance_cents});
-  write_file_atomically(json_file_, j.dump() + "\n");
+  common::write_file_atomically(json_file_, j.dump() + "\n");
 }
 
 void write_snapshot(const RunDirectory& directory, const Snapshot& s) {

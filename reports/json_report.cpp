@@ -98,7 +98,7 @@ std::string json_report(const RunInfo& run, const checker::CheckResult& r) {
       {"schema_version", kSchemaVersion},
       {"generator", "pgchaos " PGCHAOS_VERSION},
       {"run", {{"run_id", run.run_id}, {"seed", run.seed}, {"directory", run.directory.string()},
-               {"commit_mode", history::to_string(r.commit_mode)},
+               {"commit_mode", common::to_string(r.commit_mode)},
                {"synchronous_commit", r.commit_level.empty() ? json(nullptr) : json(r.commit_level)},
                {"commit_promise", r.commit_setting().promises_no_loss()},
                {"max_lost", r.max_lost ? json(*r.max_lost) : json(nullptr)}, {"configuration", configuration}}},

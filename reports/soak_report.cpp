@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "history/json_fields.h"
+#include "common/json_fields.h"
 #include "history/run_directory.h"
 #include "invariant_list.h"
 #include "page.h"
@@ -34,10 +34,10 @@ json causes_json(const LostByCause& causes) {
 LostByCause causes_from(const json& j) {
   LostByCause out;
   for (const auto cause : checker::kLossCauses)
-    if (j.contains(checker::to_string(cause))) out.emplace_back(checker::to_string(cause), history::integer_at<std::int64_t>(j, checker::to_string(cause)));
+    if (j.contains(checker::to_string(cause))) out.emplace_back(checker::to_string(cause), common::integer_at<std::int64_t>(j, checker::to_string(cause)));
   for (const auto& [cause, n] : j.items())
     if (std::none_of(out.begin(), out.end(), [&](const auto& p) { return p.first == cause; }))
-      out.emplace_back(cause, history::integer_at<std::int64_t>(j, cause.c_str()));
+      out.emplace_back(cause, common::integer_at<std::int64_t>(j, cause.c_str()));
   return out;
 }
 
@@ -59,23 +59,23 @@ json epoch_json(const EpochSummary& e) {
 
 EpochSummary epoch_from(const json& j) {
   EpochSummary e;
-  e.index = history::integer_at<int>(j, "index");
+  e.index = common::integer_at<int>(j, "index");
   e.directory = j.at("directory");
   e.scenario = j.at("scenario");
-  e.seed = history::integer_at<std::uint64_t>(j, "seed");
+  e.seed = common::integer_at<std::uint64_t>(j, "seed");
   e.commit_mode = j.at("commit_mode");
   e.verdict = j.at("verdict");
   e.headline = j.value("headline", "");
-  e.exit_code = history::integer_or(j, "exit_code", 2);
+  e.exit_code = common::integer_or(j, "exit_code", 2);
   e.started_at = j.value("started_at", "");
   e.duration_s = j.value("duration_s", 0.0);
-  e.operations = history::integer_or(j, "operations", std::int64_t{0});
+  e.operations = common::integer_or(j, "operations", std::int64_t{0});
   e.ops_per_s = j.value("ops_per_s", 0.0);
-  e.lost = history::integer_or(j, "lost", std::int64_t{0});
-  e.in_doubt = history::integer_or(j, "in_doubt", std::int64_t{0});
+  e.lost = common::integer_or(j, "lost", std::int64_t{0});
+  e.in_doubt = common::integer_or(j, "in_doubt", std::int64_t{0});
   e.lost_by_cause = causes_from(j.value("lost_by_cause", json::object()));
-  e.faults = history::integer_or(j, "faults", 0);
-  e.faults_refused = history::integer_or(j, "faults_refused", 0);
+  e.faults = common::integer_or(j, "faults", 0);
+  e.faults_refused = common::integer_or(j, "faults_refused", 0);
   for (const auto& f : j.value("fault_unavailability", json::array())) {
     FaultUnavailability u;
     u.fault = f.at("fault");
@@ -87,8 +87,8 @@ EpochSummary epoch_from(const json& j) {
   e.replay = j.value("replay", "");
   e.kept = j.value("kept", "all");
   e.error = j.value("error", "");
-  e.rss_bytes = history::integer_or(j, "rss_bytes", std::int64_t{0});
-  e.disk_bytes = history::integer_or(j, "disk_bytes", std::int64_t{0});
+  e.rss_bytes = common::integer_or(j, "rss_bytes", std::int64_t{0});
+  e.disk_bytes = common::integer_or(j, "disk_bytes", std::int64_t{0});
   return e;
 }
 
@@ -181,14 +181,14 @@ std::string soak_json(const SoakReport& soak) {
 SoakReport parse_soak_json(const std::string& text, const std::string& origin) {
   try {
     const auto j = json::parse(text);
-    if (history::integer_or(j, "schema_version", 0) != kSoakSchemaVersion)
+    if (common::integer_or(j, "schema_version", 0) != kSoakSchemaVersion)
       throw ReportError(origin + ": not a soak.json of schema version " + std::to_string(kSoakSchemaVersion));
     SoakReport soak;
     soak.started_at = j.value("started_at", "");
     soak.ended_at = j.value("ended_at", "");
     soak.status = j.value("status", "");
     soak.verdict = j.value("verdict", "unknown");
-    soak.seed = history::integer_or(j, "seed", std::uint64_t{0});
+    soak.seed = common::integer_or(j, "seed", std::uint64_t{0});
     soak.scenarios = j.value("scenarios", std::vector<std::string>{});
     soak.commit_mode = j.value("commit_mode", "");
     soak.keep = j.value("keep", "");

@@ -9,12 +9,14 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "history/json_fields.h"
+#include "common/json_fields.h"
 #include "history/run_directory.h"
 #include "invariant_list.h"
 #include "page.h"
 #include "reports/reports.h"
 #include "reports/soak_report.h"
+#include "common/text.h"
+#include "common/files.h"
 
 namespace pgchaos::reports {
 namespace {
@@ -32,7 +34,7 @@ std::string file_time(const std::filesystem::path& file) {
   std::error_code ec;
   const auto time = std::filesystem::last_write_time(file, ec);
   if (ec) return "";
-  return history::utc_text(std::chrono::system_clock::to_time_t(std::chrono::time_point_cast<std::chrono::system_clock::duration>(
+  return common::utc_text(std::chrono::system_clock::to_time_t(std::chrono::time_point_cast<std::chrono::system_clock::duration>(
                                std::chrono::file_clock::to_sys(time))),
                            "%Y-%m-%dT%H:%M:%SZ");
 }
@@ -76,14 +78,14 @@ NightSummary night_from_run(const std::filesystem::path& dir, const std::string&
     night.commit_mode = j.at("run").at("commit_mode");
     const auto& configuration = j.at("run").value("configuration", json::object());
     night.started_at = configuration.value("started_at", file_time(dir / "run.json"));
-    night.operations = history::integer_at<std::int64_t>(j.at("counts"), "acknowledged");
+    night.operations = common::integer_at<std::int64_t>(j.at("counts"), "acknowledged");
     night.ops_per_s = j.at("availability").at("ops_per_s");
     night.duration_s = j.at("availability").at("duration_s");
     night.epochs = 1;
     night.invalid_epochs = night.verdict == "invalid" ? 1 : 0;
     const json causes = j.at("operations").value("lost_by_cause", json::object());
     for (const auto& [cause, n] : causes.items())
-      night.lost_by_cause.emplace_back(cause, history::integer_at<std::int64_t>(causes, cause.c_str()));
+      night.lost_by_cause.emplace_back(cause, common::integer_at<std::int64_t>(causes, cause.c_str()));
     night.lost = static_cast<std::int64_t>(j.at("operations").at("lost").size());
     std::vector<FaultUnavailability> faults;
     for (const auto& f : j.value("faults", json::array())) {
@@ -127,12 +129,12 @@ NightSummary read_night(const std::filesystem::path& dir) {
   try {
     if (std::filesystem::exists(dir / "soak.json", ec)) {
       const auto file = (dir / "soak.json").string();
-      return night_from_soak(parse_soak_json(history::read_text_file(dir / "soak.json"), file),
+      return night_from_soak(parse_soak_json(common::read_text_file(dir / "soak.json"), file),
                              std::filesystem::absolute(dir).lexically_normal().filename().string());
     }
     if (std::filesystem::exists(dir / "report.json", ec))
-      return night_from_run(dir, history::read_text_file(dir / "report.json"));
-  } catch (const history::HistoryError& error) {
+      return night_from_run(dir, common::read_text_file(dir / "report.json"));
+  } catch (const common::FileError& error) {
     throw ReportError(error.what());
   }
   throw ReportError(dir.string() + ": neither soak.json nor report.json (not a soak or run directory)");

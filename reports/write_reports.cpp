@@ -1,12 +1,13 @@
 #include "page.h"
 #include "reports/reports.h"
+#include "common/files.h"
 
 namespace pgchaos::reports {
 
 void write_report_files(const std::vector<std::pair<std::filesystem::path, std::string>>& files) {
   try {
-    for (const auto& [file, text] : files) history::write_file_atomically(file, text);
-  } catch (const history::HistoryError& error) {
+    for (const auto& [file, text] : files) common::write_file_atomically(file, text);
+  } catch (const common::FileError& error) {
     throw ReportError(error.what());
   }
 }

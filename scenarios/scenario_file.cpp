@@ -5,15 +5,15 @@
 #include <random>
 
 #include "faults/catalog.h"
-#include "history/duration.h"
+#include "common/duration.h"
 #include "scenarios/scenarios.h"
 
 namespace pgchaos::scenarios {
 namespace {
 
 std::chrono::milliseconds parse_duration(const std::string& text, const std::string& where) {
-  const auto duration = history::parse_duration(text);
-  if (!duration) throw ScenarioError(where + ": '" + text + "' is not " + history::kDurationExamples);
+  const auto duration = common::parse_duration(text);
+  if (!duration) throw ScenarioError(where + ": '" + text + "' is not " + common::kDurationExamples);
   return *duration;
 }
 

@@ -12,7 +12,7 @@
 
 #include "faults/cluster.h"
 #include "history/events.h"
-#include "history/stop_source.h"
+#include "common/stop_source.h"
 
 namespace pgchaos::scenarios {
 
@@ -98,7 +98,7 @@ std::vector<Action> aimed_as_recorded(std::vector<Action> actions, const std::ve
 /// forensics_root/final-heal), and a finding quotes the log lines that matter. With `next_round`, the actions run
 /// again as next_round(1), next_round(2), ... until `stop` (an empty round, or a finding, ends the schedule too).
 RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& actions, faults::ClusterContext& cluster,
-                          history::HistoryWriter& history, const history::StopSource& stop,
+                          history::HistoryWriter& history, const common::StopSource& stop,
                           const std::function<void(const std::string&)>& say = nullptr,
                           const std::filesystem::path& forensics_root = {},
                           const std::function<std::vector<Action>(int round)>& next_round = nullptr);
@@ -118,6 +118,6 @@ Forensics collect_forensics(faults::ClusterContext& cluster, const std::filesyst
 
 /// Waits for a healthy cluster (until `timeout`, or a stop when `stop` is given); returns the last topology seen.
 faults::Topology wait_healthy(faults::ClusterContext& cluster, std::chrono::seconds timeout,
-                              const history::StopSource* stop = nullptr);
+                              const common::StopSource* stop = nullptr);
 
 }  // namespace pgchaos::scenarios

@@ -59,7 +59,7 @@ void wait_until_down(faults::ClusterContext& cluster, const std::string& targets
 }  // namespace
 
 faults::Topology wait_healthy(faults::ClusterContext& cluster, std::chrono::seconds timeout,
-                              const history::StopSource* stop) {
+                              const common::StopSource* stop) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   faults::Topology topology = cluster.topology();
   while (!topology.healthy() && std::chrono::steady_clock::now() < deadline) {
@@ -72,7 +72,7 @@ faults::Topology wait_healthy(faults::ClusterContext& cluster, std::chrono::seco
 }
 
 RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& actions, faults::ClusterContext& cluster,
-                          history::HistoryWriter& history, const history::StopSource& stop,
+                          history::HistoryWriter& history, const common::StopSource& stop,
                           const std::function<void(const std::string&)>& say, const std::filesystem::path& forensics_root,
                           const std::function<std::vector<Action>(int round)>& next_round) {
   RunnerResult result;

@@ -250,7 +250,7 @@ TEST(MatrixOptions, ModesAreParsedAndEveryScenarioOptionChecked) {
   const auto conf = lab_like_conf().string();
   const auto o = parse_matrix_options({"crash-primary", "--conf", conf, "--seed", "9"});
   ASSERT_EQ(o.request.modes.size(), 3u) << "async, sync, sync-strict by default";
-  EXPECT_EQ(o.request.modes[2].mode, history::CommitMode::sync_strict);
+  EXPECT_EQ(o.request.modes[2].mode, common::CommitMode::sync_strict);
   EXPECT_EQ(o.request.base.workload.seed, 9u);
   ASSERT_TRUE(o.request.base.faults.has_value());
   EXPECT_EQ(o.request.base.faults->scenario.name, "crash-primary");
@@ -294,7 +294,7 @@ TEST(ScenarioOptions, CyclingNeedsADurationAndAReplayTakesWhatItsRunRecorded) {
   EXPECT_EQ(replay.request.workload.seed, 4242u);
   EXPECT_EQ(replay.request.duration, std::chrono::minutes(5));
   EXPECT_TRUE(replay.request.faults->cycle);
-  EXPECT_EQ(replay.request.faults->commit_mode->mode, history::CommitMode::sync_strict);
+  EXPECT_EQ(replay.request.faults->commit_mode->mode, common::CommitMode::sync_strict);
   EXPECT_EQ(replay.request.faults->commit_mode->level, "remote_write");
   EXPECT_EQ(replay.request.faults->scenario.name, "switchover-storm");
   EXPECT_EQ(replay.request.faults->actions.size(), 2u);

@@ -48,7 +48,7 @@ class WorkloadTest : public ::testing::Test {
     }
     o.history = history::read_history(path);
     checker::CheckOptions options;
-    options.commit_mode = history::CommitMode::single;  // one server: any lost acknowledged commit is invalid
+    options.commit_mode = common::CommitMode::single;  // one server: any lost acknowledged commit is invalid
     o.check = checker::check(history::load_run_history(path), take_snapshots(c.dsns, {}, std::chrono::seconds(10)), options);
     return o;
   }
@@ -80,7 +80,7 @@ class WorkloadTest : public ::testing::Test {
   }
 
   testing::PostgresServer server_;
-  history::StopSource stop_;
+  common::StopSource stop_;
   testing::TempDirectory dir_{"pgchaos-run"};
 };
 

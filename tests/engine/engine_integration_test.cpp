@@ -9,6 +9,7 @@
 #include "reports/soak_report.h"
 #include "tests/support/postgres_server.h"
 #include "tests/support/temp_directory.h"
+#include "common/files.h"
 
 namespace pgchaos::engine {
 namespace {
@@ -41,7 +42,7 @@ class EngineTest : public ::testing::Test {
 TEST_F(EngineTest, ThreeRunsInARowLeaveThreadsAndFilesAsTheyWere) {
   {  // a first run warms up what lives for the whole process (libpq's and spdlog's one-time state)
     auto directory = history::RunDirectory::for_new_run(dir_ / "warm-up");
-    history::StopSource stop;
+    common::StopSource stop;
     auto first = request(200);
     first.workload.reset = true;
     ASSERT_EQ(run(first, directory, stop, say_).exit_code, ExitCode::valid);
@@ -49,10 +50,10 @@ TEST_F(EngineTest, ThreeRunsInARowLeaveThreadsAndFilesAsTheyWere) {
   const auto threads = threads_now(), fds = fds_now();
   for (int i = 1; i <= 3; ++i) {
     auto directory = history::RunDirectory::for_new_run(dir_ / ("run-" + std::to_string(i)));
-    history::StopSource stop;
+    common::StopSource stop;
     const auto outcome = run(request(500), directory, stop, say_);
     EXPECT_EQ(outcome.exit_code, ExitCode::valid) << outcome.result.headline;
-    EXPECT_EQ(outcome.stop_reason, history::StopReason::operations_done);
+    EXPECT_EQ(outcome.stop_reason, common::StopReason::operations_done);
     EXPECT_EQ(outcome.result.acknowledged, 500);
     EXPECT_TRUE(outcome.result.lost.empty());
     EXPECT_TRUE(std::filesystem::exists(directory.report_json()));
@@ -66,24 +67,24 @@ TEST_F(EngineTest, ThreeRunsInARowLeaveThreadsAndFilesAsTheyWere) {
 
 TEST_F(EngineTest, DurationIsAStopLikeAnyOther) {
   auto directory = history::RunDirectory::for_new_run(dir_ / "timed");
-  history::StopSource stop;
+  common::StopSource stop;
   auto r = request(1'000'000'000);
   r.workload.reset = true;
   r.duration = std::chrono::milliseconds(1500);
   const auto started = std::chrono::steady_clock::now();
   const auto outcome = run(r, directory, stop, say_);
-  EXPECT_EQ(outcome.stop_reason, history::StopReason::duration);
+  EXPECT_EQ(outcome.stop_reason, common::StopReason::duration);
   EXPECT_EQ(outcome.exit_code, ExitCode::valid) << outcome.result.headline;
   EXPECT_GT(outcome.result.acknowledged, 0);
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(60)) << "the run must end by itself";
-  const auto log = history::read_text_file(directory.log());
+  const auto log = common::read_text_file(directory.log());
   EXPECT_NE(log.find("starts"), std::string::npos) << log;
   EXPECT_NE(log.find("ended"), std::string::npos) << log;
 }
 
 TEST_F(EngineTest, ARefusedConnectionCreatesNoRunDirectory) {
   auto directory = history::RunDirectory::for_new_run(dir_ / "refused");
-  history::StopSource stop;
+  common::StopSource stop;
   auto r = request(10);
   r.workload.dsns = {"host=127.0.0.1 port=1 connect_timeout=2"};
   EXPECT_THROW(run(r, directory, stop, say_), backend::BackendError);
@@ -114,7 +115,7 @@ class SoakTest : public EngineTest {
 };
 
 TEST_F(SoakTest, EpochsRunBackToBackEachCheckedWithItsOwnSeedAndOnlyTheirReportsKept) {
-  history::StopSource stop;
+  common::StopSource stop;
   std::vector<std::string> progress;
   auto r = soak_request(std::chrono::seconds(7), std::chrono::seconds(2));
   r.progress = [&progress](const std::string& line) { progress.push_back(line); };
@@ -152,12 +153,12 @@ TEST_F(SoakTest, EpochsRunBackToBackEachCheckedWithItsOwnSeedAndOnlyTheirReports
 }
 
 TEST_F(SoakTest, CtrlCChecksTheCurrentEpochAndWritesTheSoakReport) {
-  history::StopSource stop;
+  common::StopSource stop;
   auto r = soak_request(std::chrono::minutes(10), std::chrono::minutes(5));
   r.keep = Keep::all;
   std::thread ctrl_c([&stop] {
     std::this_thread::sleep_for(std::chrono::milliseconds(2500));
-    stop.request(history::StopReason::interrupted);
+    stop.request(common::StopReason::interrupted);
   });
   const auto outcome = soak(r, dir_ / "interrupted", stop, say_);
   ctrl_c.join();

@@ -3,7 +3,7 @@
 #include <fstream>
 #include <thread>
 
-#include "history/commit_mode.h"
+#include "common/commit_setting.h"
 #include "history/events.h"
 #include "history/run_directory.h"
 #include "history/run_history.h"
@@ -381,7 +381,7 @@ TEST(History, ASnapshotWithAFloatWhereAnIntegerBelongsNamesItsFile) {
   s.accounts = {{1, 10000}};
   write_snapshot(dir, s);
   const auto json_file = dir.root() / "snapshot-pgc1.json";
-  const std::string good = read_text_file(json_file);
+  const std::string good = common::read_text_file(json_file);
   // Fuzzing found nlohmann's float-to-integer cast (undefined behaviour) in each of these fields.
   for (const auto& [field, bad] : {std::pair{R"("timeline":0)", R"("timeline":1e300)"},
                                    std::pair{R"("ledger_rows":0)", R"("ledger_rows":-1)"},
@@ -523,66 +523,6 @@ TEST(CompressedHistory, ARunDirectoryFindsWhicheverHistoryItsRunWrote) {
 }  // namespace
 }  // namespace pgchaos::history
 
-#include "history/stop_source.h"
-
-namespace pgchaos::history {
-namespace {
-
-TEST(StopSource, AnEpochsStopFollowsTheSoaksAndNotTheOtherWay) {
-  StopSource soak;
-  {
-    StopSource epoch(&soak);
-    epoch.request(StopReason::schedule_done);
-    EXPECT_TRUE(epoch.requested());
-    EXPECT_FALSE(soak.requested()) << "one epoch's end is not the soak's";
-  }
-  StopSource next_epoch(&soak);
-  EXPECT_FALSE(next_epoch.requested());
-  std::thread ctrl_c([&soak] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    soak.request(StopReason::interrupted);
-  });
-  const auto started = std::chrono::steady_clock::now();
-  EXPECT_FALSE(next_epoch.sleep_for(std::chrono::seconds(30))) << "a sleeper in the epoch wakes on the soak's stop";
-  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(20));
-  ctrl_c.join();
-  EXPECT_EQ(next_epoch.reason(), StopReason::interrupted) << "with the soak's reason";
-}
-
-TEST(CommitSetting, ModesLevelsAndWhatEachPromises) {
-  std::string why;
-  const auto strict = parse_commit_setting("sync-strict", why);
-  ASSERT_TRUE(strict);
-  EXPECT_EQ(strict->mode, CommitMode::sync_strict);
-  EXPECT_EQ(strict->level, "remote_apply") << "the sync modes' default level";
-  EXPECT_EQ(strict->text(), "sync-strict") << "a default level is not spelled out";
-  EXPECT_TRUE(strict->promises_no_loss());
-  const auto write = parse_commit_setting("sync:remote_write", why);
-  ASSERT_TRUE(write);
-  EXPECT_EQ(write->text(), "sync:remote_write");
-  EXPECT_TRUE(write->promises_no_loss());
-  const auto local = parse_commit_setting("sync:local", why);
-  ASSERT_TRUE(local);
-  EXPECT_FALSE(local->promises_no_loss()) << "a commit that does not wait for the standby is promised nothing";
-  const auto off = parse_commit_setting("async:off", why);
-  ASSERT_TRUE(off);
-  EXPECT_EQ(off->text(), "async:off");
-  EXPECT_FALSE(off->promises_no_loss());
-  EXPECT_EQ(parse_commit_setting("async", why)->level, "local");
-  EXPECT_FALSE(parse_commit_setting("sync:maybe", why));
-  EXPECT_NE(why.find("remote_write"), std::string::npos);
-  EXPECT_FALSE(parse_commit_setting("strict", why));
-  EXPECT_NE(why.find("sync-strict"), std::string::npos);
-  EXPECT_FALSE(parse_commit_setting("single", why)) << "single is what the checker detects, never set";
-  EXPECT_EQ(parse_commit_mode("sync-strict"), CommitMode::sync_strict);
-  EXPECT_EQ((CommitSetting{CommitMode::single, "on"}).text(), "single") << "one server waits for no standby";
-  EXPECT_FALSE((CommitSetting{CommitMode::single, "off"}).promises_no_loss()) << "off acknowledges before the flush";
-  EXPECT_EQ((CommitSetting{CommitMode::single, "off"}).text(), "single:off");
-  EXPECT_EQ((CommitSetting{CommitMode::async, "on"}).text(), "async") << "no standby named: on is local";
-}
-
-}  // namespace
-}  // namespace pgchaos::history
 
 
 // ---- the compact side file: loads as the history does, and only while it matches the history ----
@@ -676,7 +616,7 @@ TEST(CompactHistory, TheSideFileLoadsExactlyWhatTheHistorySays) {
   EXPECT_EQ(from_side_file.attempts.back().outcome, Outcome::pending);
   {
     // Proof that the side file was read: the history blanked to the same size and time loads the same.
-    const auto text = read_text_file(path);
+    const auto text = common::read_text_file(path);
     const auto time = std::filesystem::last_write_time(path);
     std::ofstream(path, std::ios::trunc) << std::string(text.size(), '\n');
     std::filesystem::last_write_time(path, time);

@@ -132,7 +132,7 @@ struct RunnerFixture {
   history::HistoryFile run(const std::string& scenario_json, RunnerResult& result,
                            const std::filesystem::path& forensics = {}) {
     const auto scenario = parse_scenario(scenario_json, "test.json");
-    history::StopSource stop;
+    common::StopSource stop;
     {
       history::HistoryWriter writer(dir / "history.jsonl");
       result = run_schedule(scenario, schedule(scenario, 1), cluster, writer, stop, nullptr, forensics);
@@ -353,7 +353,7 @@ TEST(Runner, ACycledScheduleRunsRoundAfterRoundUntilTheStopAndHealsBetweenRounds
       R"({"steps": [{"fault": "stop-patroni", "target": "pgc2", "duration": "10ms", "heal": false},
                     {"fault": "restart", "target": "pgc3", "delay": "10ms"}]})",
       "test.json");
-  history::StopSource stop;
+  common::StopSource stop;
   RunnerResult result;
   std::vector<int> rounds_asked;
   {
@@ -361,7 +361,7 @@ TEST(Runner, ACycledScheduleRunsRoundAfterRoundUntilTheStopAndHealsBetweenRounds
     result = run_schedule(scenario, schedule(scenario, 1), f.cluster, writer, stop, nullptr, {},
                           [&](int round) {
                             rounds_asked.push_back(round);
-                            if (round == 3) stop.request(history::StopReason::duration);
+                            if (round == 3) stop.request(common::StopReason::duration);
                             return schedule(scenario, 1, round);
                           });
   }
@@ -384,7 +384,7 @@ TEST(Runner, ACycledScheduleStopsCyclingWhenTheClusterDidNotRecover) {
   f.topology->problems = {"pgc3: not streaming"};
   const auto scenario = parse_scenario(R"({"healthy_timeout": "1s", "steps": [{"fault": "restart", "target": "pgc3"}]})",
                                        "test.json");
-  history::StopSource stop;
+  common::StopSource stop;
   int rounds_asked = 0;
   RunnerResult result;
   {

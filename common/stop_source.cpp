@@ -1,4 +1,4 @@
-#include "history/stop_source.h"
+#include "common/stop_source.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <system_error>
 
-namespace pgchaos::history {
+namespace pgchaos::common {
 namespace {
 
 std::int64_t now_ns() noexcept {
@@ -89,4 +89,4 @@ bool StopSource::sleep_for(std::chrono::milliseconds duration) const noexcept {
   return false;
 }
 
-}  // namespace pgchaos::history
+}  // namespace pgchaos::common

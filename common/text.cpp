@@ -1,8 +1,8 @@
 #include <fmt/format.h>
 
-#include "history/run_directory.h"
+#include "common/text.h"
 
-namespace pgchaos::history {
+namespace pgchaos::common {
 namespace {
 
 // Length of the valid UTF-8 sequence at text[i] (2-4), or 0 when there is none.
@@ -55,4 +55,15 @@ std::string printable(std::string_view text) {
   return out;
 }
 
-}  // namespace pgchaos::history
+}  // namespace pgchaos::common
+
+namespace pgchaos::common {
+
+std::string utc_text(std::time_t when, const char* format) {
+  std::tm tm{};
+  gmtime_r(&when, &tm);
+  char text[64];
+  return std::strftime(text, sizeof text, format, &tm) > 0 ? text : "";
+}
+
+}  // namespace pgchaos::common

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace pgchaos::history {
+namespace pgchaos::common {
 
 /// nullopt when `text` is not a duration of this grammar (or is larger than a year).
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) noexcept;
@@ -16,4 +16,4 @@ std::string format_duration(std::chrono::milliseconds duration);
 /// For error messages: what a duration looks like.
 inline constexpr const char* kDurationExamples = "a duration like 250ms, 5s, 10m or 8h";
 
-}  // namespace pgchaos::history
+}  // namespace pgchaos::common

@@ -11,7 +11,7 @@
 #include <string>
 #include <type_traits>
 
-namespace pgchaos::history {
+namespace pgchaos::common {
 
 /// `value` as T when it is an integer T can hold, else nullopt (a float, a string, out of range).
 template <typename T>
@@ -60,4 +60,4 @@ T integer_at(const nlohmann::json& j, const char* key) {
   return integer_or<T>(j, key, T{});
 }
 
-}  // namespace pgchaos::history
+}  // namespace pgchaos::common

@@ -5,7 +5,7 @@
 #include <atomic>
 #include <chrono>
 
-namespace pgchaos::history {
+namespace pgchaos::common {
 
 enum class StopReason { none, interrupted, duration, operations_done, schedule_done, harness_error };
 const char* to_string(StopReason reason) noexcept;
@@ -38,4 +38,4 @@ class StopSource {
   static_assert(std::atomic<int>::is_always_lock_free && std::atomic<std::int64_t>::is_always_lock_free);
 };
 
-}  // namespace pgchaos::history
+}  // namespace pgchaos::common

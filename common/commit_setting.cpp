@@ -1,8 +1,8 @@
-#include "history/commit_mode.h"
+#include "common/commit_setting.h"
 
 #include <array>
 
-namespace pgchaos::history {
+namespace pgchaos::common {
 namespace {
 
 constexpr std::array<std::string_view, 5> kLevels = {"off", "local", "remote_write", "on", "remote_apply"};
@@ -68,4 +68,4 @@ std::optional<CommitSetting> parse_commit_setting(std::string_view text, std::st
   return setting;
 }
 
-}  // namespace pgchaos::history
+}  // namespace pgchaos::common

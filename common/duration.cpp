@@ -1,9 +1,9 @@
-#include "history/duration.h"
+#include "common/duration.h"
 
 #include <charconv>
 #include <cmath>
 
-namespace pgchaos::history {
+namespace pgchaos::common {
 
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) noexcept {
   // Digits, an optional fraction, then the unit; nothing else (no sign, no spaces, no exponent).
@@ -35,4 +35,4 @@ std::string format_duration(std::chrono::milliseconds duration) {
   return std::to_string(ms) + "ms";
 }
 
-}  // namespace pgchaos::history
+}  // namespace pgchaos::common

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-namespace pgchaos::history {
+namespace pgchaos::common {
 
 /// async: replicas may lag, lost commits are reported. sync: Patroni's synchronous_mode. sync_strict: Patroni's
 /// synchronous_mode_strict (no commit without a synchronous standby, even when none is left). single: one server,
@@ -35,4 +35,4 @@ const char* default_level(CommitMode mode) noexcept;
 /// Parses MODE[:LEVEL]; nullopt with `why` set for a mode or level that is not one of the above.
 std::optional<CommitSetting> parse_commit_setting(std::string_view text, std::string& why);
 
-}  // namespace pgchaos::history
+}  // namespace pgchaos::common

@@ -1,0 +1,17 @@
+// Text for people: bytes from files and peers made printable, times in UTC.
+#pragma once
+
+#include <ctime>
+#include <string>
+#include <string_view>
+
+namespace pgchaos::common {
+
+/// Text from a file or a peer made safe for one line of a terminal: control characters and bytes that are not
+/// UTF-8 become \n, \t, \xNN escapes.
+std::string printable(std::string_view text);
+/// `when` in UTC through strftime's `format`, e.g. "%Y-%m-%dT%H:%M:%SZ" (run.json, soak.json) or "%Y%m%dT%H%M%SZ"
+/// (directory names).
+std::string utc_text(std::time_t when, const char* format);
+
+}  // namespace pgchaos::common

@@ -1,0 +1,67 @@
+// The shared vocabulary: the stop latch and the commit setting.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "common/commit_setting.h"
+#include "common/stop_source.h"
+
+
+namespace pgchaos::common {
+namespace {
+
+TEST(StopSource, AnEpochsStopFollowsTheSoaksAndNotTheOtherWay) {
+  StopSource soak;
+  {
+    StopSource epoch(&soak);
+    epoch.request(StopReason::schedule_done);
+    EXPECT_TRUE(epoch.requested());
+    EXPECT_FALSE(soak.requested()) << "one epoch's end is not the soak's";
+  }
+  StopSource next_epoch(&soak);
+  EXPECT_FALSE(next_epoch.requested());
+  std::thread ctrl_c([&soak] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    soak.request(StopReason::interrupted);
+  });
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_FALSE(next_epoch.sleep_for(std::chrono::seconds(30))) << "a sleeper in the epoch wakes on the soak's stop";
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(20));
+  ctrl_c.join();
+  EXPECT_EQ(next_epoch.reason(), StopReason::interrupted) << "with the soak's reason";
+}
+
+TEST(CommitSetting, ModesLevelsAndWhatEachPromises) {
+  std::string why;
+  const auto strict = parse_commit_setting("sync-strict", why);
+  ASSERT_TRUE(strict);
+  EXPECT_EQ(strict->mode, CommitMode::sync_strict);
+  EXPECT_EQ(strict->level, "remote_apply") << "the sync modes' default level";
+  EXPECT_EQ(strict->text(), "sync-strict") << "a default level is not spelled out";
+  EXPECT_TRUE(strict->promises_no_loss());
+  const auto write = parse_commit_setting("sync:remote_write", why);
+  ASSERT_TRUE(write);
+  EXPECT_EQ(write->text(), "sync:remote_write");
+  EXPECT_TRUE(write->promises_no_loss());
+  const auto local = parse_commit_setting("sync:local", why);
+  ASSERT_TRUE(local);
+  EXPECT_FALSE(local->promises_no_loss()) << "a commit that does not wait for the standby is promised nothing";
+  const auto off = parse_commit_setting("async:off", why);
+  ASSERT_TRUE(off);
+  EXPECT_EQ(off->text(), "async:off");
+  EXPECT_FALSE(off->promises_no_loss());
+  EXPECT_EQ(parse_commit_setting("async", why)->level, "local");
+  EXPECT_FALSE(parse_commit_setting("sync:maybe", why));
+  EXPECT_NE(why.find("remote_write"), std::string::npos);
+  EXPECT_FALSE(parse_commit_setting("strict", why));
+  EXPECT_NE(why.find("sync-strict"), std::string::npos);
+  EXPECT_FALSE(parse_commit_setting("single", why)) << "single is what the checker detects, never set";
+  EXPECT_EQ(parse_commit_mode("sync-strict"), CommitMode::sync_strict);
+  EXPECT_EQ((CommitSetting{CommitMode::single, "on"}).text(), "single") << "one server waits for no standby";
+  EXPECT_FALSE((CommitSetting{CommitMode::single, "off"}).promises_no_loss()) << "off acknowledges before the flush";
+  EXPECT_EQ((CommitSetting{CommitMode::single, "off"}).text(), "single:off");
+  EXPECT_EQ((CommitSetting{CommitMode::async, "on"}).text(), "async") << "no standby named: on is local";
+}
+
+}  // namespace
+}  // namespace pgchaos::common
