@@ -61,9 +61,9 @@ std::chrono::milliseconds parse_duration(const std::string& text, const std::str
   return *duration;
 }
 
-backend::ThinkTime parse_think_time(const std::string& text, const std::string& where) {
+bank::ThinkTime parse_think_time(const std::string& text, const std::string& where) {
   const auto dash = text.find('-');
-  backend::ThinkTime think;
+  bank::ThinkTime think;
   think.min = parse_duration(text.substr(0, dash), where);
   think.max = dash == std::string::npos ? think.min : parse_duration(text.substr(dash + 1), where);
   if (think.max < think.min) throw UsageError(fmt::format("{}: '{}': the range is backwards", where, text));
@@ -89,6 +89,7 @@ void apply_config_file(const std::filesystem::path& file, RunOptions& options) {
   for (const auto& e : read_config_file(file)) {
     const std::string where = fmt::format("{}:{}: [{}] {}", file.string(), e.line, e.section, e.key);
     auto& w = request.workload;
+    auto& bank = request.bank;
     if (e.section == "databases") {
       if (e.value.empty()) throw UsageError(where + ": empty DSN");
       w.dsns.push_back(convert_seed_dsn(e.value));
@@ -101,15 +102,15 @@ void apply_config_file(const std::filesystem::path& file, RunOptions& options) {
     } else if (e.section == "main" && e.key == "reconnect_attempt") {
       w.reconnect_attempt = parse_number(e.value, where, 1, 1000);
     } else if (e.section == "test" && e.key == "accounts") {
-      w.accounts = parse_number(e.value, where, 2, 100000000);
+      bank.accounts = parse_number(e.value, where, 2, 100000000);
     } else if (e.section == "test" && e.key == "operations") {
       w.operations = parse_number<std::int64_t>(e.value, where, 1, kUnlimitedOperations);
     } else if (e.section == "test" && e.key == "think_time") {
-      w.think_time = parse_think_time(e.value, where);
+      bank.think_time = parse_think_time(e.value, where);
     } else if (e.section == "log" && e.key == "log_level") {
       request.log_level = parse_log_level(e.value, where);
     } else if (e.section == "log" && e.key == "log_sql") {
-      w.log_sql = parse_bool(e.value, where);
+      bank.log_sql = parse_bool(e.value, where);
     } else if (e.section == "log" && e.key == "file_maxmbytes") {
       request.log_file_max_bytes = static_cast<std::size_t>(parse_number(e.value, where, 1, 100000)) << 20;
     } else if (e.section == "log" && e.key == "file_backupcount") {
@@ -205,6 +206,7 @@ po::options_description soak_option_descriptions() {
 void apply_run_flags(const po::variables_map& vm, RunOptions& options) {
   auto& request = options.request;
   auto& w = request.workload;
+  auto& bank = request.bank;
   w.seed = std::random_device{}();
   w.show_progress = true;
   if (vm.count("conf")) {
@@ -247,12 +249,12 @@ void apply_run_flags(const po::variables_map& vm, RunOptions& options) {
   if (vm.count("operations"))
     w.operations = parse_number<std::int64_t>(vm["operations"].as<std::string>(), "--operations", 1, kUnlimitedOperations);
   if (vm.count("threads")) w.threads = parse_number(vm["threads"].as<std::string>(), "--threads", 1, 1000);
-  if (vm.count("accounts")) w.accounts = parse_number(vm["accounts"].as<std::string>(), "--accounts", 2, 100000000);
-  if (vm.count("think-time")) w.think_time = parse_think_time(vm["think-time"].as<std::string>(), "--think-time");
+  if (vm.count("accounts")) bank.accounts = parse_number(vm["accounts"].as<std::string>(), "--accounts", 2, 100000000);
+  if (vm.count("think-time")) bank.think_time = parse_think_time(vm["think-time"].as<std::string>(), "--think-time");
   if (vm.count("seed")) w.seed = parse_number<std::uint64_t>(vm["seed"].as<std::string>(), "--seed", 0, INT64_MAX);
   w.seed &= INT64_MAX;  // stored as a bigint
   w.reset = vm["reset"].as<bool>();
-  w.statement_by_statement = vm["statement-by-statement"].as<bool>();
+  bank.statement_by_statement = vm["statement-by-statement"].as<bool>();
   request.compress_history = vm["compress-history"].as<bool>();
   options.output = vm.count("output") ? std::filesystem::path(vm["output"].as<std::string>())
                                       : std::filesystem::path("runs") / utc_timestamp();

@@ -11,6 +11,8 @@
 
 namespace pgchaos::backend {
 
+class Workload;  // backend/workload.h: whose state a snapshot reads
+
 /// A PostgreSQL node of the cluster, for snapshots.
 struct NodeAddress {
   std::string name;
@@ -19,19 +21,20 @@ struct NodeAddress {
   std::string rest_url;  ///< Patroni's REST API, for the watcher; empty: none
 };
 
-/// Reads accounts and ledger from the primary (the first writable server of `dsns`), then from every node in
+/// Reads the workload's state (accounts and ledger) from the primary (the first writable server of `dsns`), then from every node in
 /// `nodes` that is not the primary, each once it has replayed up to the primary's LSN (waiting at most
 /// `catch_up_timeout`; a node still behind is read anyway and marked not caught up). Nodes are reached with
 /// the credentials of the first DSN. A node that cannot be read gives a snapshot with `error` set.
 /// Throws BackendError when the primary cannot be read.
 std::vector<history::Snapshot> take_snapshots(const std::vector<std::string>& dsns,
                                               const std::vector<NodeAddress>& nodes,
-                                              std::chrono::seconds catch_up_timeout);
+                                              std::chrono::seconds catch_up_timeout, const Workload& workload);
 /// As take_snapshots, each node's files written into the run directory as its ledger is read (a night's ledger
 /// is never held whole). The directory's earlier snapshots are replaced only once every node has been read.
-/// Throws BackendError (the primary unreadable) or history::HistoryError (a file).
+/// Throws BackendError (the primary unreadable) or common::FileError (a file).
 void write_snapshots(const std::vector<std::string>& dsns, const std::vector<NodeAddress>& nodes,
-                     std::chrono::seconds catch_up_timeout, const history::RunDirectory& directory);
+                     std::chrono::seconds catch_up_timeout, const Workload& workload,
+                     const history::RunDirectory& directory);
 
 /// What the primary (the first writable server of `dsns`) commits with, read from PostgreSQL itself.
 struct PrimaryCommitSettings {

@@ -1,5 +1,5 @@
 // Schema pgchaos: the only place pgchaos writes. It refuses to work in a schema it did not create and never
-// drops anything but its own tables.
+// drops anything but its own tables: the runs, the write probe's row and the workload's tables.
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -13,28 +13,11 @@ namespace pgchaos::backend {
 namespace {
 
 constexpr const char* kSchemaMarker = "created by pgchaos; holds only pgchaos's own tables";
-// Every object pgchaos creates in its schema. Anything else there means the schema is not ours.
-const std::set<std::string> kOwnRelations = {"runs",   "runs_pkey",   "runs_id_seq", "accounts",
-                                             "accounts_pkey", "ledger", "ledger_pkey", "probe", "probe_pkey"};
-
-void create_tables(pqxx::work& tx, int accounts) {
-  tx.exec(
-      "CREATE TABLE pgchaos.runs (id bigserial PRIMARY KEY, started_at timestamptz NOT NULL DEFAULT now(), "
-      "seed bigint NOT NULL, accounts int NOT NULL, application_name text NOT NULL)");
-  tx.exec(
-      "CREATE TABLE pgchaos.accounts (id int PRIMARY KEY, user_name varchar(128) NOT NULL, "
-      "balance numeric(16,2) NOT NULL)");
-  tx.exec(
-      "CREATE TABLE pgchaos.ledger (run_id bigint NOT NULL, op_id bigint NOT NULL, attempt int NOT NULL, "
-      "from_account int NOT NULL, to_account int NOT NULL, amount numeric(16,2) NOT NULL, worker int NOT NULL, "
-      "txid bigint NOT NULL DEFAULT txid_current(), committed_at timestamptz NOT NULL DEFAULT now(), "
-      "CONSTRAINT ledger_pkey PRIMARY KEY (run_id, op_id))");
-  tx.exec(fmt::format(
-      "INSERT INTO pgchaos.accounts SELECT i, 'user_' || i, 100 FROM generate_series(1, {}) AS i", accounts));
-}
+// What pgchaos itself creates in its schema, whatever the workload.
+const std::set<std::string> kHarnessRelations = {"runs", "runs_pkey", "runs_id_seq", "probe", "probe_pkey"};
 
 // Lists what in schema pgchaos was not made by pgchaos.
-std::vector<std::string> foreign_objects(pqxx::work& tx) {
+std::vector<std::string> foreign_objects(pqxx::work& tx, const std::set<std::string>& own) {
   std::vector<std::string> found;
   for (const auto& row : tx.exec(
            "SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'pgchaos'::regnamespace "
@@ -42,16 +25,17 @@ std::vector<std::string> foreign_objects(pqxx::work& tx) {
            "UNION ALL SELECT t.typname FROM pg_type t WHERE t.typnamespace = 'pgchaos'::regnamespace "
            "  AND t.typrelid = 0 AND t.typelem = 0 ORDER BY 1")) {
     const auto name = row[0].as<std::string>();
-    if (kOwnRelations.count(name) == 0) found.push_back(name);
+    if (own.count(name) == 0) found.push_back(name);
   }
   return found;
 }
 
 }  // namespace
 
-std::int64_t prepare_schema(const WorkloadConfig& config) {
+std::int64_t prepare_schema(const WorkloadConfig& config, const Workload& workload) {
   if (config.dsns.empty()) throw BackendError("no database given: set [databases] in the configuration or --dsn");
-  if (config.accounts < 2) throw BackendError("accounts must be at least 2 (a transfer needs two accounts)");
+  std::set<std::string> own = kHarnessRelations;
+  for (auto& name : workload.own_relations()) own.insert(std::move(name));
   auto connection = connect_first(config.dsns, config.application_name, true);
   try {
     pqxx::work tx(*connection);
@@ -65,28 +49,25 @@ std::int64_t prepare_schema(const WorkloadConfig& config) {
       throw BackendError(
           "schema \"pgchaos\" exists but was not created by pgchaos (its comment is not pgchaos's marker); "
           "pgchaos will not write into it. Rename or drop it yourself, or use another database.");
-    } else if (const auto foreign = foreign_objects(tx); !foreign.empty()) {
+    } else if (const auto foreign = foreign_objects(tx, own); !foreign.empty()) {
       std::string names;
       for (const auto& n : foreign) names += (names.empty() ? "" : ", ") + n;
       throw BackendError("schema \"pgchaos\" holds objects pgchaos did not create (" + names +
                          "); pgchaos will not touch it. Move them elsewhere first.");
     }
 
-    const bool tables_exist =
-        tx.exec1("SELECT to_regclass('pgchaos.accounts') IS NOT NULL AND to_regclass('pgchaos.ledger') IS NOT NULL "
-                 "AND to_regclass('pgchaos.runs') IS NOT NULL")[0]
-            .as<bool>();
-    if (config.reset || !tables_exist) {
+    const bool runs_exist = tx.exec1("SELECT to_regclass('pgchaos.runs') IS NOT NULL")[0].as<bool>();
+    if (config.reset || !runs_exist) {
       // Only our own tables, each named: nothing outside the schema, nothing we did not create.
-      tx.exec("DROP TABLE IF EXISTS pgchaos.ledger, pgchaos.accounts, pgchaos.runs, pgchaos.probe");
-      create_tables(tx, config.accounts);
+      std::string tables = "pgchaos.runs, pgchaos.probe";
+      for (const auto& table : workload.tables()) tables += ", " + table;
+      tx.exec("DROP TABLE IF EXISTS " + tables);
+      tx.exec(
+          "CREATE TABLE pgchaos.runs (id bigserial PRIMARY KEY, started_at timestamptz NOT NULL DEFAULT now(), "
+          "seed bigint NOT NULL, accounts int NOT NULL, application_name text NOT NULL)");
+      workload.create_tables(tx);
     } else {
-      const auto existing = tx.exec1("SELECT count(*) FROM pgchaos.accounts")[0].as<int>();
-      if (existing != config.accounts)
-        throw BackendError(fmt::format(
-            "pgchaos.accounts holds {} accounts but this run asks for {}; run with --reset to recreate "
-            "pgchaos's tables (this discards earlier runs' ledger)",
-            existing, config.accounts));
+      workload.check_existing_tables(tx);
     }
     // The write probe's one row (watcher/): created by schemas of earlier versions on their next run.
     tx.exec("CREATE TABLE IF NOT EXISTS pgchaos.probe (id int PRIMARY KEY, beats bigint NOT NULL, at timestamptz)");
@@ -94,7 +75,7 @@ std::int64_t prepare_schema(const WorkloadConfig& config) {
     const auto run_id =
         tx.exec1(fmt::format("INSERT INTO pgchaos.runs (seed, accounts, application_name) VALUES ({}, {}, {}) "
                              "RETURNING id",
-                             static_cast<std::int64_t>(config.seed), config.accounts,
+                             static_cast<std::int64_t>(config.seed), workload.keys(),
                              tx.quote(config.application_name)))[0]
             .as<std::int64_t>();
     tx.commit();

@@ -69,13 +69,13 @@ bool Session::ensure_connected(const common::StopSource& stop) {
   while (!connection_) {
     if (stop.requested()) return false;
     if (try_connect()) return true;
-    if (!stop.sleep_for(config_.conn_exception_sleep)) return false;
+    if (!stop.sleep_for(settings_.conn_exception_sleep)) return false;
   }
   return true;
 }
 
-Session::Session(const WorkloadConfig& config, int worker, LiveCounters& counters)
-    : config_(config), worker_(worker), counters_(counters) {}
+Session::Session(const ConnectionSettings& settings, const Workload& workload, int worker, LiveCounters& counters)
+    : settings_(settings), workload_(workload), worker_(worker), counters_(counters) {}
 
 void Session::drop() noexcept {
   notices_.reset();  // before its connection
@@ -106,28 +106,17 @@ bool NoticeCatcher::operator()(const char message[]) noexcept {
 std::string NoticeCatcher::take() { return std::exchange(text_, std::string()); }
 
 void Session::rotate() noexcept {
-  dsn_index_ = (dsn_index_ + 1) % config_.dsns.size();
+  dsn_index_ = (dsn_index_ + 1) % settings_.dsns.size();
   failed_connects_ = 0;
   counters_.rotations.fetch_add(1, std::memory_order_relaxed);
 }
 
-namespace {
-// The transfer's statements (the seed's, plus the ledger row), by name.
-const std::pair<const char*, const char*> kTransferStatements[] = {
-    {"lock_pair", "SELECT id, balance FROM pgchaos.accounts WHERE id IN ($1, $2) ORDER BY id = $1 DESC FOR UPDATE"},
-    {"debit", "UPDATE pgchaos.accounts SET balance = balance - $1::bigint / 100.0 WHERE id = $2"},
-    {"credit", "UPDATE pgchaos.accounts SET balance = balance + $1::bigint / 100.0 + 1 WHERE id = $2"},
-    {"ledger",
-     "INSERT INTO pgchaos.ledger (run_id, op_id, attempt, from_account, to_account, amount, worker) "
-     "VALUES ($1, $2, $3, $4, $5, $6::bigint / 100.0, $7) RETURNING txid, (pg_current_wal_insert_lsn() - '0/0')::bigint"},
-};
-}  // namespace
 
 bool Session::try_connect() {
-  const std::string& dsn = config_.dsns[dsn_index_];
+  const std::string& dsn = settings_.dsns[dsn_index_];
   try {
     if (ever_connected_) counters_.reconnects.fetch_add(1, std::memory_order_relaxed);
-    auto connection = std::make_unique<pqxx::connection>(with_connection_defaults(dsn, config_.application_name));
+    auto connection = std::make_unique<pqxx::connection>(with_connection_defaults(dsn, settings_.application_name));
     node_ = query_node(*connection);
     if (node_.in_recovery) {
       // The seed found this out from a read-only error; asking first saves a doomed transaction.
@@ -136,15 +125,7 @@ bool Session::try_connect() {
       rotate();
       return false;
     }
-    for (const auto& [name, sql] : kTransferStatements) connection->prepare(name, sql);
-    if (!config_.think_time && !config_.statement_by_statement) {
-      // The batched transfer runs the same statements by SQL EXECUTE: prepared here once a connection, so that the
-      // server plans them once, as it does for the protocol-level ones, not on every batch.
-      std::string prepare;
-      for (const auto& [name, sql] : kTransferStatements) prepare += fmt::format("PREPARE pgchaos_{} AS {};", name, sql);
-      pqxx::nontransaction(*connection).exec0(prepare);
-    }
-    connection->prepare("find_op", "SELECT attempt FROM pgchaos.ledger WHERE run_id = $1 AND op_id = $2");
+    workload_.prepare_connection(*connection);
     {
       const std::lock_guard lock(connection_mutex_);
       connection_ = std::move(connection);
@@ -157,7 +138,7 @@ bool Session::try_connect() {
     const auto kind = classify_error(error_facts(error, false)).kind;
     counters_.count(kind == ErrorKind::fatal ? ErrorKind::connection : kind);
     backend_log()->info("worker {}: connect to {} failed: {}", worker_, mask_password(dsn), one_line(error.what()));
-    if (++failed_connects_ >= config_.reconnect_attempt) rotate();
+    if (++failed_connects_ >= settings_.reconnect_attempt) rotate();
     return false;
   }
 }

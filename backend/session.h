@@ -59,10 +59,11 @@ class NoticeCatcher : public pqxx::errorhandler {
   std::string text_;
 };
 
-/// One worker's connection. Owned by its worker thread; only cancel_query() may be called from another.
-class Session {
+/// One worker's connection, prepared for its workload. Owned by its worker thread; only cancel_query() may be
+/// called from another.
+class Session final : public ConnectionWarnings {
  public:
-  Session(const WorkloadConfig& config, int worker, LiveCounters& counters);
+  Session(const ConnectionSettings& settings, const Workload& workload, int worker, LiveCounters& counters);
   /// Connects unless connected: on failure waits conn_exception_sleep and tries again; after
   /// reconnect_attempt failures moves to the next DSN; a server in recovery counts as read-only and moves on.
   /// Returns false as soon as a stop is requested.
@@ -75,12 +76,13 @@ class Session {
   void cancel_query() noexcept;
   const NodeInfo& node() const { return node_; }
   /// WARNINGs received since the last call.
-  std::string take_warnings() { return notices_ ? notices_->take() : std::string(); }
+  std::string take() override { return notices_ ? notices_->take() : std::string(); }
 
  private:
   bool try_connect();  // one attempt; true when connected to a writable server
 
-  const WorkloadConfig& config_;
+  const ConnectionSettings& settings_;
+  const Workload& workload_;
   int worker_;
   LiveCounters& counters_;
   std::size_t dsn_index_ = 0;

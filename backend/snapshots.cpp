@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "backend/cluster_reader.h"
+#include "backend/workload.h"
 #include "session.h"
 
 namespace pgchaos::backend {
@@ -56,9 +57,9 @@ class FileSink final : public SnapshotSink {
   std::unique_ptr<history::SnapshotWriter> writer_;
 };
 
-// One node's metadata and accounts, its ledger rows to the sink in (run, op) order: fetched through a cursor, so
-// that not even libpq holds a night's ledger whole.
-history::Snapshot read_node(pqxx::connection& connection, const NodeInfo& node, SnapshotSink& sink) {
+// One node's metadata and the workload's state, its ledger rows to the sink in (run, op) order.
+history::Snapshot read_node(pqxx::connection& connection, const NodeInfo& node, const Workload& workload,
+                            SnapshotSink& sink) {
   pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(connection);
   history::Snapshot s;
   s.node = node.address;
@@ -74,31 +75,12 @@ history::Snapshot read_node(pqxx::connection& connection, const NodeInfo& node, 
   // A replica's current timeline is the one its wal receiver receives; the last checkpoint's only when it has none.
   if (s.timeline == 0) s.timeline = meta[2].as<int>(0);
   if (s.timeline == 0) s.timeline = meta[3].as<int>(0);
-  for (const auto& row : tx.exec("SELECT id, (balance * 100)::bigint FROM pgchaos.accounts ORDER BY id"))
-    s.accounts.push_back({row[0].as<int>(), row[1].as<std::int64_t>()});
-  tx.exec("DECLARE pgchaos_ledger NO SCROLL CURSOR FOR SELECT run_id, op_id, attempt, worker, from_account, "
-          "to_account, (amount * 100)::bigint, txid FROM pgchaos.ledger ORDER BY run_id, op_id");
-  for (;;) {
-    const auto batch = tx.exec("FETCH FORWARD 20000 FROM pgchaos_ledger");
-    if (batch.empty()) break;
-    for (const auto& row : batch) {
-      history::LedgerRow r;
-      r.run_id = row[0].as<std::int32_t>();
-      r.op_id = row[1].as<std::int64_t>();
-      r.attempt = row[2].as<std::int32_t>();
-      r.worker = row[3].as<std::int32_t>();
-      r.from_account = row[4].as<std::int32_t>();
-      r.to_account = row[5].as<std::int32_t>();
-      r.amount_cents = row[6].as<std::int32_t>();
-      r.txid = row[7].as<std::int64_t>();
-      sink.add(r);
-    }
-  }
+  workload.read_state(tx, s, [&sink](const history::LedgerRow& row) { sink.add(row); });
   return s;
 }
 
 void snapshot_nodes(const std::vector<std::string>& dsns, const std::vector<NodeAddress>& nodes,
-                    std::chrono::seconds catch_up_timeout, SnapshotSink& sink) {
+                    std::chrono::seconds catch_up_timeout, const Workload& workload, SnapshotSink& sink) {
   NodeInfo primary_node;
   auto connection = connect_first(dsns, "pgchaos-snapshot", true, &primary_node);
   std::string primary_name = primary_node.address;
@@ -107,7 +89,7 @@ void snapshot_nodes(const std::vector<std::string>& dsns, const std::vector<Node
   sink.start(primary_name);
   history::Snapshot primary;
   try {
-    primary = read_node(*connection, primary_node, sink);
+    primary = read_node(*connection, primary_node, workload, sink);
   } catch (const pqxx::failure& error) {
     throw BackendError("reading the primary " + primary_node.address + " failed: " + error.what());
   }
@@ -138,7 +120,7 @@ void snapshot_nodes(const std::vector<std::string>& dsns, const std::vector<Node
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
       }
       const NodeInfo info = query_node(c);
-      s = read_node(c, info, sink);
+      s = read_node(c, info, workload, sink);
       s.name = n.name;
       s.role = "replica";
       s.caught_up = caught_up;
@@ -154,14 +136,15 @@ void snapshot_nodes(const std::vector<std::string>& dsns, const std::vector<Node
 
 std::vector<history::Snapshot> take_snapshots(const std::vector<std::string>& dsns,
                                               const std::vector<NodeAddress>& nodes,
-                                              std::chrono::seconds catch_up_timeout) {
+                                              std::chrono::seconds catch_up_timeout, const Workload& workload) {
   MemorySink sink;
-  snapshot_nodes(dsns, nodes, catch_up_timeout, sink);
+  snapshot_nodes(dsns, nodes, catch_up_timeout, workload, sink);
   return std::move(sink.snapshots);
 }
 
 void write_snapshots(const std::vector<std::string>& dsns, const std::vector<NodeAddress>& nodes,
-                     std::chrono::seconds catch_up_timeout, const history::RunDirectory& directory) {
+                     std::chrono::seconds catch_up_timeout, const Workload& workload,
+                     const history::RunDirectory& directory) {
   // Into a staging directory first: a failure leaves the run's earlier snapshots as they were.
   const auto staging_root = directory.root() / "snapshots.new";
   std::filesystem::remove_all(staging_root);
@@ -169,7 +152,7 @@ void write_snapshots(const std::vector<std::string>& dsns, const std::vector<Nod
   staging.create();
   {
     FileSink sink(staging);
-    snapshot_nodes(dsns, nodes, catch_up_timeout, sink);
+    snapshot_nodes(dsns, nodes, catch_up_timeout, workload, sink);
   }
   history::remove_snapshots(directory);
   for (const auto& entry : std::filesystem::directory_iterator(staging_root))

@@ -1,4 +1,4 @@
-// The workers: each runs bank transfers until the operations are used up, recording every attempt.
+// The workers: each runs the workload's operations until they are used up, recording every attempt.
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -30,43 +30,16 @@ std::uint64_t splitmix64(std::uint64_t x) {
   return x ^ (x >> 31);
 }
 
-struct Transfer {
-  int from = 0, to = 0;  // locked in this order: the debited account first, as in the seed
-  std::int64_t amount_cents = 0;
-};
-
-// A pure function of (seed, op): the same seed replays the same transfers, whichever worker runs them.
-Transfer draw_transfer(std::uint64_t seed, std::int64_t op, int accounts) {
-  const std::uint64_t a = splitmix64(seed ^ splitmix64(static_cast<std::uint64_t>(op)));
-  const std::uint64_t b = splitmix64(a);
-  const std::uint64_t c = splitmix64(b);
-  const auto n = static_cast<std::uint64_t>(accounts);
-  Transfer t;
-  t.from = static_cast<int>(a % n) + 1;
-  t.to = static_cast<int>((static_cast<std::uint64_t>(t.from - 1) + 1 + b % (n - 1)) % n) + 1;
-  t.amount_cents = static_cast<std::int64_t>(c % 10000) + 1;  // 0.01 .. 100.00
-  return t;
-}
-
-struct AttemptOutcome {
-  bool ok = false;
-  std::int64_t txid = 0, commit_lsn = 0;
-  std::string commit_warning;
-  std::optional<ErrorFacts> error;
-};
-
 enum class Resolution { committed, not_committed, stopped };
-
-struct Interrupted {};
 
 class Worker {
  public:
-  Worker(const WorkloadConfig& config, std::int64_t run_id, int id, history::HistoryWriter& history,
-         LiveCounters& counters, common::StopSource& stop, std::atomic<std::int64_t>& next_op)
-      : config_(config), run_id_(run_id), id_(id), history_(history), counters_(counters), stop_(stop),
-        next_op_(next_op), session_(config, id, counters),
-        think_rng_(splitmix64(config.seed + static_cast<std::uint64_t>(id))),
-        batched_(!config.think_time && !config.statement_by_statement) {}
+  Worker(const WorkloadConfig& config, const Workload& workload, std::int64_t run_id, int id,
+         history::HistoryWriter& history, LiveCounters& counters, common::StopSource& stop,
+         std::atomic<std::int64_t>& next_op)
+      : config_(config), workload_(workload), run_id_(run_id), id_(id), history_(history), counters_(counters),
+        stop_(stop), next_op_(next_op), session_(config, workload, id, counters),
+        random_(splitmix64(config.seed + static_cast<std::uint64_t>(id))) {}
 
   void cancel() noexcept { session_.cancel_query(); }
 
@@ -95,18 +68,15 @@ class Worker {
   }
 
   void run_operation(std::int64_t op) {
-    const Transfer transfer = draw_transfer(config_.seed, op, config_.accounts);
     for (int attempt = 1; session_.ensure_connected(stop_); ++attempt) {
       Event invoke = event(EventType::invoke, op, attempt);
-      invoke.from_account = transfer.from;
-      invoke.to_account = transfer.to;
-      invoke.amount_cents = transfer.amount_cents;
+      workload_.describe(op, invoke);
       invoke.node = session_.node().address;
       invoke.timeline = session_.node().timeline;
       const std::int64_t started_ns = invoke.mono_ns;
       history_.append(std::move(invoke));
 
-      const AttemptOutcome outcome = execute(op, attempt, transfer);
+      const AttemptResult outcome = execute(op, attempt);
       if (outcome.ok) {
         Event done = event(EventType::ok, op, attempt);
         done.txid = outcome.txid;
@@ -167,72 +137,13 @@ class Worker {
     }
   }
 
-  void think() {
-    if (!config_.think_time) return;
-    std::uniform_int_distribution<long> pause(config_.think_time->min.count(), config_.think_time->max.count());
-    stop_.sleep_for(std::chrono::milliseconds(pause(think_rng_)));
-  }
-
-  void log_sql(const char* statement) const {
-    if (config_.log_sql) backend_log()->debug("worker {}: {}", id_, statement);
-  }
-
-  // One attempt of the seed's transaction plus its ledger row. Never throws.
-  AttemptOutcome execute(std::int64_t op, int attempt, const Transfer& t) {
-    AttemptOutcome outcome;
-    bool commit_sent = false;
-    try {
-      pqxx::nontransaction tx(session_.connection());
-      const pqxx::row row = batched_ ? up_to_the_ledger_row_at_once(tx, op, attempt, t)
-                                     : up_to_the_ledger_row(tx, op, attempt, t);
-      outcome.txid = row[0].as<std::int64_t>();
-      outcome.commit_lsn = row[1].as<std::int64_t>();
-      if (should_stop()) throw Interrupted();
-      session_.take_warnings();  // only what COMMIT itself brings counts
-      commit_sent = true;
-      log_sql("COMMIT");
-      tx.exec0("COMMIT");
-      outcome.commit_warning = session_.take_warnings();
-      outcome.ok = true;
-    } catch (const Interrupted&) {
-      // Stopping between statements: recorded as a cancelled attempt, which definitely did not commit.
-      outcome.error = ErrorFacts{.sqlstate = "57014", .message = "run interrupted before COMMIT"};
-      roll_back_or_drop();
-    } catch (const std::exception& error) {
-      outcome.error = error_facts(error, commit_sent);
-      roll_back_or_drop();
-    }
-    return outcome;
-  }
-
-  // The seed's statements, one round trip each, with its think time between them.
-  pqxx::row up_to_the_ledger_row(pqxx::nontransaction& tx, std::int64_t op, int attempt, const Transfer& t) {
-    log_sql("BEGIN");
-    tx.exec0("BEGIN");
-    log_sql("lock_pair");
-    tx.exec_prepared("lock_pair", t.from, t.to);
-    think();
-    log_sql("debit");
-    tx.exec_prepared0("debit", t.amount_cents, t.from);
-    think();
-    log_sql("credit");
-    tx.exec_prepared0("credit", t.amount_cents, t.to);
-    log_sql("ledger");
-    return tx.exec_prepared1("ledger", run_id_, op, attempt, t.from, t.to, t.amount_cents, id_);
-  }
-
-  // The same statements in one simple-protocol query, each an EXECUTE of its prepared statement (Session prepares
-  // them on connecting: the server plans them once, not on every batch): the server runs them in order and stops
-  // at the first error, which comes back as this call's exception, before COMMIT was ever sent (a fail, as
-  // statement by statement). Only the ledger row's result comes back. Every value is an integer of ours: no
-  // quoting needed.
-  pqxx::row up_to_the_ledger_row_at_once(pqxx::nontransaction& tx, std::int64_t op, int attempt, const Transfer& t) {
-    const std::string batch = fmt::format(
-        "BEGIN;EXECUTE pgchaos_lock_pair({0}, {1});EXECUTE pgchaos_debit({2}, {0});EXECUTE pgchaos_credit({2}, {1});"
-        "EXECUTE pgchaos_ledger({3}, {4}, {5}, {0}, {1}, {2}, {6})",
-        t.from, t.to, t.amount_cents, run_id_, op, attempt, id_);
-    if (config_.log_sql) backend_log()->debug("worker {}: {}", id_, batch);
-    return tx.exec1(batch);
+  // One attempt through the workload; a failed one leaves no transaction open on a connection that stays.
+  AttemptResult execute(std::int64_t op, int attempt) {
+    const Attempt a{.run_id = run_id_, .op = op, .attempt = attempt, .worker = id_, .worker_random = &random_,
+                    .warnings = &session_};
+    AttemptResult result = workload_.execute(session_.connection(), a, stop_);
+    if (!result.ok) roll_back_or_drop();
+    return result;
   }
 
   void roll_back_or_drop() noexcept {
@@ -253,10 +164,10 @@ class Worker {
     int in_progress_polls = 0;
     while (session_.ensure_connected(stop_)) {
       try {
-        pqxx::nontransaction tx(session_.connection());
-        const auto rows = tx.exec_prepared("find_op", run_id_, op);
-        if (rows.empty() && txid != 0 && served_by.address == session_.node().address &&
+        const int committed_attempt = workload_.committed_attempt(session_.connection(), run_id_, op);
+        if (committed_attempt == 0 && txid != 0 && served_by.address == session_.node().address &&
             served_by.timeline == session_.node().timeline && in_progress_polls < kMaxInProgressPolls) {
+          pqxx::nontransaction tx(session_.connection());
           const auto status = tx.exec1("SELECT coalesce(txid_status(" + std::to_string(txid) + "), '')")[0]
                                   .as<std::string>();
           if (status == "in progress") {
@@ -265,7 +176,6 @@ class Worker {
             continue;
           }
         }
-        const int committed_attempt = rows.empty() ? 0 : rows[0][0].as<int>();
         Event resolved = event(EventType::resolve, op, attempt);
         resolved.committed = committed_attempt == attempt;
         resolved.via = "ledger";
@@ -287,6 +197,7 @@ class Worker {
   }
 
   const WorkloadConfig& config_;
+  const Workload& workload_;
   std::int64_t run_id_;
   int id_;
   history::HistoryWriter& history_;
@@ -294,8 +205,7 @@ class Worker {
   common::StopSource& stop_;
   std::atomic<std::int64_t>& next_op_;
   Session session_;
-  std::mt19937_64 think_rng_;
-  const bool batched_;  // BEGIN through the ledger row in one round trip (no think time to wait in between)
+  std::mt19937_64 random_;  // the worker's own: the workload's think time
 };
 
 std::string error_summary(const LiveCounters& counters) {
@@ -325,8 +235,8 @@ double percentile(std::vector<float>& values, double p) {
 
 }  // namespace
 
-WorkloadStats run_workload(const WorkloadConfig& config, std::int64_t run_id, history::HistoryWriter& history,
-                           common::StopSource& stop) {
+WorkloadStats run_workload(const WorkloadConfig& config, const Workload& workload, std::int64_t run_id,
+                           history::HistoryWriter& history, common::StopSource& stop) {
   if (config.dsns.empty()) throw BackendError("no database given");
   if (config.threads < 1) throw BackendError("threads must be at least 1");
 
@@ -334,7 +244,7 @@ WorkloadStats run_workload(const WorkloadConfig& config, std::int64_t run_id, hi
   std::atomic<std::int64_t> next_op{1};
   std::vector<std::unique_ptr<Worker>> workers;
   for (int i = 0; i < config.threads; ++i)
-    workers.push_back(std::make_unique<Worker>(config, run_id, i, history, counters, stop, next_op));
+    workers.push_back(std::make_unique<Worker>(config, workload, run_id, i, history, counters, stop, next_op));
 
   const auto started = std::chrono::steady_clock::now();
   // The last worker to finish wakes the progress line; without one, joining is all the waiting there is.

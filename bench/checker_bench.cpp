@@ -10,6 +10,7 @@
 
 #include "checker/checker.h"
 #include "tests/checker/synthetic_run.h"
+#include "workloads/bank/bank.h"
 
 namespace {
 
@@ -37,7 +38,7 @@ int main(int argc, char** argv) {
   const auto start = std::chrono::steady_clock::now();
   checker::CheckOptions options;
   options.commit_mode = checker::CommitMode::sync;
-  const auto result = checker::check(run.history, run.snapshots, options);
+  const auto result = checker::check(run.history, run.snapshots, options, bank::invariants());
   const double check_s = seconds_since(start);
   const long peak_kb = peak_rss_kb();
   fmt::print("checker: {} ops ({} attempts, {} ledger rows, {} replica(s)): verdict {}\n", ops, run.history.attempts.size(),

@@ -9,6 +9,7 @@
 
 #include "common/commit_setting.h"
 #include "history/run_history.h"
+#include "history/ledger_index.h"
 #include "history/snapshots.h"
 
 namespace pgchaos::checker {
@@ -159,7 +160,8 @@ struct CheckResult {
   std::int64_t committed_this_run = 0, ledger_rows = 0, accounts = 0;
   std::int64_t balance_sum_cents = 0;
   std::int64_t balance_drift_cents = 0;  ///< sum(balance) − (accounts × initial + ledger rows × 1.00)
-  std::int64_t seed_formula_cents = 0;   ///< sum(balance) − (accounts × initial + acknowledged + earlier runs)
+  std::int64_t original_formula_cents = 0;  ///< pg_cluster_backend's: sum(balance) − (accounts × initial +
+                                            ///< acknowledged + earlier runs); report.json: seed_formula_cents
   std::vector<AccountMismatch> account_mismatches;
   std::vector<NodeComparison> nodes;
 
@@ -198,9 +200,25 @@ struct Guarantee {
 };
 Guarantee judge_guarantee(const CheckResult& result);
 
-/// Checks a run. `snapshots` holds the primary first (role "primary"). Never throws: a failure inside the
-/// checker yields verdict unknown with the reason.
+/// What a workload checks of the nodes' states beyond the generic invariants (lost, phantom and in-doubt ops from
+/// each op's committed attempt, replicas' ledgers, availability, the story). Each workload implements it
+/// (workloads/bank: balances and accounts). Pure: no I/O; may be called from any thread.
+class StateInvariants {
+ public:
+  /// The primary's state: fills the workload's part of `result`.
+  virtual void check_primary(const history::Snapshot& primary, const history::LedgerIndex& ledger,
+                             CheckResult& result) const = 0;
+  /// A caught-up node's state against the primary's, beyond their ledgers.
+  virtual void compare_state(const history::Snapshot& primary, const history::Snapshot& node,
+                             NodeComparison& comparison) const = 0;
+
+ protected:
+  ~StateInvariants() = default;
+};
+
+/// Checks a run. `snapshots` holds the primary first (role "primary"); `invariants` are the run's workload's.
+/// Never throws: a failure inside the checker yields verdict unknown with the reason.
 CheckResult check(const history::RunHistory& history, const std::vector<history::Snapshot>& snapshots,
-                  const CheckOptions& options) noexcept;
+                  const CheckOptions& options, const StateInvariants& invariants) noexcept;
 
 }  // namespace pgchaos::checker

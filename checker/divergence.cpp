@@ -5,7 +5,8 @@
 namespace pgchaos::checker {
 
 NodeComparison compare_node(const history::Snapshot& primary, const history::LedgerIndex& primary_ledger,
-                            const history::Snapshot& node, const history::LedgerIndex& node_ledger) {
+                            const history::Snapshot& node, const history::LedgerIndex& node_ledger,
+                            const StateInvariants& invariants) {
   NodeComparison c;
   c.name = node.name;
   if (!node.error.empty()) {
@@ -23,21 +24,7 @@ NodeComparison compare_node(const history::Snapshot& primary, const history::Led
     return c;
   }
   c.compared = true;
-
-  // Accounts: both ordered by id.
-  std::size_t i = 0, j = 0;
-  const auto& pa = primary.accounts;
-  const auto& na = node.accounts;
-  while (i < pa.size() || j < na.size()) {
-    if (j >= na.size() || (i < pa.size() && pa[i].id < na[j].id)) {
-      c.differing_accounts.push_back(pa[i++].id);
-    } else if (i >= pa.size() || na[j].id < pa[i].id) {
-      c.differing_accounts.push_back(na[j++].id);
-    } else {
-      if (pa[i].balance_cents != na[j].balance_cents) c.differing_accounts.push_back(pa[i].id);
-      ++i, ++j;
-    }
-  }
+  invariants.compare_state(primary, node, c);
 
   // Ledgers: this run's ops, by their indexes. Rows of other runs count through the accounts they moved.
   primary_ledger.for_each_op([&](std::int64_t op, int attempt) {

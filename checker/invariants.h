@@ -8,11 +8,11 @@ namespace pgchaos::checker {
 
 /// Lost, phantom and resolved-unknown operations from the attempts and the primary's ledger.
 void check_operations(const history::RunHistory& history, const history::LedgerIndex& primary, CheckResult& result);
-/// The seed formula, the total-balance invariant and per-account reconciliation.
-void check_balances(const history::Snapshot& primary, const history::LedgerIndex& ledger, CheckResult& result);
-/// Each other node against the primary (each snapshot with its ledger's index of the run).
+/// Each other node against the primary (each snapshot with its ledger's index of the run; the workload's state by
+/// `invariants`).
 NodeComparison compare_node(const history::Snapshot& primary, const history::LedgerIndex& primary_ledger,
-                            const history::Snapshot& node, const history::LedgerIndex& node_ledger);
+                            const history::Snapshot& node, const history::LedgerIndex& node_ledger,
+                            const StateInvariants& invariants);
 /// Throughput, latency, gaps without commits and per-fault impact.
 void check_availability(const history::RunHistory& history, CheckResult& result);
 /// What the cluster did (promotions, per-fault story, split brains) and why each lost op was lost; contradicted

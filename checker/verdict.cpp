@@ -194,7 +194,7 @@ Guarantee judge_guarantee(const CheckResult& r) {
 }
 
 CheckResult check(const history::RunHistory& history, const std::vector<history::Snapshot>& snapshots,
-                  const CheckOptions& options) noexcept {
+                  const CheckOptions& options, const StateInvariants& invariants) noexcept {
   CheckResult r;
   try {
     r.findings = history.findings;
@@ -228,9 +228,9 @@ CheckResult check(const history::RunHistory& history, const std::vector<history:
     const auto& primary = snapshots.front();
     r.history_complete = history.finished && !history.torn_tail;
     check_operations(history, *ledgers[0], r);
-    check_balances(primary, *ledgers[0], r);
+    invariants.check_primary(primary, *ledgers[0], r);
     for (std::size_t i = 1; i < snapshots.size(); ++i)
-      r.nodes.push_back(compare_node(primary, *ledgers[0], snapshots[i], *ledgers[i]));
+      r.nodes.push_back(compare_node(primary, *ledgers[0], snapshots[i], *ledgers[i], invariants));
     check_availability(history, r);
     tell_story(history, *ledgers[0], options, r);
     if (common::names_sync_standby(options.commit_mode)) check_sync_standby(history, r);

@@ -14,6 +14,7 @@
 
 #include "backend/cluster_reader.h"
 #include "backend/workload.h"
+#include "workloads/bank/bank.h"
 #include "checker/checker.h"
 #include "faults/cluster.h"
 #include "history/run_directory.h"
@@ -43,6 +44,7 @@ struct FaultPlan {
 
 struct RunRequest {
   backend::WorkloadConfig workload;
+  bank::BankOptions bank;                         ///< the bank workload's own settings
   std::vector<backend::NodeAddress> nodes;        ///< every node read at the end (the primary comes from the DSNs)
   std::optional<std::int64_t> max_lost;
   std::optional<std::chrono::milliseconds> duration;  ///< ends the run however far the operations got

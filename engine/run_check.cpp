@@ -50,7 +50,7 @@ checker::CheckResult check_run_directory(const history::RunDirectory& directory,
   options.commit_level = run.commit_level;
   options.max_lost = max_lost ? max_lost : run.max_lost;
   options.max_unavailable_ms = run.max_unavailable ? run.max_unavailable->count() : 0;
-  const auto result = checker::check(history, snapshots, options);
+  const auto result = checker::check(history, snapshots, options, bank::invariants());
   clock.lap("check");
 
   reports::RunInfo info;
@@ -78,7 +78,7 @@ checker::CheckResult check_run_directory(const history::RunDirectory& directory,
                   history.torn_tail ? "; the history's last line was torn and skipped" : "", primary));
   for (const auto& line : reports::console_lines(result)) say(line);
   say(fmt::format("  seed formula sum(balance) - (accounts x 100 + operations) = {:.2f}",
-                  static_cast<double>(result.seed_formula_cents) / 100));
+                  static_cast<double>(result.original_formula_cents) / 100));
   for (const auto& f : result.faults)
     if (!f.story.empty()) say(fmt::format("  fault {} ({} on {}): {}", f.fault.id, f.fault.fault, f.fault.target, f.story));
   for (const auto& b : result.split_brains) say("  " + b.text);
@@ -90,7 +90,8 @@ checker::CheckResult check_run_directory(const history::RunDirectory& directory,
 
 void resnapshot(const history::RunDirectory& directory, const std::vector<std::string>& dsns) {
   const RecordedRun run = read_recorded_run(directory);
-  backend::write_snapshots(dsns, run.nodes, std::chrono::seconds(30), directory);
+  const bank::BankWorkload bank_workload(bank::BankOptions{}, static_cast<std::uint64_t>(run.seed));  // reads state only
+  backend::write_snapshots(dsns, run.nodes, std::chrono::seconds(30), bank_workload, directory);
 }
 
 }  // namespace pgchaos::engine

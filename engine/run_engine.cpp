@@ -40,11 +40,12 @@ std::vector<std::string> summary_lines(const backend::WorkloadStats& s, std::int
 
 // The cluster may still be settling after a fault: the primary is waited for, a minute at most. A Ctrl-C does not
 // cut this short: an interrupted run is still checked.
-void write_snapshots_patiently(const RunRequest& request, const history::RunDirectory& directory, spdlog::logger& log) {
+void write_snapshots_patiently(const RunRequest& request, const backend::Workload& workload,
+                               const history::RunDirectory& directory, spdlog::logger& log) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   for (;;) {
     try {
-      return backend::write_snapshots(request.workload.dsns, request.nodes, std::chrono::seconds(30), directory);
+      return backend::write_snapshots(request.workload.dsns, request.nodes, std::chrono::seconds(30), workload, directory);
     } catch (const backend::BackendError& error) {
       if (std::chrono::steady_clock::now() > deadline) throw;
       log.warn("snapshot: {}; trying again", error.what());
@@ -120,7 +121,8 @@ RunOutcome run(const RunRequest& request, history::RunDirectory& directory, comm
     patroni_config = required_settings_in_force(*plan);
     commit_guard.emplace(*plan->cluster, plan->commit_mode, request.workload.dsns, stop);
   }
-  const std::int64_t run_id = backend::prepare_schema(request.workload);
+  const bank::BankWorkload bank_workload(request.bank, request.workload.seed);
+  const std::int64_t run_id = backend::prepare_schema(request.workload, bank_workload);
   // Set for the run, or as the primary runs (its synchronous_commit read from it).
   common::CommitSetting commit_mode;
   if (plan && plan->commit_mode) {
@@ -146,7 +148,7 @@ RunOutcome run(const RunRequest& request, history::RunDirectory& directory, comm
   for (const auto& dsn : w.dsns) masked_dsns.push_back(backend::mask_password(dsn));
   for (const auto& n : request.nodes) node_names.push_back(fmt::format("{} {}:{}", n.name, n.host, n.port));
   log->info("run {} starts: seed {}, {} operations, {} threads, {} accounts, commit mode {}, scenario {}", run_id, w.seed,
-            w.operations, w.threads, w.accounts, commit_mode.text(), plan ? plan->scenario.name : "none");
+            w.operations, w.threads, request.bank.accounts, commit_mode.text(), plan ? plan->scenario.name : "none");
   log->info("databases: {}; nodes: {}", fmt::join(masked_dsns, ", "),
             node_names.empty() ? "none configured" : fmt::format("{}", fmt::join(node_names, ", ")));
   // The configuration in force while the faults ran: with the commit mode set.
@@ -187,14 +189,14 @@ RunOutcome run(const RunRequest& request, history::RunDirectory& directory, comm
                     commit_mode.text(), w.threads, directory.root().string()));
   else
     say(fmt::format("run {} (seed {}): {} operations on {} threads, {} accounts; run directory {}", run_id, w.seed,
-                    w.operations, w.threads, w.accounts, directory.root().string()));
+                    w.operations, w.threads, request.bank.accounts, directory.root().string()));
 
   backend::WorkloadConfig workload = w;
   if (plan) workload.show_progress = false;  // fault lines are printed instead
   phases.lap("start");
   auto run_the_workload = [&] {
     try {
-      outcome.stats = backend::run_workload(workload, run_id, history, stop);
+      outcome.stats = backend::run_workload(workload, bank_workload, run_id, history, stop);
       if (outcome.stats.operations_done) stop.request(StopReason::operations_done);
     } catch (const std::exception& error) {
       outcome.stats.fatal_error = error.what();
@@ -249,7 +251,7 @@ RunOutcome run(const RunRequest& request, history::RunDirectory& directory, comm
   // Every node's snapshot goes into the run directory, and the verdict is computed from the directory alone,
   // exactly as `pgchaos check` computes it later.
   try {
-    write_snapshots_patiently(request, directory, *log);
+    write_snapshots_patiently(request, bank_workload, directory, *log);
   } catch (const std::exception& error) {
     log->error("no snapshot of the primary: {}", error.what());
     throw backend::BackendError(fmt::format("no snapshot of the primary ({}); the history is kept: pgchaos check {} "

@@ -6,7 +6,7 @@
 
 namespace pgchaos::engine {
 namespace {
-constexpr const char* kLoggers[] = {"engine", "backend", "faults"};
+constexpr const char* kLoggers[] = {"engine", "backend", "workload", "faults"};
 }  // namespace
 
 RunLog::RunLog(const history::RunDirectory& directory, const RunRequest& request) {

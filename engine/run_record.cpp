@@ -60,13 +60,13 @@ void write_run_json(const history::RunDirectory& directory, const RunRequest& re
         {"threads", w.threads},
         {"conn_exception_sleep_ms", w.conn_exception_sleep.count()},
         {"reconnect_attempt", w.reconnect_attempt},
-        {"accounts", w.accounts},
+        {"accounts", request.bank.accounts},
         {"operations", w.operations},
-        {"think_time_ms", w.think_time ? json{w.think_time->min.count(), w.think_time->max.count()} : json(nullptr)},
-        {"round_trips", w.think_time || w.statement_by_statement ? "statement-by-statement" : "batched"},
+        {"think_time_ms", request.bank.think_time ? json{request.bank.think_time->min.count(), request.bank.think_time->max.count()} : json(nullptr)},
+        {"round_trips", request.bank.batched() ? "batched" : "statement-by-statement"},
         {"reset", w.reset},
         {"log_level", request.log_level},
-        {"log_sql", w.log_sql}}},
+        {"log_sql", request.bank.log_sql}}},
   };
   common::write_file_atomically(directory.run_json(), run.dump(2) + "\n");
 }

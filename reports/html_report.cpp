@@ -210,7 +210,7 @@ std::string html_report(const RunInfo& run, const checker::CheckResult& r) {
   html += card("failed attempts", std::to_string(r.failed_attempts), false);
   html += card("ops/s", fmt::format("{:.0f}", r.ops_per_s), false);
   html += card("p99 latency", fmt::format("{:.1f} ms", r.latency.p99_ms), false);
-  html += card("seed formula", fmt::format("{:.2f}", static_cast<double>(r.seed_formula_cents) / 100), r.seed_formula_cents != 0);
+  html += card("seed formula", fmt::format("{:.2f}", static_cast<double>(r.original_formula_cents) / 100), r.original_formula_cents != 0);
   html += "</div>\n";
 
   std::vector<double> ok, p50, p99;

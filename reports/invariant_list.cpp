@@ -103,7 +103,7 @@ std::vector<InvariantResult> invariant_results(const checker::CheckResult& r) {
                   fmt::format("sum(balance) {:.2f}, drift {:.2f}; seed formula {:.2f}",
                               static_cast<double>(r.balance_sum_cents) / 100,
                               static_cast<double>(r.balance_drift_cents) / 100,
-                              static_cast<double>(r.seed_formula_cents) / 100)});
+                              static_cast<double>(r.original_formula_cents) / 100)});
   std::string mismatches;
   for (std::size_t i = 0; i < r.account_mismatches.size() && i < 10; ++i) {
     const auto& m = r.account_mismatches[i];

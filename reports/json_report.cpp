@@ -125,7 +125,7 @@ std::string json_report(const RunInfo& run, const checker::CheckResult& r) {
       {"cluster", {{"watched", r.watched}, {"promotions", promotions_of(r.promotions)}, {"split_brains", split_brains},
                    {"lanes", lanes}}},
       {"balances", {{"sum_cents", r.balance_sum_cents}, {"drift_cents", r.balance_drift_cents},
-                    {"seed_formula_cents", r.seed_formula_cents}, {"account_mismatches", mismatches}}},
+                    {"seed_formula_cents", r.original_formula_cents}, {"account_mismatches", mismatches}}},
       {"nodes", nodes},
       {"availability", {{"duration_s", r.duration_s}, {"ops_per_s", r.ops_per_s}, {"latency_ms", latency(r.latency)},
                         {"longest_gaps", gaps}}},

@@ -34,13 +34,13 @@ TEST(Config, AcceptsTheSeedsOwnFile) {
   EXPECT_EQ(o.request.workload.threads, 10);
   EXPECT_EQ(o.request.workload.conn_exception_sleep, std::chrono::milliseconds(3000));
   EXPECT_EQ(o.request.workload.reconnect_attempt, 3);
-  EXPECT_EQ(o.request.workload.accounts, 100);
+  EXPECT_EQ(o.request.bank.accounts, 100);
   EXPECT_EQ(o.request.workload.operations, 1000);
   EXPECT_EQ(o.request.log_level, "info");
-  EXPECT_FALSE(o.request.workload.log_sql);
+  EXPECT_FALSE(o.request.bank.log_sql);
   EXPECT_EQ(o.request.log_file_max_bytes, 50u << 20);
   EXPECT_EQ(o.request.log_file_backups, 5u);
-  EXPECT_FALSE(o.request.workload.think_time.has_value()) << "think time is off by default";
+  EXPECT_FALSE(o.request.bank.think_time.has_value()) << "think time is off by default";
 }
 
 TEST(Config, FlagsOverrideTheFile) {
@@ -50,11 +50,11 @@ TEST(Config, FlagsOverrideTheFile) {
                                           "--seed", "42", "--reset", "--output", "/tmp/x"});
   EXPECT_EQ(o.request.workload.operations, 10000);
   EXPECT_EQ(o.request.workload.threads, 4);
-  EXPECT_EQ(o.request.workload.accounts, 10);
+  EXPECT_EQ(o.request.bank.accounts, 10);
   EXPECT_EQ(o.request.workload.dsns, (std::vector<std::string>{"host=a", "postgresql://u:p@b:5433/db"}));
-  ASSERT_TRUE(o.request.workload.think_time.has_value());
-  EXPECT_EQ(o.request.workload.think_time->min, std::chrono::milliseconds(100));
-  EXPECT_EQ(o.request.workload.think_time->max, std::chrono::milliseconds(200));
+  ASSERT_TRUE(o.request.bank.think_time.has_value());
+  EXPECT_EQ(o.request.bank.think_time->min, std::chrono::milliseconds(100));
+  EXPECT_EQ(o.request.bank.think_time->max, std::chrono::milliseconds(200));
   EXPECT_EQ(o.request.workload.seed, 42u);
   EXPECT_TRUE(o.request.workload.reset);
   EXPECT_EQ(o.output, "/tmp/x");
@@ -175,7 +175,7 @@ TEST(ScenarioOptions, FaultsOnAClusterThatIsNotTheLabNeedConsent) {
 TEST(Config, OneDurationGrammarForEveryFlag) {
   const RunOptions o = parse_run_options({"--dsn", "host=x", "--duration", "1.5m", "--think-time", "250ms-1s"});
   EXPECT_EQ(o.request.duration, std::chrono::seconds(90));
-  EXPECT_EQ(o.request.workload.think_time->max, std::chrono::seconds(1));
+  EXPECT_EQ(o.request.bank.think_time->max, std::chrono::seconds(1));
   EXPECT_GT(o.request.workload.operations, 1'000'000'000) << "--duration alone runs until the clock ends it";
   EXPECT_NE(error_of({"--dsn", "host=x", "--duration", "10"}).find("like 250ms, 5s, 10m or 8h"), std::string::npos);
   const auto conf = write_conf("sleep.conf", "[databases]\ndb = host=x\n[main]\nconn_exception_sleep_interval = 250ms\n");

@@ -10,6 +10,7 @@
 #include "history/ledger_index.h"
 #include "tests/checker/synthetic_run.h"
 #include "tests/support/temp_directory.h"
+#include "workloads/bank/bank.h"
 
 namespace pgchaos::checker {
 namespace {
@@ -59,7 +60,7 @@ struct Trial {
   CheckResult check(CommitMode mode = CommitMode::sync) const {
     CheckOptions options;
     options.commit_mode = mode;
-    auto result = checker::check(run.history, run.snapshots, options);
+    auto result = checker::check(run.history, run.snapshots, options, bank::invariants());
     expect_the_same_from_indexes(result, options);
     return result;
   }
@@ -71,7 +72,7 @@ struct Trial {
       s.ledger_index = std::make_shared<history::LedgerIndex>(history::index_ledger(s.ledger, run.history.run_id));
       s.ledger.clear();
     }
-    const auto r = checker::check(run.history, indexed, options);
+    const auto r = checker::check(run.history, indexed, options, bank::invariants());
     EXPECT_EQ(r.headline, from_rows.headline);
     EXPECT_EQ(r.lost, from_rows.lost);
     EXPECT_EQ(r.phantom, from_rows.phantom);
@@ -80,7 +81,7 @@ struct Trial {
     EXPECT_EQ(r.committed_not_in_history, from_rows.committed_not_in_history);
     EXPECT_EQ(r.ledger_rows, from_rows.ledger_rows);
     EXPECT_EQ(r.committed_this_run, from_rows.committed_this_run);
-    EXPECT_EQ(r.seed_formula_cents, from_rows.seed_formula_cents);
+    EXPECT_EQ(r.original_formula_cents, from_rows.original_formula_cents);
     ASSERT_EQ(r.account_mismatches.size(), from_rows.account_mismatches.size());
     for (std::size_t i = 0; i < r.account_mismatches.size(); ++i) {
       EXPECT_EQ(r.account_mismatches[i].account, from_rows.account_mismatches[i].account);
@@ -105,7 +106,7 @@ TEST(PlantedAnomalies, CleanRunsAreValid) {
     ASSERT_EQ(r.verdict, Verdict::valid) << "seed " << seed << ": " << r.headline;
     EXPECT_EQ(r.acknowledged, t.ops);
     EXPECT_TRUE(r.lost.empty() && r.phantom.empty() && r.account_mismatches.empty());
-    EXPECT_EQ(r.seed_formula_cents, 0);
+    EXPECT_EQ(r.original_formula_cents, 0);
     EXPECT_EQ(r.nodes.size(), 2u);
   }
 }
@@ -121,7 +122,7 @@ TEST(PlantedAnomalies, LostCommitsAreFoundExactly) {
     EXPECT_TRUE(r.phantom.empty());
     EXPECT_TRUE(r.account_mismatches.empty());
     EXPECT_EQ(r.balance_drift_cents, 0);
-    EXPECT_EQ(r.seed_formula_cents, -100 * static_cast<std::int64_t>(t.k)) << "seed " << seed;
+    EXPECT_EQ(r.original_formula_cents, -100 * static_cast<std::int64_t>(t.k)) << "seed " << seed;
     EXPECT_EQ(r.verdict, Verdict::invalid);
     const auto reported = t.check(CommitMode::async);  // async mode reports the same losses without failing
     EXPECT_EQ(reported.lost.size(), t.k);
@@ -192,7 +193,7 @@ TEST(PlantedAnomalies, UnknownThatCommittedIsResolvedExactly) {
     ASSERT_EQ(r.unknown_committed, sorted(planted)) << "seed " << seed;
     EXPECT_TRUE(r.unknown_not_committed.empty());
     EXPECT_TRUE(r.lost.empty() && r.phantom.empty());
-    EXPECT_EQ(r.seed_formula_cents, 100 * static_cast<std::int64_t>(t.k)) << "committed, never acknowledged";
+    EXPECT_EQ(r.original_formula_cents, 100 * static_cast<std::int64_t>(t.k)) << "committed, never acknowledged";
     EXPECT_EQ(r.verdict, Verdict::valid);
   }
 }
@@ -302,17 +303,17 @@ TEST(Checker, NoPrimarySnapshotIsUnknownNotValid) {
   std::mt19937_64 rng(1);
   auto run = make_clean_run(rng, 10, 5, 0);
   run.snapshots[0].error = "connection refused";
-  const auto r = check(run.history, run.snapshots, {});
+  const auto r = check(run.history, run.snapshots, {}, bank::invariants());
   EXPECT_EQ(r.verdict, Verdict::unknown);
   EXPECT_FALSE(r.checked);
-  EXPECT_EQ(check(run.history, {}, {}).verdict, Verdict::unknown);
+  EXPECT_EQ(check(run.history, {}, {}, bank::invariants()).verdict, Verdict::unknown);
 }
 
 TEST(Checker, AReplicaThatDidNotCatchUpLeavesConvergenceUndecided) {
   std::mt19937_64 rng(2);
   auto run = make_clean_run(rng, 50, 5, 1);
   run.snapshots[1].caught_up = false;
-  const auto r = check(run.history, run.snapshots, {});
+  const auto r = check(run.history, run.snapshots, {}, bank::invariants());
   EXPECT_EQ(r.verdict, Verdict::unknown);
   EXPECT_FALSE(r.nodes[0].compared);
 }
@@ -334,7 +335,7 @@ TEST(Checker, FaultWindowsGetUnavailabilityAndTheirLosses) {
   std::sort(acknowledged.begin(), acknowledged.end());
   const auto after = std::lower_bound(acknowledged.begin(), acknowledged.end(), 5'000'000);
   const std::int64_t expected_gap = *after - *(after - 1);
-  const auto r = check(run.history, run.snapshots, {});
+  const auto r = check(run.history, run.snapshots, {}, bank::invariants());
   ASSERT_EQ(r.faults.size(), 1u);
   EXPECT_EQ(r.faults[0].unavailable_ns / 1000, expected_gap / 1000);
   EXPECT_GT(r.faults[0].unavailable_ns, 3'000'000);
@@ -350,7 +351,7 @@ TEST(Checker, TheHeadlineNamesWhatMadeTheVerdict) {
   auto run = make_clean_run(rng, 40, 5, 0);
   for (auto& s : run.snapshots) erase_commit(s, 7);
   run.history.findings.push_back("cluster not healthy after fault 1 (partition on pgc1): pgc2: not streaming\n  pgc1: ...");
-  const auto r = check(run.history, run.snapshots, {});  // async: the loss alone would only be reported
+  const auto r = check(run.history, run.snapshots, {}, bank::invariants());  // async: the loss alone would only be reported
   EXPECT_EQ(r.verdict, Verdict::invalid);
   EXPECT_EQ(r.headline.rfind("invalid: finding: cluster not healthy after fault 1 (partition on pgc1)", 0), 0u) << r.headline;
   EXPECT_NE(r.headline.find("; 1 acknowledged commit lost"), std::string::npos) << r.headline;
@@ -364,7 +365,7 @@ TEST(Checker, ALedgerIndexedForAnotherRunIsNotChecked) {
   auto& primary = run.snapshots[0];
   primary.ledger_index = std::make_shared<history::LedgerIndex>(history::index_ledger(primary.ledger, 2));
   primary.ledger.clear();
-  const auto r = check(run.history, run.snapshots, {});
+  const auto r = check(run.history, run.snapshots, {}, bank::invariants());
   EXPECT_EQ(r.verdict, Verdict::unknown);
   EXPECT_NE(r.headline.find("the ledger of pgc1 was read for run 2, the history is run 1"), std::string::npos) << r.headline;
 }
@@ -376,11 +377,11 @@ TEST(Checker, SeedFormulaCountsEarlierRunsRows) {
   primary.ledger.insert(primary.ledger.begin(), history::LedgerRow{7, 0, 0, 1, 1, 2, 500, 0});  // run 0's row
   primary.accounts[0].balance_cents -= 500;
   primary.accounts[1].balance_cents += 600;
-  const auto r = check(run.history, run.snapshots, {});
+  const auto r = check(run.history, run.snapshots, {}, bank::invariants());
   EXPECT_EQ(r.verdict, Verdict::valid) << r.headline;
   EXPECT_EQ(r.ledger_rows, 31);
   EXPECT_EQ(r.committed_this_run, 30);
-  EXPECT_EQ(r.seed_formula_cents, 0);
+  EXPECT_EQ(r.original_formula_cents, 0);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include "checker/checker.h"
 #include "tests/checker/synthetic_run.h"
+#include "workloads/bank/bank.h"
 
 namespace pgchaos::checker {
 namespace {
@@ -88,7 +89,7 @@ struct WatchedRun {
     CheckOptions options;
     options.commit_mode = mode;
     options.max_unavailable_ms = max_unavailable_ms;
-    return checker::check(run.history, run.snapshots, options);
+    return checker::check(run.history, run.snapshots, options, bank::invariants());
   }
 };
 
@@ -334,11 +335,11 @@ TEST(Story, ALevelThatDoesNotWaitForTheStandbyIsPromisedNothing) {
   CheckOptions options;
   options.commit_mode = CommitMode::sync;
   options.commit_level = "local";
-  const auto r = checker::check(w.run.history, w.run.snapshots, options);
+  const auto r = checker::check(w.run.history, w.run.snapshots, options, bank::invariants());
   EXPECT_EQ(r.verdict, Verdict::valid) << r.headline;
   EXPECT_NE(r.headline.find("sync:local"), std::string::npos) << r.headline;
   options.commit_level = "remote_write";
-  EXPECT_EQ(checker::check(w.run.history, w.run.snapshots, options).verdict, Verdict::invalid);
+  EXPECT_EQ(checker::check(w.run.history, w.run.snapshots, options, bank::invariants()).verdict, Verdict::invalid);
 }
 
 TEST(Guarantee, EachModeIsJudgedByWhatPatroniPromisesForIt) {

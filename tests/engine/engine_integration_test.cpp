@@ -149,7 +149,7 @@ TEST_F(SoakTest, EpochsRunBackToBackEachCheckedWithItsOwnSeedAndOnlyTheirReports
   ASSERT_FALSE(progress.empty());
   EXPECT_NE(progress.back().find("soak: epoch"), std::string::npos) << progress.back();
   EXPECT_NE(progress.back().find("ops"), std::string::npos);
-  EXPECT_THROW(soak(r, dir_ / "soak", stop, say_), history::HistoryError) << "a soak directory is never reused";
+  EXPECT_THROW(soak(r, dir_ / "soak", stop, say_), common::FileError) << "a soak directory is never reused";
 }
 
 TEST_F(SoakTest, CtrlCChecksTheCurrentEpochAndWritesTheSoakReport) {

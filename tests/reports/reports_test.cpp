@@ -10,6 +10,7 @@
 #include "tests/checker/synthetic_run.h"
 #include "tests/support/temp_directory.h"
 #include "tests/support/postgres_server.h"
+#include "workloads/bank/bank.h"
 
 namespace pgchaos::reports {
 namespace {
@@ -42,7 +43,7 @@ class ReportsTest : public ::testing::Test {
       if (a.op == 900 && a.outcome == history::Outcome::ok) a.outcome = history::Outcome::fail;
     checker::CheckOptions options;
     options.commit_mode = common::CommitMode::sync;
-    result_ = checker::check(h, run_.snapshots, options);
+    result_ = checker::check(h, run_.snapshots, options, bank::invariants());
     info_.directory = temp_.path();
     info_.run_json = R"({"run_id": 1, "seed": 42, "config": {"dsns": ["postgresql://bank:***@127.0.0.1:5000/bank"]}})";
     info_.run_id = 1;

@@ -10,6 +10,7 @@
 #include "tests/support/postgres_server.h"
 #include "tests/support/temp_directory.h"
 #include "watcher/watcher.h"
+#include "workloads/bank/bank.h"
 
 namespace pgchaos::watcher {
 namespace {
@@ -21,9 +22,10 @@ TEST(Watcher, ObservesANodeAndTheProbeSeesARestartAsAnOutage) {
   testing::PostgresServer server;
   backend::WorkloadConfig config;
   config.dsns = {server.dsn()};
-  config.accounts = 10;
   config.reset = true;
-  backend::prepare_schema(config);  // creates pgchaos.probe
+  bank::BankOptions small;
+  small.accounts = 10;
+  backend::prepare_schema(config, bank::BankWorkload(small, 0));  // creates pgchaos.probe
   const testing::TempDirectory dir("pgchaos-watcher");
   const auto file = dir / "history.jsonl";
   {

@@ -1,4 +1,5 @@
-// The workload against a real PostgreSQL 15 started by the test (label: integration).
+// The bank workload through the backend's attempt loop, against a real PostgreSQL 15 started by the test
+// (label: integration).
 #include <gtest/gtest.h>
 
 #include <thread>
@@ -8,20 +9,28 @@
 #include "checker/checker.h"
 #include "tests/support/postgres_server.h"
 #include "tests/support/temp_directory.h"
+#include "workloads/bank/bank.h"
 
 namespace pgchaos::backend {
 namespace {
 
 using history::EventType;
 
+// What a bank run needs: the workers' settings and the bank's own.
+struct BankRun : WorkloadConfig {
+  bank::BankOptions bank;
+};
+
+std::int64_t prepare(const BankRun& c) { return prepare_schema(c, bank::BankWorkload(c.bank, c.seed)); }
+
 class WorkloadTest : public ::testing::Test {
  protected:
-  WorkloadConfig config(std::int64_t operations, int threads, int accounts) const {
-    WorkloadConfig c;
+  BankRun config(std::int64_t operations, int threads, int accounts) const {
+    BankRun c;
     c.dsns = {server_.dsn()};
     c.operations = operations;
     c.threads = threads;
-    c.accounts = accounts;
+    c.bank.accounts = accounts;
     c.seed = 1234;
     c.reset = true;
     c.conn_exception_sleep = std::chrono::milliseconds(200);
@@ -34,8 +43,8 @@ class WorkloadTest : public ::testing::Test {
     checker::CheckResult check;
   };
 
-  Outcome run(const WorkloadConfig& c) {
-    const std::int64_t run_id = prepare_schema(c);
+  Outcome run(const BankRun& c) {
+    const std::int64_t run_id = prepare(c);
     const auto path = dir_ / ("history-" + std::to_string(run_id) + ".jsonl");
     Outcome o;
     {
@@ -44,12 +53,14 @@ class WorkloadTest : public ::testing::Test {
       started.type = history::EventType::run_started;
       started.run_id = run_id;
       writer.append(started);
-      o.stats = run_workload(c, run_id, writer, stop_);
+      o.stats = run_workload(c, bank::BankWorkload(c.bank, c.seed), run_id, writer, stop_);
     }
     o.history = history::read_history(path);
     checker::CheckOptions options;
     options.commit_mode = common::CommitMode::single;  // one server: any lost acknowledged commit is invalid
-    o.check = checker::check(history::load_run_history(path), take_snapshots(c.dsns, {}, std::chrono::seconds(10)), options);
+    const bank::BankWorkload workload(c.bank, c.seed);
+    o.check = checker::check(history::load_run_history(path),
+                             take_snapshots(c.dsns, {}, std::chrono::seconds(10), workload), options, bank::invariants());
     return o;
   }
 
@@ -89,9 +100,9 @@ class WorkloadTest : public ::testing::Test {
 // cut, deadlock, restart and hold the workload run in both.
 class WorkloadModeTest : public WorkloadTest, public ::testing::WithParamInterface<bool> {
  protected:
-  WorkloadConfig config(std::int64_t operations, int threads, int accounts) const {
-    WorkloadConfig c = WorkloadTest::config(operations, threads, accounts);
-    c.statement_by_statement = GetParam();
+  BankRun config(std::int64_t operations, int threads, int accounts) const {
+    BankRun c = WorkloadTest::config(operations, threads, accounts);
+    c.bank.statement_by_statement = GetParam();
     return c;
   }
 };
@@ -109,7 +120,7 @@ TEST_P(WorkloadModeTest, TenThousandOperationsAllCommitAndCheck) {
   EXPECT_TRUE(o.check.lost.empty());
   EXPECT_TRUE(o.check.phantom.empty());
   EXPECT_EQ(o.check.balance_drift_cents, 0);
-  EXPECT_EQ(o.check.seed_formula_cents, 0);
+  EXPECT_EQ(o.check.original_formula_cents, 0);
   EXPECT_TRUE((o.check.verdict == checker::Verdict::valid));
   EXPECT_EQ(count(o.history, EventType::ok), 10000);
   expect_one_completion_per_invoke(o.history);
@@ -118,7 +129,7 @@ TEST_P(WorkloadModeTest, TenThousandOperationsAllCommitAndCheck) {
 
 TEST_P(WorkloadModeTest, AStopEndsCommitsHeldForASynchronousStandbyThatNeverComes) {
   const auto c = config(1000000, 4, 100);
-  const std::int64_t run_id = prepare_schema(c);
+  const std::int64_t run_id = prepare(c);
   // From here every COMMIT waits for a standby that does not exist, as under sync-strict with none left.
   server_.psql("ALTER SYSTEM SET synchronous_standby_names = 'nobody'");
   server_.psql("SELECT pg_reload_conf()");
@@ -128,7 +139,7 @@ TEST_P(WorkloadModeTest, AStopEndsCommitsHeldForASynchronousStandbyThatNeverCome
   WorkloadStats stats;
   {
     history::HistoryWriter writer(path);
-    stats = run_workload(c, run_id, writer, stop_);
+    stats = run_workload(c, bank::BankWorkload(c.bank, c.seed), run_id, writer, stop_);
   }
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(60)) << "it waited for ever before";
   server_.psql("ALTER SYSTEM RESET synchronous_standby_names");
@@ -155,12 +166,12 @@ TEST_P(WorkloadModeTest, FewAccountsMakeDeadlocksAndTheCheckStillHolds) {
   EXPECT_GT(deadlocks, 0) << "deadlocks must be in the history with their SQLSTATE";
   EXPECT_EQ(o.stats.ok, 1000);
   EXPECT_TRUE((o.check.verdict == checker::Verdict::valid));
-  EXPECT_EQ(o.check.seed_formula_cents, 0);
+  EXPECT_EQ(o.check.original_formula_cents, 0);
   expect_one_completion_per_invoke(o.history);
 }
 
 TEST_P(WorkloadModeTest, TerminatedBackendsAreSurvived) {
-  WorkloadConfig c = config(20000, 8, 100);
+  BankRun c = config(20000, 8, 100);
   c.application_name = "pgchaos-terminate-test";
   std::atomic<bool> done{false};
   std::atomic<int> terminated{0}, rounds{0};
@@ -190,7 +201,7 @@ TEST_P(WorkloadModeTest, TerminatedBackendsAreSurvived) {
 }
 
 TEST_P(WorkloadModeTest, FastRestartMidRunResolvesUnknownOutcomes) {
-  WorkloadConfig c = config(15000, 10, 100);
+  BankRun c = config(15000, 10, 100);
   c.application_name = "pgchaos-restart-test";
   std::atomic<bool> done{false};
   std::thread restarter([&] {
@@ -238,7 +249,7 @@ TEST_F(WorkloadTest, ReplaysTheSameTransfersFromTheSameSeed) {
 TEST_F(WorkloadTest, RefusesASchemaItDidNotCreate) {
   server_.psql("CREATE SCHEMA pgchaos; CREATE TABLE pgchaos.accounts (id int)");
   try {
-    prepare_schema(config(10, 1, 10));
+    prepare(config(10, 1, 10));
     FAIL() << "a foreign schema named pgchaos must be refused";
   } catch (const BackendError& error) {
     EXPECT_NE(std::string(error.what()).find("not created by pgchaos"), std::string::npos) << error.what();
@@ -251,7 +262,7 @@ TEST_F(WorkloadTest, RefusesForeignObjectsInItsSchemaAndTouchesNothingOutside) {
   run(config(10, 1, 10));
   server_.psql("CREATE TABLE pgchaos.intruder (x int)");
   try {
-    prepare_schema(config(10, 1, 10));
+    prepare(config(10, 1, 10));
     FAIL() << "an object pgchaos did not create must be refused";
   } catch (const BackendError& error) {
     EXPECT_NE(std::string(error.what()).find("intruder"), std::string::npos) << error.what();
@@ -261,14 +272,14 @@ TEST_F(WorkloadTest, RefusesForeignObjectsInItsSchemaAndTouchesNothingOutside) {
 }
 
 TEST_F(WorkloadTest, KeepsEarlierRunsWithoutResetAndRefusesAnotherAccountCount) {
-  WorkloadConfig c = config(100, 2, 20);
+  BankRun c = config(100, 2, 20);
   run(c);
   c.reset = false;
   const Outcome second = run(c);
   EXPECT_TRUE((second.check.verdict == checker::Verdict::valid));
   EXPECT_EQ(second.check.ledger_rows, 200);
-  c.accounts = 30;
-  EXPECT_THROW(prepare_schema(c), BackendError);
+  c.bank.accounts = 30;
+  EXPECT_THROW(prepare(c), BackendError);
 }
 
 }  // namespace
