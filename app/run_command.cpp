@@ -33,7 +33,7 @@ engine::ExitCode run_with(RunOptions& options) {
     build_cluster_context(options, cluster);
     options.request.faults->cluster = &cluster;
   }
-  return engine::run(options.request, directory, stop, say).exit_code;
+  return engine::run(options.request, directory, stop, engine::RunObserver(say)).exit_code;
 }
 
 }  // namespace

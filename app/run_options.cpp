@@ -18,7 +18,6 @@ namespace pgchaos::app {
 namespace po = boost::program_options;
 namespace {
 
-constexpr std::int64_t kUnlimitedOperations = 1'000'000'000'000;
 
 template <typename Number>
 Number parse_number(const std::string& text, const std::string& where, Number min, Number max) {
@@ -104,7 +103,7 @@ void apply_config_file(const std::filesystem::path& file, RunOptions& options) {
     } else if (e.section == "test" && e.key == "accounts") {
       bank.accounts = parse_number(e.value, where, 2, 100000000);
     } else if (e.section == "test" && e.key == "operations") {
-      w.operations = parse_number<std::int64_t>(e.value, where, 1, kUnlimitedOperations);
+      w.operations = parse_number<std::int64_t>(e.value, where, 1, engine::kNoOperationLimit);
     } else if (e.section == "test" && e.key == "think_time") {
       bank.think_time = parse_think_time(e.value, where);
     } else if (e.section == "log" && e.key == "log_level") {
@@ -244,10 +243,10 @@ void apply_run_flags(const po::variables_map& vm, RunOptions& options) {
   if (vm.count("duration")) {
     request.duration = parse_duration(vm["duration"].as<std::string>(), "--duration");
     if (request.duration->count() == 0) throw UsageError("--duration: must be more than 0");
-    w.operations = kUnlimitedOperations;  // the clock decides the end, unless --operations says otherwise
+    w.operations = engine::kNoOperationLimit;  // the clock decides the end, unless --operations says otherwise
   }
   if (vm.count("operations"))
-    w.operations = parse_number<std::int64_t>(vm["operations"].as<std::string>(), "--operations", 1, kUnlimitedOperations);
+    w.operations = parse_number<std::int64_t>(vm["operations"].as<std::string>(), "--operations", 1, engine::kNoOperationLimit);
   if (vm.count("threads")) w.threads = parse_number(vm["threads"].as<std::string>(), "--threads", 1, 1000);
   if (vm.count("accounts")) bank.accounts = parse_number(vm["accounts"].as<std::string>(), "--accounts", 2, 100000000);
   if (vm.count("think-time")) bank.think_time = parse_think_time(vm["think-time"].as<std::string>(), "--think-time");
@@ -370,7 +369,7 @@ RunOptions parse_scenario_options(const std::vector<std::string>& args) {
     if (vm.count("seed")) throw UsageError("--seed: a replay runs with the recorded seed");
     request.workload.seed = static_cast<std::uint64_t>(*replayed_seed);
   }
-  if (!vm.count("operations")) request.workload.operations = kUnlimitedOperations;  // the schedule decides the end
+  if (!vm.count("operations")) request.workload.operations = engine::kNoOperationLimit;  // the schedule decides the end
   engine::FaultPlan plan;
   plan.cycle = vm["cycle"].as<bool>() || (recorded && recorded->cycle);
   if (recorded && recorded->duration && !vm.count("duration")) request.duration = recorded->duration;
@@ -486,7 +485,7 @@ MatrixOptions parse_matrix_options(const std::vector<std::string>& args) {
   auto& options = matrix.run;
   apply_run_flags(vm, options);
   auto& request = options.request;
-  if (!vm.count("operations")) request.workload.operations = kUnlimitedOperations;  // the schedule decides the end
+  if (!vm.count("operations")) request.workload.operations = engine::kNoOperationLimit;  // the schedule decides the end
   engine::FaultPlan plan;
   apply_cluster_flags(vm, options, plan);
   plan.actions = scenarios::schedule(scenario, request.workload.seed);

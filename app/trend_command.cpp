@@ -58,7 +58,7 @@ engine::ExitCode trend_command(const std::vector<std::string>& args) {
   common::write_file_atomically(output / "trend.html", reports::trend_html(nights, options));
   for (const auto& n : nights)
     std::printf("%-28s %-6s %-8s %-7s %8lld ops %7.0f ops/s  lost %lld%s\n", n.label.c_str(), n.kind.c_str(),
-                n.commit_mode.c_str(), n.verdict.c_str(), static_cast<long long>(n.operations), n.ops_per_s,
+                n.commit_mode_text().c_str(), checker::to_string(n.verdict), static_cast<long long>(n.operations), n.ops_per_s,
                 static_cast<long long>(n.lost),
                 n.regressions.empty() ? "" : fmt::format("  FLAGGED: {}", fmt::join(n.regressions, "; ")).c_str());
   std::printf("trend: %s\n", (output / "trend.html").c_str());

@@ -36,15 +36,16 @@ void write_snapshots(const std::vector<std::string>& dsns, const std::vector<Nod
                      std::chrono::seconds catch_up_timeout, const Workload& workload,
                      const history::RunDirectory& directory);
 
-/// What the primary (the first writable server of `dsns`) commits with, read from PostgreSQL itself.
-struct PrimaryCommitSettings {
+/// What the primary (the first writable server of `dsns`) commits with, read from PostgreSQL itself: its
+/// synchronous replication settings and how many replicas stream from it.
+struct PrimarySyncSettings {
   std::string synchronous_standby_names, synchronous_commit;
   int replicas = 0;  ///< rows of pg_stat_replication
 };
-PrimaryCommitSettings read_primary_commit_settings(const std::vector<std::string>& dsns);  ///< throws BackendError
+PrimarySyncSettings read_primary_sync_settings(const std::vector<std::string>& dsns);  ///< throws BackendError
 /// The commit mode those settings make: sync when synchronous_standby_names is set and synchronous_commit waits
 /// for it, single without any replica, async otherwise. (Strictness is Patroni's and not visible here.)
-common::CommitMode commit_mode_of(const PrimaryCommitSettings& settings);
+common::CommitMode commit_mode_of(const PrimarySyncSettings& settings);
 
 /// Adds pgchaos's connection defaults (application_name, connect timeout, TCP keepalives and user timeout, so a
 /// partitioned server is noticed within seconds) to a conninfo string or URI, unless the DSN sets them itself.

@@ -160,7 +160,7 @@ void write_snapshots(const std::vector<std::string>& dsns, const std::vector<Nod
   std::filesystem::remove_all(staging_root);
 }
 
-PrimaryCommitSettings read_primary_commit_settings(const std::vector<std::string>& dsns) {
+PrimarySyncSettings read_primary_sync_settings(const std::vector<std::string>& dsns) {
   auto connection = connect_first(dsns, "pgchaos-setup", true);
   pqxx::nontransaction tx(*connection);
   const auto row = tx.exec1(
@@ -169,7 +169,7 @@ PrimaryCommitSettings read_primary_commit_settings(const std::vector<std::string
   return {row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<int>()};
 }
 
-common::CommitMode commit_mode_of(const PrimaryCommitSettings& s) {
+common::CommitMode commit_mode_of(const PrimarySyncSettings& s) {
   const auto& commit = s.synchronous_commit;
   const bool waits = commit == "on" || commit == "remote_apply" || commit == "remote_write";
   if (!s.synchronous_standby_names.empty() && waits) return common::CommitMode::sync;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/commit_setting.h"
@@ -21,6 +22,10 @@ namespace pgchaos::checker {
 using common::CommitMode;
 enum class Verdict { valid, invalid, unknown };
 const char* to_string(Verdict verdict);
+/// "valid", "invalid" or "unknown"; nullopt for anything else.
+std::optional<Verdict> parse_verdict(std::string_view text) noexcept;
+/// The verdict of several runs together: invalid over unknown over valid (as Jepsen merges valid?).
+Verdict merge(Verdict a, Verdict b) noexcept;
 
 struct CheckOptions {
   CommitMode commit_mode = CommitMode::async;

@@ -15,6 +15,18 @@ const char* to_string(Verdict verdict) {
   return "?";
 }
 
+std::optional<Verdict> parse_verdict(std::string_view text) noexcept {
+  for (const auto v : {Verdict::valid, Verdict::invalid, Verdict::unknown})
+    if (text == to_string(v)) return v;
+  return std::nullopt;
+}
+
+Verdict merge(Verdict a, Verdict b) noexcept {
+  if (a == Verdict::invalid || b == Verdict::invalid) return Verdict::invalid;
+  if (a == Verdict::unknown || b == Verdict::unknown) return Verdict::unknown;
+  return Verdict::valid;
+}
+
 namespace {
 
 std::string plural(std::int64_t n, const char* one, const char* many) {

@@ -47,10 +47,10 @@ bool CommitSetting::promises_no_loss() const noexcept {
   return names_sync_standby(mode) && (level.empty() || level_waits_for_standby(level));
 }
 
-std::optional<CommitSetting> parse_commit_setting(std::string_view text, std::string& why) {
+std::optional<CommitSetting> parse_commit_setting(std::string_view text, std::string& why, bool single_too) {
   const auto colon = text.find(':');
   const auto mode = parse_commit_mode(text.substr(0, colon));
-  if (!mode || *mode == CommitMode::single) {
+  if (!mode || (*mode == CommitMode::single && !single_too)) {
     why = "'" + std::string(text) + "': the mode must be async, sync or sync-strict (optionally :LEVEL)";
     return std::nullopt;
   }

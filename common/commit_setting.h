@@ -32,7 +32,8 @@ struct CommitSetting {
   bool promises_no_loss() const noexcept;
 };
 const char* default_level(CommitMode mode) noexcept;
-/// Parses MODE[:LEVEL]; nullopt with `why` set for a mode or level that is not one of the above.
-std::optional<CommitSetting> parse_commit_setting(std::string_view text, std::string& why);
+/// Parses MODE[:LEVEL]; nullopt with `why` set for a mode or level that is not one of the above. `single_too`:
+/// single is a mode too (as text() writes a run's setting into a report; --commit-mode cannot set it).
+std::optional<CommitSetting> parse_commit_setting(std::string_view text, std::string& why, bool single_too = false);
 
 }  // namespace pgchaos::common

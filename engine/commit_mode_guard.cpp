@@ -13,13 +13,13 @@ namespace pgchaos::engine {
 namespace {
 
 // What is still missing for `wanted` to be in force: empty when Patroni's configuration and the primary agree.
-std::string not_yet_in_force(const faults::ClusterContext& cluster, const faults::CommitSettings& wanted,
+std::string not_yet_in_force(const faults::ClusterContext& cluster, const faults::PatroniSyncSettings& wanted,
                              const std::vector<std::string>& dsns) {
-  const auto config = faults::read_commit_settings(cluster);
+  const auto config = faults::read_patroni_sync_settings(cluster);
   if (config.synchronous_mode != wanted.synchronous_mode || config.synchronous_mode_strict != wanted.synchronous_mode_strict)
     return "Patroni's /config has synchronous_mode " + std::string(config.synchronous_mode ? "true" : "false") +
            ", synchronous_mode_strict " + (config.synchronous_mode_strict ? "true" : "false");
-  const auto primary = backend::read_primary_commit_settings(dsns);
+  const auto primary = backend::read_primary_sync_settings(dsns);
   if (primary.synchronous_commit != wanted.synchronous_commit)
     return "the primary has synchronous_commit " + primary.synchronous_commit;
   // Patroni names the standby (or '*' when strict and none is left) only in the sync modes; a cluster without a
@@ -38,9 +38,9 @@ CommitModeGuard::CommitModeGuard(faults::ClusterContext& cluster, std::optional<
                                  const std::vector<std::string>& dsns, const common::StopSource& stop)
     : cluster_(cluster) {
   if (!setting) return;
-  const auto previous = faults::read_commit_settings(cluster);
-  const auto wanted = faults::commit_settings_for(*setting);
-  faults::write_commit_settings(cluster, wanted);
+  const auto previous = faults::read_patroni_sync_settings(cluster);
+  const auto wanted = faults::patroni_sync_settings_for(*setting);
+  faults::write_patroni_sync_settings(cluster, wanted);
   previous_ = previous;
   // Patroni applies it within a loop or two.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
@@ -62,7 +62,7 @@ CommitModeGuard::CommitModeGuard(faults::ClusterContext& cluster, std::optional<
 CommitModeGuard::~CommitModeGuard() {
   if (!previous_) return;
   try {
-    faults::write_commit_settings(cluster_, *previous_);
+    faults::write_patroni_sync_settings(cluster_, *previous_);
   } catch (const std::exception& error) {
     const std::string text = std::string("could not restore the previous commit settings: ") + error.what();
     if (auto log = spdlog::get("engine")) log->error(text);

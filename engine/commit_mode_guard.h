@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "faults/commit_settings.h"
+#include "faults/patroni_sync.h"
 #include "common/stop_source.h"
 
 namespace pgchaos::engine {
@@ -24,7 +24,7 @@ class CommitModeGuard {
 
  private:
   faults::ClusterContext& cluster_;
-  std::optional<faults::CommitSettings> previous_;
+  std::optional<faults::PatroniSyncSettings> previous_;
 };
 
 }  // namespace pgchaos::engine

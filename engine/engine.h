@@ -68,12 +68,24 @@ struct RunOutcome {
 /// Lines for people (progress of the run, faults, the summary, the check); the caller decides where they go.
 using Say = std::function<void(const std::string& line)>;
 
+/// What a run tells while it runs: every line for people (`line`), and the schedule's events as types (a fault
+/// started or ended, a finding) for a caller that follows them without reading the lines. Each callback optional.
+struct RunObserver : scenarios::ScheduleObserver {
+  RunObserver() = default;
+  RunObserver(Say say) { line = std::move(say); }  // NOLINT: implicit, for a caller that wants only the lines
+};
+
+/// --operations without a number (the clock or the schedule ends the run): a count no run reaches.
+inline constexpr std::int64_t kNoOperationLimit = 1'000'000'000'000;
+/// "10000 operations", or "no operation limit".
+std::string operations_text(std::int64_t operations);
+
 /// Runs one run into `directory` (RunDirectory::for_new_run: nothing is created before the database answers).
 /// `stop` ends it early from anywhere (Ctrl-C): the workload stops, the schedule heals what it started, and the
 /// run is still snapshotted, checked and reported (exit code interrupted). Throws for harness errors before the
 /// history starts (unreachable database, SSH refused, unhealthy cluster); after that, errors become the outcome.
 RunOutcome run(const RunRequest& request, history::RunDirectory& directory, common::StopSource& stop,
-               const Say& say);
+               const RunObserver& observer);
 
 /// What run.json recorded about a run.
 struct RecordedRun {

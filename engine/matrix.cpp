@@ -57,12 +57,12 @@ MatrixOutcome matrix(const MatrixRequest& request, const std::filesystem::path& 
       plan.replay_by = scenarios::ReplayBy::role;
       plan.actions = scenarios::aimed_as_recorded(plan.actions, resolved, plan.replay_by);
     }
-    reports::EpochSummary base;
+    reports::RunSummary base;
     base.index = static_cast<int>(report.columns.size()) + 1;
     base.directory = mode_directory(mode);
     base.scenario = plan.scenario.name;
     base.seed = run_request.workload.seed;
-    base.commit_mode = mode.text();
+    base.commit_mode = mode;
     say(fmt::format("matrix: {} under {} (seed {})", plan.scenario.name, mode.text(), base.seed));
     auto directory = history::RunDirectory::for_new_run(matrix_dir / base.directory);
     reports::MatrixColumn column;
@@ -92,14 +92,14 @@ MatrixOutcome matrix(const MatrixRequest& request, const std::filesystem::path& 
     report.columns.push_back(std::move(column));
     reports::write_matrix_reports(matrix_dir, report);
   }
-  report.status = stop.requested() ? "interrupted" : "completed";
+  report.status = stop.requested() ? reports::MatrixStatus::interrupted : reports::MatrixStatus::completed;
   reports::write_matrix_reports(matrix_dir, report);
   // A broken guarantee fails the matrix whatever else happened.
   const auto broken = report.broken();
   if (!broken.empty() && worst != static_cast<int>(ExitCode::interrupted)) worst = static_cast<int>(ExitCode::invalid);
   outcome.exit_code = static_cast<ExitCode>(worst);
   for (const auto& b : broken) say("matrix: guarantee broken in " + b);
-  say(fmt::format("matrix {}: {} modes · {}", report.status, report.columns.size(), (matrix_dir / "matrix.html").string()));
+  say(fmt::format("matrix {}: {} modes · {}", reports::to_string(report.status), report.columns.size(), (matrix_dir / "matrix.html").string()));
   return outcome;
 }
 

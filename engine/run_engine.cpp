@@ -5,7 +5,7 @@
 #include <thread>
 
 #include "commit_mode_guard.h"
-#include "faults/commit_settings.h"
+#include "faults/patroni_sync.h"
 #include "engine/engine.h"
 #include "history/snapshots.h"
 #include "run_log.h"
@@ -102,173 +102,236 @@ std::string required_settings_in_force(const FaultPlan& plan) {
   return config;
 }
 
-}  // namespace
+// One run going through its phases, in order: prepare (nothing exists yet), start (the run directory, its log,
+// run.json, the history, the watcher and the probe), the workload with the schedule beside it, stop (every
+// thread ended, the history closed, the commit settings back), then snapshots and the check.
+class Run {
+ public:
+  Run(const RunRequest& request, history::RunDirectory& directory, common::StopSource& stop, const RunObserver& observer)
+      : request_(request), w_(request.workload), directory_(directory), stop_(stop), observer_(observer),
+        plan_(request.faults ? &*request.faults : nullptr), bank_workload_(request.bank, request.workload.seed) {}
 
-RunOutcome run(const RunRequest& request, history::RunDirectory& directory, common::StopSource& stop, const Say& say) {
-  RunOutcome outcome;
-  PhaseTimes phases;  // where the wall time goes, in pgchaos.log
-  const FaultPlan* plan = request.faults ? &*request.faults : nullptr;
-  std::optional<CommitModeGuard> commit_guard;
-  std::string patroni_config;
-  if (plan) {
-    say(fmt::format("scenario {} (seed {}): waiting for a healthy cluster", plan->scenario.name, request.workload.seed));
-    check_cluster_ready(*plan->cluster, stop);
-    if (stop.requested()) {
-      outcome.stop_reason = stop.reason();
-      outcome.exit_code = ExitCode::interrupted;
-      return outcome;  // nothing started, nothing to check
-    }
-    patroni_config = required_settings_in_force(*plan);
-    commit_guard.emplace(*plan->cluster, plan->commit_mode, request.workload.dsns, stop);
+  RunOutcome go() {
+    if (!prepare()) return std::move(outcome_);  // interrupted before anything started: nothing to check
+    phases_.lap("prepare");
+    start();
+    phases_.lap("start");
+    run_workload_and_schedule();
+    phases_.lap("workload");
+    stop_everything();
+    phases_.lap("stop");
+    snapshot();
+    phases_.lap("snapshots");
+    check();
+    return std::move(outcome_);
   }
-  const bank::BankWorkload bank_workload(request.bank, request.workload.seed);
-  const std::int64_t run_id = backend::prepare_schema(request.workload, bank_workload);
+
+ private:
+  void say(const std::string& line) const {
+    if (observer_.line) observer_.line(line);
+  }
+
+  // The cluster ready and set as the run wants it, the schema prepared, the commit setting known. False when a
+  // stop came first.
+  bool prepare() {
+    if (plan_) {
+      say(fmt::format("scenario {} (seed {}): waiting for a healthy cluster", plan_->scenario.name, w_.seed));
+      check_cluster_ready(*plan_->cluster, stop_);
+      if (stop_.requested()) {
+        outcome_.stop_reason = stop_.reason();
+        outcome_.exit_code = ExitCode::interrupted;
+        return false;
+      }
+      patroni_config_ = required_settings_in_force(*plan_);
+      commit_guard_.emplace(*plan_->cluster, plan_->commit_mode, w_.dsns, stop_);
+    }
+    run_id_ = backend::prepare_schema(w_, bank_workload_);
+    commit_setting_ = commit_setting_in_force();
+    return true;
+  }
+
   // Set for the run, or as the primary runs (its synchronous_commit read from it).
-  common::CommitSetting commit_mode;
-  if (plan && plan->commit_mode) {
-    commit_mode = *plan->commit_mode;
-  } else {
-    const auto primary = backend::read_primary_commit_settings(request.workload.dsns);
-    commit_mode.mode = backend::commit_mode_of(primary);
-    commit_mode.level = primary.synchronous_commit;
+  common::CommitSetting commit_setting_in_force() const {
+    if (plan_ && plan_->commit_mode) return *plan_->commit_mode;
+    common::CommitSetting setting;
+    const auto primary = backend::read_primary_sync_settings(w_.dsns);
+    setting.mode = backend::commit_mode_of(primary);
+    setting.level = primary.synchronous_commit;
     // Strictness is Patroni's alone: its configuration says (and without an answer the run is judged as sync).
     try {
-      if (plan && commit_mode.mode == common::CommitMode::sync && faults::read_commit_settings(*plan->cluster).synchronous_mode_strict)
-        commit_mode.mode = common::CommitMode::sync_strict;
+      if (plan_ && setting.mode == common::CommitMode::sync &&
+          faults::read_patroni_sync_settings(*plan_->cluster).synchronous_mode_strict)
+        setting.mode = common::CommitMode::sync_strict;
     } catch (const std::exception&) {
     }
+    return setting;
   }
 
-  phases.lap("prepare");
-  // From here on the run exists: its directory, its log, its history.
-  directory.create();
-  RunLog log(directory, request);
-  const auto& w = request.workload;
-  std::vector<std::string> masked_dsns, node_names;
-  for (const auto& dsn : w.dsns) masked_dsns.push_back(backend::mask_password(dsn));
-  for (const auto& n : request.nodes) node_names.push_back(fmt::format("{} {}:{}", n.name, n.host, n.port));
-  log->info("run {} starts: seed {}, {} operations, {} threads, {} accounts, commit mode {}, scenario {}", run_id, w.seed,
-            w.operations, w.threads, request.bank.accounts, commit_mode.text(), plan ? plan->scenario.name : "none");
-  log->info("databases: {}; nodes: {}", fmt::join(masked_dsns, ", "),
-            node_names.empty() ? "none configured" : fmt::format("{}", fmt::join(node_names, ", ")));
-  // The configuration in force while the faults ran: with the commit mode set.
-  if (plan && plan->commit_mode) {
-    try {
-      patroni_config = faults::read_dynamic_config(*plan->cluster);
-    } catch (const std::exception& error) {
-      log->warn("Patroni's configuration could not be read for run.json: {}", error.what());
+  // From here on the run exists: its directory, its log, its history, the watcher and the probe.
+  void start() {
+    directory_.create();
+    log_.emplace(directory_, request_);
+    std::vector<std::string> masked_dsns, node_names;
+    for (const auto& dsn : w_.dsns) masked_dsns.push_back(backend::mask_password(dsn));
+    for (const auto& n : request_.nodes) node_names.push_back(fmt::format("{} {}:{}", n.name, n.host, n.port));
+    (*log_)->info("run {} starts: seed {}, {}, {} threads, {} accounts, commit mode {}, scenario {}", run_id_, w_.seed,
+                  operations_text(w_.operations), w_.threads, request_.bank.accounts, commit_setting_.text(),
+                  plan_ ? plan_->scenario.name : "none");
+    (*log_)->info("databases: {}; nodes: {}", fmt::join(masked_dsns, ", "),
+                  node_names.empty() ? "none configured" : fmt::format("{}", fmt::join(node_names, ", ")));
+    // The configuration in force while the faults ran: with the commit mode set.
+    if (plan_ && plan_->commit_mode) {
+      try {
+        patroni_config_ = faults::read_dynamic_config(*plan_->cluster);
+      } catch (const std::exception& error) {
+        (*log_)->warn("Patroni's configuration could not be read for run.json: {}", error.what());
+      }
     }
+    write_run_json(directory_, request_, run_id_, commit_setting_, patroni_config_);
+    if (plan_) {
+      common::write_file_atomically(directory_.scenario(), plan_->scenario.source);
+      common::write_file_atomically(directory_.schedule(), scenarios::schedule_json(plan_->actions));
+    }
+    history_ = &directory_.start_history(run_id_, static_cast<std::int64_t>(w_.seed), request_.compress_history);
+    // The cluster's story: the watcher observes every node, the probe measures true write unavailability.
+    std::vector<watcher::WatchedNode> watched;
+    if (request_.watch_interval.count() > 0)  // 0: no watcher (--watch-interval off)
+      for (const auto& n : request_.nodes)
+        watched.push_back({n.name, backend::conninfo_for(w_.dsns.front(), n.host, n.port), n.rest_url});
+    watcher_.emplace(watched, *history_, watcher::WatcherOptions{request_.watch_interval, std::chrono::seconds(1)});
+    // No DSN, no probe (--probe-interval off).
+    probe_.emplace(request_.probe_interval.count() > 0 ? w_.dsns : std::vector<std::string>{}, *history_,
+                   request_.probe_interval);
+    // The health check after each fault also asks PostgreSQL itself (every replica streaming from the leader).
+    if (plan_ && !watched.empty())
+      confirmed_by_watcher_.emplace(*plan_->cluster, [this](faults::Topology topology) {
+        if (topology.healthy())
+          for (auto& problem : watcher_->problems(topology.leader)) topology.problems.push_back(std::move(problem));
+        return topology;
+      });
+    if (request_.duration) stop_.set_deadline(std::chrono::steady_clock::now() + *request_.duration);
+    if (plan_)
+      say(fmt::format("scenario {}: {} faults scheduled{}, {} commit mode, {} threads; run directory {}",
+                      plan_->scenario.name, plan_->actions.size(), plan_->cycle ? " a round, rounds until the run's end" : "",
+                      commit_setting_.text(), w_.threads, directory_.root().string()));
+    else
+      say(fmt::format("run {} (seed {}): {} on {} threads, {} accounts; run directory {}", run_id_, w_.seed,
+                      operations_text(w_.operations), w_.threads, request_.bank.accounts, directory_.root().string()));
   }
-  write_run_json(directory, request, run_id, commit_mode, patroni_config);
-  if (plan) {
-    common::write_file_atomically(directory.scenario(), plan->scenario.source);
-    common::write_file_atomically(directory.schedule(), scenarios::schedule_json(plan->actions));
-  }
-  auto& history = directory.start_history(run_id, static_cast<std::int64_t>(w.seed), request.compress_history);
-  // The cluster's story: the watcher observes every node, the probe measures true write unavailability.
-  std::vector<watcher::WatchedNode> watched;
-  if (request.watch_interval.count() > 0)  // 0: no watcher (--watch-interval off)
-    for (const auto& n : request.nodes)
-      watched.push_back({n.name, backend::conninfo_for(w.dsns.front(), n.host, n.port), n.rest_url});
-  watcher::Watcher cluster_watcher(watched, history, {request.watch_interval, std::chrono::seconds(1)});
-  // No DSN, no probe (--probe-interval off).
-  watcher::WriteProbe write_probe(request.probe_interval.count() > 0 ? w.dsns : std::vector<std::string>{}, history,
-                                  request.probe_interval);
-  // The health check after each fault also asks PostgreSQL itself (every replica streaming from the leader).
-  std::optional<TopologyOverride> confirmed_by_watcher;
-  if (plan && !watched.empty())
-    confirmed_by_watcher.emplace(*plan->cluster, [&cluster_watcher](faults::Topology topology) {
-      if (topology.healthy())
-        for (auto& problem : cluster_watcher.problems(topology.leader)) topology.problems.push_back(std::move(problem));
-      return topology;
-    });
-  if (request.duration) stop.set_deadline(std::chrono::steady_clock::now() + *request.duration);
-  if (plan)
-    say(fmt::format("scenario {}: {} faults scheduled{}, {} commit mode, {} threads; run directory {}", plan->scenario.name,
-                    plan->actions.size(), plan->cycle ? " a round, rounds until the run's end" : "",
-                    commit_mode.text(), w.threads, directory.root().string()));
-  else
-    say(fmt::format("run {} (seed {}): {} operations on {} threads, {} accounts; run directory {}", run_id, w.seed,
-                    w.operations, w.threads, request.bank.accounts, directory.root().string()));
 
-  backend::WorkloadConfig workload = w;
-  if (plan) workload.show_progress = false;  // fault lines are printed instead
-  phases.lap("start");
-  auto run_the_workload = [&] {
+  void run_the_workload() {
+    backend::WorkloadConfig workload = w_;
+    if (plan_) workload.show_progress = false;  // fault lines are printed instead
     try {
-      outcome.stats = backend::run_workload(workload, bank_workload, run_id, history, stop);
-      if (outcome.stats.operations_done) stop.request(StopReason::operations_done);
+      outcome_.stats = backend::run_workload(workload, bank_workload_, run_id_, *history_, stop_);
+      if (outcome_.stats.operations_done) stop_.request(StopReason::operations_done);
     } catch (const std::exception& error) {
-      outcome.stats.fatal_error = error.what();
-      stop.request(StopReason::harness_error);
+      outcome_.stats.fatal_error = error.what();
+      stop_.request(StopReason::harness_error);
     }
-  };
-  std::optional<std::string> schedule_error;
-  scenarios::RunnerResult runner;
-  if (!plan) {
-    run_the_workload();
-  } else {
-    std::thread workload_thread(run_the_workload);
+  }
+
+  // The workload, with the schedule beside it on this thread; a stop from either ends both.
+  void run_workload_and_schedule() {
+    if (!plan_) return run_the_workload();
+    std::thread workload_thread([this] { run_the_workload(); });
+    scenarios::ScheduleObserver schedule_observer = observer_;
+    schedule_observer.line = [this](const std::string& line) {
+      say("  " + line);
+      (*log_)->info("{}", line.substr(0, line.find('\n')));
+    };
     try {
-      runner = scenarios::run_schedule(plan->scenario, plan->actions, *plan->cluster, history, stop,
-                                       [&](const std::string& line) {
-                                         say("  " + line);
-                                         log->info("{}", line.substr(0, line.find('\n')));
-                                       },
-                                       directory.root() / "forensics",
-                                       plan->cycle ? [&](int round) {
-                                         return scenarios::aimed_as_recorded(scenarios::schedule(plan->scenario, w.seed, round),
-                                                                             plan->recorded, plan->replay_by);
-                                       } : std::function<std::vector<scenarios::Action>(int)>());
+      runner_ = scenarios::run_schedule(plan_->scenario, plan_->actions, *plan_->cluster, *history_, stop_,
+                                        schedule_observer, directory_.root() / "forensics",
+                                        plan_->cycle ? [this](int round) {
+                                          return scenarios::aimed_as_recorded(scenarios::schedule(plan_->scenario, w_.seed, round),
+                                                                              plan_->recorded, plan_->replay_by);
+                                        } : std::function<std::vector<scenarios::Action>(int)>());
       // The schedule as it ran: each target as resolved, so that a replay can aim at the same roles or nodes.
-      common::write_file_atomically(directory.schedule(), scenarios::schedule_json(runner.ran));
+      common::write_file_atomically(directory_.schedule(), scenarios::schedule_json(runner_.ran));
       // A little load after the last heal shows the cluster taking writes again.
-      stop.sleep_for(std::chrono::seconds(2));
-      stop.request(StopReason::schedule_done);
+      stop_.sleep_for(std::chrono::seconds(2));
+      stop_.request(StopReason::schedule_done);
     } catch (const std::exception& error) {
-      schedule_error = error.what();
-      log->error("the schedule stopped: {}", error.what());
-      stop.request(StopReason::harness_error);
+      schedule_error_ = error.what();
+      (*log_)->error("the schedule stopped: {}", error.what());
+      stop_.request(StopReason::harness_error);
     }
     workload_thread.join();
   }
-  phases.lap("workload");
-  write_probe.stop();
-  cluster_watcher.stop();
-  confirmed_by_watcher.reset();
-  outcome.stop_reason = stop.reason();
-  if (outcome.stats.fatal_error) log->error("harness error: {}", *outcome.stats.fatal_error);
-  directory.finish(outcome.stop_reason == StopReason::interrupted ? "interrupted"
-                   : plan ? fmt::format("{}; {} faults started ({} refused), {} not", common::to_string(outcome.stop_reason),
-                                        runner.faults_started, runner.faults_refused, runner.faults_failed)
-                          : common::to_string(outcome.stop_reason));
-  commit_guard.reset();  // the previous commit settings are back before the nodes are read
-  for (const auto& line : summary_lines(outcome.stats, run_id, outcome.stop_reason)) say(line);
-  log->info("workload ended ({}): {} ok, {} failed, {} unknown attempts", common::to_string(outcome.stop_reason),
-            outcome.stats.ok, outcome.stats.fail, outcome.stats.unknown);
 
-  phases.lap("stop");
-  // Every node's snapshot goes into the run directory, and the verdict is computed from the directory alone,
-  // exactly as `pgchaos check` computes it later.
-  try {
-    write_snapshots_patiently(request, bank_workload, directory, *log);
-  } catch (const std::exception& error) {
-    log->error("no snapshot of the primary: {}", error.what());
-    throw backend::BackendError(fmt::format("no snapshot of the primary ({}); the history is kept: pgchaos check {} "
-                                            "--resnapshot", error.what(), directory.root().string()));
+  // Every thread of the run ended, the history closed, the previous commit settings back, the summary told.
+  void stop_everything() {
+    probe_->stop();
+    watcher_->stop();
+    confirmed_by_watcher_.reset();
+    outcome_.stop_reason = stop_.reason();
+    if (outcome_.stats.fatal_error) (*log_)->error("harness error: {}", *outcome_.stats.fatal_error);
+    directory_.finish(outcome_.stop_reason == StopReason::interrupted ? "interrupted"
+                      : plan_ ? fmt::format("{}; {} faults started ({} refused), {} not", common::to_string(outcome_.stop_reason),
+                                            runner_.faults_started, runner_.faults_refused, runner_.faults_failed)
+                              : common::to_string(outcome_.stop_reason));
+    commit_guard_.reset();  // the previous commit settings are back before the nodes are read
+    for (const auto& line : summary_lines(outcome_.stats, run_id_, outcome_.stop_reason)) say(line);
+    (*log_)->info("workload ended ({}): {} ok, {} failed, {} unknown attempts", common::to_string(outcome_.stop_reason),
+                  outcome_.stats.ok, outcome_.stats.fail, outcome_.stats.unknown);
   }
-  phases.lap("snapshots");
-  outcome.result = check_run_directory(directory, std::nullopt, say, &phases);
-  log->info("run {} ended: {}", run_id, outcome.result.headline);
-  log->info("phases: {}", phases.text());
-  say("run directory: " + directory.root().string());
 
-  if (outcome.stop_reason == StopReason::interrupted) outcome.exit_code = ExitCode::interrupted;
-  else if (outcome.stats.fatal_error || schedule_error) outcome.exit_code = ExitCode::unknown_or_error;
-  else outcome.exit_code = exit_code_of(outcome.result.verdict);
-  if (outcome.stats.fatal_error) say("stopped by a harness error: " + *outcome.stats.fatal_error);
-  if (schedule_error) say("the schedule stopped: " + *schedule_error);
-  return outcome;
+  // Every node's snapshot goes into the run directory.
+  void snapshot() {
+    try {
+      write_snapshots_patiently(request_, bank_workload_, directory_, **log_);
+    } catch (const std::exception& error) {
+      (*log_)->error("no snapshot of the primary: {}", error.what());
+      throw backend::BackendError(fmt::format("no snapshot of the primary ({}); the history is kept: pgchaos check {} "
+                                              "--resnapshot", error.what(), directory_.root().string()));
+    }
+  }
+
+  // The verdict from the directory alone, exactly as `pgchaos check` computes it later.
+  void check() {
+    outcome_.result = check_run_directory(directory_, std::nullopt, [this](const std::string& line) { say(line); }, &phases_);
+    (*log_)->info("run {} ended: {}", run_id_, outcome_.result.headline);
+    (*log_)->info("phases: {}", phases_.text());
+    say("run directory: " + directory_.root().string());
+    if (outcome_.stop_reason == StopReason::interrupted) outcome_.exit_code = ExitCode::interrupted;
+    else if (outcome_.stats.fatal_error || schedule_error_) outcome_.exit_code = ExitCode::unknown_or_error;
+    else outcome_.exit_code = exit_code_of(outcome_.result.verdict);
+    if (outcome_.stats.fatal_error) say("stopped by a harness error: " + *outcome_.stats.fatal_error);
+    if (schedule_error_) say("the schedule stopped: " + *schedule_error_);
+  }
+
+  const RunRequest& request_;
+  const backend::WorkloadConfig& w_;
+  history::RunDirectory& directory_;
+  common::StopSource& stop_;
+  const RunObserver& observer_;
+  const FaultPlan* plan_;
+  const bank::BankWorkload bank_workload_;
+  RunOutcome outcome_;
+  PhaseTimes phases_;  // where the wall time goes, in pgchaos.log
+  std::optional<CommitModeGuard> commit_guard_;
+  std::string patroni_config_;
+  std::int64_t run_id_ = 0;
+  common::CommitSetting commit_setting_;
+  std::optional<RunLog> log_;
+  history::HistoryWriter* history_ = nullptr;
+  std::optional<watcher::Watcher> watcher_;
+  std::optional<watcher::WriteProbe> probe_;
+  std::optional<TopologyOverride> confirmed_by_watcher_;
+  scenarios::RunnerResult runner_;
+  std::optional<std::string> schedule_error_;
+};
+
+}  // namespace
+
+std::string operations_text(std::int64_t operations) {
+  return operations >= kNoOperationLimit ? "no operation limit" : fmt::format("{} operations", operations);
+}
+
+RunOutcome run(const RunRequest& request, history::RunDirectory& directory, common::StopSource& stop,
+               const RunObserver& observer) {
+  return Run(request, directory, stop, observer).go();
 }
 
 }  // namespace pgchaos::engine

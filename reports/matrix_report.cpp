@@ -24,6 +24,15 @@ std::string seconds_text(double s) { return s < 0 ? "–" : fmt::format("{:.1f} 
 
 }  // namespace
 
+const char* to_string(MatrixStatus status) noexcept {
+  switch (status) {
+    case MatrixStatus::running: return "running";
+    case MatrixStatus::completed: return "completed";
+    case MatrixStatus::interrupted: return "interrupted";
+  }
+  return "?";
+}
+
 std::vector<std::string> MatrixReport::broken() const {
   std::vector<std::string> out;
   for (const auto& c : columns)
@@ -31,7 +40,7 @@ std::vector<std::string> MatrixReport::broken() const {
   return out;
 }
 
-MatrixColumn matrix_column(const std::string& mode, const checker::CheckResult& result, EpochSummary base) {
+MatrixColumn matrix_column(const std::string& mode, const checker::CheckResult& result, RunSummary base) {
   MatrixColumn column;
   column.mode = mode;
   column.run = summarize_run(result, std::move(base));
@@ -51,7 +60,7 @@ std::string matrix_json(const MatrixReport& matrix) {
     columns.push_back({
         {"mode", c.mode},
         {"directory", c.run.directory},
-        {"verdict", c.run.verdict},
+        {"verdict", checker::to_string(c.run.verdict)},
         {"headline", c.run.headline},
         {"exit_code", c.run.exit_code},
         {"error", c.run.error},
@@ -72,7 +81,7 @@ std::string matrix_json(const MatrixReport& matrix) {
   }
   const json out = {{"schema_version", kMatrixSchemaVersion}, {"generator", "pgchaos " PGCHAOS_VERSION},
                     {"scenario", matrix.scenario},              {"seed", matrix.seed},
-                    {"started_at", matrix.started_at},          {"status", matrix.status},
+                    {"started_at", matrix.started_at},          {"status", to_string(matrix.status)},
                     {"modes", matrix.modes},                    {"broken", matrix.broken()},
                     {"columns", columns}};
   return out.dump(2) + "\n";
@@ -80,9 +89,12 @@ std::string matrix_json(const MatrixReport& matrix) {
 
 std::string matrix_html(const MatrixReport& matrix) {
   const auto broken = matrix.broken();
+  // A broken promise is the matrix's failure; a run not valid for another reason leaves it undecided.
   bool any_invalid = false;
-  for (const auto& c : matrix.columns) any_invalid = any_invalid || c.run.verdict != "valid";
-  const std::string verdict = !broken.empty() ? "invalid" : any_invalid ? "unknown" : "valid";
+  for (const auto& c : matrix.columns) any_invalid = any_invalid || c.run.verdict != checker::Verdict::valid;
+  const auto verdict = !broken.empty() ? checker::Verdict::invalid
+                       : any_invalid   ? checker::Verdict::unknown
+                                       : checker::Verdict::valid;
   const std::string summary =
       !broken.empty() ? fmt::format("{}", fmt::join(broken, " · "))
       : any_invalid   ? "every promise kept; a run was not valid for another reason (see its verdict)"
@@ -92,8 +104,8 @@ std::string matrix_html(const MatrixReport& matrix) {
       "<p class=\"meta\">seed {} · started {} · {} · "
       "the same schedule in every mode (faults aimed at the roles the first mode's run resolved)</p>\n"
       "<div class=\"verdict {}\">{}<small>{}</small></div>\n",
-      matrix.seed, escape_markup(matrix.started_at), escape_markup(matrix.status), verdict_class(verdict),
-      !broken.empty() ? "a guarantee broken" : escape_markup(verdict), escape_markup(summary));
+      matrix.seed, escape_markup(matrix.started_at), to_string(matrix.status), verdict_class(verdict),
+      !broken.empty() ? "a guarantee broken" : checker::to_string(verdict), escape_markup(summary));
 
   std::vector<Bar> lost, ops;
   LostByCause total;
@@ -124,7 +136,7 @@ std::string matrix_html(const MatrixReport& matrix) {
     html += fmt::format("<th><a href=\"{}/report.html\">{}</a></th>", escape_markup(c.run.directory), escape_markup(c.mode));
   html += "</tr>\n";
   html += row("verdict", [](const MatrixColumn& c) {
-    return fmt::format("<span class=\"{}\">{}</span>", verdict_class(c.run.verdict), escape_markup(c.run.verdict));
+    return fmt::format("<span class=\"{}\">{}</span>", verdict_class(c.run.verdict), checker::to_string(c.run.verdict));
   });
   html += row("Patroni's promise", [](const MatrixColumn& c) {
     return escape_markup(c.guarantee.promise.substr(c.guarantee.promise.find(": ") + 2));

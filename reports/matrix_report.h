@@ -8,20 +8,25 @@
 #include <vector>
 
 #include "checker/checker.h"
-#include "reports/soak_report.h"
+#include "reports/run_summary.h"
 
 namespace pgchaos::reports {
 
 /// One mode's run: its summary (verdict, counts, lost by cause, each fault's unavailability) and its promise.
 struct MatrixColumn {
   std::string mode;                  ///< as --modes named it: async, sync, sync-strict, sync:remote_write, ...
-  EpochSummary run;                  ///< `directory` relative to the matrix directory
+  RunSummary run;                  ///< `directory` relative to the matrix directory
   checker::Guarantee guarantee;
   std::int64_t acknowledged_without_sync_standby = -1;  ///< -1: not judged (async, or no standby recorded)
 };
 
+/// running (rewritten after each mode), completed, interrupted.
+enum class MatrixStatus { running, completed, interrupted };
+const char* to_string(MatrixStatus status) noexcept;
+
 struct MatrixReport {
-  std::string scenario, started_at, status = "running";  ///< status: running, completed, interrupted
+  std::string scenario, started_at;
+  MatrixStatus status = MatrixStatus::running;
   std::uint64_t seed = 0;
   std::vector<std::string> modes;    ///< every mode asked for, in order (a column each once it ran)
   std::vector<MatrixColumn> columns;
@@ -30,7 +35,7 @@ struct MatrixReport {
 };
 
 /// A column from a mode's check.
-MatrixColumn matrix_column(const std::string& mode, const checker::CheckResult& result, EpochSummary base);
+MatrixColumn matrix_column(const std::string& mode, const checker::CheckResult& result, RunSummary base);
 
 std::string matrix_json(const MatrixReport& matrix);
 std::string matrix_html(const MatrixReport& matrix);

@@ -48,12 +48,12 @@ const char* cause_color(const std::string& cause) {
   return "#000";
 }
 
-const char* verdict_class(const std::string& verdict) {
-  return verdict == "valid" ? "pass" : verdict == "invalid" ? "fail" : "report";
+const char* verdict_class(checker::Verdict verdict) {
+  return verdict == checker::Verdict::valid ? "pass" : verdict == checker::Verdict::invalid ? "fail" : "report";
 }
 
-const char* verdict_color(const std::string& verdict) {
-  return verdict == "valid" ? "#1f7a44" : verdict == "invalid" ? "#b3261e" : "#9a6700";
+const char* verdict_color(checker::Verdict verdict) {
+  return verdict == checker::Verdict::valid ? "#1f7a44" : verdict == checker::Verdict::invalid ? "#b3261e" : "#9a6700";
 }
 
 std::string cause_legend(const LostByCause& causes) {
@@ -114,27 +114,6 @@ std::string bar_chart(const std::string& title, const std::string& unit, const s
   }
   svg += fmt::format("<rect class=\"frame\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"/></svg>\n", left, top, pw, ph);
   return svg;
-}
-
-double percentile(std::vector<double> values, double p) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  const auto rank = static_cast<std::size_t>(std::ceil(p * static_cast<double>(values.size())));
-  return values[std::min(values.size() - 1, rank == 0 ? 0 : rank - 1)];
-}
-
-std::vector<FaultKindUnavailability> by_fault_kind(const std::vector<FaultUnavailability>& faults) {
-  std::map<std::string, std::vector<double>> seconds;
-  for (const auto& f : faults) {
-    if (f.refused) continue;
-    const double s = f.probe_s >= 0 ? f.probe_s : f.workload_s;
-    if (s >= 0) seconds[f.fault].push_back(s);
-  }
-  std::vector<FaultKindUnavailability> out;
-  for (const auto& [fault, values] : seconds)
-    out.push_back({fault, static_cast<int>(values.size()), percentile(values, 0.5), percentile(values, 0.99),
-                   *std::max_element(values.begin(), values.end())});
-  return out;
 }
 
 std::string page_start(const std::string& title, const std::string& heading) {

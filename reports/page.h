@@ -7,8 +7,8 @@
 #include <utility>
 #include <vector>
 
-#include "reports/soak_report.h"
-#include "reports/trend.h"
+#include "checker/checker.h"
+#include "reports/run_summary.h"
 
 namespace pgchaos::reports {
 
@@ -19,9 +19,9 @@ const char* cause_color(const std::string& cause);
 /// A line naming each cause that lost commits in its colour, with its count: the legend of a chart by cause.
 std::string cause_legend(const LostByCause& causes);
 /// The style class of a verdict in a table cell: pass, fail, or report (unknown).
-const char* verdict_class(const std::string& verdict);
-/// The colour of a verdict: valid green, invalid red, anything else amber.
-const char* verdict_color(const std::string& verdict);
+const char* verdict_class(checker::Verdict verdict);
+/// The colour of a verdict: valid green, invalid red, unknown amber.
+const char* verdict_color(checker::Verdict verdict);
 
 /// The next "nice" number (1, 2, 2.5, 5 × 10^n) at or above `value`; 1 for nothing.
 double nice_ceiling(double value);
@@ -32,10 +32,6 @@ std::string page_start(const std::string& title, const std::string& heading);
 /// Writes each file whole (atomically), in order; throws ReportError.
 void write_report_files(const std::vector<std::pair<std::filesystem::path, std::string>>& files);
 
-/// The p-th value (0..1, nearest rank) of `values`; 0 for none.
-double percentile(std::vector<double> values, double p);
-/// Each fault kind's unavailability (p50, p99, max) over the faults that took effect and were measured.
-std::vector<FaultKindUnavailability> by_fault_kind(const std::vector<FaultUnavailability>& faults);
 
 /// One bar of a bar chart: its label under the axis and its parts, stacked bottom up (value, CSS colour).
 struct Bar {

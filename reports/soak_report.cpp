@@ -19,6 +19,27 @@ namespace {
 using nlohmann::json;
 
 constexpr int kSoakSchemaVersion = 1;
+constexpr const char* kAsTheClusterIs = "as the cluster is";  // soak.json's commit_mode without --commit-mode
+
+checker::Verdict verdict_from(const std::string& text) {
+  const auto verdict = checker::parse_verdict(text);
+  if (!verdict) throw std::invalid_argument("verdict '" + text + "' is not valid, invalid or unknown");
+  return *verdict;
+}
+common::CommitSetting commit_setting_from(const std::string& text) {
+  std::string why;
+  const auto setting = common::parse_commit_setting(text, why, true);
+  if (!setting) throw std::invalid_argument("commit_mode '" + text + "': " + why);
+  return *setting;
+}
+
+constexpr std::pair<SoakStatus, const char*> kSoakStatuses[] = {
+    {SoakStatus::running, "running"},
+    {SoakStatus::completed, "completed"},
+    {SoakStatus::interrupted, "interrupted"},
+    {SoakStatus::cluster_unhealthy, "cluster unhealthy"},
+    {SoakStatus::harness_error, "harness error"},
+};
 
 json number_or_null(double value) { return value < 0 ? json(nullptr) : json(value); }
 double number_from(const json& j, const char* key) {
@@ -41,13 +62,13 @@ LostByCause causes_from(const json& j) {
   return out;
 }
 
-json epoch_json(const EpochSummary& e) {
+json epoch_json(const RunSummary& e) {
   json faults = json::array();
   for (const auto& f : e.unavailability)
     faults.push_back({{"fault", f.fault}, {"probe_unavailable_s", f.probe_s == -2 ? json("until the end") : number_or_null(f.probe_s)},
                       {"unavailable_s", number_or_null(f.workload_s)}, {"refused", f.refused}});
   return {{"index", e.index},           {"directory", e.directory},   {"scenario", e.scenario},
-          {"seed", e.seed},             {"commit_mode", e.commit_mode}, {"verdict", e.verdict},
+          {"seed", e.seed},             {"commit_mode", e.commit_mode.text()}, {"verdict", checker::to_string(e.verdict)},
           {"headline", e.headline},     {"exit_code", e.exit_code},   {"started_at", e.started_at},
           {"duration_s", e.duration_s}, {"operations", e.operations}, {"ops_per_s", e.ops_per_s},
           {"lost", e.lost},             {"in_doubt", e.in_doubt},     {"lost_by_cause", causes_json(e.lost_by_cause)},
@@ -57,14 +78,14 @@ json epoch_json(const EpochSummary& e) {
           {"rss_bytes", e.rss_bytes},   {"disk_bytes", e.disk_bytes}};
 }
 
-EpochSummary epoch_from(const json& j) {
-  EpochSummary e;
+RunSummary epoch_from(const json& j) {
+  RunSummary e;
   e.index = common::integer_at<int>(j, "index");
   e.directory = j.at("directory");
   e.scenario = j.at("scenario");
   e.seed = common::integer_at<std::uint64_t>(j, "seed");
-  e.commit_mode = j.at("commit_mode");
-  e.verdict = j.at("verdict");
+  e.commit_mode = commit_setting_from(j.at("commit_mode"));
+  e.verdict = verdict_from(j.at("verdict"));
   e.headline = j.value("headline", "");
   e.exit_code = common::integer_or(j, "exit_code", 2);
   e.started_at = j.value("started_at", "");
@@ -96,52 +117,16 @@ std::string mib(std::int64_t bytes) { return fmt::format("{:.1f} MiB", static_ca
 
 }  // namespace
 
-EpochSummary summarize_run(const checker::CheckResult& r, reports::EpochSummary e) {
-  e.verdict = checker::to_string(r.verdict);
-  e.headline = r.headline;
-  e.commit_mode = r.commit_setting().text();
-  e.duration_s = r.duration_s;
-  e.operations = r.acknowledged;
-  e.ops_per_s = r.ops_per_s;
-  e.lost = static_cast<std::int64_t>(r.lost.size());
-  e.in_doubt = r.unknown_attempts;
-  for (const auto cause : checker::kLossCauses) e.lost_by_cause.emplace_back(checker::to_string(cause), r.count_lost(cause));
-  for (const auto& f : r.faults) {
-    ++e.faults;
-    const bool refused = f.refused || f.fault.exit_status < 0;
-    e.faults_refused += refused ? 1 : 0;
-    FaultUnavailability u;
-    u.fault = f.fault.fault;
-    u.refused = refused;
-    u.probe_s = f.probe_unavailable_ns == -2 ? -2 : f.probe_unavailable_ns < 0 ? -1 : static_cast<double>(f.probe_unavailable_ns) / 1e9;
-    u.workload_s = f.unavailable_ns < 0 ? -1 : static_cast<double>(f.unavailable_ns) / 1e9;
-    e.unavailability.push_back(u);
-  }
-  return e;
+const char* to_string(SoakStatus status) noexcept {
+  for (const auto& [s, text] : kSoakStatuses)
+    if (s == status) return text;
+  return "?";
 }
 
-void add_causes(LostByCause& sum, const LostByCause& more) {
-  for (const auto& [cause, n] : more) {
-    auto it = std::find_if(sum.begin(), sum.end(), [&](const auto& p) { return p.first == cause; });
-    if (it == sum.end()) sum.emplace_back(cause, n);
-    else it->second += n;
-  }
-}
-
-std::string causes_text(const LostByCause& causes, const std::string& none) {
-  std::string text;
-  for (const auto& [cause, n] : causes)
-    if (n > 0) text += fmt::format("{}{} {}", text.empty() ? "" : ", ", cause, n);
-  return text.empty() ? none : text;
-}
-
-double EpochSummary::worst_unavailable_s() const {
-  double worst = -1;
-  for (const auto& f : unavailability) {
-    if (f.refused) continue;
-    worst = std::max(worst, f.probe_s >= 0 ? f.probe_s : f.workload_s);
-  }
-  return worst;
+std::optional<SoakStatus> parse_soak_status(std::string_view text) noexcept {
+  for (const auto& [s, name] : kSoakStatuses)
+    if (text == name) return s;
+  return std::nullopt;
 }
 
 LostByCause SoakReport::lost_by_cause() const {
@@ -162,11 +147,11 @@ std::string soak_json(const SoakReport& soak) {
                     {"generator", "pgchaos " PGCHAOS_VERSION},
                     {"started_at", soak.started_at},
                     {"ended_at", soak.ended_at},
-                    {"status", soak.status},
-                    {"verdict", soak.verdict},
+                    {"status", to_string(soak.status)},
+                    {"verdict", checker::to_string(soak.verdict)},
                     {"seed", soak.seed},
                     {"scenarios", soak.scenarios},
-                    {"commit_mode", soak.commit_mode},
+                    {"commit_mode", soak.commit_mode ? soak.commit_mode->text() : kAsTheClusterIs},
                     {"keep", soak.keep},
                     {"planned_s", soak.planned_s},
                     {"epoch_s", soak.epoch_s},
@@ -186,11 +171,14 @@ SoakReport parse_soak_json(const std::string& text, const std::string& origin) {
     SoakReport soak;
     soak.started_at = j.value("started_at", "");
     soak.ended_at = j.value("ended_at", "");
-    soak.status = j.value("status", "");
-    soak.verdict = j.value("verdict", "unknown");
+    const auto status = parse_soak_status(j.value("status", ""));
+    if (!status) throw std::invalid_argument("status is not one of a soak's");
+    soak.status = *status;
+    soak.verdict = verdict_from(j.value("verdict", "unknown"));
     soak.seed = common::integer_or(j, "seed", std::uint64_t{0});
     soak.scenarios = j.value("scenarios", std::vector<std::string>{});
-    soak.commit_mode = j.value("commit_mode", "");
+    const std::string commit_mode = j.value("commit_mode", kAsTheClusterIs);
+    if (commit_mode != kAsTheClusterIs) soak.commit_mode = commit_setting_from(commit_mode);
     soak.keep = j.value("keep", "");
     soak.planned_s = j.value("planned_s", 0.0);
     soak.epoch_s = j.value("epoch_s", 0.0);
@@ -208,14 +196,16 @@ SoakReport parse_soak_json(const std::string& text, const std::string& origin) {
 std::string soak_html(const SoakReport& soak) {
   std::int64_t operations = 0;
   for (const auto& e : soak.epochs) operations += e.operations;
-  std::string html = page_start("pgchaos soak — " + soak.verdict, "pgchaos soak");
+  const std::string verdict = checker::to_string(soak.verdict);
+  std::string html = page_start("pgchaos soak — " + verdict, "pgchaos soak");
   html += fmt::format(
       "<p class=\"meta\">started {} · seed {} · "
       "scenarios {} · commit mode {} · epochs of {:.0f} s · keep {}</p>\n"
       "<div class=\"verdict {}\">{}<small>{} · {} epochs · {} operations · {:.0f} of {:.0f} s · lost by cause: {}</small></div>\n",
       escape_markup(soak.started_at), soak.seed,
-      escape_markup(fmt::format("{}", fmt::join(soak.scenarios, ", "))), escape_markup(soak.commit_mode), soak.epoch_s,
-      escape_markup(soak.keep), escape_markup(soak.verdict), escape_markup(soak.verdict), escape_markup(soak.status),
+      escape_markup(fmt::format("{}", fmt::join(soak.scenarios, ", "))),
+      escape_markup(soak.commit_mode ? soak.commit_mode->text() : kAsTheClusterIs), soak.epoch_s,
+      escape_markup(soak.keep), verdict, verdict, to_string(soak.status),
       soak.epochs.size(), operations, soak.elapsed_s, soak.planned_s, escape_markup(causes_text(soak.lost_by_cause())));
   for (const auto& f : soak.findings) html += fmt::format("<pre class=\"finding\">{}</pre>\n", escape_markup(f));
 
@@ -250,7 +240,7 @@ std::string soak_html(const SoakReport& soak) {
         "<td>{}</td><td>{}</td><td>{}</td><td>{:.0f}</td><td>{}</td><td>{}</td></tr>\n",
         escape_markup(e.directory), e.index, escape_markup(e.scenario), e.seed,
         verdict_class(e.verdict), escape_markup(e.headline + (e.error.empty() ? "" : " — " + e.error)),
-        escape_markup(e.verdict), e.faults, e.faults_refused, escape_markup(causes_text(e.lost_by_cause)),
+        checker::to_string(e.verdict), e.faults, e.faults_refused, escape_markup(causes_text(e.lost_by_cause)),
         worst < 0 ? "—" : fmt::format("{:.1f} s", worst), e.operations, e.ops_per_s, mib(e.rss_bytes), escape_markup(e.kept));
   }
   html += "</table>\n<h2>Replay</h2>\n<p>Each epoch runs again alone:</p>\n<pre>";
@@ -263,8 +253,8 @@ std::string soak_junit(const SoakReport& soak) {
   int failures = 0, errors = 0;
   double seconds = 0;
   for (const auto& e : soak.epochs) {
-    failures += e.verdict == "invalid" ? 1 : 0;
-    errors += e.verdict != "invalid" && e.verdict != "valid" ? 1 : 0;
+    failures += e.verdict == checker::Verdict::invalid ? 1 : 0;
+    errors += e.verdict == checker::Verdict::unknown ? 1 : 0;
     seconds += e.duration_s;
   }
   const int finding_cases = static_cast<int>(soak.findings.size());
@@ -278,9 +268,9 @@ std::string soak_junit(const SoakReport& soak) {
                        escape_markup(e.scenario), escape_markup(e.scenario), e.seed, e.duration_s);
     const std::string message = fmt::format("epoch {}: {}{} — replay: {}", e.index, e.headline,
                                             e.error.empty() ? "" : " (" + e.error + ")", e.replay);
-    if (e.verdict == "invalid")
+    if (e.verdict == checker::Verdict::invalid)
       xml += fmt::format("<failure message=\"{}\">{}</failure>", escape_markup(message), escape_markup(message));
-    else if (e.verdict != "valid")
+    else if (e.verdict == checker::Verdict::unknown)
       xml += fmt::format("<error message=\"{}\">{}</error>", escape_markup(message), escape_markup(message));
     else
       xml += fmt::format("<system-out>{}</system-out>", escape_markup(message));

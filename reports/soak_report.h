@@ -5,62 +5,36 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "checker/checker.h"
+#include "reports/run_summary.h"
 
 namespace pgchaos::reports {
 
-/// Lost ops per cause, as every soak and trend page counts them.
-using LostByCause = std::vector<std::pair<std::string, std::int64_t>>;
-
-/// One fault's write unavailability in seconds (-1: not measured; probe -2: writes never resumed).
-struct FaultUnavailability {
-  std::string fault;
-  double probe_s = -1, workload_s = -1;
-  bool refused = false;
-};
-
-struct EpochSummary {
-  int index = 0;
-  std::string directory;                 ///< relative to the soak directory, e.g. epoch-0003
-  std::string scenario, commit_mode, verdict = "unknown", headline, started_at, error;
-  std::uint64_t seed = 0;
-  int exit_code = 2;
-  double duration_s = 0, ops_per_s = 0;
-  std::int64_t operations = 0, lost = 0, in_doubt = 0;  ///< acknowledged ops; lost acknowledged; unknown attempts
-  int faults = 0, faults_refused = 0;
-  LostByCause lost_by_cause;  ///< every cause, 0 included
-  std::vector<FaultUnavailability> unavailability;
-  std::string replay;                    ///< the command that runs this epoch again, alone
-  std::string kept = "all";              ///< all, or report (a valid epoch's history and snapshots dropped)
-  std::int64_t rss_bytes = 0, disk_bytes = 0;  ///< pgchaos's memory after the epoch; the soak directory's size
-  double worst_unavailable_s() const;    ///< the longest probe outage (workload's without a probe), -1 none
-};
+/// Where a soak is: running (an epoch is under way: the soak was killed if it stays so), completed, interrupted
+/// (Ctrl-C), cluster unhealthy (ended by a finding between epochs), harness error (three epochs without a verdict).
+enum class SoakStatus { running, completed, interrupted, cluster_unhealthy, harness_error };
+const char* to_string(SoakStatus status) noexcept;  ///< as soak.json writes it: "cluster unhealthy", ...
+std::optional<SoakStatus> parse_soak_status(std::string_view text) noexcept;
 
 struct SoakReport {
   std::string started_at, ended_at;
-  std::string status = "running";        ///< running, completed, interrupted, cluster unhealthy, harness error
-  std::string verdict = "unknown";       ///< valid (every epoch valid), invalid (any invalid, or a finding), unknown
+  SoakStatus status = SoakStatus::running;
+  checker::Verdict verdict = checker::Verdict::unknown;  ///< every epoch's merged, and invalid with a finding
   std::uint64_t seed = 0;
   std::vector<std::string> scenarios;
-  std::string commit_mode, keep;
+  std::optional<common::CommitSetting> commit_mode;  ///< as --commit-mode named it; none: as the cluster is
+  std::string keep;
   double planned_s = 0, epoch_s = 0, elapsed_s = 0;
-  std::vector<EpochSummary> epochs;
+  std::vector<RunSummary> epochs;
   std::vector<std::string> findings;     ///< the cluster between epochs (with where its forensics are)
   LostByCause lost_by_cause() const;  ///< summed over the epochs
 };
-
-/// What a run's check says in an epoch's (or a matrix column's) terms: verdict, counts, losses by cause, each
-/// fault's unavailability; the rest of `base` (index, directory, seed, ...) kept.
-EpochSummary summarize_run(const checker::CheckResult& r, EpochSummary base);
-
-/// Adds `more` into `sum`, cause by cause (a cause new to `sum` is appended).
-void add_causes(LostByCause& sum, const LostByCause& more);
-/// "async-lag 12, split-brain 3": the causes that lost anything, or `none`.
-std::string causes_text(const LostByCause& causes, const std::string& none = "none");
 
 std::string soak_json(const SoakReport& soak);
 std::string soak_html(const SoakReport& soak);

@@ -52,13 +52,13 @@ NightSummary night_from_soak(const SoakReport& soak, const std::string& label) {
     night.operations += e.operations;
     night.lost += e.lost;
     ++night.epochs;
-    night.invalid_epochs += e.verdict == "invalid" ? 1 : 0;
+    night.invalid_epochs += e.verdict == checker::Verdict::invalid ? 1 : 0;
     add_causes(night.lost_by_cause, e.lost_by_cause);
     faults.insert(faults.end(), e.unavailability.begin(), e.unavailability.end());
   }
   // Without --commit-mode the soak took the cluster as it was: the mode its epochs were checked in is the night's.
   if (!soak.epochs.empty() &&
-      std::all_of(soak.epochs.begin(), soak.epochs.end(), [&](const auto& e) { return e.commit_mode == soak.epochs[0].commit_mode; }))
+      std::all_of(soak.epochs.begin(), soak.epochs.end(), [&](const auto& e) { return e.commit_mode.text() == soak.epochs[0].commit_mode.text(); }))
     night.commit_mode = soak.epochs[0].commit_mode;
   double busy_s = 0;
   for (const auto& e : soak.epochs) busy_s += e.duration_s;
@@ -74,15 +74,19 @@ NightSummary night_from_run(const std::filesystem::path& dir, const std::string&
     NightSummary night;
     night.label = dir.filename().string();
     night.kind = "run";
-    night.verdict = j.at("verdict");
-    night.commit_mode = j.at("run").at("commit_mode");
+    const auto verdict = checker::parse_verdict(j.at("verdict").get<std::string>());
+    if (!verdict) throw std::invalid_argument("verdict is not valid, invalid or unknown");
+    night.verdict = *verdict;
+    const auto mode = common::parse_commit_mode(j.at("run").at("commit_mode").get<std::string>());
+    if (!mode) throw std::invalid_argument("run.commit_mode is not a commit mode");
+    night.commit_mode = common::CommitSetting{*mode, common::default_level(*mode)};
     const auto& configuration = j.at("run").value("configuration", json::object());
     night.started_at = configuration.value("started_at", file_time(dir / "run.json"));
     night.operations = common::integer_at<std::int64_t>(j.at("counts"), "acknowledged");
     night.ops_per_s = j.at("availability").at("ops_per_s");
     night.duration_s = j.at("availability").at("duration_s");
     night.epochs = 1;
-    night.invalid_epochs = night.verdict == "invalid" ? 1 : 0;
+    night.invalid_epochs = night.verdict == checker::Verdict::invalid ? 1 : 0;
     const json causes = j.at("operations").value("lost_by_cause", json::object());
     for (const auto& [cause, n] : causes.items())
       night.lost_by_cause.emplace_back(cause, common::integer_at<std::int64_t>(causes, cause.c_str()));
@@ -112,13 +116,15 @@ json night_json(const NightSummary& n) {
   for (const auto& u : n.unavailability)
     unavailability.push_back({{"fault", u.fault}, {"count", u.count}, {"p50_s", u.p50_s}, {"p99_s", u.p99_s}});
   return {{"label", n.label},       {"kind", n.kind},         {"started_at", n.started_at},
-          {"commit_mode", n.commit_mode}, {"verdict", n.verdict}, {"epochs", n.epochs},
+          {"commit_mode", n.commit_mode_text()}, {"verdict", checker::to_string(n.verdict)}, {"epochs", n.epochs},
           {"invalid_epochs", n.invalid_epochs}, {"operations", n.operations}, {"ops_per_s", n.ops_per_s},
           {"duration_s", n.duration_s}, {"lost", n.lost},    {"lost_per_million", n.lost_per_million()},
           {"lost_by_cause", causes}, {"unavailability", unavailability}, {"regressions", n.regressions}};
 }
 
 }  // namespace
+
+std::string NightSummary::commit_mode_text() const { return commit_mode ? commit_mode->text() : "as the cluster is"; }
 
 double NightSummary::lost_per_million() const {
   return operations > 0 ? static_cast<double>(lost) * 1e6 / static_cast<double>(operations) : 0;
@@ -147,7 +153,7 @@ void flag_regressions(std::vector<NightSummary>& nights, const TrendOptions& opt
     night.regressions.clear();
     std::vector<const NightSummary*> before;
     for (std::size_t k = 0; k < i; ++k)
-      if (nights[k].commit_mode == night.commit_mode) before.push_back(&nights[k]);
+      if (nights[k].commit_mode_text() == night.commit_mode_text()) before.push_back(&nights[k]);
     if (static_cast<int>(before.size()) < options.min_nights_before) continue;
     std::vector<double> lost, ops;
     for (const auto* b : before) {
@@ -202,7 +208,7 @@ std::string trend_html(const std::vector<NightSummary>& nights, const TrendOptio
   html += "<h2>Verdicts</h2>\n<div class=\"strip\">";
   for (const auto& n : nights)
     html += fmt::format("<span style=\"background:{}\" title=\"{}: {} ({})\"></span>", verdict_color(n.verdict),
-                        escape_markup(n.label), escape_markup(n.verdict), escape_markup(n.commit_mode));
+                        escape_markup(n.label), checker::to_string(n.verdict), escape_markup(n.commit_mode_text()));
   html += "</div>\n";
   std::vector<Bar> lost, ops;
   for (const auto& n : nights) {
@@ -227,8 +233,8 @@ std::string trend_html(const std::vector<NightSummary>& nights, const TrendOptio
                                     escape_markup(u.fault), u.count, u.p50_s, u.p99_s);
     html += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td><td>{} ({})</td><td>{}</td>"
                         "<td>{:.0f}</td><td>{}</td><td>{}</td><td class=\"flag\">{}</td></tr>\n",
-                        escape_markup(n.label), escape_markup(n.started_at), escape_markup(n.commit_mode),
-                        verdict_class(n.verdict), escape_markup(n.verdict),
+                        escape_markup(n.label), escape_markup(n.started_at), escape_markup(n.commit_mode_text()),
+                        verdict_class(n.verdict), checker::to_string(n.verdict),
                         n.epochs, n.invalid_epochs, n.operations, n.ops_per_s, escape_markup(causes_text(n.lost_by_cause)),
                         unavailability.empty() ? "—" : unavailability,
                         escape_markup(fmt::format("{}", fmt::join(n.regressions, "; "))));

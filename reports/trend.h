@@ -4,24 +4,21 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "reports/soak_report.h"
+#include "reports/run_summary.h"
 
 namespace pgchaos::reports {
-
-struct FaultKindUnavailability {
-  std::string fault;
-  int count = 0;                 ///< faults of this kind that took effect and were measured
-  double p50_s = 0, p99_s = 0, max_s = 0;  ///< the probe's (the workload's without a probe)
-};
 
 struct NightSummary {
   std::string label;             ///< the directory's name
   std::string kind;              ///< soak | run
-  std::string started_at, commit_mode, verdict;
+  std::string started_at;
+  std::optional<common::CommitSetting> commit_mode;  ///< the night's; none: its epochs ran in different modes
+  checker::Verdict verdict = checker::Verdict::unknown;
   std::int64_t operations = 0, lost = 0;
   double ops_per_s = 0, duration_s = 0;
   int epochs = 0, invalid_epochs = 0;
@@ -29,6 +26,7 @@ struct NightSummary {
   std::vector<FaultKindUnavailability> unavailability;
   std::vector<std::string> regressions;  ///< filled by flag_regressions()
   double lost_per_million() const;
+  std::string commit_mode_text() const;  ///< the setting's text, or "as the cluster is": nights are compared by it
 };
 
 /// A soak directory (soak.json) or a run directory (report.json). Throws ReportError naming what is missing.

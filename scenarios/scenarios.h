@@ -94,12 +94,21 @@ enum class ReplayBy { role, node };
 /// `actions` aimed as `ran` (a recorded schedule) resolved them, matched by index; an action `ran` does not hold
 /// keeps its target. "all" stays "all".
 std::vector<Action> aimed_as_recorded(std::vector<Action> actions, const std::vector<Action>& ran, ReplayBy by);
+/// What a schedule tells while it runs, each callback optional: every line for people, and the events a caller
+/// follows without reading those lines (a soak's progress line). Called from the schedule's thread.
+struct ScheduleObserver {
+  std::function<void(const std::string& line)> line;
+  /// A fault began, was refused, or could not be started; `line` says which, as told to `line` too.
+  std::function<void(const Action& action, const std::string& line)> fault_started;
+  std::function<void(const Action& action)> fault_ended;  ///< its window closed (healed, or never started)
+  std::function<void(const std::string& finding)> finding;  ///< its first line
+};
 /// With `forensics_root` set, each closing window's forensics go to forensics_root/fault-N (the final heal's to
 /// forensics_root/final-heal), and a finding quotes the log lines that matter. With `next_round`, the actions run
 /// again as next_round(1), next_round(2), ... until `stop` (an empty round, or a finding, ends the schedule too).
 RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& actions, faults::ClusterContext& cluster,
                           history::HistoryWriter& history, const common::StopSource& stop,
-                          const std::function<void(const std::string&)>& say = nullptr,
+                          const ScheduleObserver& observer = {},
                           const std::filesystem::path& forensics_root = {},
                           const std::function<std::vector<Action>(int round)>& next_round = nullptr);
 

@@ -73,7 +73,7 @@ faults::Topology wait_healthy(faults::ClusterContext& cluster, std::chrono::seco
 
 RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& actions, faults::ClusterContext& cluster,
                           history::HistoryWriter& history, const common::StopSource& stop,
-                          const std::function<void(const std::string&)>& say, const std::filesystem::path& forensics_root,
+                          const ScheduleObserver& observer, const std::filesystem::path& forensics_root,
                           const std::function<std::vector<Action>(int round)>& next_round) {
   RunnerResult result;
   // Collected as each window closes: the logs still hold what happened in it.
@@ -88,7 +88,11 @@ RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& a
   };
   // Only the schedule itself stops early: the waits for a healthy cluster after a heal run to their end.
   auto tell = [&](const std::string& text) {
-    if (say) say(text);
+    if (observer.line) observer.line(text);
+  };
+  auto tell_fault_started = [&](const Action& a, const std::string& text) {
+    tell(text);
+    if (observer.fault_started) observer.fault_started(a, text);
   };
   auto record_finding = [&](const std::string& text) {
     history::Event e;
@@ -98,6 +102,7 @@ RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& a
     history.append(e);
     result.findings.push_back(text);
     tell("finding: " + text.substr(0, text.find('\n')));
+    if (observer.finding) observer.finding(text.substr(0, text.find('\n')));
   };
   // A sign of a bug seen in a window's forensics is a finding even when the cluster looks healthy: a node can
   // look like a healthy replica through an orphan postmaster. Each is recorded once.
@@ -144,7 +149,7 @@ RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& a
       start.message = head(action.command + (action.result.err.empty() ? "" : " | " + action.result.err));
       ++result.faults_started;
       if (action.result.exit_status != 0) ++result.faults_refused;
-      tell(action.result.exit_status == 0
+      tell_fault_started(a, action.result.exit_status == 0
                ? fmt::format("fault {}: {} on {}", a.index, a.fault, action.target)
                : fmt::format("fault {}: {} on {} REFUSED (exit {}): {}", a.index, a.fault, action.target,
                              action.result.exit_status, head(action.result.err.empty() ? action.result.out : action.result.err)));
@@ -152,12 +157,13 @@ RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& a
       start.exit_status = -1;
       start.message = head(std::string("not started: ") + error.what());
       ++result.faults_failed;
-      tell(fmt::format("fault {}: {} not started: {}", a.index, a.fault, error.what()));
+      tell_fault_started(a, fmt::format("fault {}: {} not started: {}", a.index, a.fault, error.what()));
     }
     history.append(start);
     started_at_wall_us[a.index] = start.wall_us;
     if (start.exit_status == -1 && start.message.rfind("not started", 0) == 0) {
       close_window(a.index, a.fault, start.target, "");
+      if (observer.fault_ended) observer.fault_ended(a);
       return true;
     }
     if (fault->takes_nodes_down()) wait_until_down(cluster, start.target);
@@ -175,6 +181,7 @@ RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& a
     }
     record_bug_signs();
     close_window(a.index, a.fault, start.target, "");
+    if (observer.fault_ended) observer.fault_ended(a);
     active.pop_back();
     return !stop.requested();
   };

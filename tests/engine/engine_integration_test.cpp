@@ -122,11 +122,11 @@ TEST_F(SoakTest, EpochsRunBackToBackEachCheckedWithItsOwnSeedAndOnlyTheirReports
   const auto outcome = soak(r, dir_ / "soak", stop, say_);
   EXPECT_EQ(outcome.exit_code, ExitCode::valid);
   const auto& report = outcome.report;
-  EXPECT_EQ(report.status, "completed");
+  EXPECT_EQ(report.status, reports::SoakStatus::completed);
   ASSERT_GE(report.epochs.size(), 2u);
   for (std::size_t i = 0; i < report.epochs.size(); ++i) {
     const auto& e = report.epochs[i];
-    EXPECT_EQ(e.verdict, "valid") << e.headline;
+    EXPECT_EQ(e.verdict, checker::Verdict::valid) << e.headline;
     EXPECT_EQ(e.seed, epoch_seed(99, static_cast<int>(i) + 1));
     EXPECT_GT(e.operations, 0);
     EXPECT_GT(e.rss_bytes, 0);
@@ -163,13 +163,13 @@ TEST_F(SoakTest, CtrlCChecksTheCurrentEpochAndWritesTheSoakReport) {
   const auto outcome = soak(r, dir_ / "interrupted", stop, say_);
   ctrl_c.join();
   EXPECT_EQ(outcome.exit_code, ExitCode::interrupted);
-  EXPECT_EQ(outcome.report.status, "interrupted");
+  EXPECT_EQ(outcome.report.status, reports::SoakStatus::interrupted);
   ASSERT_EQ(outcome.report.epochs.size(), 1u);
-  EXPECT_EQ(outcome.report.epochs[0].verdict, "valid") << "the interrupted epoch is still checked";
+  EXPECT_EQ(outcome.report.epochs[0].verdict, checker::Verdict::valid) << "the interrupted epoch is still checked";
   EXPECT_GT(outcome.report.epochs[0].operations, 0);
   EXPECT_TRUE(std::filesystem::exists(dir_ / "interrupted" / "epoch-0001" / "history.jsonl.zst")) << "--keep all";
   const auto written = reports::parse_soak_json(testing::slurp(dir_ / "interrupted" / "soak.json"), "soak.json");
-  EXPECT_EQ(written.status, "interrupted");
+  EXPECT_EQ(written.status, reports::SoakStatus::interrupted);
 }
 
 TEST(SoakSeeds, EpochSeedsAndScenariosComeFromTheSoaksSeed) {

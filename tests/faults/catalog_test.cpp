@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "faults/catalog.h"
-#include "faults/commit_settings.h"
+#include "faults/patroni_sync.h"
 #include "tests/support/fake_remote.h"
 
 namespace pgchaos::faults {

@@ -14,14 +14,19 @@
 namespace pgchaos::reports {
 namespace {
 
-EpochSummary epoch(int index, const std::string& verdict, std::int64_t async_lag, double switchover_s) {
-  EpochSummary e;
+common::CommitSetting setting(const std::string& text) {
+  std::string why;
+  return common::parse_commit_setting(text, why).value();
+}
+
+RunSummary epoch(int index, const std::string& verdict, std::int64_t async_lag, double switchover_s) {
+  RunSummary e;
   e.index = index;
   e.directory = "epoch-000" + std::to_string(index);
   e.scenario = index % 2 ? "random" : "switchover-storm";
   e.seed = 1000 + static_cast<std::uint64_t>(index);
-  e.commit_mode = "async";
-  e.verdict = verdict;
+  e.commit_mode = setting("async");
+  e.verdict = checker::parse_verdict(verdict).value();
   e.headline = verdict + ": planted";
   e.exit_code = verdict == "valid" ? 0 : 1;
   e.duration_s = 300;
@@ -41,11 +46,11 @@ EpochSummary epoch(int index, const std::string& verdict, std::int64_t async_lag
 SoakReport planted_soak() {
   SoakReport soak;
   soak.started_at = "2026-11-30T01:00:00Z";
-  soak.status = "completed";
-  soak.verdict = "invalid";
+  soak.status = SoakStatus::completed;
+  soak.verdict = checker::Verdict::invalid;
   soak.seed = 7;
   soak.scenarios = {"random", "switchover-storm"};
-  soak.commit_mode = "async";
+  soak.commit_mode = setting("async");
   soak.keep = "invalid";
   soak.planned_s = 900;
   soak.epoch_s = 300;
@@ -108,8 +113,8 @@ NightSummary night(const std::string& label, std::int64_t lost, double ops_per_s
   n.label = label;
   n.kind = "soak";
   n.started_at = "2026-11-" + label + "T01:00:00Z";
-  n.commit_mode = "async";
-  n.verdict = "valid";
+  n.commit_mode = setting("async");
+  n.verdict = checker::Verdict::valid;
   n.operations = 1'000'000;
   n.lost = lost;
   n.lost_by_cause = {{"async-lag", lost}};
@@ -140,7 +145,7 @@ TEST(Trend, ANightWorseThanTheMedianOfTheOnesBeforeIsFlaggedAndOnlyThatOne) {
   // Nights of another commit mode are not the measure.
   std::vector<NightSummary> modes = {night("21", 0, 1700, 3), night("22", 0, 1700, 3), night("23", 0, 1700, 3),
                                      night("24", 5, 1700, 3)};
-  modes[3].commit_mode = "sync";
+  modes[3].commit_mode = setting("sync");
   flag_regressions(modes, TrendOptions{});
   EXPECT_TRUE(modes[3].regressions.empty());
   const auto j = nlohmann::json::parse(trend_json(nights, TrendOptions{}));
@@ -172,7 +177,7 @@ TEST(Trend, ReadsSoakAndRunDirectoriesAndNamesOneThatIsNeither) {
                  {"fault": "switchover", "status": "refused", "probe_unavailable_s": 0, "unavailable_s": null}]})";
   const auto run = read_night(dir / "run-b");
   EXPECT_EQ(run.kind, "run");
-  EXPECT_EQ(run.commit_mode, "sync");
+  EXPECT_EQ(run.commit_mode_text(), "sync");
   EXPECT_EQ(run.started_at, "2026-11-29T01:00:00Z");
   EXPECT_EQ(run.lost, 2);
   ASSERT_EQ(run.unavailability.size(), 1u);
@@ -193,14 +198,14 @@ MatrixReport planted_matrix() {
   m.scenario = "crash-primary";
   m.seed = 7;
   m.started_at = "2026-11-30T09:00:00Z";
-  m.status = "completed";
+  m.status = MatrixStatus::completed;
   m.modes = {"async", "sync", "sync-strict"};
   for (const auto& mode : m.modes) {
     MatrixColumn c;
     c.mode = mode;
     c.run = epoch(static_cast<int>(m.columns.size()) + 1, "valid", mode == "async" ? 40 : 0, mode == "async" ? 12.0 : 14.0);
     c.run.directory = mode;
-    c.run.commit_mode = mode;
+    c.run.commit_mode = setting(mode);
     c.guarantee.promise = mode == "async" ? "async: none (lost commits are reported)"
                                           : mode + ": no acknowledged commit lost except a cancelled sync wait";
     c.guarantee.judged = mode != "async";

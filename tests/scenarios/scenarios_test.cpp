@@ -135,7 +135,7 @@ struct RunnerFixture {
     common::StopSource stop;
     {
       history::HistoryWriter writer(dir / "history.jsonl");
-      result = run_schedule(scenario, schedule(scenario, 1), cluster, writer, stop, nullptr, forensics);
+      result = run_schedule(scenario, schedule(scenario, 1), cluster, writer, stop, {}, forensics);
     }
     return history::read_history(dir / "history.jsonl");
   }
@@ -358,7 +358,7 @@ TEST(Runner, ACycledScheduleRunsRoundAfterRoundUntilTheStopAndHealsBetweenRounds
   std::vector<int> rounds_asked;
   {
     history::HistoryWriter writer(f.dir / "cycled.jsonl");
-    result = run_schedule(scenario, schedule(scenario, 1), f.cluster, writer, stop, nullptr, {},
+    result = run_schedule(scenario, schedule(scenario, 1), f.cluster, writer, stop, {}, {},
                           [&](int round) {
                             rounds_asked.push_back(round);
                             if (round == 3) stop.request(common::StopReason::duration);
@@ -389,7 +389,7 @@ TEST(Runner, ACycledScheduleStopsCyclingWhenTheClusterDidNotRecover) {
   RunnerResult result;
   {
     history::HistoryWriter writer(f.dir / "broken.jsonl");
-    result = run_schedule(scenario, schedule(scenario, 1), f.cluster, writer, stop, nullptr, {}, [&](int round) {
+    result = run_schedule(scenario, schedule(scenario, 1), f.cluster, writer, stop, {}, {}, [&](int round) {
       ++rounds_asked;
       return schedule(scenario, 1, round);
     });

@@ -1,4 +1,4 @@
-#include "faults/commit_settings.h"
+#include "faults/patroni_sync.h"
 
 #include <nlohmann/json.hpp>
 
@@ -34,9 +34,9 @@ std::optional<std::string> config_value(const std::string& config_json, const st
   return at->is_string() ? at->get<std::string>() : at->dump();
 }
 
-CommitSettings read_commit_settings(const ClusterContext& cluster) {
+PatroniSyncSettings read_patroni_sync_settings(const ClusterContext& cluster) {
   const auto j = nlohmann::json::parse(read_dynamic_config(cluster));
-  CommitSettings s;
+  PatroniSyncSettings s;
   s.synchronous_mode = j.value("synchronous_mode", false);
   s.synchronous_mode_strict = j.value("synchronous_mode_strict", false);
   const auto parameters = j.value("postgresql", nlohmann::json::object()).value("parameters", nlohmann::json::object());
@@ -45,7 +45,7 @@ CommitSettings read_commit_settings(const ClusterContext& cluster) {
   return s;
 }
 
-void write_commit_settings(const ClusterContext& cluster, const CommitSettings& settings) {
+void write_patroni_sync_settings(const ClusterContext& cluster, const PatroniSyncSettings& settings) {
   nlohmann::json patch = {{"synchronous_mode", settings.synchronous_mode},
                           {"synchronous_mode_strict", settings.synchronous_mode_strict}};
   patch["postgresql"]["parameters"]["synchronous_commit"] =
@@ -54,8 +54,8 @@ void write_commit_settings(const ClusterContext& cluster, const CommitSettings& 
   if (status != 200) throw FaultError("PATCH /config answered " + std::to_string(status) + ": " + body);
 }
 
-CommitSettings commit_settings_for(const common::CommitSetting& setting) {
-  CommitSettings settings;
+PatroniSyncSettings patroni_sync_settings_for(const common::CommitSetting& setting) {
+  PatroniSyncSettings settings;
   settings.synchronous_mode = common::names_sync_standby(setting.mode);
   settings.synchronous_mode_strict = setting.mode == common::CommitMode::sync_strict;
   settings.synchronous_commit = setting.level.empty() ? common::default_level(setting.mode) : setting.level;
