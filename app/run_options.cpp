@@ -13,6 +13,7 @@
 #include "scenarios/scenarios.h"
 #include "common/text.h"
 #include "common/files.h"
+#include "engine/replay.h"
 
 namespace pgchaos::app {
 namespace po = boost::program_options;
@@ -343,57 +344,41 @@ RunOptions parse_scenario_options(const std::vector<std::string>& args) {
   }
   // The scenario and its seed: named, or recorded in a run directory to replay.
   scenarios::Scenario scenario;
-  std::optional<std::int64_t> replayed_seed;
-  std::optional<engine::RecordedRun> recorded;
+  std::optional<engine::Replay> replay;
   try {
     if (vm.count("replay")) {
       if (vm.count("scenario")) throw UsageError("--replay: give a scenario or --replay RUN_DIR, not both");
-      const auto from = history::RunDirectory::open(vm["replay"].as<std::string>());
-      recorded = engine::read_recorded_run(from);
-      replayed_seed = recorded->seed;
-      scenario = scenarios::parse_scenario(common::read_text_file(from.scenario()), from.scenario().string());
-      if (scenario.name.empty()) scenario.name = recorded->scenario.value_or("replay");
+      replay = engine::read_replay(vm["replay"].as<std::string>());
+      scenario = replay->scenario;
     } else if (vm.count("scenario")) {
       scenario = scenarios::load_scenario(vm["scenario"].as<std::string>(), options.scenario_path);
     } else {
       throw UsageError("name a scenario (pgchaos scenario --list), or --replay RUN_DIR");
     }
   } catch (const scenarios::ScenarioError& error) {
-    throw UsageError(error.what());
+    throw UsageError(std::string(vm.count("replay") ? "--replay: " : "") + error.what());
   } catch (const common::FileError& error) {
     throw UsageError(std::string("--replay: ") + error.what());
   }
   apply_run_flags(vm, options);
   auto& request = options.request;
-  if (replayed_seed) {
+  if (replay) {
     if (vm.count("seed")) throw UsageError("--seed: a replay runs with the recorded seed");
-    request.workload.seed = static_cast<std::uint64_t>(*replayed_seed);
+    request.workload.seed = static_cast<std::uint64_t>(replay->run.seed);
   }
   if (!vm.count("operations")) request.workload.operations = engine::kNoOperationLimit;  // the schedule decides the end
   engine::FaultPlan plan;
-  plan.cycle = vm["cycle"].as<bool>() || (recorded && recorded->cycle);
-  if (recorded && recorded->duration && !vm.count("duration")) request.duration = recorded->duration;
-  if (recorded && !vm.count("commit-mode") && recorded->commit_mode != common::CommitMode::single)
-    plan.commit_mode = common::CommitSetting{recorded->commit_mode, recorded->commit_level.empty()
-                                                                         ? common::default_level(recorded->commit_mode)
-                                                                         : recorded->commit_level};
+  plan.cycle = vm["cycle"].as<bool>() || (replay && replay->run.cycle);
+  if (replay && replay->run.duration && !vm.count("duration")) request.duration = replay->run.duration;
+  if (replay && !vm.count("commit-mode")) plan.commit_mode = replay->commit_setting();
   if (plan.cycle && !request.duration) throw UsageError("--cycle: give --duration too (the rounds go on until it ends)");
   apply_cluster_flags(vm, options, plan);
   plan.actions = scenarios::schedule(scenario, request.workload.seed);
-  if (vm.count("replay-by") && !recorded) throw UsageError("--replay-by: only with --replay RUN_DIR");
-  if (recorded) {
+  if (vm.count("replay-by") && !replay) throw UsageError("--replay-by: only with --replay RUN_DIR");
+  if (replay) {
     const std::string by = vm.count("replay-by") ? vm["replay-by"].as<std::string>() : "role";
     if (by != "role" && by != "node") throw UsageError("--replay-by: '" + by + "' must be role or node");
-    plan.replay_by = by == "node" ? scenarios::ReplayBy::node : scenarios::ReplayBy::role;
-    plan.replay_of = vm["replay"].as<std::string>();
-    const auto from = history::RunDirectory::open(plan.replay_of);
-    try {
-      if (std::filesystem::exists(from.schedule()))  // a run from before schedules were recorded replays as drawn
-        plan.recorded = scenarios::parse_schedule_json(common::read_text_file(from.schedule()), from.schedule().string());
-    } catch (const scenarios::ScenarioError& error) {
-      throw UsageError(std::string("--replay: ") + error.what());
-    }
-    plan.actions = scenarios::aimed_as_recorded(plan.actions, plan.recorded, plan.replay_by);
+    engine::aim_as_replayed(plan, *replay, by == "node" ? scenarios::ReplayBy::node : scenarios::ReplayBy::role);
   }
   plan.scenario = std::move(scenario);
   request.faults = std::move(plan);

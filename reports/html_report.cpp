@@ -179,13 +179,11 @@ std::string replay_note(const std::string& run_json) {
 
 std::string html_report(const RunInfo& run, const checker::CheckResult& r) {
   const std::string verdict = checker::to_string(r.verdict);
-  std::string html = fmt::format(
-      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>pgchaos run {}: {}</title>"
-      "<style>{}</style></head><body><main>\n"
-      "<h1>pgchaos run {}</h1><div class=\"meta\">seed {} · {} commit{} · {} · {:.1f} s</div>\n"
+  std::string html = page_start(fmt::format("pgchaos run {}: {}", run.run_id, verdict), fmt::format("pgchaos run {}", run.run_id));
+  html += fmt::format(
+      "<div class=\"meta\">seed {} · {} commit{} · {} · {:.1f} s</div>\n"
       "<div class=\"verdict {}\" id=\"verdict\">{}<small>{}</small></div>\n",
-      run.run_id, escape_markup(verdict), kPageStyle, run.run_id, run.seed, r.commit_setting().text(),
+      run.seed, r.commit_setting().text(),
       escape_markup(replay_note(run.run_json)), escape_markup(run.directory.string()), r.duration_s, verdict, escape_markup(r.headline),
       escape_markup(r.reasons.empty() ? "every invariant holds" : fmt::format("{}", fmt::join(r.reasons, " · "))));
 

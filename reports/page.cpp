@@ -117,7 +117,8 @@ std::string bar_chart(const std::string& title, const std::string& unit, const s
 }
 
 std::string page_start(const std::string& title, const std::string& heading) {
-  return fmt::format("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>{}</style>"
+  return fmt::format("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{}</title><style>{}</style>"
                      "</head><body><main>\n<h1>{}</h1>\n",
                      escape_markup(title), kPageStyle, escape_markup(heading));
 }

@@ -171,7 +171,8 @@ TEST_P(WorkloadModeTest, FewAccountsMakeDeadlocksAndTheCheckStillHolds) {
 }
 
 TEST_P(WorkloadModeTest, TerminatedBackendsAreSurvived) {
-  BankRun c = config(20000, 8, 100);
+  // Enough operations that the run outlasts five rounds of terminations (20,000 were done in under 2 s here).
+  BankRun c = config(50000, 8, 100);
   c.application_name = "pgchaos-terminate-test";
   std::atomic<bool> done{false};
   std::atomic<int> terminated{0}, rounds{0};
@@ -192,8 +193,8 @@ TEST_P(WorkloadModeTest, TerminatedBackendsAreSurvived) {
   EXPECT_GT(o.stats.reconnects, 0);
   // An attempt cut during COMMIT ends unknown and, once resolved as committed, is not retried: every operation
   // is in the ledger exactly once, acknowledged or resolved.
-  EXPECT_EQ(o.check.committed_this_run, 20000);
-  EXPECT_EQ(o.stats.ok + o.stats.resolved_committed, 20000);
+  EXPECT_EQ(o.check.committed_this_run, 50000);
+  EXPECT_EQ(o.stats.ok + o.stats.resolved_committed, 50000);
   EXPECT_TRUE(o.check.lost.empty());
   EXPECT_TRUE(o.check.phantom.empty());
   EXPECT_TRUE((o.check.verdict == checker::Verdict::valid));
