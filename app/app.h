@@ -24,7 +24,7 @@ struct ConfigEntry {
   std::string section, key, value;
   int line = 0;
 };
-/// Reads the seed's INI format: [sections], `key = value`, `#`/`;` comments. Throws UsageError "file:line: ...".
+/// Reads pg_cluster_backend's INI format: [sections], `key = value`, `#`/`;` comments. Throws UsageError "file:line: ...".
 std::vector<ConfigEntry> read_config_file(const std::filesystem::path& file);
 /// The same from text; `origin` names it in errors.
 std::vector<ConfigEntry> parse_config_text(const std::string& text, const std::string& origin);
@@ -98,7 +98,7 @@ std::filesystem::path scenario_library();
 std::vector<std::filesystem::path> scenario_search_path(const std::vector<std::string>& scenario_dirs);
 
 /// Seed DSNs `pq://user:pass@host:port/db` become libpq URIs; anything else is returned as it is.
-std::string convert_seed_dsn(const std::string& dsn);
+std::string convert_pg_cluster_dsn(const std::string& dsn);
 
 /// The cluster as the fault catalog needs it: nodes, an SSH Remote each, command templates, settings.
 void build_cluster_context(const RunOptions& options, faults::ClusterContext& cluster);

@@ -51,7 +51,7 @@ std::vector<ConfigEntry> parse_config_text(const std::string& content, const std
   return entries;
 }
 
-std::string convert_seed_dsn(const std::string& dsn) {
+std::string convert_pg_cluster_dsn(const std::string& dsn) {
   // The documented one-line rule: pq://user:password@host:port/db  ->  postgresql://user:password@host:port/db
   if (dsn.rfind("pq://", 0) == 0) return "postgresql://" + dsn.substr(5);
   return dsn;

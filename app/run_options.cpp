@@ -1,4 +1,4 @@
-// `pgchaos run` options: the seed's configuration file, then flags over it.
+// `pgchaos run` options: pg_cluster_backend's configuration file, then flags over it.
 #include <fmt/format.h>
 
 #include <boost/program_options.hpp>
@@ -31,7 +31,7 @@ Number parse_number(const std::string& text, const std::string& where, Number mi
 }
 
 std::chrono::milliseconds parse_seconds(const std::string& text, const std::string& where) {
-  // The seed's own key gives bare seconds ("3", "0.5"); the duration grammar is taken too ("500ms").
+  // pg_cluster_backend's own key gives bare seconds ("3", "0.5"); the duration grammar is taken too ("500ms").
   if (const auto duration = common::parse_duration(text)) return *duration;
   if (const auto duration = common::parse_duration(text + "s")) return *duration;
   throw UsageError(fmt::format("{}: '{}' is not a number of seconds or {}", where, text, common::kDurationExamples));
@@ -62,12 +62,10 @@ std::chrono::milliseconds parse_duration(const std::string& text, const std::str
 }
 
 bank::ThinkTime parse_think_time(const std::string& text, const std::string& where) {
-  const auto dash = text.find('-');
-  bank::ThinkTime think;
-  think.min = parse_duration(text.substr(0, dash), where);
-  think.max = dash == std::string::npos ? think.min : parse_duration(text.substr(dash + 1), where);
-  if (think.max < think.min) throw UsageError(fmt::format("{}: '{}': the range is backwards", where, text));
-  return think;
+  std::string why;
+  const auto range = common::parse_duration_range(text, why);
+  if (!range) throw UsageError(where + ": " + why);
+  return {range->min, range->max};
 }
 
 // A flag's comma-separated list; an empty item is refused, naming the flag.
@@ -92,7 +90,7 @@ void apply_config_file(const std::filesystem::path& file, RunOptions& options) {
     auto& bank = request.bank;
     if (e.section == "databases") {
       if (e.value.empty()) throw UsageError(where + ": empty DSN");
-      w.dsns.push_back(convert_seed_dsn(e.value));
+      w.dsns.push_back(convert_pg_cluster_dsn(e.value));
     } else if (e.section == "main" && e.key == "application_name") {
       w.application_name = e.value;
     } else if (e.section == "main" && e.key == "threads_num") {
@@ -128,14 +126,14 @@ po::options_description run_option_descriptions() {
   po::options_description flags("run options");
   flags.add_options()
       ("help,h", "show this help")
-      ("conf", po::value<std::string>(), "configuration file (the seed's INI format)")
+      ("conf", po::value<std::string>(), "configuration file (pg_cluster_backend's INI format)")
       ("operations", po::value<std::string>(), "operations to commit (default 1000; unlimited with --duration or a scenario)")
       ("duration", po::value<std::string>(), "end the run after this long, e.g. 90s, 5m, 8h")
       ("threads", po::value<std::string>(), "worker threads (default 10; [main] threads_num)")
       ("accounts", po::value<std::string>(), "accounts (default 100; 10 makes deadlocks frequent)")
       ("dsn", po::value<std::vector<std::string>>(), "libpq conninfo or URI; repeat for several; replaces [databases]")
       ("think-time", po::value<std::string>(), "pause before debit and before credit, e.g. 100ms-200ms (off by default)")
-      ("statement-by-statement", po::bool_switch(), "one round trip per statement, as the seed (always with "
+      ("statement-by-statement", po::bool_switch(), "one round trip per statement, as pg_cluster_backend (always with "
                                                      "--think-time; without it BEGIN..ledger row go as one batch, "
                                                      "COMMIT alone)")
       ("output", po::value<std::string>(), "run directory (default runs/<UTC timestamp>)")
@@ -239,7 +237,7 @@ void apply_run_flags(const po::variables_map& vm, RunOptions& options) {
     request.max_lost = parse_number<std::int64_t>(vm["max-lost"].as<std::string>(), "--max-lost", 0, INT64_MAX);
   if (vm.count("dsn")) {
     w.dsns.clear();
-    for (const auto& dsn : vm["dsn"].as<std::vector<std::string>>()) w.dsns.push_back(convert_seed_dsn(dsn));
+    for (const auto& dsn : vm["dsn"].as<std::vector<std::string>>()) w.dsns.push_back(convert_pg_cluster_dsn(dsn));
   }
   if (vm.count("duration")) {
     request.duration = parse_duration(vm["duration"].as<std::string>(), "--duration");

@@ -1,4 +1,4 @@
-// Internal to backend/: one worker's connection with the seed's reconnect and rotation rules.
+// Internal to backend/: one worker's connection with pg_cluster_backend's reconnect and rotation rules.
 #pragma once
 
 #include <memory>

@@ -103,7 +103,7 @@ class Worker {
       counters_.count(c.kind);
 
       switch (c.action) {
-        case ErrorAction::retry_op: break;  // the seed retries a deadlock at once
+        case ErrorAction::retry_op: break;  // pg_cluster_backend retries a deadlock at once
         case ErrorAction::reconnect:
           session_.drop();
           if (!stop_.sleep_for(config_.conn_exception_sleep)) return;

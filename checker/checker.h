@@ -128,8 +128,9 @@ struct FaultImpact {
   history::FaultRecord fault;
   /// The longest stretch without an acknowledged commit overlapping the fault's window; -1: none came after it.
   std::int64_t unavailable_ns = -1;
-  /// The write probe's: the longest outage overlapping the window (0 none; -1 no probe; -2 never resumed).
-  std::int64_t probe_unavailable_ns = -1;
+  /// The write probe's: the longest outage overlapping the window (0 none), or kNoProbe, or kWritesNeverResumed.
+  static constexpr std::int64_t kNoProbe = -1, kWritesNeverResumed = -2;
+  std::int64_t probe_unavailable_ns = kNoProbe;
   std::int64_t writes_resumed_ns = -1;   ///< since the fault started, by the probe; -1 writes never stopped or unknown
   std::int64_t limit_ns = 0;             ///< allowed probe unavailability, 0 none
   bool refused = false;                  ///< the start command failed (Patroni refused a switchover)
@@ -143,6 +144,13 @@ struct FaultImpact {
                                       ///< acknowledgement) fell between its start and the next fault's
   std::int64_t lost_allowed = 0;      ///< of them, the losses the commit mode allows (sync: cancelled sync waits)
   std::vector<std::int64_t> unknown;  ///< in-doubt attempts whose completion fell in the window
+
+  bool probed() const { return probe_unavailable_ns != kNoProbe; }
+  bool writes_never_resumed() const { return probe_unavailable_ns == kWritesNeverResumed; }
+  /// The probe's outage passed the fault's limit (writes that never resumed pass any).
+  bool over_limit() const { return limit_ns > 0 && (writes_never_resumed() || probe_unavailable_ns > limit_ns); }
+  /// The probe's outage for people: "2.31 s" (with `decimals`), "until the end", or `no_probe`.
+  std::string probe_outage_text(const char* no_probe, int decimals = 2) const;
 };
 
 struct CheckResult {

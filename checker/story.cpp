@@ -441,8 +441,8 @@ class Story {
         f.probe_unavailable_ns = 0;
         for (const auto& o : probe_outages) {
           if (o.stop_ns > end || (o.resume_ns >= 0 && o.resume_ns < start)) continue;
-          const std::int64_t length = o.resume_ns < 0 ? -2 : o.resume_ns - o.stop_ns;
-          if (length == -2 || (f.probe_unavailable_ns != -2 && length > f.probe_unavailable_ns)) {
+          const std::int64_t length = o.resume_ns < 0 ? FaultImpact::kWritesNeverResumed : o.resume_ns - o.stop_ns;
+          if (length == FaultImpact::kWritesNeverResumed || (!f.writes_never_resumed() && length > f.probe_unavailable_ns)) {
             f.probe_unavailable_ns = length;
             f.writes_resumed_ns = o.resume_ns < 0 ? -1 : o.resume_ns - start;
           }
@@ -490,7 +490,7 @@ class Story {
           text += fmt::format("; {} promoted after {} (timeline {})", p.node, seconds(p.at_ns - f.fault.start_ns), p.timeline);
       }
     }
-    if (f.probe_unavailable_ns == -2) text += fmt::format("{}writes did not resume before the run ended", text.empty() ? "" : "; ");
+    if (f.writes_never_resumed()) text += fmt::format("{}writes did not resume before the run ended", text.empty() ? "" : "; ");
     else if (f.writes_resumed_ns >= 0)
       text += fmt::format("{}writes back after {} (probe: {} without writes)", text.empty() ? "" : "; ",
                           seconds(f.writes_resumed_ns), seconds(f.probe_unavailable_ns));

@@ -21,6 +21,12 @@ std::optional<Verdict> parse_verdict(std::string_view text) noexcept {
   return std::nullopt;
 }
 
+std::string FaultImpact::probe_outage_text(const char* no_probe, int decimals) const {
+  if (writes_never_resumed()) return "until the end";
+  if (!probed()) return no_probe;
+  return fmt::format("{:.{}f} s", static_cast<double>(probe_unavailable_ns) / 1e9, decimals);
+}
+
 Verdict merge(Verdict a, Verdict b) noexcept {
   if (a == Verdict::invalid || b == Verdict::invalid) return Verdict::invalid;
   if (a == Verdict::unknown || b == Verdict::unknown) return Verdict::unknown;
@@ -98,16 +104,13 @@ void decide(const CheckOptions& options, CheckResult& r) {
   std::string first_refusal;
   for (const auto& f : r.faults) {
     if (f.refused && refused++ == 0) first_refusal = fmt::format("fault {} ({}): {}", f.fault.id, f.fault.fault, f.refusal);
-    if (f.limit_ns > 0 && f.probe_unavailable_ns == -1)
+    if (f.limit_ns > 0 && !f.probed())
       r.reasons.push_back(fmt::format("fault {} ({} on {}): its limit of {:.1f} s unavailability was not judged: no write "
                                       "probe ran", f.fault.id, f.fault.fault, f.fault.target,
                                       static_cast<double>(f.limit_ns) / 1e9));
-    if (f.limit_ns > 0 && (f.probe_unavailable_ns == -2 || f.probe_unavailable_ns > f.limit_ns))
+    if (f.over_limit())
       fails(fmt::format("fault {} ({} on {}): writes unavailable {} (probe), more than the {:.1f} s allowed", f.fault.id,
-                        f.fault.fault, f.fault.target,
-                        f.probe_unavailable_ns == -2 ? std::string("until the end")
-                                                     : fmt::format("{:.1f} s", static_cast<double>(f.probe_unavailable_ns) / 1e9),
-                        static_cast<double>(f.limit_ns) / 1e9));
+                        f.fault.fault, f.fault.target, f.probe_outage_text("n/a", 1), static_cast<double>(f.limit_ns) / 1e9));
   }
   std::string refused_text;
   if (refused > 0)

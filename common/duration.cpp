@@ -35,4 +35,20 @@ std::string format_duration(std::chrono::milliseconds duration) {
   return std::to_string(ms) + "ms";
 }
 
+std::optional<DurationRange> parse_duration_range(std::string_view text, std::string& why) {
+  const auto dash = text.find('-');
+  const auto min_text = text.substr(0, dash);
+  const auto max_text = dash == std::string_view::npos ? min_text : text.substr(dash + 1);
+  const auto min = parse_duration(min_text), max = parse_duration(max_text);
+  if (!min || !max) {
+    why = "'" + std::string(!min ? min_text : max_text) + "' is not " + kDurationExamples;
+    return std::nullopt;
+  }
+  if (*max < *min) {
+    why = "'" + std::string(text) + "': the range is backwards";
+    return std::nullopt;
+  }
+  return DurationRange{*min, *max};
+}
+
 }  // namespace pgchaos::common

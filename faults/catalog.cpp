@@ -19,25 +19,27 @@ struct Spec {
   Where where;
   const char* heal_action;  ///< template that undoes it on the same nodes, or nullptr
   const char* default_target;
+  bool drawn_at_random;           ///< a scenario step of fault "any" may draw it
   bool takes_nodes_down = false;  ///< returns first, then the node goes down (as `shutdown -r now` does)
 };
 
+constexpr bool kDrawn = true, kNotDrawn = false;  // whether a step of fault "any" may draw it
 constexpr Spec kCatalog[] = {
-    {"switchover", "switchover", Where::leader, nullptr, "replica"},
-    {"failover", "failover", Where::leader, nullptr, "replica"},
-    {"restart", "restart", Where::target, nullptr, "primary"},
-    {"reboot", "reboot", Where::target, nullptr, "primary", true},
-    {"crash", "crash", Where::target, nullptr, "primary", true},
-    {"stop-patroni", "stop-patroni", Where::target, "start-patroni", "primary"},
-    {"start-patroni", "start-patroni", Where::target, nullptr, "all"},
-    {"terminate-backends", "terminate-backends", Where::primary, nullptr, "primary"},
-    {"kill-postgres", "kill-postgres", Where::target, nullptr, "primary"},
-    {"pause", "pause", Where::target, "resume", "primary"},
-    {"resume", "resume", Where::target, nullptr, "all"},
-    {"partition", "partition", Where::target, "heal-partition", "primary"},
-    {"heal", "heal-partition", Where::target, nullptr, "all"},
-    {"cancel-sync-waits", "cancel-sync-waits", Where::primary, nullptr, "primary"},
-    {"block-replication", "block-replication", Where::target, "heal-replication", "sync-standby"},
+    {"switchover", "switchover", Where::leader, nullptr, "replica", kDrawn},
+    {"failover", "failover", Where::leader, nullptr, "replica", kDrawn},
+    {"restart", "restart", Where::target, nullptr, "primary", kDrawn},
+    {"reboot", "reboot", Where::target, nullptr, "primary", kDrawn, true},
+    {"crash", "crash", Where::target, nullptr, "primary", kDrawn, true},
+    {"stop-patroni", "stop-patroni", Where::target, "start-patroni", "primary", kDrawn},
+    {"start-patroni", "start-patroni", Where::target, nullptr, "all", kNotDrawn},  // a heal
+    {"terminate-backends", "terminate-backends", Where::primary, nullptr, "primary", kDrawn},
+    {"kill-postgres", "kill-postgres", Where::target, nullptr, "primary", kDrawn},
+    {"pause", "pause", Where::target, "resume", "primary", kDrawn},
+    {"resume", "resume", Where::target, nullptr, "all", kNotDrawn},  // a heal
+    {"partition", "partition", Where::target, "heal-partition", "primary", kDrawn},
+    {"heal", "heal-partition", Where::target, nullptr, "all", kNotDrawn},  // a heal
+    {"cancel-sync-waits", "cancel-sync-waits", Where::primary, nullptr, "primary", kNotDrawn},  // needs sync mode
+    {"block-replication", "block-replication", Where::target, "heal-replication", "sync-standby", kNotDrawn},  // sync
 };
 
 // A node's role as a target names it: what a replay by role asks for again.
@@ -138,6 +140,13 @@ std::unique_ptr<Fault> make_fault(const std::string& name) {
 std::vector<std::string> fault_names() {
   std::vector<std::string> names;
   for (const auto& spec : kCatalog) names.emplace_back(spec.name);
+  return names;
+}
+
+std::vector<std::string> fault_names_drawn_at_random() {
+  std::vector<std::string> names;
+  for (const auto& spec : kCatalog)
+    if (spec.drawn_at_random) names.emplace_back(spec.name);
   return names;
 }
 

@@ -36,6 +36,9 @@ class Fault {
 /// block-replication.
 std::unique_ptr<Fault> make_fault(const std::string& name);  ///< throws FaultError for an unknown name
 std::vector<std::string> fault_names();
+/// The faults a scenario step of fault "any" draws from, in catalog order: not the heals of other faults, and not
+/// the faults that need sync mode (a row's flag, so that earlier seeds keep their draws).
+std::vector<std::string> fault_names_drawn_at_random();
 
 /// Resolves a target (primary, replica, sync-standby, async-replica, random, all, node:K = the K-th configured node, or a node name). `choice` picks among
 /// several. "all" yields every node. Throws FaultError when nothing matches (no primary, unknown node).

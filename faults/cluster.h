@@ -37,7 +37,7 @@ struct ClusterContext {
                       const std::map<std::string, std::vector<std::string>>& extra = {}) const;
 };
 
-/// Default templates for a systemd host with Patroni (as in the seed's README). [commands] overrides them.
+/// Default templates for a systemd host with Patroni (as in pg_cluster's README). [commands] overrides them.
 std::map<std::string, std::string> default_templates();
 
 }  // namespace pgchaos::faults

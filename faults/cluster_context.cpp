@@ -3,7 +3,7 @@
 namespace pgchaos::faults {
 
 std::map<std::string, std::string> default_templates() {
-  // A systemd host with Patroni, as in the seed's README. [commands] in the configuration overrides any of them.
+  // A systemd host with Patroni, as in pg_cluster's README. [commands] in the configuration overrides any of them.
   return {
       {"switchover", "patronictl -c {patroni_config} switchover {scope} --leader {leader} --candidate {candidate} --force"},
       {"failover", "patronictl -c {patroni_config} failover {scope} --candidate {candidate} --force"},

@@ -226,18 +226,16 @@ std::string html_report(const RunInfo& run, const checker::CheckResult& r) {
   if (r.faults.empty()) {
     html += "<p>No faults were injected in this run.</p>\n";
   } else {
-    auto secs = [](std::int64_t ns) {
-      return ns == -2 ? std::string("until the end") : ns < 0 ? std::string("–") : fmt::format("{:.2f} s", static_cast<double>(ns) / 1e9);
-    };
+    auto secs = [](std::int64_t ns) { return fmt::format("{:.2f} s", static_cast<double>(ns) / 1e9); };
     html += "<table id=\"faults\"><tr><th>#</th><th>fault</th><th>target</th><th>window</th><th>what the cluster did</th>"
             "<th>unavailable (probe)</th><th>unavailable (workload)</th><th>lost</th><th>unknown</th></tr>\n";
     for (const auto& f : r.faults) {
-      const bool too_long = f.limit_ns > 0 && (f.probe_unavailable_ns == -2 || f.probe_unavailable_ns > f.limit_ns);
+      const bool too_long = f.over_limit();
       html += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.1f} – {}</td><td{}>{}</td><td{}>{}{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
                           f.fault.id, escape_markup(f.fault.fault), escape_markup(f.fault.target), static_cast<double>(f.fault.start_ns) / 1e9,
                           f.fault.end_ns < 0 ? "never healed" : fmt::format("{:.1f} s", static_cast<double>(f.fault.end_ns) / 1e9),
                           f.refused || f.fault.exit_status < 0 ? " class=\"refused\"" : "", escape_markup(f.story),
-                          too_long ? " class=\"fail\"" : "", secs(f.probe_unavailable_ns),
+                          too_long ? " class=\"fail\"" : "", f.probe_outage_text("–"),
                           f.limit_ns > 0 ? fmt::format(" (max {:.1f} s)", static_cast<double>(f.limit_ns) / 1e9) : "",
                           f.unavailable_ns < 0 ? "until the end" : secs(f.unavailable_ns), f.lost.size(), f.unknown.size());
     }

@@ -126,7 +126,7 @@ std::vector<InvariantResult> invariant_results(const checker::CheckResult& r) {
   }
   for (const auto& f : r.faults) {
     const auto lost_here = static_cast<std::int64_t>(f.lost.size());
-    const bool too_long = f.limit_ns > 0 && (f.probe_unavailable_ns == -2 || f.probe_unavailable_ns > f.limit_ns);
+    const bool too_long = f.over_limit();
     // A refused or unstarted fault tested nothing: never a pass.
     const Status status = f.refused || f.fault.exit_status < 0 ? Status::not_checked
                           : too_long                          ? Status::fail
@@ -134,13 +134,13 @@ std::vector<InvariantResult> invariant_results(const checker::CheckResult& r) {
                           : lost_here - f.lost_allowed > *r.max_lost ? Status::fail
                                                               : Status::pass;
     auto seconds = [](std::int64_t ns) {
-      return ns == -2 ? std::string("until the end") : ns < 0 ? std::string("n/a") : fmt::format("{:.2f} s", static_cast<double>(ns) / 1e9);
+      return ns < 0 ? std::string("n/a") : fmt::format("{:.2f} s", static_cast<double>(ns) / 1e9);
     };
     list.push_back({fmt::format("fault_{}.{}.{}", f.fault.id, f.fault.fault, f.fault.target), "faults", status,
                     fmt::format("{}{}unavailable {} (workload), {} (probe{}); {} lost, {} unknown",
                                 f.story, f.story.empty() ? "" : "; ",
                                 f.unavailable_ns < 0 ? std::string("until the end") : seconds(f.unavailable_ns),
-                                seconds(f.probe_unavailable_ns),
+                                f.probe_outage_text("n/a"),
                                 f.limit_ns > 0 ? fmt::format(", allowed {:.1f} s", static_cast<double>(f.limit_ns) / 1e9) : "",
                                 lost_here, f.unknown.size())});
   }

@@ -51,9 +51,9 @@ std::string json_report(const RunInfo& run, const checker::CheckResult& r) {
                       {"end_s", f.fault.end_ns < 0 ? json(nullptr) : json(seconds(f.fault.end_ns))},
                       {"exit_status", f.fault.exit_status}, {"message", f.fault.message},
                       {"unavailable_s", f.unavailable_ns < 0 ? json(nullptr) : json(seconds(f.unavailable_ns))},
-                      {"probe_unavailable_s", f.probe_unavailable_ns == -1 ? json(nullptr)
-                                              : f.probe_unavailable_ns == -2 ? json("until the end")
-                                                                             : json(seconds(f.probe_unavailable_ns))},
+                      {"probe_unavailable_s", !f.probed()               ? json(nullptr)
+                                              : f.writes_never_resumed() ? json("until the end")
+                                                                         : json(seconds(f.probe_unavailable_ns))},
                       {"writes_resumed_after_s", f.writes_resumed_ns < 0 ? json(nullptr) : json(seconds(f.writes_resumed_ns))},
                       {"max_unavailable_s", f.limit_ns > 0 ? json(seconds(f.limit_ns)) : json(nullptr)},
                       {"status", f.fault.exit_status < 0 ? "not_started" : f.refused ? "refused" : "took_effect"},

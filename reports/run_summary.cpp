@@ -26,7 +26,9 @@ RunSummary summarize_run(const checker::CheckResult& r, RunSummary e) {
     FaultUnavailability u;
     u.fault = f.fault.fault;
     u.refused = refused;
-    u.probe_s = f.probe_unavailable_ns == -2 ? -2 : f.probe_unavailable_ns < 0 ? -1 : static_cast<double>(f.probe_unavailable_ns) / 1e9;
+    u.probe_s = f.writes_never_resumed() ? FaultUnavailability::kNeverResumed
+                : !f.probed()            ? FaultUnavailability::kNotMeasured
+                                         : static_cast<double>(f.probe_unavailable_ns) / 1e9;
     u.workload_s = f.unavailable_ns < 0 ? -1 : static_cast<double>(f.unavailable_ns) / 1e9;
     e.unavailability.push_back(u);
   }

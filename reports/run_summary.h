@@ -16,10 +16,11 @@ namespace pgchaos::reports {
 /// Lost ops per cause, as every soak and trend page counts them.
 using LostByCause = std::vector<std::pair<std::string, std::int64_t>>;
 
-/// One fault's write unavailability in seconds (-1: not measured; probe -2: writes never resumed).
+/// One fault's write unavailability in seconds (kNotMeasured; the probe's also kNeverResumed).
 struct FaultUnavailability {
+  static constexpr double kNotMeasured = -1, kNeverResumed = -2;
   std::string fault;
-  double probe_s = -1, workload_s = -1;
+  double probe_s = kNotMeasured, workload_s = kNotMeasured;
   bool refused = false;
 };
 

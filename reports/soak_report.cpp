@@ -65,7 +65,7 @@ LostByCause causes_from(const json& j) {
 json epoch_json(const RunSummary& e) {
   json faults = json::array();
   for (const auto& f : e.unavailability)
-    faults.push_back({{"fault", f.fault}, {"probe_unavailable_s", f.probe_s == -2 ? json("until the end") : number_or_null(f.probe_s)},
+    faults.push_back({{"fault", f.fault}, {"probe_unavailable_s", f.probe_s == FaultUnavailability::kNeverResumed ? json("until the end") : number_or_null(f.probe_s)},
                       {"unavailable_s", number_or_null(f.workload_s)}, {"refused", f.refused}});
   return {{"index", e.index},           {"directory", e.directory},   {"scenario", e.scenario},
           {"seed", e.seed},             {"commit_mode", e.commit_mode.text()}, {"verdict", checker::to_string(e.verdict)},
@@ -100,7 +100,7 @@ RunSummary epoch_from(const json& j) {
   for (const auto& f : j.value("fault_unavailability", json::array())) {
     FaultUnavailability u;
     u.fault = f.at("fault");
-    u.probe_s = f.contains("probe_unavailable_s") && f["probe_unavailable_s"].is_string() ? -2 : number_from(f, "probe_unavailable_s");
+    u.probe_s = f.contains("probe_unavailable_s") && f["probe_unavailable_s"].is_string() ? FaultUnavailability::kNeverResumed : number_from(f, "probe_unavailable_s");
     u.workload_s = number_from(f, "unavailable_s");
     u.refused = f.value("refused", false);
     e.unavailability.push_back(u);

@@ -79,17 +79,14 @@ Scenario parse_scenario(const std::string& json_text, const std::string& origin)
         st.choices.push_back(c);
       }
     if (st.fault == "any" && st.choices.empty())
-      for (const auto& name : known)  // heals are not faults of their own
-        // Not drawn: heals, and the faults that need sync mode (and keep earlier seeds' draws as they were).
-        if (name != "heal" && name != "start-patroni" && name != "resume" && name != "cancel-sync-waits" &&
-            name != "block-replication")
-          st.choices.push_back(name);
+      st.choices = faults::fault_names_drawn_at_random();
     st.target = text(step, "target", where, "");
     const std::string delay = text(step, "delay", where, "0s");
-    const auto dash = delay.find('-');
-    st.delay_min = parse_duration(delay.substr(0, dash), where + ".delay");
-    st.delay_max = dash == std::string::npos ? st.delay_min : parse_duration(delay.substr(dash + 1), where + ".delay");
-    if (st.delay_max < st.delay_min) throw ScenarioError(where + ".delay: the range is backwards");
+    std::string why;
+    const auto delay_range = common::parse_duration_range(delay, why);
+    if (!delay_range) throw ScenarioError(where + ".delay: " + why);
+    st.delay_min = delay_range->min;
+    st.delay_max = delay_range->max;
     st.duration = parse_duration(text(step, "duration", where, "0s"), where + ".duration");
     if (step.contains("max_unavailable"))
       st.max_unavailable = parse_duration(text(step, "max_unavailable", where, ""), where + ".max_unavailable");

@@ -78,6 +78,7 @@ RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& a
   RunnerResult result;
   // Collected as each window closes: the logs still hold what happened in it.
   std::map<std::int64_t, std::int64_t> started_at_wall_us;
+  std::map<std::int64_t, Action> started_actions;  // by index: what the observer hears of a fault's end
   std::string last_key_lines;
   std::vector<std::string> bug_signs;  // findings of the last forensics, recorded once the window's own are
   auto collect = [&](const std::string& label, std::int64_t since_wall_us) {
@@ -161,6 +162,7 @@ RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& a
     }
     history.append(start);
     started_at_wall_us[a.index] = start.wall_us;
+    started_actions[a.index] = a;
     if (start.exit_status == -1 && start.message.rfind("not started", 0) == 0) {
       close_window(a.index, a.fault, start.target, "");
       if (observer.fault_ended) observer.fault_ended(a);
@@ -193,6 +195,7 @@ RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& a
     for (auto& [id, fault] : active) {
       heal(id, *fault);
       close_window(id, fault->name(), "", note);
+      if (observer.fault_ended) observer.fault_ended(started_actions[id]);
     }
     active.clear();
     if (!wait) return;

@@ -122,9 +122,9 @@ TEST(Config, ClusterNodesAreReadAndBadOnesNamed) {
 }
 
 TEST(Config, SeedDsnConversionRule) {
-  EXPECT_EQ(convert_seed_dsn("pq://u:p@h:1/d"), "postgresql://u:p@h:1/d");
-  EXPECT_EQ(convert_seed_dsn("host=h port=1"), "host=h port=1");
-  EXPECT_EQ(convert_seed_dsn("postgresql://h/d"), "postgresql://h/d");
+  EXPECT_EQ(convert_pg_cluster_dsn("pq://u:p@h:1/d"), "postgresql://u:p@h:1/d");
+  EXPECT_EQ(convert_pg_cluster_dsn("host=h port=1"), "host=h port=1");
+  EXPECT_EQ(convert_pg_cluster_dsn("postgresql://h/d"), "postgresql://h/d");
 }
 
 }  // namespace

@@ -346,6 +346,17 @@ TEST(Checker, FaultWindowsGetUnavailabilityAndTheirLosses) {
   EXPECT_GT(r.latency.p99_ms, 0);
 }
 
+TEST(Checker, VerdictsMergeInvalidOverUnknownOverValid) {
+  using V = Verdict;
+  EXPECT_EQ(merge(V::valid, V::valid), V::valid);
+  EXPECT_EQ(merge(V::valid, V::unknown), V::unknown);
+  EXPECT_EQ(merge(V::unknown, V::valid), V::unknown);
+  EXPECT_EQ(merge(V::unknown, V::invalid), V::invalid);
+  EXPECT_EQ(merge(V::invalid, V::valid), V::invalid);
+  for (const auto v : {V::valid, V::invalid, V::unknown}) EXPECT_EQ(parse_verdict(to_string(v)), v);
+  EXPECT_FALSE(parse_verdict("Valid").has_value());
+}
+
 TEST(Checker, TheHeadlineNamesWhatMadeTheVerdict) {
   std::mt19937_64 rng(5);
   auto run = make_clean_run(rng, 40, 5, 0);

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "common/commit_setting.h"
+#include "common/duration.h"
 #include "common/stop_source.h"
 
 
@@ -61,6 +62,21 @@ TEST(CommitSetting, ModesLevelsAndWhatEachPromises) {
   EXPECT_FALSE((CommitSetting{CommitMode::single, "off"}).promises_no_loss()) << "off acknowledges before the flush";
   EXPECT_EQ((CommitSetting{CommitMode::single, "off"}).text(), "single:off");
   EXPECT_EQ((CommitSetting{CommitMode::async, "on"}).text(), "async") << "no standby named: on is local";
+}
+
+TEST(Duration, ARangeIsOneDurationOrTwoInOrder) {
+  std::string why;
+  const auto one = parse_duration_range("250ms", why);
+  ASSERT_TRUE(one.has_value());
+  EXPECT_EQ(one->min, std::chrono::milliseconds(250));
+  EXPECT_EQ(one->max, std::chrono::milliseconds(250));
+  const auto two = parse_duration_range("100ms-2s", why);
+  ASSERT_TRUE(two.has_value());
+  EXPECT_EQ(two->max, std::chrono::seconds(2));
+  EXPECT_FALSE(parse_duration_range("2s-1s", why).has_value());
+  EXPECT_NE(why.find("backwards"), std::string::npos) << why;
+  EXPECT_FALSE(parse_duration_range("1s-soon", why).has_value());
+  EXPECT_NE(why.find("'soon' is not a duration"), std::string::npos) << why;
 }
 
 }  // namespace

@@ -31,6 +31,18 @@ class CatalogTest : public ::testing::Test {
   Topology& topology_ = *topology_ptr_;
 };
 
+TEST(Catalog, ARandomStepDrawsNeitherHealsNorTheFaultsThatNeedSyncMode) {
+  const auto drawn = fault_names_drawn_at_random();
+  for (const char* never : {"heal", "start-patroni", "resume", "cancel-sync-waits", "block-replication"})
+    EXPECT_EQ(std::count(drawn.begin(), drawn.end(), never), 0) << never;
+  for (const char* drawable : {"switchover", "crash", "partition", "pause", "terminate-backends"})
+    EXPECT_EQ(std::count(drawn.begin(), drawn.end(), drawable), 1) << drawable;
+  const auto all = fault_names();
+  EXPECT_TRUE(std::is_sorted(drawn.begin(), drawn.end(), [&](const auto& a, const auto& b) {
+    return std::find(all.begin(), all.end(), a) < std::find(all.begin(), all.end(), b);
+  })) << "in catalog order, so that a seed draws what it drew before";
+}
+
 TEST(Command, QuotesEveryWordOnce) {
   const Command c = expand("patronictl -c {config} restart {scope} {node} --force",
                            {{"config", {"/etc/patroni/a b.yml"}}, {"scope", {"main"}}, {"node", {"x'; reboot; '"}}});

@@ -356,9 +356,19 @@ TEST(Runner, ACycledScheduleRunsRoundAfterRoundUntilTheStopAndHealsBetweenRounds
   common::StopSource stop;
   RunnerResult result;
   std::vector<int> rounds_asked;
+  // The observer hears each fault begin and end as types, and the lines besides.
+  std::vector<std::int64_t> observed_started, observed_ended;
+  int lines = 0;
+  ScheduleObserver observer;
+  observer.line = [&](const std::string&) { ++lines; };
+  observer.fault_started = [&](const Action& a, const std::string& line) {
+    observed_started.push_back(a.index);
+    EXPECT_EQ(line.rfind("fault " + std::to_string(a.index) + ": " + a.fault, 0), 0u) << line;
+  };
+  observer.fault_ended = [&](const Action& a) { observed_ended.push_back(a.index); };
   {
     history::HistoryWriter writer(f.dir / "cycled.jsonl");
-    result = run_schedule(scenario, schedule(scenario, 1), f.cluster, writer, stop, {}, {},
+    result = run_schedule(scenario, schedule(scenario, 1), f.cluster, writer, stop, observer, {},
                           [&](int round) {
                             rounds_asked.push_back(round);
                             if (round == 3) stop.request(common::StopReason::duration);
@@ -375,6 +385,9 @@ TEST(Runner, ACycledScheduleRunsRoundAfterRoundUntilTheStopAndHealsBetweenRounds
     if (e.type == history::EventType::fault_end && e.message.find("end of round") != std::string::npos) ++healed_between_rounds;
   }
   EXPECT_EQ(started, (std::vector<std::int64_t>{1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(observed_started, started);
+  EXPECT_EQ(observed_ended, (std::vector<std::int64_t>{2, 1, 4, 3, 6, 5})) << "a step left active ends with the next heal";
+  EXPECT_GE(lines, 6);
   EXPECT_EQ(healed_between_rounds, 2) << "a step left active is healed before the next round begins";
   EXPECT_EQ(f.fake->sent_containing("systemctl start patroni").size(), 3u) << "each stop-patroni healed once";
 }

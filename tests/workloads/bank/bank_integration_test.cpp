@@ -95,7 +95,7 @@ class WorkloadTest : public ::testing::Test {
   testing::TempDirectory dir_{"pgchaos-run"};
 };
 
-// The outcome classification must hold whichever way the transaction is sent: the seed's statement by statement,
+// The outcome classification must hold whichever way the transaction is sent: pg_cluster_backend's statement by statement,
 // or (without think time, the default) BEGIN through the ledger row as one batch and COMMIT alone. The tests that
 // cut, deadlock, restart and hold the workload run in both.
 class WorkloadModeTest : public WorkloadTest, public ::testing::WithParamInterface<bool> {
