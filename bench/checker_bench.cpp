@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
   const long inputs_kb = peak_rss_kb();
   const auto start = std::chrono::steady_clock::now();
   checker::CheckOptions options;
-  options.commit_mode = checker::CommitMode::sync;
+  options.commit.mode = checker::CommitMode::sync;
   const auto result = checker::check(run.history, run.snapshots, options, bank::invariants());
   const double check_s = seconds_since(start);
   const long peak_kb = peak_rss_kb();

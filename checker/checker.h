@@ -28,8 +28,7 @@ std::optional<Verdict> parse_verdict(std::string_view text) noexcept;
 Verdict merge(Verdict a, Verdict b) noexcept;
 
 struct CheckOptions {
-  CommitMode commit_mode = CommitMode::async;
-  std::string commit_level;              ///< synchronous_commit; empty: the mode's default
+  common::CommitSetting commit;          ///< its level empty: the mode's default (not recorded by older runs)
   std::optional<std::int64_t> max_lost;  ///< unset: no limit without the mode's promise, 0 otherwise
   std::int64_t max_unavailable_ms = 0;   ///< per fault, by the write probe; 0 none (a step's own limit wins)
 };
@@ -157,8 +156,7 @@ struct CheckResult {
   Verdict verdict = Verdict::unknown;
   std::string headline;               ///< one sentence for people
   std::vector<std::string> reasons;   ///< why the verdict is what it is
-  CommitMode commit_mode = CommitMode::async;
-  std::string commit_level;           ///< synchronous_commit; empty: the mode's default
+  common::CommitSetting commit;       ///< as checked; its level empty: the mode's default
   std::optional<std::int64_t> max_lost;
   bool checked = false;               ///< the history was checked against a primary's snapshot
 
@@ -197,7 +195,6 @@ struct CheckResult {
   /// Sync modes: ops acknowledged while their primary had no synchronous standby (sync-strict promises none).
   std::vector<std::int64_t> acknowledged_without_sync_standby;
   bool sync_standby_checked = false;         ///< the watcher recorded synchronous standbys to judge by
-  common::CommitSetting commit_setting() const { return {commit_mode, commit_level}; }
   std::int64_t count_lost(LossCause cause) const;
 };
 

@@ -455,8 +455,8 @@ class Story {
     // fell in; an op acknowledged before any fault belongs to the first.
     if (r_.faults.empty()) return;
     for (auto& f : r_.faults) f.lost.clear();
-    const bool sync = common::names_sync_standby(options_.commit_mode) &&
-                      common::CommitSetting{options_.commit_mode, options_.commit_level}.promises_no_loss();
+    const bool sync = common::names_sync_standby(options_.commit.mode) &&
+                      options_.commit.promises_no_loss();
     for (auto& lost : r_.lost_ops) {
       const std::int64_t moment = lost.cause != LossCause::split_brain && lost.promotion_ns >= 0 ? lost.promotion_ns
                                                                                                  : lost.acknowledged_ns;

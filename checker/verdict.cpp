@@ -42,10 +42,9 @@ std::string plural(std::int64_t n, const char* one, const char* many) {
 }  // namespace
 
 void decide(const CheckOptions& options, CheckResult& r) {
-  r.commit_mode = options.commit_mode;
-  r.commit_level = options.commit_level;
+  r.commit = options.commit;
   r.max_lost = options.max_lost;
-  const bool promised = r.commit_setting().promises_no_loss();
+  const bool promised = r.commit.promises_no_loss();
   if (!r.max_lost && promised) r.max_lost = 0;
 
   bool invalid = false, undecided = false;
@@ -72,8 +71,8 @@ void decide(const CheckOptions& options, CheckResult& r) {
                  "acknowledged commits lost with no explanation (a sign of a bug)"));
   for (const auto& s : r.split_brains) fails(s.text);
   // In sync mode a commit whose wait for the standby was cancelled is the documented exception.
-  r.lost_allowed_by_mode = promised && common::names_sync_standby(r.commit_mode) ? r.count_lost(LossCause::cancelled_sync_wait) : 0;
-  const std::string mode = r.commit_setting().text();
+  r.lost_allowed_by_mode = promised && common::names_sync_standby(r.commit.mode) ? r.count_lost(LossCause::cancelled_sync_wait) : 0;
+  const std::string mode = r.commit.text();
   const std::int64_t judged = lost - r.lost_allowed_by_mode;
   if (lost > 0) {
     if (r.max_lost && judged > *r.max_lost) {
@@ -85,14 +84,14 @@ void decide(const CheckOptions& options, CheckResult& r) {
                                       : r.max_lost ? fmt::format("; --max-lost {}", *r.max_lost) : ""));
     }
   }
-  if (common::names_sync_standby(r.commit_mode) && !promised)
+  if (common::names_sync_standby(r.commit.mode) && !promised)
     r.reasons.push_back(mode + ": commits do not wait for the standby at this synchronous_commit level, so Patroni's "
                                "synchronous promise does not hold (judged like async)");
   if (!r.acknowledged_without_sync_standby.empty()) {
     const auto text = plural(static_cast<std::int64_t>(r.acknowledged_without_sync_standby.size()),
                              "commit acknowledged while its primary had no synchronous standby",
                              "commits acknowledged while their primary had no synchronous standby");
-    if (r.commit_mode == CommitMode::sync_strict) fails(text + " (sync-strict promises none: a broken guarantee)");
+    if (r.commit.mode == CommitMode::sync_strict) fails(text + " (sync-strict promises none: a broken guarantee)");
     else r.reasons.push_back(text + " (" + mode + " mode allows it: without synchronous_mode_strict Patroni lets a primary "
                                     "commit while it names no synchronous standby, e.g. just after a promotion)");
   }
@@ -171,12 +170,12 @@ void decide(const CheckOptions& options, CheckResult& r) {
 
 Guarantee judge_guarantee(const CheckResult& r) {
   Guarantee g;
-  const auto setting = r.commit_setting();
+  const auto setting = r.commit;
   if (!setting.promises_no_loss()) {
     g.promise = setting.text() + ": none (lost commits are reported)";
     return g;
   }
-  const bool strict = r.commit_mode == CommitMode::sync_strict;
+  const bool strict = r.commit.mode == CommitMode::sync_strict;
   g.promise = setting.text() + ": no acknowledged commit lost except a cancelled sync wait" +
               (strict ? "; none acknowledged without a synchronous standby" : "");
   g.judged = r.checked;
@@ -215,8 +214,7 @@ CheckResult check(const history::RunHistory& history, const std::vector<history:
     r.findings = history.findings;
     if (snapshots.empty() || snapshots.front().role != "primary" || !snapshots.front().error.empty()) {
       r.verdict = Verdict::unknown;
-      r.commit_mode = options.commit_mode;
-      r.commit_level = options.commit_level;
+      r.commit = options.commit;
       r.reasons.push_back(snapshots.empty() || snapshots.front().role != "primary"
                               ? "no snapshot of the primary: nothing to check the history against"
                               : "the primary could not be read: " + snapshots.front().error);
@@ -248,7 +246,7 @@ CheckResult check(const history::RunHistory& history, const std::vector<history:
       r.nodes.push_back(compare_node(primary, *ledgers[0], snapshots[i], *ledgers[i], invariants));
     check_availability(history, r);
     tell_story(history, *ledgers[0], options, r);
-    if (common::names_sync_standby(options.commit_mode)) check_sync_standby(history, r);
+    if (common::names_sync_standby(options.commit.mode)) check_sync_standby(history, r);
     r.checked = true;
     decide(options, r);
   } catch (const std::exception& error) {

@@ -93,8 +93,7 @@ struct RecordedRun {
   std::int64_t run_id = 0, seed = 0;
   std::vector<std::string> dsns;                  ///< passwords masked
   std::vector<backend::NodeAddress> nodes;
-  common::CommitMode commit_mode = common::CommitMode::async;
-  std::string commit_level;                       ///< synchronous_commit as set for the run; empty: not recorded
+  common::CommitSetting commit;                   ///< its level (synchronous_commit) empty: not recorded
   std::optional<std::int64_t> max_lost;
   std::optional<std::chrono::milliseconds> max_unavailable;
   std::optional<std::chrono::milliseconds> duration;

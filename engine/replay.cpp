@@ -5,9 +5,9 @@
 namespace pgchaos::engine {
 
 std::optional<common::CommitSetting> Replay::commit_setting() const {
-  if (run.commit_mode == common::CommitMode::single) return std::nullopt;
-  return common::CommitSetting{run.commit_mode,
-                               run.commit_level.empty() ? common::default_level(run.commit_mode) : run.commit_level};
+  if (run.commit.mode == common::CommitMode::single) return std::nullopt;
+  return common::CommitSetting{run.commit.mode,
+                               run.commit.level.empty() ? common::default_level(run.commit.mode) : run.commit.level};
 }
 
 Replay read_replay(const std::filesystem::path& run_directory) {

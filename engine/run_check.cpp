@@ -46,8 +46,7 @@ checker::CheckResult check_run_directory(const history::RunDirectory& directory,
   const auto snapshots = history::read_snapshots(directory, history.run_id);
   clock.lap("load snapshots");
   checker::CheckOptions options;
-  options.commit_mode = run.commit_mode;
-  options.commit_level = run.commit_level;
+  options.commit = run.commit;
   options.max_lost = max_lost ? max_lost : run.max_lost;
   options.max_unavailable_ms = run.max_unavailable ? run.max_unavailable->count() : 0;
   const auto result = checker::check(history, snapshots, options, bank::invariants());
@@ -74,7 +73,7 @@ checker::CheckResult check_run_directory(const history::RunDirectory& directory,
     const auto& p = snapshots.front();
     primary = p.name == p.node || p.node.empty() ? p.name : p.name + " (" + p.node + ")";
   }
-  say(fmt::format("check ({} commit mode{}; primary {}):", result.commit_setting().text(),
+  say(fmt::format("check ({} commit mode{}; primary {}):", result.commit.text(),
                   history.torn_tail ? "; the history's last line was torn and skipped" : "", primary));
   for (const auto& line : reports::console_lines(result)) say(line);
   say(fmt::format("  seed formula sum(balance) - (accounts x 100 + operations) = {:.2f}",

@@ -86,9 +86,9 @@ RecordedRun read_recorded_run(const history::RunDirectory& directory) {
       run.nodes.push_back({n.at("name"), n.at("host"), common::integer_at<int>(n, "port"), n.value("rest_url", "")});
     const auto mode = common::parse_commit_mode(j.value("commit_mode", "async"));
     if (!mode) throw common::FileError(file.string() + ": unknown commit_mode");
-    run.commit_mode = *mode;
+    run.commit.mode = *mode;
     if (j.contains("synchronous_commit") && j["synchronous_commit"].is_string())
-      run.commit_level = j["synchronous_commit"].get<std::string>();
+      run.commit.level = j["synchronous_commit"].get<std::string>();
     if (j.contains("max_lost") && !j["max_lost"].is_null()) run.max_lost = common::integer_at<std::int64_t>(j, "max_lost");
     if (j.contains("duration") && j["duration"].is_string())
       run.duration = common::parse_duration(j["duration"].get<std::string>());

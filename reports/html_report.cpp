@@ -183,7 +183,7 @@ std::string html_report(const RunInfo& run, const checker::CheckResult& r) {
   html += fmt::format(
       "<div class=\"meta\">seed {} · {} commit{} · {} · {:.1f} s</div>\n"
       "<div class=\"verdict {}\" id=\"verdict\">{}<small>{}</small></div>\n",
-      run.seed, r.commit_setting().text(),
+      run.seed, r.commit.text(),
       escape_markup(replay_note(run.run_json)), escape_markup(run.directory.string()), r.duration_s, verdict, escape_markup(r.headline),
       escape_markup(r.reasons.empty() ? "every invariant holds" : fmt::format("{}", fmt::join(r.reasons, " · "))));
 
@@ -193,7 +193,7 @@ std::string html_report(const RunInfo& run, const checker::CheckResult& r) {
     for (const auto& [cause, n] : r.lost_by_cause)
       if (n > 0) causes += fmt::format("{}{} {}", causes.empty() ? "" : ", ", checker::to_string(cause), n);
     html += fmt::format("<div class=\"banner\" id=\"loss-banner\">{} acknowledged commits lost — allowed in {} mode{}{}</div>\n",
-                        r.lost.size(), r.commit_setting().text(), causes.empty() ? "" : " — by cause: ",
+                        r.lost.size(), r.commit.text(), causes.empty() ? "" : " — by cause: ",
                         escape_markup(causes));
   }
   auto card = [](const std::string& label, const std::string& value, bool bad) {

@@ -21,7 +21,7 @@ std::string junit_report(const RunInfo& run, const checker::CheckResult& r) {
                      run.run_id, list.size(), failures, skipped, r.duration_s);
   xml += fmt::format("    <properties><property name=\"verdict\" value=\"{}\"/><property name=\"headline\" value=\"{}\"/>"
                      "<property name=\"seed\" value=\"{}\"/><property name=\"commit_mode\" value=\"{}\"/></properties>\n",
-                     checker::to_string(r.verdict), escape_markup(r.headline), run.seed, r.commit_setting().text());
+                     checker::to_string(r.verdict), escape_markup(r.headline), run.seed, r.commit.text());
   for (const auto& i : list) {
     xml += fmt::format("    <testcase classname=\"pgchaos.{}\" name=\"{}\" time=\"0\">", i.group, escape_markup(i.name));
     if (i.status == Status::fail)

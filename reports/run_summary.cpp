@@ -12,7 +12,7 @@ namespace pgchaos::reports {
 RunSummary summarize_run(const checker::CheckResult& r, RunSummary e) {
   e.verdict = r.verdict;
   e.headline = r.headline;
-  e.commit_mode = r.commit_setting();
+  e.commit_mode = r.commit;
   e.duration_s = r.duration_s;
   e.operations = r.acknowledged;
   e.ops_per_s = r.ops_per_s;

@@ -59,7 +59,7 @@ struct Trial {
   }
   CheckResult check(CommitMode mode = CommitMode::sync) const {
     CheckOptions options;
-    options.commit_mode = mode;
+    options.commit.mode = mode;
     auto result = checker::check(run.history, run.snapshots, options, bank::invariants());
     expect_the_same_from_indexes(result, options);
     return result;

@@ -87,7 +87,7 @@ struct WatchedRun {
   }
   CheckResult check(CommitMode mode = CommitMode::async, std::int64_t max_unavailable_ms = 0) const {
     CheckOptions options;
-    options.commit_mode = mode;
+    options.commit.mode = mode;
     options.max_unavailable_ms = max_unavailable_ms;
     return checker::check(run.history, run.snapshots, options, bank::invariants());
   }
@@ -333,12 +333,12 @@ TEST(Story, ALevelThatDoesNotWaitForTheStandbyIsPromisedNothing) {
   const std::int64_t lagging = w.op_at(6 * kS - 30 * kMs);
   w.lose(lagging);
   CheckOptions options;
-  options.commit_mode = CommitMode::sync;
-  options.commit_level = "local";
+  options.commit.mode = CommitMode::sync;
+  options.commit.level = "local";
   const auto r = checker::check(w.run.history, w.run.snapshots, options, bank::invariants());
   EXPECT_EQ(r.verdict, Verdict::valid) << r.headline;
   EXPECT_NE(r.headline.find("sync:local"), std::string::npos) << r.headline;
-  options.commit_level = "remote_write";
+  options.commit.level = "remote_write";
   EXPECT_EQ(checker::check(w.run.history, w.run.snapshots, options, bank::invariants()).verdict, Verdict::invalid);
 }
 

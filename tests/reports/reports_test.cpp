@@ -42,7 +42,7 @@ class ReportsTest : public ::testing::Test {
     for (auto& a : h.attempts)
       if (a.op == 900 && a.outcome == history::Outcome::ok) a.outcome = history::Outcome::fail;
     checker::CheckOptions options;
-    options.commit_mode = common::CommitMode::sync;
+    options.commit.mode = common::CommitMode::sync;
     result_ = checker::check(h, run_.snapshots, options, bank::invariants());
     info_.directory = temp_.path();
     info_.run_json = R"({"run_id": 1, "seed": 42, "config": {"dsns": ["postgresql://bank:***@127.0.0.1:5000/bank"]}})";
@@ -159,7 +159,7 @@ TEST(StoryReport, CausesLanesAndTheAsyncBannerAreShown) {
   checker::CheckResult r;
   r.verdict = checker::Verdict::valid;
   r.checked = true;
-  r.commit_mode = common::CommitMode::async;
+  r.commit.mode = common::CommitMode::async;
   r.headline = "valid: 100 acknowledged commits, 2 acknowledged commits lost — allowed in async mode";
   r.acknowledged = 100;
   r.duration_s = 10;

@@ -57,7 +57,7 @@ class WorkloadTest : public ::testing::Test {
     }
     o.history = history::read_history(path);
     checker::CheckOptions options;
-    options.commit_mode = common::CommitMode::single;  // one server: any lost acknowledged commit is invalid
+    options.commit.mode = common::CommitMode::single;  // one server: any lost acknowledged commit is invalid
     const bank::BankWorkload workload(c.bank, c.seed);
     o.check = checker::check(history::load_run_history(path),
                              take_snapshots(c.dsns, {}, std::chrono::seconds(10), workload), options, bank::invariants());
