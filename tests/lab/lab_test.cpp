@@ -374,6 +374,8 @@ TEST_F(Lab, APartitionedPrimaryIsToldAndASplitBrainIsNamed) {
   const auto before = status();
   const Result r = scenario("partition-primary --commit-mode async --seed 4", dir);
   const auto report = report_of(dir);
+  // A partition the cluster handles, or a split brain it does not, is a verdict: never "could not decide".
+  EXPECT_NE(report["verdict"], "unknown") << report["reasons"].dump();
   expect_exit_matches_verdict(r, report);
   expect_losses_add_up(report);
   for (const auto& l : report["operations"]["lost_detail"]) EXPECT_NE(l["cause"], "unexplained") << l.dump();
