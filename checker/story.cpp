@@ -421,7 +421,6 @@ class Story {
       if (f.refused) {
         const auto bar = f.fault.message.find(" | ");
         f.refusal = bar == std::string::npos ? f.fault.message : f.fault.message.substr(bar + 3);
-        f.refusal = f.refusal.substr(0, f.refusal.find(';'));
       }
       f.limit_ns = (f.fault.limit_ms > 0 ? f.fault.limit_ms : options_.max_unavailable_ms) * 1'000'000;
       f.watched = r_.watched;

@@ -1,6 +1,7 @@
 // Remote commands are data: a template becomes an argv here, and the argv becomes one shell string here. No
 // other place builds or quotes a remote command.
 #include "faults/remote.h"
+#include <algorithm>
 
 namespace pgchaos::faults {
 namespace {
@@ -81,6 +82,31 @@ Command expand(const std::string& command_template, const std::map<std::string, 
   }
   if (command.argv.empty()) throw FaultError("empty command template");
   return command;
+}
+
+std::string failure_text(const CommandResult& result) {
+  std::vector<std::string> decisive;
+  std::string last;
+  for (const std::string* stream : {&result.err, &result.out}) {
+    std::size_t begin = 0;
+    while (begin < stream->size()) {
+      const auto end = std::min(stream->find('\n', begin), stream->size());
+      std::string line = stream->substr(begin, end - begin);
+      begin = end + 1;
+      while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+      const auto first = line.find_first_not_of(' ');
+      if (first == std::string::npos) continue;
+      last = line.substr(first);
+      // patronictl prints the cluster's topology before it acts: its title and its table are not the reason.
+      if (last == "Current cluster topology" || last[0] == '+' || last[0] == '|') continue;
+      // Both streams may hold a line (the catalog adds a refusal's stdout to its stderr): once is enough.
+      if (std::find(decisive.begin(), decisive.end(), last) == decisive.end()) decisive.push_back(last);
+    }
+  }
+  if (decisive.empty()) return last;
+  std::string text = decisive.front();
+  for (std::size_t i = 1; i < decisive.size(); ++i) text += " / " + decisive[i];
+  return text;
 }
 
 }  // namespace pgchaos::faults

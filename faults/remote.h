@@ -31,6 +31,12 @@ struct CommandResult {
   std::string out, err;
 };
 
+/// Why a command failed, in its own words: the lines of its output (stderr first) that are not patronictl's
+/// topology table ("Current cluster topology" and its +---/| rows) nor blank, joined by " / " — e.g. Patroni's
+/// "Switchover failed, details: 412, candidate name does not match with sync_standby". The output's last line
+/// when nothing else is left; empty for no output.
+std::string failure_text(const CommandResult& result);
+
 /// Runs commands on one node. Implementations are not thread-safe; one Remote per node.
 class Remote {
  public:

@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include <fstream>
 #include <map>
 #include <set>
 #include <thread>
@@ -14,6 +15,15 @@ namespace {
 constexpr std::size_t kOutputHead = 400;
 
 std::string head(const std::string& text) { return text.size() <= kOutputHead ? text : text.substr(0, kOutputHead) + "…"; }
+
+// A fault's command and its whole output, beside the forensics: what the history keeps of it is only its words.
+void save_command_output(const std::filesystem::path& file, const faults::FaultAction& action) {
+  std::error_code ec;
+  std::filesystem::create_directories(file.parent_path(), ec);
+  std::ofstream out(file, std::ios::binary);
+  out << "command: " << action.command << "\nexit status: " << action.result.exit_status << "\n--- stdout ---\n"
+      << action.result.out << "\n--- stderr ---\n" << action.result.err << "\n";
+}
 
 history::Event fault_event(history::EventType type, std::int64_t id, const std::string& fault, const std::string& target) {
   history::Event e;
@@ -147,13 +157,20 @@ RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& a
       result.ran.back().resolved_node = action.target;
       result.ran.back().resolved_role = action.roles;
       start.exit_status = action.result.exit_status;
-      start.message = head(action.command + (action.result.err.empty() ? "" : " | " + action.result.err));
       ++result.faults_started;
-      if (action.result.exit_status != 0) ++result.faults_refused;
-      tell_fault_started(a, action.result.exit_status == 0
-               ? fmt::format("fault {}: {} on {}", a.index, a.fault, action.target)
-               : fmt::format("fault {}: {} on {} REFUSED (exit {}): {}", a.index, a.fault, action.target,
-                             action.result.exit_status, head(action.result.err.empty() ? action.result.out : action.result.err)));
+      if (!forensics_root.empty()) save_command_output(forensics_root / fmt::format("fault-{}-command.txt", a.index), action);
+      if (action.result.exit_status == 0) {
+        start.message = head(action.command + (action.result.err.empty() ? "" : " | " + action.result.err));
+        tell_fault_started(a, fmt::format("fault {}: {} on {}", a.index, a.fault, action.target));
+      } else {
+        // Refused: the reason is the command's own words (Patroni's), not its topology table, which stays whole
+        // in the forensics.
+        ++result.faults_refused;
+        const std::string reason = faults::failure_text(action.result);
+        start.message = head(action.command) + " | " + head(reason);
+        tell_fault_started(a, fmt::format("fault {}: {} on {} REFUSED (exit {}): {}", a.index, a.fault, action.target,
+                                          action.result.exit_status, head(reason)));
+      }
     } catch (const std::exception& error) {
       start.exit_status = -1;
       start.message = head(std::string("not started: ") + error.what());

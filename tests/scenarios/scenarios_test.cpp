@@ -118,6 +118,7 @@ TEST(Scenarios, BadFilesNameTheFileAndTheField) {
 // ---- the runner, against fake Remotes and a topology the test plays ----
 
 #include "tests/support/fake_remote.h"
+#include "tests/support/postgres_server.h"
 
 namespace pgchaos::scenarios {
 namespace {
@@ -168,6 +169,60 @@ TEST(Runner, ASwitchoverIsRecordedAsAWindowAndTheCommandNamesTheLeaderAndCandida
   }
   EXPECT_EQ(starts, 1);
   EXPECT_EQ(ends, 1) << "every window is closed";
+}
+
+// What patronictl 3.0.2 prints when Patroni refuses a switchover in sync mode: the topology first, then the
+// refusal (and exit status 0).
+constexpr const char* kPatroniRefusal =
+    "Current cluster topology\n"
+    "+ Cluster: main (7446185240187641915) -----+-----------+----+-----------+\n"
+    "| Member | Host       | Role         | State     | TL | Lag in MB |\n"
+    "+--------+------------+--------------+-----------+----+-----------+\n"
+    "| pgc1   | 10.77.0.11 | Leader       | running   |  3 |           |\n"
+    "| pgc2   | 10.77.0.12 | Sync Standby | streaming |  3 |         0 |\n"
+    "| pgc3   | 10.77.0.13 | Replica      | streaming |  3 |         0 |\n"
+    "+--------+------------+--------------+-----------+----+-----------+\n"
+    "Switchover failed, details: 412, candidate name does not match with sync_standby\n";
+
+TEST(Runner, ARefusedSwitchoverIsToldInPatronisWordsAndItsWholeOutputIsKept) {
+  RunnerFixture f;
+  f.fake->answer("switchover", {0, kPatroniRefusal, ""});
+  std::vector<std::string> lines;
+  const auto scenario = parse_scenario(R"({"steps": [{"fault": "switchover", "target": "pgc3"}]})", "test.json");
+  common::StopSource stop;
+  RunnerResult result;
+  ScheduleObserver observer;
+  observer.line = [&](const std::string& line) { lines.push_back(line); };
+  {
+    history::HistoryWriter writer(f.dir / "history.jsonl");
+    result = run_schedule(scenario, schedule(scenario, 1), f.cluster, writer, stop, observer, f.dir / "forensics");
+  }
+  EXPECT_EQ(result.faults_refused, 1);
+  const std::string reason = "Switchover failed, details: 412, candidate name does not match with sync_standby";
+  ASSERT_FALSE(lines.empty());
+  EXPECT_NE(lines[0].find("REFUSED (exit 1): " + reason), std::string::npos) << lines[0];
+  EXPECT_EQ(lines[0].find("Cluster: main"), std::string::npos) << "the table is not the reason: " << lines[0];
+  const auto h = history::read_history(f.dir / "history.jsonl");
+  const auto start = std::find_if(h.events.begin(), h.events.end(),
+                                  [](const auto& e) { return e.type == history::EventType::fault_start; });
+  ASSERT_NE(start, h.events.end());
+  EXPECT_EQ(start->message.substr(start->message.find(" | ") + 3), reason);
+  const auto kept = testing::slurp(f.dir / "forensics" / "fault-1-command.txt");
+  EXPECT_NE(kept.find("| pgc2   | 10.77.0.12 | Sync Standby | streaming |"), std::string::npos) << kept;
+  EXPECT_NE(kept.find(reason), std::string::npos);
+}
+
+TEST(Runner, APatronictlErrorIsItsReasonNotTheTableBeforeIt) {
+  // patronictl's own refusals (PatroniCtlException) go to stderr with exit status 1, after the table on stdout.
+  const std::string table = std::string(kPatroniRefusal).substr(0, std::string(kPatroniRefusal).rfind("Switchover failed"));
+  EXPECT_EQ(faults::failure_text({1, table, "Error: Member pgc4 does not exist in cluster main\n"}),
+            "Error: Member pgc4 does not exist in cluster main");
+  EXPECT_EQ(faults::failure_text({0, kPatroniRefusal, ""}),
+            "Switchover failed, details: 412, candidate name does not match with sync_standby");
+  EXPECT_EQ(faults::failure_text({1, "", "sudo: a password is required\n\n"}), "sudo: a password is required");
+  EXPECT_EQ(faults::failure_text({1, table, ""}), "+--------+------------+--------------+-----------+----+-----------+")
+      << "nothing but the table: its last line, never nothing";
+  EXPECT_EQ(faults::failure_text({1, "", ""}), "");
 }
 
 TEST(Runner, AClusterThatStaysUnhealthyIsAFindingWithEvidenceNotAnException) {
