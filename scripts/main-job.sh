@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job on a fresh Debian 12 machine (as root): install, build, bring the 3-node lab up (etcd + Patroni +
+# The main job on a fresh Debian 12 machine (as root): install what it needs, build pgchaos, bring the 3-node lab up (etcd + Patroni +
 # PostgreSQL 15 + sshd per node, HAProxy in front), run `pgchaos run --operations=10000` through HAProxy, print
 # the summary and the run directory, and bring the lab down.
 #   scripts/main-job.sh [--keep-lab] [pgchaos run options...]
@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 keep_lab=0
 args=()
 for a in "$@"; do [ "$a" = --keep-lab ] && keep_lab=1 || args+=("$a"); done
-scripts/setup.sh
+scripts/setup.sh --main-job
 pgchaos=build/dev/app/pgchaos
 state=${PGCHAOS_LAB_STATE:-/var/tmp/pgchaos-lab}
 $pgchaos lab up --state "$state"

@@ -1,30 +1,39 @@
 #!/usr/bin/env bash
-# Installs every Debian 12 package pgchaos needs (build, tests, the lab) and builds pgchaos.
-# Idempotent: run it again at any time. Needs root (or sudo) for apt-get.
-#   scripts/setup.sh            install + build (preset dev: warnings are errors)
-#   scripts/setup.sh --no-build install only
+# Installs the Debian 12 packages pgchaos needs and builds it. Idempotent: run it again at any time. Needs root (or
+# sudo) for apt-get.
+#   scripts/setup.sh              everything the tests, fuzzing, the package and the report check need; builds all
+#   scripts/setup.sh --main-job   only what the main job needs (the build and the lab); builds only `pgchaos`
+#   scripts/setup.sh --no-build   install everything, build nothing
 set -euo pipefail
 cd "$(dirname "$0")/.."
+mode=${1:-all}
+case $mode in all|--main-job|--no-build) ;; *) echo "setup: unknown option $mode (see the head of $0)" >&2; exit 2 ;; esac
 
-packages=(
-  # build
+# The main job: build pgchaos (the gtest headers only so that the dev preset configures) and run the lab.
+main_job_packages=(
   cmake ninja-build g++ pkg-config
   libpqxx-dev libssh-dev libboost-program-options-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libzstd-dev
   libgtest-dev libgmock-dev
+  # the lab: PostgreSQL 15 + etcd + Patroni + sshd + HAProxy in network namespaces
+  postgresql-15 postgresql-client-15
+  patroni etcd-server etcd-client openssh-server openssh-client haproxy iproute2 nftables util-linux procps curl
+)
+# Everything else: the tests, fuzzing, the benchmark, the Debian package and the report page's check.
+packages=(
+  "${main_job_packages[@]}"
   # the CI templates are checked with yamllint
   yamllint
   # fuzzing (preset fuzz): clang with libFuzzer and the sanitizers' runtimes
   clang libclang-rt-14-dev
-  # PostgreSQL 15 for the integration tests and the benchmark (pgbench)
-  postgresql-15 postgresql-client-15 postgresql-contrib
-  # the lab: etcd + Patroni + sshd + HAProxy in network namespaces
-  patroni etcd-server etcd-client openssh-server openssh-client haproxy iproute2 nftables util-linux procps curl
+  # the benchmark (pgbench)
+  postgresql-contrib
   # the Debian package: dpkg-shlibdeps computes its Depends, lintian checks it, man-db reads the man page
   dpkg-dev lintian man-db bsdextrautils
   # the report page is checked in headless Chromium
   chromium fonts-dejavu-core
 )
 
+[ "$mode" = --main-job ] && packages=("${main_job_packages[@]}")
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 missing=()
@@ -40,7 +49,7 @@ else
   echo "setup: all packages present"
 fi
 
-if [ "${1:-}" != "--no-build" ]; then
-  cmake --preset dev >/dev/null
-  cmake --build --preset dev
-fi
+case $mode in
+  all) cmake --preset dev >/dev/null && cmake --build --preset dev ;;
+  --main-job) cmake --preset dev >/dev/null && cmake --build --preset dev --target pgchaos ;;
+esac
