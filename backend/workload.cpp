@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "session.h"
+#include "common/splitmix64.h"
 
 namespace pgchaos::backend {
 namespace {
@@ -23,13 +24,6 @@ using history::EventType;
 constexpr std::size_t kMaxMessage = 300;
 constexpr int kMaxInProgressPolls = 100;
 
-std::uint64_t splitmix64(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
 enum class Resolution { committed, not_committed, stopped };
 
 class Worker {
@@ -39,7 +33,7 @@ class Worker {
          std::atomic<std::int64_t>& next_op)
       : config_(config), workload_(workload), run_id_(run_id), id_(id), history_(history), counters_(counters),
         stop_(stop), next_op_(next_op), session_(config, workload, id, counters),
-        random_(splitmix64(config.seed + static_cast<std::uint64_t>(id))) {}
+        random_(common::splitmix64(config.seed + static_cast<std::uint64_t>(id))) {}
 
   void cancel() noexcept { session_.cancel_query(); }
 

@@ -13,18 +13,12 @@
 #include <thread>
 
 #include "run_record.h"
+#include "common/splitmix64.h"
 
 namespace pgchaos::engine {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::uint64_t splitmix64(std::uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
 
 std::int64_t resident_bytes() {
   std::FILE* statm = std::fopen("/proc/self/statm", "r");
@@ -87,11 +81,11 @@ class ProgressLine {
 }  // namespace
 
 std::uint64_t epoch_seed(std::uint64_t soak_seed, int epoch) {
-  return splitmix64(soak_seed + static_cast<std::uint64_t>(epoch)) & INT64_MAX;  // stored as a bigint
+  return common::splitmix64(soak_seed + static_cast<std::uint64_t>(epoch)) & INT64_MAX;  // stored as a bigint
 }
 
 std::size_t epoch_scenario(std::uint64_t soak_seed, int epoch, std::size_t scenarios) {
-  return scenarios == 0 ? 0 : static_cast<std::size_t>(splitmix64(~soak_seed + static_cast<std::uint64_t>(epoch)) % scenarios);
+  return scenarios == 0 ? 0 : static_cast<std::size_t>(common::splitmix64(~soak_seed + static_cast<std::uint64_t>(epoch)) % scenarios);
 }
 
 namespace {

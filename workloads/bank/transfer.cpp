@@ -6,16 +6,10 @@
 #include <pqxx/pqxx>
 
 #include "workloads/bank/bank.h"
+#include "common/splitmix64.h"
 
 namespace pgchaos::bank {
 namespace {
-
-std::uint64_t splitmix64(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
 
 struct Transfer {
   int from = 0, to = 0;  // locked in this order: the debited account first, as in pg_cluster_backend
@@ -24,9 +18,9 @@ struct Transfer {
 
 // A pure function of (seed, op): the same seed replays the same transfers, whichever worker runs them.
 Transfer draw_transfer(std::uint64_t seed, std::int64_t op, int accounts) {
-  const std::uint64_t a = splitmix64(seed ^ splitmix64(static_cast<std::uint64_t>(op)));
-  const std::uint64_t b = splitmix64(a);
-  const std::uint64_t c = splitmix64(b);
+  const std::uint64_t a = common::splitmix64(seed ^ common::splitmix64(static_cast<std::uint64_t>(op)));
+  const std::uint64_t b = common::splitmix64(a);
+  const std::uint64_t c = common::splitmix64(b);
   const auto n = static_cast<std::uint64_t>(accounts);
   Transfer t;
   t.from = static_cast<int>(a % n) + 1;
