@@ -18,7 +18,6 @@ namespace pgchaos::watcher {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr auto kSlowWrite = std::chrono::milliseconds(250);
 constexpr std::int64_t kMaxLagBytes = 16 << 20;  // as the topology's health check allows
 
 // Short timeouts: a look at a node must end well within a second or two, or the node counts as unreachable.
@@ -227,120 +226,6 @@ std::vector<std::string> Watcher::problems(const std::string& leader) const {
                                   primary->wal_current));
   }
   return found;
-}
-
-struct WriteProbe::State {
-  std::vector<std::string> dsns;
-  history::HistoryWriter& history;
-  std::chrono::milliseconds interval;
-  std::mutex mutex;
-  std::condition_variable wake;
-  bool stopping = false;                        // guarded by mutex
-  pqxx::connection* in_flight = nullptr;        // guarded by mutex: cancelled by stop()
-  std::thread thread;
-
-  State(std::vector<std::string> d, history::HistoryWriter& h, std::chrono::milliseconds i)
-      : dsns(std::move(d)), history(h), interval(i) {}
-
-  bool stopped() {
-    const std::lock_guard lock(mutex);
-    return stopping;
-  }
-
-  void run() {
-    std::size_t dsn = 0;
-    std::unique_ptr<pqxx::connection> connection;
-    std::optional<bool> writable;  // unknown until the first write
-    std::string node;
-    while (!stopped()) {
-      const auto started = Clock::now();
-      history::Event attempt;
-      history.stamp(attempt);
-      try {
-        if (!connection) {
-          connection = std::make_unique<pqxx::connection>(backend::with_connection_defaults(
-              dsns[dsn] + (dsns[dsn].find("://") == std::string::npos
-                               ? " connect_timeout=2 tcp_user_timeout=2000 options='-c statement_timeout=0'"
-                               : ""),
-              kProbeApplicationName));
-          pqxx::nontransaction tx(*connection);
-          node = tx.exec1("SELECT coalesce(host(inet_server_addr()), 'local') || ':' || current_setting('port')")[0]
-                     .as<std::string>();
-        }
-        {
-          const std::lock_guard lock(mutex);
-          if (stopping) return;
-          in_flight = connection.get();
-        }
-        pqxx::nontransaction tx(*connection);
-        tx.exec0("UPDATE pgchaos.probe SET beats = beats + 1, at = now() WHERE id = 1");
-        {
-          const std::lock_guard lock(mutex);
-          in_flight = nullptr;
-        }
-        // A write that waited (a commit held for a synchronous standby) was unavailability too.
-        const auto waited = Clock::now() - started;
-        if (writable == true && waited > kSlowWrite) {
-          attempt.type = history::EventType::probe;
-          attempt.committed = false;
-          attempt.node = node;
-          attempt.message = fmt::format("a write waited {} ms", std::chrono::duration_cast<std::chrono::milliseconds>(waited).count());
-          history.append(std::move(attempt));
-          writable = false;
-        }
-        if (writable != true) {
-          history::Event resumed;
-          history.stamp(resumed);
-          resumed.type = history::EventType::probe;
-          resumed.committed = true;
-          resumed.node = node;
-          history.append(std::move(resumed));
-          writable = true;
-        }
-      } catch (const std::exception& error) {
-        {
-          const std::lock_guard lock(mutex);
-          in_flight = nullptr;
-        }
-        connection.reset();
-        dsn = (dsn + 1) % dsns.size();
-        if (writable != false && !stopped()) {
-          // Stamped when the failing write was sent: writes stopped then (the last success was < interval before).
-          attempt.type = history::EventType::probe;
-          attempt.committed = false;
-          attempt.node = node;
-          attempt.message = first_line(error.what());
-          history.append(std::move(attempt));
-          writable = false;
-        }
-      }
-      std::unique_lock lock(mutex);
-      if (wake.wait_until(lock, started + interval, [this] { return stopping; })) return;
-    }
-  }
-};
-
-WriteProbe::WriteProbe(std::vector<std::string> dsns, history::HistoryWriter& history, std::chrono::milliseconds interval)
-    : state_(std::make_unique<State>(std::move(dsns), history, interval)) {
-  if (!state_->dsns.empty()) state_->thread = std::thread([this] { state_->run(); });
-}
-
-WriteProbe::~WriteProbe() { stop(); }
-
-void WriteProbe::stop() {
-  {
-    const std::lock_guard lock(state_->mutex);
-    state_->stopping = true;
-    // A write waiting for a synchronous standby would hold the thread: cancel it.
-    if (state_->in_flight != nullptr) {
-      try {
-        state_->in_flight->cancel_query();
-      } catch (...) {
-      }
-    }
-  }
-  state_->wake.notify_all();
-  if (state_->thread.joinable()) state_->thread.join();
 }
 
 }  // namespace pgchaos::watcher

@@ -47,9 +47,13 @@ class Watcher {
   std::unique_ptr<State> state_;
 };
 
-/// The write probe: one row of pgchaos.probe updated every `interval` through the workload's DSNs, with no
-/// back-off (a failure moves to the next DSN at once), so its gaps are the cluster's true write unavailability.
-/// Records a `probe` event when writes stop (stamped when the failing write was sent) and when they resume.
+/// The write probe: one row of pgchaos.probe updated every `interval` through the workload's DSNs, so its gaps are
+/// the cluster's write unavailability to within `interval` (its resolution). Once a write fails, or has waited
+/// 250 ms, a new connection is started every `interval` (the DSN last written through first, then the others in
+/// turn) beside those still connecting, and the first write to commit on any of them ends the outage: no connect
+/// timeout or hung write of the probe's own stretches it. Records a `probe` event when writes stop (stamped when the
+/// failing write or connect was sent, or when the idle connection broke) and when they resume (when the first
+/// write committed).
 class WriteProbe {
  public:
   WriteProbe(std::vector<std::string> dsns, history::HistoryWriter& history,

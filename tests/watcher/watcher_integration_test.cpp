@@ -2,6 +2,14 @@
 // restart that both must see and record.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "backend/workload.h"
@@ -39,7 +47,10 @@ TEST(Watcher, ObservesANodeAndTheProbeSeesARestartAsAnOutage) {
     EXPECT_NE(problems[0].find("leader elsewhere is not a primary"), std::string::npos) << problems[0];
     server.restart_fast();
     ASSERT_TRUE(eventually([&] { return watcher.latest().front().pg_role == "primary"; }, std::chrono::seconds(10), kOften));
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // a few writes after the restart
+    // The probe writes again after the restart (a loaded machine may take a while to let it).
+    const auto beats = [&] { return std::stoll(server.psql("SELECT beats FROM pgchaos.probe WHERE id = 1")); };
+    const auto after_restart = beats();
+    ASSERT_TRUE(eventually([&] { return beats() > after_restart + 3; }, std::chrono::seconds(20), kOften));
     probe.stop();
     watcher.stop();
     history.close();
@@ -64,6 +75,78 @@ TEST(Watcher, ObservesANodeAndTheProbeSeesARestartAsAnOutage) {
   EXPECT_TRUE(h.probes.back().writable);
   EXPECT_GT(h.probes[2].at_ns, h.probes[1].at_ns);
   EXPECT_GT(std::stoll(server.psql("SELECT beats FROM pgchaos.probe WHERE id = 1")), 10);
+}
+
+
+// A server that accepts TCP connections and never answers (as HAProxy holds a client while it retries a stopped
+// primary): the time its one client hung up is kept.
+class SilentServer {
+ public:
+  SilentServer() {
+    listener_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    if (listener_ < 0 || bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+        listen(listener_, 16) != 0 || getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length) != 0)
+      throw std::runtime_error("cannot listen on loopback");
+    port_ = ntohs(address.sin_port);
+    thread_ = std::thread([this] {
+      const int client = accept(listener_, nullptr, nullptr);
+      if (client < 0) return;
+      char buffer[512];
+      while (recv(client, buffer, sizeof buffer, 0) > 0) {
+      }
+      hung_up_us_ = std::chrono::duration_cast<std::chrono::microseconds>(
+                        std::chrono::system_clock::now().time_since_epoch()).count();
+      close(client);
+    });
+  }
+  ~SilentServer() {
+    shutdown(listener_, SHUT_RDWR);
+    close(listener_);
+    thread_.join();
+  }
+  int port() const { return port_; }
+  std::int64_t hung_up_us() const { return hung_up_us_; }  ///< 0 while its client holds on
+
+ private:
+  int listener_ = -1, port_ = 0;
+  std::atomic<std::int64_t> hung_up_us_{0};
+  std::thread thread_;
+};
+
+TEST(WriteProbe, AConnectThatHangsDoesNotHoldTheNextAttempt) {
+  testing::PostgresServer server;
+  backend::WorkloadConfig config;
+  config.dsns = {server.dsn()};
+  config.reset = true;
+  bank::BankOptions small;
+  small.accounts = 10;
+  backend::prepare_schema(config, bank::BankWorkload(small, 0));
+  SilentServer silent;
+  const testing::TempDirectory dir("pgchaos-probe");
+  const auto file = dir / "history.jsonl";
+  {
+    history::HistoryWriter history(file, std::chrono::milliseconds(20));
+    // The silent DSN first: the probe's first connect hangs there; its second, an interval later, reaches PostgreSQL.
+    WriteProbe probe({"host=127.0.0.1 port=" + std::to_string(silent.port()) + " dbname=x user=x", server.dsn()},
+                     history, std::chrono::milliseconds(20));
+    ASSERT_TRUE(eventually([&] { return std::stoll(server.psql("SELECT beats FROM pgchaos.probe WHERE id = 1")) > 3; },
+                           std::chrono::seconds(20), kOften));
+    probe.stop();
+    history.close();
+  }
+  const auto h = history::load_run_history(file);
+  ASSERT_FALSE(h.probes.empty());
+  EXPECT_TRUE(h.probes.front().writable) << "the hanging connect is no outage of the cluster: " << h.probes.front().error;
+  ASSERT_NE(silent.hung_up_us(), 0) << "the hanging attempt was dropped";
+  std::int64_t resumed_us = 0;  // the first probe event's wall clock, from the file itself
+  std::istringstream lines(testing::slurp(file));
+  for (std::string line; resumed_us == 0 && std::getline(lines, line);)
+    if (const auto event = nlohmann::json::parse(line); event.value("type", "") == "probe") resumed_us = event.at("wall_us");
+  EXPECT_GE(silent.hung_up_us(), resumed_us) << "dropped once a write committed, not timed out before it";
 }
 
 }  // namespace
