@@ -1,6 +1,9 @@
+#include "common/text.h"
+
 #include <fmt/format.h>
 
-#include "common/text.h"
+#include <chrono>
+#include <cstdio>
 
 namespace pgchaos::common {
 namespace {
@@ -64,6 +67,20 @@ std::string utc_text(std::time_t when, const char* format) {
   gmtime_r(&when, &tm);
   char text[64];
   return std::strftime(text, sizeof text, format, &tm) > 0 ? text : "";
+}
+
+std::string utc_millis(std::int64_t unix_us) {
+  // Floor division: a time before 1970 keeps its millisecond within the right second.
+  const std::int64_t ms = unix_us >= 0 ? unix_us / 1000 : -((-unix_us + 999) / 1000);
+  const std::int64_t seconds = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+  char millis[8];
+  std::snprintf(millis, sizeof millis, ".%03dZ", static_cast<int>(ms - seconds * 1000));
+  return utc_text(static_cast<std::time_t>(seconds), "%Y-%m-%dT%H:%M:%S") + millis;
+}
+
+std::string utc_millis_now() {
+  return utc_millis(std::chrono::duration_cast<std::chrono::microseconds>(
+                        std::chrono::system_clock::now().time_since_epoch()).count());
 }
 
 }  // namespace pgchaos::common

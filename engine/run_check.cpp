@@ -57,6 +57,7 @@ checker::CheckResult check_run_directory(const history::RunDirectory& directory,
   info.run_json = run.run_json;
   info.run_id = run.run_id;
   info.seed = run.seed;
+  info.time_zero_wall_us = history.start_wall_us;
   info.topology = reports::node_summaries(snapshots);
   // The log lines that matter, as the scenario runner picked them when each window closed.
   for (const auto& f : result.faults) {

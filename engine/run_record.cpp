@@ -18,7 +18,7 @@ void create_empty_directory(const std::filesystem::path& dir, const std::string&
   if (ec) throw common::FileError("cannot create " + dir.string() + ": " + ec.message());
 }
 
-std::string utc_now() { return common::utc_text(std::time(nullptr), "%Y-%m-%dT%H:%M:%SZ"); }
+std::string utc_now() { return common::utc_millis_now(); }
 
 void write_run_json(const history::RunDirectory& directory, const RunRequest& request, std::int64_t run_id,
                     const common::CommitSetting& commit, const std::string& patroni_config) {

@@ -9,10 +9,18 @@
 
 #include "invariant_list.h"
 #include "page.h"
+#include "common/text.h"
 #include "reports/reports.h"
 
 namespace pgchaos::reports {
 namespace {
+
+// " (19:25:19.136 UTC)": a moment of the run on the wall clock, for a tooltip; "" when the run's clock is unknown.
+std::string utc_suffix(std::int64_t time_zero_wall_us, std::int64_t ns) {
+  if (time_zero_wall_us == 0) return "";
+  const std::string text = common::utc_millis(time_zero_wall_us + ns / 1000);  // 2026-12-06T19:25:19.136Z
+  return " (" + text.substr(11, 12) + " UTC)";
+}
 
 struct Series {
   std::string name, color;
@@ -21,7 +29,7 @@ struct Series {
 
 // A line chart over the run's seconds with the fault windows shaded and labelled.
 std::string chart(const std::string& title, const std::string& unit, const std::vector<Series>& series,
-                  double duration_s, const std::vector<checker::FaultImpact>& faults) {
+                  double duration_s, const std::vector<checker::FaultImpact>& faults, std::int64_t time_zero_wall_us) {
   constexpr double W = 960, H = 250, left = 56, right = 16, top = 28, bottom = 34;
   const double pw = W - left - right, ph = H - top - bottom;
   double y_max = 0;
@@ -41,8 +49,9 @@ std::string chart(const std::string& title, const std::string& unit, const std::
     const double start = static_cast<double>(f.start_ns) / 1e9;
     const double end = f.end_ns < 0 ? x_max : static_cast<double>(f.end_ns) / 1e9;
     const double x0 = x(start), x1 = std::max(x(end), x0 + 2);
-    svg += fmt::format("<rect class=\"fault\" x=\"{:.1f}\" y=\"{}\" width=\"{:.1f}\" height=\"{}\"><title>{} on {}: {:.1f}–{:.1f} s</title></rect>\n",
-                       x0, top, x1 - x0, ph, escape_markup(f.fault), escape_markup(f.target), start, end);
+    svg += fmt::format("<rect class=\"fault\" x=\"{:.1f}\" y=\"{}\" width=\"{:.1f}\" height=\"{}\"><title>{} on {}: {:.1f}–{:.1f} s{}</title></rect>\n",
+                       x0, top, x1 - x0, ph, escape_markup(f.fault), escape_markup(f.target), start, end,
+                       utc_suffix(time_zero_wall_us, f.start_ns));
     svg += fmt::format("<text class=\"fault-label\" x=\"{:.1f}\" y=\"{}\">{} {}</text>\n", x0 + 2,
                        top + 10 + static_cast<double>(i % 3) * 11, escape_markup(f.fault), escape_markup(f.target));
   }
@@ -93,7 +102,7 @@ std::string chart(const std::string& title, const std::string& unit, const std::
 
 // One lane per node over the run: primary / replica / down / unreachable with timeline numbers; fault windows,
 // split-brain intervals in red, promotions, and lost ops as ticks coloured by cause.
-std::string swimlanes(const checker::CheckResult& r) {
+std::string swimlanes(const checker::CheckResult& r, std::int64_t time_zero_wall_us) {
   if (r.lanes.empty()) return "<p>No watcher observations (no nodes configured): the cluster's story is not known.</p>\n";
   constexpr double W = 960, left = 70, right = 16, top = 24, lane_h = 26, gap = 8;
   const double pw = W - left - right;
@@ -107,8 +116,9 @@ std::string swimlanes(const checker::CheckResult& r) {
       W, H, left);
   for (const auto& f : r.faults) {
     const double x0 = x(f.fault.start_ns), x1 = std::max(x(f.fault.end_ns < 0 ? static_cast<std::int64_t>(x_max * 1e9) : f.fault.end_ns), x0 + 2);
-    svg += fmt::format("<rect class=\"fault\" x=\"{:.1f}\" y=\"{}\" width=\"{:.1f}\" height=\"{:.0f}\"><title>fault {}: {} on {}</title></rect>\n",
-                       x0, top - 4, x1 - x0, lanes_h + 4, f.fault.id, escape_markup(f.fault.fault), escape_markup(f.fault.target));
+    svg += fmt::format("<rect class=\"fault\" x=\"{:.1f}\" y=\"{}\" width=\"{:.1f}\" height=\"{:.0f}\"><title>fault {}: {} on {}{}</title></rect>\n",
+                       x0, top - 4, x1 - x0, lanes_h + 4, f.fault.id, escape_markup(f.fault.fault), escape_markup(f.fault.target),
+                       utc_suffix(time_zero_wall_us, f.fault.start_ns));
   }
   static constexpr std::pair<const char*, const char*> kStateColors[] = {
       {"primary", "#1f7a44"}, {"replica", "#2f6fdf"}, {"down", "#8a93a3"}, {"unreachable", "#d4d8df"}};
@@ -137,8 +147,9 @@ std::string swimlanes(const checker::CheckResult& r) {
                        top - 4, x1 - x0, lanes_h + 4, escape_markup(b.text));
   }
   for (const auto& p : r.promotions)
-    svg += fmt::format("<text class=\"promotion\" x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">▼<title>{} promoted at {:.1f} s (timeline {})</title></text>\n",
-                       x(p.at_ns), top - 6, escape_markup(p.node), static_cast<double>(p.at_ns) / 1e9, p.timeline);
+    svg += fmt::format("<text class=\"promotion\" x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">▼<title>{} promoted at {:.1f} s{} (timeline {})</title></text>\n",
+                       x(p.at_ns), top - 6, escape_markup(p.node), static_cast<double>(p.at_ns) / 1e9,
+                       utc_suffix(time_zero_wall_us, p.at_ns), p.timeline);
   svg += fmt::format("<text class=\"axis\" x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">lost</text>\n", left - 6, ticks_y + 12);
   const std::size_t stride = std::max<std::size_t>(1, r.lost_ops.size() / 2000);  // at most ~2000 ticks
   for (std::size_t i = 0; i < r.lost_ops.size(); i += stride) {
@@ -181,10 +192,11 @@ std::string html_report(const RunInfo& run, const checker::CheckResult& r) {
   const std::string verdict = checker::to_string(r.verdict);
   std::string html = page_start(fmt::format("pgchaos run {}: {}", run.run_id, verdict), fmt::format("pgchaos run {}", run.run_id));
   html += fmt::format(
-      "<div class=\"meta\">seed {} · {} commit{} · {} · {:.1f} s</div>\n"
+      "<div class=\"meta\">seed {} · {} commit{} · {} · {:.1f} s{}</div>\n"
       "<div class=\"verdict {}\" id=\"verdict\">{}<small>{}</small></div>\n",
       run.seed, r.commit.text(),
-      escape_markup(replay_note(run.run_json)), escape_markup(run.directory.string()), r.duration_s, verdict, escape_markup(r.headline),
+      escape_markup(replay_note(run.run_json)), escape_markup(run.directory.string()), r.duration_s,
+      run.time_zero_wall_us == 0 ? "" : " from " + common::utc_millis(run.time_zero_wall_us), verdict, escape_markup(r.headline),
       escape_markup(r.reasons.empty() ? "every invariant holds" : fmt::format("{}", fmt::join(r.reasons, " · "))));
 
   if (r.verdict == checker::Verdict::valid && !r.lost.empty()) {
@@ -218,10 +230,12 @@ std::string html_report(const RunInfo& run, const checker::CheckResult& r) {
     p99.push_back(s.ok > 0 ? s.latency.p99_ms : -1);
   }
   html += "<h2>Over time</h2>\n";
-  html += chart("Throughput: acknowledged commits per second", "commits/s", {{"commits/s", "#2f6fdf", ok}}, r.duration_s, r.faults);
-  html += chart("Latency of acknowledged commits", "ms", {{"p50", "#1f7a44", p50}, {"p99", "#c2410c", p99}}, r.duration_s, r.faults);
+  html += chart("Throughput: acknowledged commits per second", "commits/s", {{"commits/s", "#2f6fdf", ok}}, r.duration_s, r.faults,
+                run.time_zero_wall_us);
+  html += chart("Latency of acknowledged commits", "ms", {{"p50", "#1f7a44", p50}, {"p99", "#c2410c", p99}}, r.duration_s, r.faults,
+                run.time_zero_wall_us);
 
-  html += "<h2>What the cluster did</h2>\n" + swimlanes(r);
+  html += "<h2>What the cluster did</h2>\n" + swimlanes(r, run.time_zero_wall_us);
   html += "<h2>Faults</h2>\n";
   if (r.faults.empty()) {
     html += "<p>No faults were injected in this run.</p>\n";
@@ -273,6 +287,11 @@ std::string html_report(const RunInfo& run, const checker::CheckResult& r) {
   if (!r.findings.empty()) {
     html += "<h2>Findings</h2>\n";
     for (const auto& f : r.findings) html += fmt::format("<pre class=\"finding\">{}</pre>\n", escape_markup(f));
+  }
+  if (!r.unconfirmed_findings.empty()) {
+    html += "<h2>Unconfirmed findings</h2>\n<p class=\"meta\">The run was interrupted: the wait that would have settled "
+            "these was cut short, so they leave the verdict unknown.</p>\n";
+    for (const auto& f : r.unconfirmed_findings) html += fmt::format("<pre class=\"finding\">{}</pre>\n", escape_markup(f));
   }
   html += "<h2>Invariants</h2>\n<table id=\"invariants\"><tr><th>invariant</th><th>result</th><th>detail</th></tr>\n";
   for (const auto& i : invariant_results(r))

@@ -1,12 +1,21 @@
 #include <nlohmann/json.hpp>
 
 #include "invariant_list.h"
+#include "common/duration.h"
+#include "common/text.h"
 #include "reports/reports.h"
 
 namespace pgchaos::reports {
 
 namespace {
 constexpr std::size_t kLostDetailKept = 10000;  // the ids of all lost ops are in operations.lost
+
+// The write probe measures outages to within its interval (run.json's probe_interval); null without a probe.
+nlohmann::json probe_resolution_s(const nlohmann::json& configuration) {
+  const auto interval = configuration.is_object() ? configuration.value("probe_interval", "off") : "off";
+  const auto parsed = common::parse_duration(interval);
+  return parsed && parsed->count() > 0 ? nlohmann::json(static_cast<double>(parsed->count()) / 1000) : nlohmann::json(nullptr);
+}
 }  // namespace
 
 std::string json_report(const RunInfo& run, const checker::CheckResult& r) {
@@ -44,11 +53,17 @@ std::string json_report(const RunInfo& run, const checker::CheckResult& r) {
   json gaps = json::array();
   for (const auto& g : r.longest_gaps)
     gaps.push_back({{"start_s", seconds(g.start_ns)}, {"end_s", seconds(g.end_ns)}, {"length_s", seconds(g.end_ns - g.start_ns)}});
+  // Absolute times beside the relative ones, so a fault can be found in Patroni's log or an outside probe's.
+  auto utc = [&](std::int64_t ns) {
+    return run.time_zero_wall_us == 0 ? json(nullptr) : json(common::utc_millis(run.time_zero_wall_us + ns / 1000));
+  };
   json faults = json::array();
   for (const auto& f : r.faults)
     faults.push_back({{"id", f.fault.id}, {"fault", f.fault.fault}, {"target", f.fault.target},
                       {"start_s", seconds(f.fault.start_ns)},
                       {"end_s", f.fault.end_ns < 0 ? json(nullptr) : json(seconds(f.fault.end_ns))},
+                      {"started_at", utc(f.fault.start_ns)},
+                      {"ended_at", f.fault.end_ns < 0 ? json(nullptr) : utc(f.fault.end_ns)},
                       {"exit_status", f.fault.exit_status}, {"message", f.fault.message},
                       {"unavailable_s", f.unavailable_ns < 0 ? json(nullptr) : json(seconds(f.unavailable_ns))},
                       {"probe_unavailable_s", !f.probed()               ? json(nullptr)
@@ -98,6 +113,7 @@ std::string json_report(const RunInfo& run, const checker::CheckResult& r) {
       {"schema_version", kSchemaVersion},
       {"generator", "pgchaos " PGCHAOS_VERSION},
       {"run", {{"run_id", run.run_id}, {"seed", run.seed}, {"directory", run.directory.string()},
+               {"time_zero", utc(0)},
                {"commit_mode", common::to_string(r.commit.mode)},
                {"synchronous_commit", r.commit.level.empty() ? json(nullptr) : json(r.commit.level)},
                {"commit_promise", r.commit.promises_no_loss()},
@@ -106,6 +122,7 @@ std::string json_report(const RunInfo& run, const checker::CheckResult& r) {
       {"headline", r.headline},
       {"reasons", r.reasons},
       {"findings", r.findings},
+      {"unconfirmed_findings", r.unconfirmed_findings},
       {"topology", topology},
       {"counts", {{"operations", r.operations}, {"acknowledged", r.acknowledged},
                   {"failed_attempts", r.failed_attempts}, {"unknown_attempts", r.unknown_attempts},
@@ -128,6 +145,7 @@ std::string json_report(const RunInfo& run, const checker::CheckResult& r) {
                     {"seed_formula_cents", r.original_formula_cents}, {"account_mismatches", mismatches}}},
       {"nodes", nodes},
       {"availability", {{"duration_s", r.duration_s}, {"ops_per_s", r.ops_per_s}, {"latency_ms", latency(r.latency)},
+                        {"probe_resolution_s", probe_resolution_s(configuration)},
                         {"longest_gaps", gaps}}},
       {"faults", faults},
       {"forensics", [&] {

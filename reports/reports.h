@@ -33,6 +33,7 @@ struct RunInfo {
   std::filesystem::path directory;
   std::string run_json;                          ///< run.json as written (passwords already masked)
   std::int64_t run_id = 0, seed = 0;
+  std::int64_t time_zero_wall_us = 0;            ///< the wall clock (Unix µs) of the history's time 0; 0 unknown
   std::vector<NodeSummary> topology;             ///< the nodes as their snapshots read them
   std::vector<std::pair<std::string, std::string>> forensics;  ///< (window, the log lines that matter)
 };

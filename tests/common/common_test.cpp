@@ -5,6 +5,7 @@
 
 #include "common/commit_setting.h"
 #include "common/duration.h"
+#include "common/text.h"
 #include "common/stop_source.h"
 
 
@@ -30,6 +31,33 @@ TEST(StopSource, AnEpochsStopFollowsTheSoaksAndNotTheOtherWay) {
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(20));
   ctrl_c.join();
   EXPECT_EQ(next_epoch.reason(), StopReason::interrupted) << "with the soak's reason";
+}
+
+TEST(StopSource, AfterAnInterruptionEveryWaitFitsTheBudgetAndASecondSkipsThem) {
+  using std::chrono::milliseconds;
+  StopSource run;
+  run.set_stop_budget(std::chrono::seconds(15));
+  run.request(StopReason::schedule_done);
+  EXPECT_EQ(run.wait_allowed(std::chrono::seconds(120)), std::chrono::seconds(120)) << "a stop that is no interruption";
+  EXPECT_FALSE(run.interrupted());
+  run.request(StopReason::interrupted);  // Ctrl-C during the final heal: the reason stays, the budget starts
+  EXPECT_EQ(run.reason(), StopReason::schedule_done);
+  EXPECT_TRUE(run.interrupted());
+  const auto allowed = run.wait_allowed(std::chrono::seconds(120));
+  EXPECT_LE(allowed, std::chrono::seconds(15));
+  EXPECT_GT(allowed, std::chrono::seconds(0));
+  EXPECT_EQ(run.wait_allowed(milliseconds(200)), milliseconds(200)) << "a shorter wait is not lengthened";
+  StopSource epoch(&run);
+  EXPECT_LE(epoch.wait_allowed(std::chrono::seconds(120)), std::chrono::seconds(15)) << "the parent's budget binds";
+  run.hurry();
+  EXPECT_TRUE(epoch.hurried());
+  EXPECT_EQ(run.wait_allowed(std::chrono::seconds(120)), milliseconds(0));
+  EXPECT_EQ(epoch.wait_allowed(std::chrono::seconds(120)), milliseconds(0));
+
+  StopSource spent;
+  spent.set_stop_budget(milliseconds(0));
+  spent.request(StopReason::interrupted);
+  EXPECT_EQ(spent.wait_allowed(std::chrono::seconds(1)), milliseconds(0)) << "a budget of nothing: no waits at all";
 }
 
 TEST(CommitSetting, ModesLevelsAndWhatEachPromises) {
@@ -77,6 +105,13 @@ TEST(Duration, ARangeIsOneDurationOrTwoInOrder) {
   EXPECT_NE(why.find("backwards"), std::string::npos) << why;
   EXPECT_FALSE(parse_duration_range("1s-soon", why).has_value());
   EXPECT_NE(why.find("'soon' is not a duration"), std::string::npos) << why;
+}
+
+TEST(Text, UtcTimesCarryMilliseconds) {
+  EXPECT_EQ(utc_millis(1796599210107949), "2026-12-06T23:20:10.107Z") << "microseconds are cut, not rounded";
+  EXPECT_EQ(utc_millis(0), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(utc_millis(-1000), "1969-12-31T23:59:59.999Z");
+  EXPECT_EQ(utc_millis_now().size(), std::string("2026-12-06T23:20:10.107Z").size());
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <map>
 #include <sstream>
 
+#include "common/text.h"
 #include "reports/reports.h"
 #include "tests/checker/synthetic_run.h"
 #include "tests/support/temp_directory.h"
@@ -188,13 +189,14 @@ TEST(StoryReport, CausesLanesAndTheAsyncBannerAreShown) {
 
   RunInfo info;
   info.run_id = 3;
+  info.time_zero_wall_us = 1796599210107949;  // 2026-12-06T23:20:10.107949Z
   info.forensics = {{"fault 1", "--- pgc2\n2026-11-30 02:31:42,796 INFO: promoted self to leader by acquiring session lock\n"}};
   const std::string html = html_report(info, r);
   EXPECT_NE(html.find("id=\"loss-banner\">2 acknowledged commits lost — allowed in async mode — by cause: "
                       "isolated-primary 1, async-lag 1"),
             std::string::npos);
   EXPECT_NE(html.find("class=\"chart lanes\""), std::string::npos);
-  EXPECT_NE(html.find("pgc2 promoted at 5.0 s (timeline 2)"), std::string::npos);
+  EXPECT_NE(html.find("pgc2 promoted at 5.0 s (23:20:15.107 UTC) (timeline 2)"), std::string::npos);
   EXPECT_NE(html.find("id=\"loss-causes\""), std::string::npos);
   EXPECT_LT(html.find("<b>isolated-primary</b>"), html.find("<b>async-lag</b>")) << "in the order of kLossCauses";
   EXPECT_NE(html.find("class=\"refused\">refused: Switchover failed"), std::string::npos);
@@ -206,6 +208,9 @@ TEST(StoryReport, CausesLanesAndTheAsyncBannerAreShown) {
   EXPECT_EQ(j["operations"]["lost_detail"][1]["cause"], "isolated-primary");
   EXPECT_EQ(j["faults"][1]["status"], "refused");
   EXPECT_EQ(j["faults"][0]["probe_unavailable_s"], 2.1);
+  EXPECT_EQ(j["run"]["time_zero"], "2026-12-06T23:20:10.107Z");
+  const auto start_us = 1796599210107949 + r.faults[0].fault.start_ns / 1000;
+  EXPECT_EQ(j["faults"][0]["started_at"], common::utc_millis(start_us)) << "absolute beside relative";
   EXPECT_EQ(j["cluster"]["lanes"][1]["segments"][1]["state"], "primary");
   EXPECT_FALSE(j["loss_causes"]["unexplained"].get<std::string>().empty());
 
