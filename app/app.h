@@ -56,6 +56,7 @@ struct RunOptions {
   std::optional<std::filesystem::path> conf;
   std::filesystem::path output;       ///< the run directory
   bool help_shown = false;            ///< --help was given and printed: nothing to run
+  std::chrono::milliseconds stop_timeout{15000};  ///< the waits after Ctrl-C or SIGTERM, in all (--stop-timeout)
   // `scenario` only
   bool list_scenarios = false;
   std::vector<std::filesystem::path> scenario_path;  ///< where scenario names are looked up

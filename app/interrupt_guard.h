@@ -1,5 +1,6 @@
-// Internal to app/: Ctrl-C and SIGTERM request the run's stop while the guard lives; a second one ends pgchaos
-// at once. The one piece of process-wide state pgchaos has, as signals are process-wide.
+// Internal to app/: Ctrl-C and SIGTERM request the run's stop while the guard lives, and bound the waits that
+// follow by the stop budget; a second one skips those waits, a third ends pgchaos at once. The one piece of
+// process-wide state pgchaos has, as signals are process-wide.
 #pragma once
 
 #include "common/stop_source.h"
@@ -8,7 +9,7 @@ namespace pgchaos::app {
 
 class InterruptGuard {
  public:
-  explicit InterruptGuard(common::StopSource& stop);
+  InterruptGuard(common::StopSource& stop, std::chrono::milliseconds stop_budget);
   ~InterruptGuard();
   InterruptGuard(const InterruptGuard&) = delete;
   InterruptGuard& operator=(const InterruptGuard&) = delete;

@@ -14,8 +14,11 @@ namespace {
 std::atomic<common::StopSource*> g_stop{nullptr};
 
 extern "C" void on_interrupt(int signal) {
-  if (auto* stop = g_stop.load()) stop->request(common::StopReason::interrupted);
-  std::signal(signal, SIG_DFL);  // a second Ctrl-C ends pgchaos at once
+  auto* stop = g_stop.load();
+  if (stop == nullptr) return;
+  if (!stop->interrupted()) return stop->request(common::StopReason::interrupted);
+  stop->hurry();                 // the second: the waits are skipped, what is known is written
+  std::signal(signal, SIG_DFL);  // a third ends pgchaos at once
 }
 
 void say(const std::string& line) {
@@ -27,7 +30,7 @@ void say(const std::string& line) {
 engine::ExitCode run_with(RunOptions& options) {
   auto directory = history::RunDirectory::for_new_run(options.output);  // refused before anything is touched
   common::StopSource stop;
-  InterruptGuard interrupt_guard(stop);
+  InterruptGuard interrupt_guard(stop, options.stop_timeout);
   faults::ClusterContext cluster;
   if (options.request.faults) {
     build_cluster_context(options, cluster);
@@ -38,7 +41,8 @@ engine::ExitCode run_with(RunOptions& options) {
 
 }  // namespace
 
-InterruptGuard::InterruptGuard(common::StopSource& stop) {
+InterruptGuard::InterruptGuard(common::StopSource& stop, std::chrono::milliseconds stop_budget) {
+  stop.set_stop_budget(stop_budget);
   g_stop.store(&stop);
   std::signal(SIGINT, on_interrupt);
   std::signal(SIGTERM, on_interrupt);
@@ -73,7 +77,7 @@ engine::ExitCode matrix_command(const std::vector<std::string>& args) {
   MatrixOptions options = parse_matrix_options(args);
   if (options.help_shown) return engine::ExitCode::valid;
   common::StopSource stop;
-  InterruptGuard interrupt_guard(stop);
+  InterruptGuard interrupt_guard(stop, options.run.stop_timeout);
   // The cluster's context (SSH sessions, templates); a rebuild replaces it between modes, when nothing uses it.
   auto cluster = std::make_unique<faults::ClusterContext>();
   build_cluster_context(options.run, *cluster);

@@ -148,7 +148,9 @@ po::options_description run_option_descriptions() {
       ("watch-interval", po::value<std::string>(), "how often the watcher looks at each node (default 100ms; off: "
                                                    "no watcher, the story is told from the workload's record alone)")
       ("probe-interval", po::value<std::string>(), "how often the write probe writes (default 20ms; off: no probe, "
-                                                   "unavailability is the workload's own gaps between commits)");
+                                                   "unavailability is the workload's own gaps between commits)")
+      ("stop-timeout", po::value<std::string>(), "after Ctrl-C or SIGTERM, how long the waits for health and snapshots "
+                                                 "may take in all (default 15s); a second one skips them");
   return flags;
 }
 
@@ -225,6 +227,7 @@ void apply_run_flags(const po::variables_map& vm, RunOptions& options) {
     if (text != "off" && request.watch_interval < std::chrono::milliseconds(10))
       throw UsageError("--watch-interval: 10ms at least, or off");
   }
+  if (vm.count("stop-timeout")) options.stop_timeout = parse_duration(vm["stop-timeout"].as<std::string>(), "--stop-timeout");
   if (vm.count("probe-interval")) {
     const auto text = vm["probe-interval"].as<std::string>();
     request.probe_interval = text == "off" ? std::chrono::milliseconds(0) : parse_duration(text, "--probe-interval");

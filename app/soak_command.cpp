@@ -64,7 +64,7 @@ engine::ExitCode soak_command(const std::vector<std::string>& args) {
   };
 
   common::StopSource stop;
-  InterruptGuard interrupt_guard(stop);
+  InterruptGuard interrupt_guard(stop, options.run.stop_timeout);
   return engine::soak(std::move(options.request), options.output, stop, say).exit_code;
 }
 

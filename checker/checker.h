@@ -182,6 +182,7 @@ struct CheckResult {
   std::vector<Gap> longest_gaps;  ///< longest first, at most 5
   std::vector<FaultImpact> faults;
   std::vector<std::string> findings;  ///< from the history: e.g. a cluster that did not recover after a fault
+  std::vector<std::string> unconfirmed_findings;  ///< the same, where an interruption cut the wait short: unknown
 
   // The cluster's story (from the watcher's observations, the probe and the workload's own terms).
   bool watched = false;                      ///< the history holds observations

@@ -138,6 +138,11 @@ void decide(const CheckOptions& options, CheckResult& r) {
   }
   for (const auto& finding : r.findings)  // a cluster that does not recover is a failure of the system under test
     fails("finding: " + finding.substr(0, finding.find('\n')));
+  // One that had not recovered when Ctrl-C cut the wait short might have: not known, so never a pass either.
+  for (const auto& finding : r.unconfirmed_findings) {
+    undecided = true;
+    r.reasons.push_back("unconfirmed finding: " + finding.substr(0, finding.find('\n')));
+  }
   for (const auto& node : r.nodes) {
     if (!node.compared) {
       undecided = true;
@@ -212,6 +217,7 @@ CheckResult check(const history::RunHistory& history, const std::vector<history:
   CheckResult r;
   try {
     r.findings = history.findings;
+    r.unconfirmed_findings = history.unconfirmed_findings;
     if (snapshots.empty() || snapshots.front().role != "primary" || !snapshots.front().error.empty()) {
       r.verdict = Verdict::unknown;
       r.commit = options.commit;
@@ -220,6 +226,7 @@ CheckResult check(const history::RunHistory& history, const std::vector<history:
                               : "the primary could not be read: " + snapshots.front().error);
       r.headline = "unknown: " + r.reasons.front();
       for (const auto& finding : r.findings) r.reasons.push_back("finding: " + finding);
+      for (const auto& finding : r.unconfirmed_findings) r.reasons.push_back("unconfirmed finding: " + finding);
       check_availability(history, r);
       return r;
     }

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <system_error>
 
@@ -44,6 +45,10 @@ StopSource::~StopSource() {
 }
 
 void StopSource::request(StopReason reason) noexcept {
+  if (reason == StopReason::interrupted) {
+    std::int64_t never = 0;
+    interrupted_at_ns_.compare_exchange_strong(never, now_ns());  // the budget counts from the first one
+  }
   int expected = 0;
   if (reason_.compare_exchange_strong(expected, static_cast<int>(reason))) {
     // The byte is never read: the pipe stays readable, so every present and future poll() returns at once.
@@ -74,6 +79,28 @@ bool StopSource::requested() const noexcept {
 StopReason StopSource::reason() const noexcept {
   requested();  // a passed deadline becomes the reason
   return static_cast<StopReason>(reason_.load());
+}
+
+void StopSource::set_stop_budget(std::chrono::milliseconds budget) noexcept { budget_ms_.store(budget.count()); }
+
+bool StopSource::interrupted() const noexcept {
+  return interrupted_at_ns_.load() != 0 || (parent_ != nullptr && parent_->interrupted());
+}
+
+void StopSource::hurry() noexcept {
+  hurried_.store(true);
+  request(StopReason::interrupted);  // wakes every sleeper, if nothing had yet
+}
+
+bool StopSource::hurried() const noexcept { return hurried_.load() || (parent_ != nullptr && parent_->hurried()); }
+
+std::chrono::milliseconds StopSource::wait_allowed(std::chrono::milliseconds wanted) const noexcept {
+  if (hurried()) return std::chrono::milliseconds(0);
+  if (parent_ != nullptr) wanted = parent_->wait_allowed(wanted);
+  const auto since = interrupted_at_ns_.load();
+  if (since == 0) return wanted;
+  const auto left_ms = (since + budget_ms_.load() * 1'000'000 - now_ns()) / 1'000'000;
+  return std::chrono::milliseconds(std::clamp<std::int64_t>(left_ms, 0, wanted.count()));
 }
 
 bool StopSource::sleep_for(std::chrono::milliseconds duration) const noexcept {

@@ -27,12 +27,28 @@ class StopSource {
   void set_deadline(std::chrono::steady_clock::time_point deadline) noexcept;
   bool requested() const noexcept;
   StopReason reason() const noexcept;
+
+  // After Ctrl-C or SIGTERM the run still heals, snapshots and reports, but every wait on the way is bounded: by
+  // what is left of the stop budget (counted from the first interruption), and by nothing after a second one.
+  /// The wait budget after an interruption (15 s unless set).
+  void set_stop_budget(std::chrono::milliseconds budget) noexcept;
+  /// An interruption was requested, here or in the parent, even after another reason had stopped the run.
+  bool interrupted() const noexcept;
+  /// A second interruption: every wait left is skipped. Async-signal-safe.
+  void hurry() noexcept;
+  bool hurried() const noexcept;
+  /// How long a wait that wants `wanted` may last now: all of it without an interruption; otherwise what is left
+  /// of the stop budget (the parent's too), at most `wanted`, and nothing once hurried.
+  std::chrono::milliseconds wait_allowed(std::chrono::milliseconds wanted) const noexcept;
   /// Sleeps up to `duration`; returns false as soon as a stop is requested (or was before).
   bool sleep_for(std::chrono::milliseconds duration) const noexcept;
 
  private:
   mutable std::atomic<int> reason_{0};
   std::atomic<std::int64_t> deadline_ns_{0};  // steady clock; 0: none
+  std::atomic<std::int64_t> interrupted_at_ns_{0};  // steady clock; 0: never interrupted
+  std::atomic<std::int64_t> budget_ms_{15000};
+  std::atomic<bool> hurried_{false};
   int pipe_read_ = -1, pipe_write_ = -1;
   const StopSource* parent_ = nullptr;
   static_assert(std::atomic<int>::is_always_lock_free && std::atomic<std::int64_t>::is_always_lock_free);

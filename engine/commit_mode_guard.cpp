@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <thread>
 
 #include "backend/cluster_reader.h"
 #include "history/run_directory.h"
@@ -36,7 +37,7 @@ std::string not_yet_in_force(const faults::ClusterContext& cluster, const faults
 
 CommitModeGuard::CommitModeGuard(faults::ClusterContext& cluster, std::optional<common::CommitSetting> setting,
                                  const std::vector<std::string>& dsns, const common::StopSource& stop)
-    : cluster_(cluster) {
+    : cluster_(cluster), stop_(stop) {
   if (!setting) return;
   const auto previous = faults::read_patroni_sync_settings(cluster);
   const auto wanted = faults::patroni_sync_settings_for(*setting);
@@ -61,12 +62,23 @@ CommitModeGuard::CommitModeGuard(faults::ClusterContext& cluster, std::optional<
 
 CommitModeGuard::~CommitModeGuard() {
   if (!previous_) return;
-  try {
-    faults::write_patroni_sync_settings(cluster_, *previous_);
-  } catch (const std::exception& error) {
-    const std::string text = std::string("could not restore the previous commit settings: ") + error.what();
-    if (auto log = spdlog::get("engine")) log->error(text);
-    else std::fprintf(stderr, "pgchaos: %s\n", common::printable(text).c_str());
+  const auto started = std::chrono::steady_clock::now();
+  const auto retry_for = std::chrono::seconds(30);
+  for (;;) {
+    try {
+      faults::write_patroni_sync_settings(cluster_, *previous_);
+      return;
+    } catch (const std::exception& error) {
+      const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+      if (waited < retry_for && stop_.wait_allowed(retry_for - waited).count() > 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        continue;
+      }
+      const std::string text = std::string("could not restore the previous commit settings: ") + error.what();
+      if (auto log = spdlog::get("engine")) log->error(text);
+      else std::fprintf(stderr, "pgchaos: %s\n", common::printable(text).c_str());
+      return;
+    }
   }
 }
 

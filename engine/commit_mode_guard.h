@@ -18,12 +18,15 @@ class CommitModeGuard {
   /// not take effect.
   CommitModeGuard(faults::ClusterContext& cluster, std::optional<common::CommitSetting> setting,
                   const std::vector<std::string>& dsns, const common::StopSource& stop);
-  ~CommitModeGuard();  ///< restores the previous settings; a failure is logged, never thrown
+  /// Restores the previous settings, trying again for up to 30 s while Patroni refuses (a 409 while its DCS has no
+  /// quorum after a partition), within the stop budget after an interruption; a failure is logged, never thrown.
+  ~CommitModeGuard();
   CommitModeGuard(const CommitModeGuard&) = delete;
   CommitModeGuard& operator=(const CommitModeGuard&) = delete;
 
  private:
   faults::ClusterContext& cluster_;
+  const common::StopSource& stop_;
   std::optional<faults::PatroniSyncSettings> previous_;
 };
 

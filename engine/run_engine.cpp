@@ -38,16 +38,21 @@ std::vector<std::string> summary_lines(const backend::WorkloadStats& s, std::int
   };
 }
 
-// The cluster may still be settling after a fault: the primary is waited for, a minute at most. A Ctrl-C does not
-// cut this short: an interrupted run is still checked.
+// The cluster may still be settling after a fault: the primary is waited for, a minute at most, and the replicas
+// half that to catch up. After Ctrl-C both waits fit in what is left of the stop budget (an interrupted run is
+// still checked, with what could be read).
 void write_snapshots_patiently(const RunRequest& request, const backend::Workload& workload,
-                               const history::RunDirectory& directory, spdlog::logger& log) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+                               const history::RunDirectory& directory, const common::StopSource& stop,
+                               spdlog::logger& log) {
+  const auto started = std::chrono::steady_clock::now();
   for (;;) {
     try {
-      return backend::write_snapshots(request.workload.dsns, request.nodes, std::chrono::seconds(30), workload, directory);
+      const auto catch_up = std::chrono::duration_cast<std::chrono::seconds>(stop.wait_allowed(std::chrono::seconds(30)));
+      return backend::write_snapshots(request.workload.dsns, request.nodes, catch_up, workload, directory);
     } catch (const backend::BackendError& error) {
-      if (std::chrono::steady_clock::now() > deadline) throw;
+      const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+      if (stop.wait_allowed(std::chrono::seconds(60) - std::min(waited, std::chrono::milliseconds(60000))).count() == 0)
+        throw;
       log.warn("snapshot: {}; trying again", error.what());
       std::this_thread::sleep_for(std::chrono::seconds(1));
     }
@@ -277,12 +282,18 @@ class Run {
                   outcome_.stats.ok, outcome_.stats.fail, outcome_.stats.unknown);
   }
 
-  // Every node's snapshot goes into the run directory.
+  // Every node's snapshot goes into the run directory. After an interruption a missing one is no error: the check
+  // says what it lacks (no snapshot of the primary: verdict unknown) and `check --resnapshot` can read it later.
   void snapshot() {
     try {
-      write_snapshots_patiently(request_, bank_workload_, directory_, **log_);
+      write_snapshots_patiently(request_, bank_workload_, directory_, stop_, **log_);
     } catch (const std::exception& error) {
       (*log_)->error("no snapshot of the primary: {}", error.what());
+      if (stop_.interrupted()) {
+        say(fmt::format("no snapshot of the primary within the stop budget ({}); the verdict cannot be known: "
+                        "pgchaos check {} --resnapshot reads the nodes again", error.what(), directory_.root().string()));
+        return;
+      }
       throw backend::BackendError(fmt::format("no snapshot of the primary ({}); the history is kept: pgchaos check {} "
                                               "--resnapshot", error.what(), directory_.root().string()));
     }
@@ -294,7 +305,7 @@ class Run {
     (*log_)->info("run {} ended: {}", run_id_, outcome_.result.headline);
     (*log_)->info("phases: {}", phases_.text());
     say("run directory: " + directory_.root().string());
-    if (outcome_.stop_reason == StopReason::interrupted) outcome_.exit_code = ExitCode::interrupted;
+    if (outcome_.stop_reason == StopReason::interrupted || stop_.interrupted()) outcome_.exit_code = ExitCode::interrupted;
     else if (outcome_.stats.fatal_error || schedule_error_) outcome_.exit_code = ExitCode::unknown_or_error;
     else outcome_.exit_code = exit_code_of(outcome_.result.verdict);
     if (outcome_.stats.fatal_error) say("stopped by a harness error: " + *outcome_.stats.fatal_error);

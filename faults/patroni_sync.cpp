@@ -51,7 +51,10 @@ void write_patroni_sync_settings(const ClusterContext& cluster, const PatroniSyn
   patch["postgresql"]["parameters"]["synchronous_commit"] =
       settings.synchronous_commit.empty() ? nlohmann::json(nullptr) : nlohmann::json(settings.synchronous_commit);
   const auto [status, body] = http_request(leader_rest_url(cluster) + "/config", "PATCH", patch.dump());
-  if (status != 200) throw FaultError("PATCH /config answered " + std::to_string(status) + ": " + body);
+  // Patroni's error pages are HTML: their status says it all (409: its DCS refused the write).
+  if (status != 200)
+    throw FaultError("PATCH /config answered " + std::to_string(status) +
+                     (body.empty() || body.front() == '<' ? "" : ": " + body.substr(0, body.find('\n'))));
 }
 
 PatroniSyncSettings patroni_sync_settings_for(const common::CommitSetting& setting) {

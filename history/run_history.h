@@ -73,6 +73,9 @@ struct RunHistory {
   std::vector<Attempt> attempts;      ///< in invoke order of each worker, workers interleaved by time
   std::vector<FaultRecord> faults;
   std::vector<std::string> findings;  ///< messages of finding events
+  /// Findings the harness could not confirm (state "unconfirmed"): the wait that would have settled them was cut
+  /// short by an interruption, e.g. a cluster not yet healthy when the stop budget ran out.
+  std::vector<std::string> unconfirmed_findings;
   std::vector<Term> terms{Term{}};    ///< terms[0]: unknown
   std::vector<Observation> observations;
   std::vector<ProbeChange> probes;

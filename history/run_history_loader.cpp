@@ -149,7 +149,8 @@ class Loader {
     } else if (f.type == "fault_start" || f.type == "fault_end") {
       apply_fault(line, f);
     } else if (f.type == "finding") {
-      h_.findings.push_back(nlohmann::json::parse(line).value("message", ""));
+      const auto j = nlohmann::json::parse(line);
+      (j.value("state", "") == "unconfirmed" ? h_.unconfirmed_findings : h_.findings).push_back(j.value("message", ""));
     } else if (f.type == "resolve") {
       h_.resolutions.push_back({f.op, f.mono_ns, static_cast<int>(f.attempt), nlohmann::json::parse(line).value("committed", false)});
     } else if (f.type == "observation") {

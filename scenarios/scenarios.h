@@ -128,5 +128,9 @@ Forensics collect_forensics(faults::ClusterContext& cluster, const std::filesyst
 /// Waits for a healthy cluster (until `timeout`, or a stop when `stop` is given); returns the last topology seen.
 faults::Topology wait_healthy(faults::ClusterContext& cluster, std::chrono::seconds timeout,
                               const common::StopSource* stop = nullptr);
+/// After a heal: a stop does not end the wait (the cluster is to be left healthy), but after an interruption it
+/// lasts no longer than what is left of the stop budget (StopSource::wait_allowed).
+faults::Topology wait_healthy_after_heal(faults::ClusterContext& cluster, std::chrono::seconds timeout,
+                                         const common::StopSource& stop);
 
 }  // namespace pgchaos::scenarios

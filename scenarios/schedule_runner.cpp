@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <set>
@@ -34,14 +35,19 @@ history::Event fault_event(history::EventType type, std::int64_t id, const std::
   return e;
 }
 
-// What an unhealthy cluster looks like, for the report: each member's state and the log tail of troubled ones.
-std::string describe_unhealthy(faults::ClusterContext& cluster, const faults::Topology& topology, const std::string& after) {
-  std::string text = fmt::format("cluster not healthy after {}: {}", after, fmt::join(topology.problems, "; "));
+// What an unhealthy cluster looks like, for the report: each member's state and the log tail of troubled ones
+// (not after an interruption, which leaves no time for SSH round trips).
+std::string describe_unhealthy(faults::ClusterContext& cluster, const faults::Topology& topology, const std::string& after,
+                               const common::StopSource& stop) {
+  std::string text = fmt::format("cluster not healthy after {}{}: {}", after,
+                                 stop.interrupted() ? " (its wait cut short by the interruption)" : "",
+                                 fmt::join(topology.problems, "; "));
   for (const auto& m : topology.members) {
     text += fmt::format("\n  {}: role {}, state {}, timeline {}{}", m.name, m.role.empty() ? "?" : m.role,
                         m.state.empty() ? "?" : m.state, m.timeline, m.error.empty() ? "" : ", " + m.error);
   }
   for (const auto& m : topology.members) {
+    if (stop.interrupted()) break;
     if (m.name == topology.leader && topology.members.size() > 1 && m.error.empty()) continue;
     try {
       const auto tail = cluster.run("log-tail", m.name);
@@ -54,9 +60,9 @@ std::string describe_unhealthy(faults::ClusterContext& cluster, const faults::To
 }
 
 // A reboot or crash command returns before the node goes down; health is judged only once it has.
-void wait_until_down(faults::ClusterContext& cluster, const std::string& targets) {
+void wait_until_down(faults::ClusterContext& cluster, const std::string& targets, const common::StopSource& stop) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-  while (std::chrono::steady_clock::now() < deadline) {
+  while (std::chrono::steady_clock::now() < deadline && !stop.requested()) {
     const auto topology = cluster.topology();
     bool all_down = true;
     for (const auto& m : topology.members)
@@ -67,6 +73,22 @@ void wait_until_down(faults::ClusterContext& cluster, const std::string& targets
 }
 
 }  // namespace
+
+faults::Topology wait_healthy_after_heal(faults::ClusterContext& cluster, std::chrono::seconds timeout,
+                                         const common::StopSource& stop) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto left = [&] {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    return stop.wait_allowed(std::max(ms, std::chrono::milliseconds(0)));
+  };
+  faults::Topology topology = cluster.topology();
+  while (!topology.healthy() && left().count() > 0) {
+    // Not stop.sleep_for, which returns at once after a stop: the wait goes on within the budget.
+    std::this_thread::sleep_for(std::min(left(), std::chrono::milliseconds(500)));
+    topology = cluster.topology();
+  }
+  return topology;
+}
 
 faults::Topology wait_healthy(faults::ClusterContext& cluster, std::chrono::seconds timeout,
                               const common::StopSource* stop) {
@@ -93,11 +115,16 @@ RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& a
   std::vector<std::string> bug_signs;  // findings of the last forensics, recorded once the window's own are
   auto collect = [&](const std::string& label, std::int64_t since_wall_us) {
     if (forensics_root.empty()) return;
+    if (stop.interrupted()) {  // SSH round trips to every node: no time for them after Ctrl-C
+      if (observer.line) observer.line(fmt::format("{}: no forensics (interrupted)", label));
+      return;
+    }
     auto found = collect_forensics(cluster, forensics_root / label, since_wall_us);
     last_key_lines = std::move(found.key_lines);
     bug_signs = std::move(found.findings);
   };
-  // Only the schedule itself stops early: the waits for a healthy cluster after a heal run to their end.
+  // The schedule itself stops early; the waits for a healthy cluster after a heal run to their end, or after an
+  // interruption within the stop budget.
   auto tell = [&](const std::string& text) {
     if (observer.line) observer.line(text);
   };
@@ -105,9 +132,11 @@ RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& a
     tell(text);
     if (observer.fault_started) observer.fault_started(a, text);
   };
+  // A finding made after an interruption rests on a wait cut short: recorded as unconfirmed (the verdict unknown).
   auto record_finding = [&](const std::string& text) {
     history::Event e;
     e.type = history::EventType::finding;
+    if (stop.interrupted()) e.state = "unconfirmed";
     e.message = text + (last_key_lines.empty() ? "" : "\n--- the log lines that matter (forensics) ---\n" + last_key_lines);
     history.stamp(e);
     history.append(e);
@@ -185,16 +214,17 @@ RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& a
       if (observer.fault_ended) observer.fault_ended(a);
       return true;
     }
-    if (fault->takes_nodes_down()) wait_until_down(cluster, start.target);
+    if (fault->takes_nodes_down()) wait_until_down(cluster, start.target, stop);
     active.emplace_back(a.index, std::move(fault));
     stop.sleep_for(a.duration);
     if (!a.heal) return true;  // left active on purpose: a later step or the final heal ends it
     heal(active.back().first, *active.back().second);
     if (a.wait_healthy) {
-      const auto topology = wait_healthy(cluster, scenario.healthy_timeout);
+      const auto topology = wait_healthy_after_heal(cluster, scenario.healthy_timeout, stop);
       collect(fmt::format("fault-{}", a.index), start.wall_us);
       if (!topology.healthy())
-        record_finding(describe_unhealthy(cluster, topology, fmt::format("fault {} ({} on {})", a.index, a.fault, start.target)));
+        record_finding(describe_unhealthy(cluster, topology, fmt::format("fault {} ({} on {})", a.index, a.fault, start.target),
+                                          stop));
     } else {
       collect(fmt::format("fault-{}", a.index), start.wall_us);
     }
@@ -216,9 +246,9 @@ RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& a
     }
     active.clear();
     if (!wait) return;
-    const auto topology = wait_healthy(cluster, scenario.healthy_timeout);
+    const auto topology = wait_healthy_after_heal(cluster, scenario.healthy_timeout, stop);
     if (result.faults_started > 0) collect(label, since_wall_us);
-    if (!topology.healthy()) record_finding(describe_unhealthy(cluster, topology, after));
+    if (!topology.healthy()) record_finding(describe_unhealthy(cluster, topology, after, stop));
     record_bug_signs();
   };
   // Round 0 is `actions`; with `next_round`, the schedule runs again, round after round, until the stop; a round

@@ -369,6 +369,18 @@ TEST(Checker, TheHeadlineNamesWhatMadeTheVerdict) {
   EXPECT_EQ(r.headline.find('\n'), std::string::npos) << "one line";
 }
 
+// A cluster not yet healthy when Ctrl-C cut the wait short might have recovered: unknown, never invalid or valid.
+TEST(Checker, AnUnconfirmedFindingLeavesTheVerdictUnknown) {
+  std::mt19937_64 rng(5);
+  auto run = make_clean_run(rng, 40, 5, 0);
+  run.history.unconfirmed_findings.push_back(
+      "cluster not healthy after the final heal (its wait cut short by the interruption): pgc3: REST API: cannot connect");
+  const auto r = check(run.history, run.snapshots, {}, bank::invariants());
+  EXPECT_EQ(r.verdict, Verdict::unknown) << r.headline;
+  EXPECT_EQ(r.headline.rfind("unknown: unconfirmed finding: cluster not healthy after the final heal", 0), 0u) << r.headline;
+  EXPECT_TRUE(r.findings.empty());
+}
+
 // An index read for another run than the history's would make every commit look lost: the checker refuses it.
 TEST(Checker, ALedgerIndexedForAnotherRunIsNotChecked) {
   std::mt19937_64 rng(6);
