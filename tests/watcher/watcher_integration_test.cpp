@@ -149,5 +149,46 @@ TEST(WriteProbe, AConnectThatHangsDoesNotHoldTheNextAttempt) {
   EXPECT_GE(silent.hung_up_us(), resumed_us) << "dropped once a write committed, not timed out before it";
 }
 
+TEST(WriteProbe, AWriteThatWaitsIsAnOutageFromWhenItWasSentUntilAWriteCommits) {
+  testing::PostgresServer server;
+  backend::WorkloadConfig config;
+  config.dsns = {server.dsn()};
+  config.reset = true;
+  bank::BankOptions small;
+  small.accounts = 10;
+  backend::prepare_schema(config, bank::BankWorkload(small, 0));
+  const testing::TempDirectory dir("pgchaos-probe");
+  const auto file = dir / "history.jsonl";
+  const auto beats = [&] { return std::stoll(server.psql("SELECT beats FROM pgchaos.probe WHERE id = 1")); };
+  {
+    history::HistoryWriter history(file, std::chrono::milliseconds(20));
+    WriteProbe probe({server.dsn()}, history, std::chrono::milliseconds(20));
+    ASSERT_TRUE(eventually([&] { return beats() > 3; }, std::chrono::seconds(20), kOften));
+    // The probe's row locked for a second, as a commit held for a synchronous standby would hold its writes.
+    server.psql("BEGIN; SELECT id FROM pgchaos.probe WHERE id = 1 FOR UPDATE; SELECT pg_sleep(1); COMMIT;");
+    const auto after_lock = beats();
+    ASSERT_TRUE(eventually([&] { return beats() > after_lock + 3; }, std::chrono::seconds(20), kOften));
+    probe.stop();
+    history.close();
+  }
+  const auto h = history::load_run_history(file);
+  ASSERT_GE(h.probes.size(), 3u);
+  EXPECT_TRUE(h.probes.front().writable);
+  EXPECT_TRUE(h.probes.back().writable);
+  // Changes only: however many attempts the outage started, writes stopped once and resumed once. A loaded machine
+  // may add a short outage of its own; the locked second is the one that waited longest.
+  std::size_t longest = 0;
+  for (std::size_t i = 1; i < h.probes.size(); ++i) {
+    EXPECT_NE(h.probes[i].writable, h.probes[i - 1].writable) << i;
+    if (!h.probes[i].writable && i + 1 < h.probes.size() &&
+        (longest == 0 || h.probes[i + 1].at_ns - h.probes[i].at_ns > h.probes[longest + 1].at_ns - h.probes[longest].at_ns))
+      longest = i;
+  }
+  ASSERT_NE(longest, 0u);
+  EXPECT_NE(h.probes[longest].error.find("a write has waited more than 250 ms"), std::string::npos) << h.probes[longest].error;
+  // Stamped when the waiting write was sent, so the outage covers most of the second the row was held.
+  EXPECT_GT(h.probes[longest + 1].at_ns - h.probes[longest].at_ns, 500'000'000) << "the lock was held 1 s";
+}
+
 }  // namespace
 }  // namespace pgchaos::watcher
