@@ -258,7 +258,18 @@ void WriteProbe::stop() {
   const std::uint64_t one = 1;
   if (state_->wake_fd >= 0) (void)!write(state_->wake_fd, &one, sizeof one);
   if (state_->thread.joinable()) state_->thread.join();
-  state_->attempts.clear();  // closes every connection: a write still waiting ends with its session
+  // A write waiting for a synchronous standby that is not coming would hold its session (and the probe's row) on
+  // the server after the connection closed: cancelled, each on a thread of its own, as a cancel connects anew and
+  // a partitioned server may keep it waiting.
+  for (const auto& a : state_->attempts)
+    if (a.phase == Attempt::Phase::writing)
+      if (PGcancel* cancel = PQgetCancel(a.connection))
+        std::thread([cancel] {
+          char error[256];
+          PQcancel(cancel, error, sizeof error);
+          PQfreeCancel(cancel);
+        }).detach();
+  state_->attempts.clear();  // closes every connection
 }
 
 }  // namespace pgchaos::watcher

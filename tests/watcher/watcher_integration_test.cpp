@@ -190,5 +190,35 @@ TEST(WriteProbe, AWriteThatWaitsIsAnOutageFromWhenItWasSentUntilAWriteCommits) {
   EXPECT_GT(h.probes[longest + 1].at_ns - h.probes[longest].at_ns, 500'000'000) << "the lock was held 1 s";
 }
 
+// A write held for a synchronous standby that never comes must not outlive the probe on the server (it would hold
+// the probe's row against the next run): stop() cancels it.
+TEST(WriteProbe, StopCancelsAWriteHeldForASynchronousStandby) {
+  testing::PostgresServer server;
+  backend::WorkloadConfig config;
+  config.dsns = {server.dsn()};
+  config.reset = true;
+  bank::BankOptions small;
+  small.accounts = 10;
+  backend::prepare_schema(config, bank::BankWorkload(small, 0));
+  server.psql("ALTER SYSTEM SET synchronous_standby_names = 'nobody'");
+  server.psql("SELECT pg_reload_conf()");
+  const auto waiting = [&] {
+    return std::stoi(server.psql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgchaos-probe' "
+                                 "AND wait_event = 'SyncRep'"));
+  };
+  const testing::TempDirectory dir("pgchaos-probe");
+  {
+    history::HistoryWriter history(dir / "history.jsonl", std::chrono::milliseconds(20));
+    WriteProbe probe({server.dsn()}, history, std::chrono::milliseconds(20));
+    ASSERT_TRUE(eventually([&] { return waiting() > 0; }, std::chrono::seconds(20), kOften)) << "a write waits";
+    probe.stop();
+    history.close();
+  }
+  EXPECT_TRUE(eventually([&] { return waiting() == 0; }, std::chrono::seconds(20), kOften))
+      << "no write of the probe still waits on the server";
+  server.psql("ALTER SYSTEM RESET synchronous_standby_names");
+  server.psql("SELECT pg_reload_conf()");
+}
+
 }  // namespace
 }  // namespace pgchaos::watcher
