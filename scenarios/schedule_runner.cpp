@@ -59,10 +59,17 @@ std::string describe_unhealthy(faults::ClusterContext& cluster, const faults::To
   return text;
 }
 
-// A reboot or crash command returns before the node goes down; health is judged only once it has.
+// What a wait until `deadline` may still take: after an interruption no more than the stop budget allows.
+std::chrono::milliseconds time_left(std::chrono::steady_clock::time_point deadline, const common::StopSource& stop) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  return stop.wait_allowed(std::max(ms, std::chrono::milliseconds(0)));
+}
+
+// A reboot or crash command returns before the node goes down; health is judged only once it has. Any stop but
+// an interruption waits too (a --duration ending mid-crash must not judge health before the crash took effect).
 void wait_until_down(faults::ClusterContext& cluster, const std::string& targets, const common::StopSource& stop) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-  while (std::chrono::steady_clock::now() < deadline && !stop.requested()) {
+  while (time_left(deadline, stop).count() > 0) {
     const auto topology = cluster.topology();
     bool all_down = true;
     for (const auto& m : topology.members)
@@ -77,14 +84,10 @@ void wait_until_down(faults::ClusterContext& cluster, const std::string& targets
 faults::Topology wait_healthy_after_heal(faults::ClusterContext& cluster, std::chrono::seconds timeout,
                                          const common::StopSource& stop) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  auto left = [&] {
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    return stop.wait_allowed(std::max(ms, std::chrono::milliseconds(0)));
-  };
   faults::Topology topology = cluster.topology();
-  while (!topology.healthy() && left().count() > 0) {
+  while (!topology.healthy() && time_left(deadline, stop).count() > 0) {
     // Not stop.sleep_for, which returns at once after a stop: the wait goes on within the budget.
-    std::this_thread::sleep_for(std::min(left(), std::chrono::milliseconds(500)));
+    std::this_thread::sleep_for(std::min(time_left(deadline, stop), std::chrono::milliseconds(500)));
     topology = cluster.topology();
   }
   return topology;
