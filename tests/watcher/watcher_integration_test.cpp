@@ -26,14 +26,19 @@ namespace {
 using testing::eventually;
 constexpr auto kOften = std::chrono::milliseconds(20);
 
-TEST(Watcher, ObservesANodeAndTheProbeSeesARestartAsAnOutage) {
-  testing::PostgresServer server;
+// pgchaos's schema on `server`, with the probe's table (pgchaos.probe) and a small bank.
+void prepare_probe_table(const testing::PostgresServer& server) {
   backend::WorkloadConfig config;
   config.dsns = {server.dsn()};
   config.reset = true;
   bank::BankOptions small;
   small.accounts = 10;
-  backend::prepare_schema(config, bank::BankWorkload(small, 0));  // creates pgchaos.probe
+  backend::prepare_schema(config, bank::BankWorkload(small, 0));
+}
+
+TEST(Watcher, ObservesANodeAndTheProbeSeesARestartAsAnOutage) {
+  testing::PostgresServer server;
+  prepare_probe_table(server);
   const testing::TempDirectory dir("pgchaos-watcher");
   const auto file = dir / "history.jsonl";
   {
@@ -119,12 +124,7 @@ class SilentServer {
 
 TEST(WriteProbe, AConnectThatHangsDoesNotHoldTheNextAttempt) {
   testing::PostgresServer server;
-  backend::WorkloadConfig config;
-  config.dsns = {server.dsn()};
-  config.reset = true;
-  bank::BankOptions small;
-  small.accounts = 10;
-  backend::prepare_schema(config, bank::BankWorkload(small, 0));
+  prepare_probe_table(server);
   SilentServer silent;
   const testing::TempDirectory dir("pgchaos-probe");
   const auto file = dir / "history.jsonl";
@@ -151,12 +151,7 @@ TEST(WriteProbe, AConnectThatHangsDoesNotHoldTheNextAttempt) {
 
 TEST(WriteProbe, AWriteThatWaitsIsAnOutageFromWhenItWasSentUntilAWriteCommits) {
   testing::PostgresServer server;
-  backend::WorkloadConfig config;
-  config.dsns = {server.dsn()};
-  config.reset = true;
-  bank::BankOptions small;
-  small.accounts = 10;
-  backend::prepare_schema(config, bank::BankWorkload(small, 0));
+  prepare_probe_table(server);
   const testing::TempDirectory dir("pgchaos-probe");
   const auto file = dir / "history.jsonl";
   const auto beats = [&] { return std::stoll(server.psql("SELECT beats FROM pgchaos.probe WHERE id = 1")); };
@@ -194,12 +189,7 @@ TEST(WriteProbe, AWriteThatWaitsIsAnOutageFromWhenItWasSentUntilAWriteCommits) {
 // the probe's row against the next run): stop() cancels it.
 TEST(WriteProbe, StopCancelsAWriteHeldForASynchronousStandby) {
   testing::PostgresServer server;
-  backend::WorkloadConfig config;
-  config.dsns = {server.dsn()};
-  config.reset = true;
-  bank::BankOptions small;
-  small.accounts = 10;
-  backend::prepare_schema(config, bank::BankWorkload(small, 0));
+  prepare_probe_table(server);
   server.psql("ALTER SYSTEM SET synchronous_standby_names = 'nobody'");
   server.psql("SELECT pg_reload_conf()");
   const auto waiting = [&] {
