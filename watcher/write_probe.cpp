@@ -11,6 +11,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <utility>
 
 #include "backend/cluster_reader.h"
 #include "watcher/watcher.h"
@@ -71,6 +72,33 @@ struct Attempt {
     return POLLIN;
   }
 };
+
+// Cancels the write in flight on `connection` and closes it once the write has ended. The cancel is sent again
+// every second: one that reaches the server before it has read the write is dropped there, and the write would
+// then run (and wait for a synchronous standby) after the client had gone. Gives up after ten seconds.
+void cancel_then_close(PGconn* connection) {
+  const auto give_up = Clock::now() + std::chrono::seconds(10);
+  while (Clock::now() < give_up && PQstatus(connection) == CONNECTION_OK) {
+    if (PGcancel* cancel = PQgetCancel(connection)) {
+      char error[256];
+      PQcancel(cancel, error, sizeof error);
+      PQfreeCancel(cancel);
+    }
+    pollfd fd{PQsocket(connection), POLLIN, 0};
+    if (poll(&fd, 1, 1000) > 0 && PQconsumeInput(connection) == 0) break;
+    bool ended = false;
+    while (PQisBusy(connection) == 0) {
+      PGresult* result = PQgetResult(connection);
+      if (result == nullptr) {
+        ended = true;
+        break;
+      }
+      PQclear(result);
+    }
+    if (ended) break;
+  }
+  PQfinish(connection);
+}
 
 }  // namespace
 
@@ -259,16 +287,10 @@ void WriteProbe::stop() {
   if (state_->wake_fd >= 0) (void)!write(state_->wake_fd, &one, sizeof one);
   if (state_->thread.joinable()) state_->thread.join();
   // A write waiting for a synchronous standby that is not coming would hold its session (and the probe's row) on
-  // the server after the connection closed: cancelled, each on a thread of its own, as a cancel connects anew and
-  // a partitioned server may keep it waiting.
-  for (const auto& a : state_->attempts)
-    if (a.phase == Attempt::Phase::writing)
-      if (PGcancel* cancel = PQgetCancel(a.connection))
-        std::thread([cancel] {
-          char error[256];
-          PQcancel(cancel, error, sizeof error);
-          PQfreeCancel(cancel);
-        }).detach();
+  // the server after the connection closed, and so would a write queued behind it for the row's lock: each is
+  // cancelled on a thread of its own (a cancel connects anew and a partitioned server may keep it waiting).
+  for (auto& a : state_->attempts)
+    if (a.phase == Attempt::Phase::writing) std::thread(cancel_then_close, std::exchange(a.connection, nullptr)).detach();
   state_->attempts.clear();  // closes every connection
 }
 

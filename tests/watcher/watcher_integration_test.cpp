@@ -186,26 +186,30 @@ TEST(WriteProbe, AWriteThatWaitsIsAnOutageFromWhenItWasSentUntilAWriteCommits) {
 }
 
 // A write held for a synchronous standby that never comes must not outlive the probe on the server (it would hold
-// the probe's row against the next run): stop() cancels it.
+// the probe's row against the next run), nor may the writes queued behind it for the row: stop() cancels them all,
+// also one sent just before the stop, which a single cancel can reach before the server has read it.
 TEST(WriteProbe, StopCancelsAWriteHeldForASynchronousStandby) {
   testing::PostgresServer server;
   prepare_probe_table(server);
   server.psql("ALTER SYSTEM SET synchronous_standby_names = 'nobody'");
   server.psql("SELECT pg_reload_conf()");
-  const auto waiting = [&] {
-    return std::stoi(server.psql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgchaos-probe' "
-                                 "AND wait_event = 'SyncRep'"));
+  const auto count = [&](const std::string& condition) {
+    return std::stoi(server.psql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgchaos-probe' AND " +
+                                 condition));
   };
   const testing::TempDirectory dir("pgchaos-probe");
   {
     history::HistoryWriter history(dir / "history.jsonl", std::chrono::milliseconds(20));
     WriteProbe probe({server.dsn()}, history, std::chrono::milliseconds(20));
-    ASSERT_TRUE(eventually([&] { return waiting() > 0; }, std::chrono::seconds(20), kOften)) << "a write waits";
+    ASSERT_TRUE(eventually([&] { return count("wait_event = 'SyncRep'") > 0; }, std::chrono::seconds(20), kOften))
+        << "a write waits for the standby";
+    ASSERT_TRUE(eventually([&] { return count("state = 'active'") > 2; }, std::chrono::seconds(20), kOften))
+        << "more writes wait behind it for the row";
     probe.stop();
     history.close();
   }
-  EXPECT_TRUE(eventually([&] { return waiting() == 0; }, std::chrono::seconds(20), kOften))
-      << "no write of the probe still waits on the server";
+  EXPECT_TRUE(eventually([&] { return count("state = 'active'") == 0; }, std::chrono::seconds(20), kOften))
+      << "no write of the probe still runs on the server";
   server.psql("ALTER SYSTEM RESET synchronous_standby_names");
   server.psql("SELECT pg_reload_conf()");
 }
