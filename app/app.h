@@ -44,6 +44,7 @@ struct ClusterConfig {
   std::string scope = "main";
   std::vector<ClusterNode> nodes;
   std::vector<std::pair<std::string, std::string>> settings;  ///< the section's other keys (ssh_user, ssh_key, ...)
+  rest::Settings rest;  ///< rest_ca_file, rest_cert_file, rest_key_file, rest_user and the password
   std::string setting(const std::string& key, const std::string& fallback = "") const;
 };
 /// Reads `[cluster]` from a configuration file; throws UsageError "file:line: ..." for a malformed node line.

@@ -1,6 +1,8 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <cstdlib>
+#include <fstream>
 #include <sstream>
 
 #include "app/app.h"
@@ -34,14 +36,36 @@ std::pair<std::string, int> host_port(const std::string& text, int default_port,
   return {host, port};
 }
 
+// The first line of a password file (an operator's `echo secret > file` ends in a newline that is not part of it).
+std::string read_password_file(const std::string& path, const std::string& where) {
+  std::ifstream in(path);
+  std::string password;
+  if (!in || !std::getline(in, password)) throw UsageError(fmt::format("{}: cannot read '{}'", where, path));
+  if (!password.empty() && password.back() == '\r') password.pop_back();
+  return password;
+}
+
 }  // namespace
 
 ClusterConfig read_cluster_config(const std::filesystem::path& file) {
   ClusterConfig cluster;
+  std::string password_from;  // where the REST password came from, for the error of a second one
   for (const auto& e : read_config_file(file)) {
     if (e.section != "cluster") continue;
     const std::string where = fmt::format("{}:{}: [cluster] {}", file.string(), e.line, e.key);
-    if (e.key == "scope") {
+    if (e.key == "rest_password" || e.key == "rest_password_file") {
+      if (!password_from.empty()) throw UsageError(fmt::format("{}: the REST password is already given by {}", where, password_from));
+      password_from = fmt::format("{} (line {})", e.key, e.line);
+      cluster.rest.password = e.key == "rest_password" ? e.value : read_password_file(e.value, where);
+    } else if (e.key == "rest_ca_file" || e.key == "rest_cert_file" || e.key == "rest_key_file") {
+      if (!std::filesystem::is_regular_file(e.value)) throw UsageError(fmt::format("{}: no such file '{}'", where, e.value));
+      (e.key == "rest_ca_file" ? cluster.rest.ca_file : e.key == "rest_cert_file" ? cluster.rest.cert_file : cluster.rest.key_file) = e.value;
+    } else if (e.key == "rest_user") {
+      cluster.rest.user = e.value;
+    } else if (e.key.rfind("rest_", 0) == 0) {
+      throw UsageError(where + ": unknown REST setting (rest_user, rest_password, rest_password_file, rest_ca_file, "
+                               "rest_cert_file, rest_key_file)");
+    } else if (e.key == "scope") {
       cluster.scope = e.value;
     } else if (e.key.rfind("node.", 0) == 0) {
       ClusterNode node;
@@ -64,6 +88,12 @@ ClusterConfig read_cluster_config(const std::filesystem::path& file) {
       cluster.settings.emplace_back(e.key, e.value);
     }
   }
+  if (password_from.empty())
+    if (const char* from_environment = std::getenv("PGCHAOS_REST_PASSWORD")) cluster.rest.password = from_environment;
+  if (!cluster.rest.password.empty() && cluster.rest.user.empty())
+    throw UsageError(file.string() + ": [cluster] has a REST password but no rest_user");
+  if (cluster.rest.cert_file.empty() != cluster.rest.key_file.empty())
+    throw UsageError(file.string() + ": [cluster] rest_cert_file and rest_key_file go together");
   return cluster;
 }
 
@@ -81,7 +111,9 @@ void build_cluster_context(const RunOptions& options, faults::ClusterContext& cl
   cluster.settings = {{"patroni_config", "/etc/patroni/{node}.yml"}, {"data_dir", "/var/lib/postgresql/15/main"}};
   for (const auto& [key, value] : options.cluster.settings)
     // The rest are placeholders of the command templates; the lab's own facts (lab, lab_*) are not.
-    if (key.rfind("lab", 0) != 0 && key != "allow_faults" && key != "ssh_user" && key != "ssh_key" && key != "known_hosts")
+    // Nor is how the REST API is reached (a password must never be a placeholder of a command).
+    if (key.rfind("lab", 0) != 0 && key.rfind("rest_", 0) != 0 && key != "allow_faults" && key != "ssh_user" &&
+        key != "ssh_key" && key != "known_hosts")
       cluster.settings[key] = value;
   for (const auto& n : options.cluster.nodes) {
     faults::Node node;
@@ -89,6 +121,7 @@ void build_cluster_context(const RunOptions& options, faults::ClusterContext& cl
     node.postgres_host = n.postgres_host;
     node.postgres_port = n.postgres_port;
     node.rest_url = n.rest_url.empty() ? "http://" + n.postgres_host + ":8008" : n.rest_url;
+    node.rest = options.cluster.rest;
     for (const auto& [k, v] : n.attributes) node.attributes[k] = v;
     cluster.nodes.push_back(node);
     faults::SshOptions ssh;

@@ -213,6 +213,7 @@ void apply_run_flags(const po::variables_map& vm, RunOptions& options) {
     options.conf = vm["conf"].as<std::string>();
     apply_config_file(*options.conf, options);
     options.cluster = read_cluster_config(*options.conf);
+    request.rest = options.cluster.rest;
     for (const auto& n : options.cluster.nodes)
       request.nodes.push_back({n.name, n.postgres_host, n.postgres_port,
                                n.rest_url.empty() ? "http://" + n.postgres_host + ":8008" : n.rest_url});

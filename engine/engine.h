@@ -18,6 +18,7 @@
 #include "checker/checker.h"
 #include "faults/cluster.h"
 #include "history/run_directory.h"
+#include "rest/rest.h"
 #include "common/stop_source.h"
 #include "scenarios/scenarios.h"
 
@@ -46,6 +47,7 @@ struct RunRequest {
   backend::WorkloadConfig workload;
   bank::BankOptions bank;                         ///< the bank workload's own settings
   std::vector<backend::NodeAddress> nodes;        ///< every node read at the end (the primary comes from the DSNs)
+  rest::Settings rest;                            ///< how the watcher reaches the nodes' REST APIs
   std::optional<std::int64_t> max_lost;
   std::optional<std::chrono::milliseconds> duration;  ///< ends the run however far the operations got
   std::optional<std::chrono::milliseconds> max_unavailable;  ///< per fault, by the write probe

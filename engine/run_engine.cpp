@@ -59,13 +59,21 @@ void write_snapshots_patiently(const RunRequest& request, const backend::Workloa
   }
 }
 
-// Every node must answer over SSH (host key verified, key accepted) and the cluster be healthy before anything
-// starts.
+// Every node must answer over SSH (host key verified, key accepted), its REST API accept pgchaos's TLS settings and
+// credentials, and the cluster be healthy before anything starts. A node merely unreachable is waited for (it may
+// be recovering); wrong settings are not.
 void check_cluster_ready(faults::ClusterContext& cluster, const common::StopSource& stop) {
   for (const auto& node : cluster.nodes) {
     const auto answer = cluster.execute_on(node.name, faults::Command{{"true"}});
     if (answer.exit_status != 0)
       throw faults::FaultError("ssh to " + node.name + ": `true` exited " + std::to_string(answer.exit_status));
+    try {
+      // The credentials are for PATCH /config (the commit mode): checked where Patroni checks them.
+      if (node.rest.has_authentication()) rest::check_credentials(node.rest_url, node.rest);
+      else rest::request(node.rest_url + "/patroni", node.rest);
+    } catch (const rest::RestError& error) {
+      if (error.misconfigured) throw faults::FaultError(fmt::format("REST API of {}: {}", node.name, error.what()));
+    }
   }
   const auto before = scenarios::wait_healthy(cluster, std::chrono::seconds(90), &stop);
   if (!before.healthy() && !stop.requested())
@@ -202,7 +210,7 @@ class Run {
     std::vector<watcher::WatchedNode> watched;
     if (request_.watch_interval.count() > 0)  // 0: no watcher (--watch-interval off)
       for (const auto& n : request_.nodes)
-        watched.push_back({n.name, backend::conninfo_for(w_.dsns.front(), n.host, n.port), n.rest_url});
+        watched.push_back({n.name, backend::conninfo_for(w_.dsns.front(), n.host, n.port), n.rest_url, request_.rest});
     watcher_.emplace(watched, *history_, watcher::WatcherOptions{request_.watch_interval, std::chrono::seconds(1)});
     // No DSN, no probe (--probe-interval off).
     probe_.emplace(request_.probe_interval.count() > 0 ? w_.dsns : std::vector<std::string>{}, *history_,

@@ -5,17 +5,18 @@
 namespace pgchaos::faults {
 namespace {
 
-std::string leader_rest_url(const ClusterContext& cluster) {
+const Node& leader_node(const ClusterContext& cluster) {
   const auto topology = cluster.topology();
   for (const auto& n : cluster.nodes)
-    if (n.name == topology.leader) return n.rest_url;
+    if (n.name == topology.leader) return n;
   throw FaultError("no leader to ask for the configuration");
 }
 
 }  // namespace
 
 std::string read_dynamic_config(const ClusterContext& cluster) {
-  const auto [status, body] = http_request(leader_rest_url(cluster) + "/config");
+  const Node& leader = leader_node(cluster);
+  const auto [status, body] = rest::request(leader.rest_url + "/config", leader.rest);
   if (status != 200) throw FaultError("GET /config answered " + std::to_string(status));
   return body;
 }
@@ -50,7 +51,8 @@ void write_patroni_sync_settings(const ClusterContext& cluster, const PatroniSyn
                           {"synchronous_mode_strict", settings.synchronous_mode_strict}};
   patch["postgresql"]["parameters"]["synchronous_commit"] =
       settings.synchronous_commit.empty() ? nlohmann::json(nullptr) : nlohmann::json(settings.synchronous_commit);
-  const auto [status, body] = http_request(leader_rest_url(cluster) + "/config", "PATCH", patch.dump());
+  const Node& leader = leader_node(cluster);
+  const auto [status, body] = rest::request(leader.rest_url + "/config", leader.rest, "PATCH", patch.dump());
   // Patroni's error pages are HTML: their status says it all (409: its DCS refused the write).
   if (status != 200)
     throw FaultError("PATCH /config answered " + std::to_string(status) +

@@ -1,8 +1,4 @@
 // The cluster as Patroni sees it, through its REST API: each node asked for its own view.
-#include <arpa/inet.h>
-#include <netdb.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
@@ -11,49 +7,6 @@
 #include "faults/topology.h"
 
 namespace pgchaos::faults {
-
-std::pair<int, std::string> http_request(const std::string& url, const std::string& method, const std::string& body,
-                                         std::chrono::seconds timeout) {
-  const std::string prefix = "http://";
-  if (url.rfind(prefix, 0) != 0) throw FaultError("only http:// URLs are supported: " + url);
-  const auto path_at = url.find('/', prefix.size());
-  const std::string authority = url.substr(prefix.size(), path_at - prefix.size());
-  const std::string path = path_at == std::string::npos ? "/" : url.substr(path_at);
-  const auto colon = authority.rfind(':');
-  const std::string host = colon == std::string::npos ? authority : authority.substr(0, colon);
-  const std::string port = colon == std::string::npos ? "80" : authority.substr(colon + 1);
-
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  if (getaddrinfo(host.c_str(), port.c_str(), &hints, &found) != 0 || found == nullptr)
-    throw FaultError("cannot resolve " + host);
-  const int fd = ::socket(found->ai_family, SOCK_STREAM, 0);
-  timeval tv{static_cast<time_t>(timeout.count()), 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);  // also bounds connect() on Linux
-  const int connected = ::connect(fd, found->ai_addr, found->ai_addrlen);
-  freeaddrinfo(found);
-  if (connected != 0) {
-    ::close(fd);
-    throw FaultError(url + ": cannot connect");
-  }
-  std::string request = method + " " + path + " HTTP/1.0\r\nHost: " + authority + "\r\nConnection: close\r\n";
-  if (!body.empty()) request += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
-  request += "\r\n" + body;
-  if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) {
-    ::close(fd);
-    throw FaultError(url + ": cannot send");
-  }
-  std::string response;
-  char buffer[8192];
-  for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, 0)) > 0;) response.append(buffer, static_cast<std::size_t>(n));
-  ::close(fd);
-  const auto space = response.find(' ');
-  const auto header_end = response.find("\r\n\r\n");
-  if (space == std::string::npos || header_end == std::string::npos) throw FaultError(url + ": no HTTP answer");
-  return {std::atoi(response.c_str() + space + 1), response.substr(header_end + 4)};
-}
 
 std::vector<std::string> Topology::switchover_candidates() const {
   std::vector<std::string> sync;
@@ -79,7 +32,7 @@ Topology read_topology(const std::vector<Node>& nodes, std::int64_t max_lag_byte
     m.name = nodes[i].name;
     try {
       // A 503 still carries the node's view (Patroni answers 503 on /patroni for an unhealthy node).
-      const auto [status, body] = http_request(nodes[i].rest_url + "/patroni");
+      const auto body = rest::request(nodes[i].rest_url + "/patroni", nodes[i].rest).body;
       const auto j = nlohmann::json::parse(body);
       const std::string role = j.value("role", "");
       m.role = role == "master" || role == "primary" ? "primary" : role == "replica" ? "replica" : role;
@@ -95,7 +48,6 @@ Topology read_topology(const std::vector<Node>& nodes, std::int64_t max_lag_byte
         }
       }
       replayed[i] = xlog.value("replayed_location", std::int64_t{-1});
-      (void)status;
     } catch (const std::exception& error) {
       m.error = error.what();
     }

@@ -8,13 +8,16 @@
 #include <utility>
 #include <vector>
 
+#include "rest/rest.h"
+
 namespace pgchaos::faults {
 
 struct Node {
   std::string name;
   std::string postgres_host;
   int postgres_port = 5432;
-  std::string rest_url;  ///< http://host:8008
+  std::string rest_url;  ///< http://host:8008 or https://...
+  rest::Settings rest;   ///< how to reach it (CA, client certificate, basic authentication)
   std::map<std::string, std::string> attributes;  ///< every key=value of the node's configuration line
 };
 
@@ -43,9 +46,5 @@ Topology read_topology(const std::vector<Node>& nodes, std::int64_t max_lag_byte
 /// state, timeline and lag (MB); patronictl 3.0 does not say "streaming", so a running replica on the leader's
 /// timeline with lag 0 counts as streaming.
 Topology topology_from_patronictl(const std::string& json_text, std::int64_t max_lag_bytes = 16 << 20);
-
-/// Minimal HTTP/1.0 client for Patroni's REST API (GET, PATCH); returns {status, body}. Throws FaultError.
-std::pair<int, std::string> http_request(const std::string& url, const std::string& method = "GET",
-                                         const std::string& body = "", std::chrono::seconds timeout = std::chrono::seconds(3));
 
 }  // namespace pgchaos::faults

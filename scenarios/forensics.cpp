@@ -155,7 +155,7 @@ Forensics collect_forensics(faults::ClusterContext& cluster, const std::filesyst
   for (const auto& node : cluster.nodes) {
     for (const char* endpoint : {"history", "cluster"}) {
       try {
-        save(dir / fmt::format("{}-{}.json", node.name, endpoint), faults::http_request(node.rest_url + "/" + endpoint).second);
+        save(dir / fmt::format("{}-{}.json", node.name, endpoint), rest::request(node.rest_url + "/" + endpoint, node.rest).body);
       } catch (const std::exception& error) {
         save(dir / fmt::format("{}-{}.error", node.name, endpoint), error.what());
       }

@@ -13,7 +13,7 @@ case $mode in all|--main-job|--no-build) ;; *) echo "setup: unknown option $mode
 main_job_packages=(
   cmake ninja-build g++ pkg-config
   libpqxx-dev libssh-dev libboost-program-options-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libzstd-dev
-  libgtest-dev libgmock-dev
+  libcurl4-openssl-dev libgtest-dev libgmock-dev
   # the lab: PostgreSQL 15 + etcd + Patroni + sshd + HAProxy in network namespaces
   postgresql-15 postgresql-client-15
   patroni etcd-server etcd-client openssh-server openssh-client haproxy iproute2 nftables util-linux procps curl
@@ -23,6 +23,8 @@ packages=(
   "${main_job_packages[@]}"
   # the CI templates are checked with yamllint
   yamllint
+  # the TLS tests make their certificates with openssl and serve HTTPS from python3
+  openssl python3
   # fuzzing (preset fuzz): clang with libFuzzer and the sanitizers' runtimes
   clang libclang-rt-14-dev
   # the benchmark (pgbench)

@@ -12,7 +12,6 @@
 #include <thread>
 
 #include "backend/cluster_reader.h"
-#include "faults/topology.h"
 
 namespace pgchaos::watcher {
 namespace {
@@ -85,8 +84,8 @@ class NodeLooker {
     if (!marked) mark();
     if (!node_.rest_url.empty()) {
       try {
-        const auto [status, body] = faults::http_request(node_.rest_url + "/patroni", "GET", "", std::chrono::seconds(1));
-        (void)status;  // 503 still carries the node's view
+        // A 503 still carries the node's view.
+        const auto body = rest::request(node_.rest_url + "/patroni", node_.rest, "GET", "", std::chrono::seconds(1)).body;
         const auto j = nlohmann::json::parse(body);
         const std::string role = j.value("role", "");
         o.role = role == "master" ? "primary" : role;

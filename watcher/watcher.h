@@ -10,13 +10,15 @@
 
 #include "history/events.h"
 #include "history/run_history.h"
+#include "rest/rest.h"
 
 namespace pgchaos::watcher {
 
 struct WatchedNode {
   std::string name;
   std::string conninfo;  ///< the node's own PostgreSQL (backend::conninfo_for the workload's first DSN)
-  std::string rest_url;  ///< http://host:8008; empty: SQL only
+  std::string rest_url;  ///< http://host:8008 or https://...; empty: SQL only
+  rest::Settings rest;   ///< how to reach it
 };
 
 struct WatcherOptions {

@@ -121,6 +121,46 @@ TEST(Config, ClusterNodesAreReadAndBadOnesNamed) {
   EXPECT_NE(error_for("node. = postgres=x").find("needs a name"), std::string::npos);
 }
 
+// How the REST API is reached: TLS files that exist, a user, the password from one place only, never a placeholder.
+TEST(Config, TheRestSettingsAreReadAndThePasswordIsNeverASetting) {
+  const auto ca = write_conf("ca.crt", "not checked here, only that it exists");
+  const auto password_file = write_conf("rest-password", "from-the-file\n");
+  const auto conf = write_conf("rest.conf", "[cluster]\nrest_user = patroni\nrest_password_file = " +
+                                                password_file.string() + "\nrest_ca_file = " + ca.string() +
+                                                "\nnode.db1 = postgres=10.0.0.1 rest=https://10.0.0.1:8008\n");
+  const ClusterConfig c = read_cluster_config(conf);
+  EXPECT_EQ(c.rest.user, "patroni");
+  EXPECT_EQ(c.rest.password, "from-the-file");
+  EXPECT_EQ(c.rest.ca_file, ca.string());
+  for (const auto& [key, value] : c.settings) EXPECT_NE(key.rfind("rest_", 0), 0u) << key << " would be a placeholder";
+
+  setenv("PGCHAOS_REST_PASSWORD", "from-the-environment", 1);
+  EXPECT_EQ(read_cluster_config(write_conf("rest-env.conf", "[cluster]\nrest_user = patroni\n")).rest.password,
+            "from-the-environment");
+  EXPECT_EQ(read_cluster_config(conf).rest.password, "from-the-file") << "the configuration's own password first";
+  unsetenv("PGCHAOS_REST_PASSWORD");
+
+  const auto error_for = [](const std::string& lines) {
+    try {
+      read_cluster_config(write_conf("bad-rest.conf", "[cluster]\n" + lines));
+    } catch (const UsageError& error) {
+      return std::string(error.what());
+    }
+    return std::string();
+  };
+  const auto twice = error_for("rest_user = u\nrest_password = a\nrest_password_file = /x\n");
+  EXPECT_NE(twice.find("bad-rest.conf:4: [cluster] rest_password_file: the REST password is already given by "
+                       "rest_password (line 3)"), std::string::npos) << twice;
+  EXPECT_EQ(twice.find("= a"), std::string::npos) << "never the password itself";
+  EXPECT_NE(error_for("rest_ca_file = /nonexistent/ca.crt\n").find("bad-rest.conf:2: [cluster] rest_ca_file: no such file"),
+            std::string::npos);
+  EXPECT_NE(error_for("rest_password_file = /nonexistent/pw\n").find("cannot read '/nonexistent/pw'"), std::string::npos);
+  EXPECT_NE(error_for("rest_pasword = x\n").find("unknown REST setting"), std::string::npos);
+  EXPECT_NE(error_for("rest_password = x\n").find("a REST password but no rest_user"), std::string::npos);
+  EXPECT_NE(error_for("rest_cert_file = " + ca.string() + "\n").find("rest_cert_file and rest_key_file go together"),
+            std::string::npos);
+}
+
 TEST(Config, SeedDsnConversionRule) {
   EXPECT_EQ(convert_pg_cluster_dsn("pq://u:p@h:1/d"), "postgresql://u:p@h:1/d");
   EXPECT_EQ(convert_pg_cluster_dsn("host=h port=1"), "host=h port=1");

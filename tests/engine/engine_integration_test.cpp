@@ -9,6 +9,8 @@
 #include "reports/soak_report.h"
 #include "tests/support/postgres_server.h"
 #include "tests/support/temp_directory.h"
+#include "tests/support/test_authority.h"
+#include "history/run_history.h"
 #include "common/files.h"
 
 namespace pgchaos::engine {
@@ -89,6 +91,51 @@ TEST_F(EngineTest, ARefusedConnectionCreatesNoRunDirectory) {
   r.workload.dsns = {"host=127.0.0.1 port=1 connect_timeout=2"};
   EXPECT_THROW(run(r, directory, stop, say_), backend::BackendError);
   EXPECT_FALSE(std::filesystem::exists(dir_ / "refused")) << "nothing but an error is left";
+}
+
+// A server that takes TLS only, reached as an operator's DSN would: sslmode=verify-full against the cluster's CA.
+// The workload, the write probe, the watcher's SQL and the snapshots all connect (libpq does the TLS); a CA that
+// did not sign the server's certificate is refused before anything is created.
+TEST(EngineOverTls, AWholeRunGoesOverVerifiedTls) {
+  const testing::TempDirectory dir("pgchaos-tls");
+  const testing::TestAuthority authority(dir.path());
+  const testing::PostgresServer server(authority.server("postgres"));
+  const std::string verified = " sslmode=verify-full sslrootcert=" + authority.ca_certificate().string();
+  RunRequest r;
+  r.workload.dsns = {server.dsn() + verified};
+  r.workload.operations = 300;
+  r.workload.threads = 4;
+  r.workload.seed = 7;
+  r.workload.reset = true;
+  r.nodes = {{"solo", "127.0.0.1", server.port(), ""}};  // the watcher's SQL and the snapshot of the node
+  r.watch_interval = std::chrono::milliseconds(50);
+  common::StopSource stop;
+  auto directory = history::RunDirectory::for_new_run(dir / "run");
+  const auto outcome = run(r, directory, stop, Say([](const std::string&) {}));
+  EXPECT_EQ(outcome.exit_code, ExitCode::valid) << outcome.result.headline;
+  EXPECT_EQ(outcome.result.acknowledged, 300);
+  EXPECT_TRUE(outcome.result.checked) << "the primary's snapshot was read over TLS";
+  const auto history = history::load_run_history(directory.history());
+  EXPECT_FALSE(history.probes.empty()) << "the probe wrote over TLS";
+  EXPECT_FALSE(history.observations.empty()) << "the watcher read the node over TLS";
+  for (const auto& o : history.observations) {
+    EXPECT_EQ(o.pg_role, "primary") << o.error;
+    EXPECT_EQ(o.error, "");
+  }
+  // Without TLS the server refuses (hostssl only): what passed above went over TLS.
+  EXPECT_THROW(testing::run_shell("psql -X -c 'SELECT 1' " + testing::shell_quote(server.dsn() + " sslmode=disable")),
+               std::runtime_error);
+
+  const testing::TestAuthority stranger(dir / "stranger", "another CA");
+  r.workload.dsns = {server.dsn() + " sslmode=verify-full sslrootcert=" + stranger.ca_certificate().string()};
+  auto refused = history::RunDirectory::for_new_run(dir / "refused");
+  try {
+    run(r, refused, stop, Say([](const std::string&) {}));
+    ADD_FAILURE() << "a server certificate from another CA was accepted";
+  } catch (const backend::BackendError& error) {
+    EXPECT_NE(std::string(error.what()).find("certificate verify failed"), std::string::npos) << error.what();
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "refused"));
 }
 
 }  // namespace

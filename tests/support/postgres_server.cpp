@@ -61,7 +61,11 @@ std::string run_shell(const std::string& command) {
   return output;
 }
 
-PostgresServer::PostgresServer() {
+PostgresServer::PostgresServer() { start(std::nullopt); }
+
+PostgresServer::PostgresServer(const CertificateFiles& tls) { start(tls); }
+
+void PostgresServer::start(const std::optional<CertificateFiles>& tls) {
   char pattern[] = "/tmp/pgchaos-pg-XXXXXX";
   if (::mkdtemp(pattern) == nullptr) throw std::runtime_error("mkdtemp failed");
   dir_ = pattern;
@@ -72,6 +76,18 @@ PostgresServer::PostgresServer() {
   }
   run_shell(as_server_user(kBin + "initdb -A trust -U postgres -E UTF8 --no-sync -D " +
                            shell_quote((dir_ / "data").string())));
+  std::string tls_options;
+  if (tls) {
+    // The server's own copies: PostgreSQL wants its key private to the user it runs as.
+    const auto data = dir_ / "data";
+    std::filesystem::copy_file(tls->certificate, data / "server.crt");
+    std::filesystem::copy_file(tls->key, data / "server.key");
+    std::filesystem::permissions(data / "server.key", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    std::ofstream(data / "pg_hba.conf") << "local all all trust\nhostssl all all 127.0.0.1/32 trust\n";
+    if (::geteuid() == 0) run_shell("chown postgres:postgres " + shell_quote((data / "server.crt").string()) + " " +
+                                    shell_quote((data / "server.key").string()) + " " + shell_quote((data / "pg_hba.conf").string()));
+    tls_options = " -c ssl=on -c ssl_cert_file=server.crt -c ssl_key_file=server.key";
+  }
   std::string last_error;
   for (int tries = 0; tries < 5; ++tries) {
     port_ = free_port();
@@ -79,7 +95,7 @@ PostgresServer::PostgresServer() {
       pg_ctl("start -w -t 60 -o " +
              shell_quote("-p " + std::to_string(port_) + " -k " + dir_.string() +
                          " -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=60"
-                         " -c deadlock_timeout=100ms -c shared_buffers=32MB"));
+                         " -c deadlock_timeout=100ms -c shared_buffers=32MB" + tls_options));
       return;
     } catch (const std::exception& error) {
       last_error = error.what();

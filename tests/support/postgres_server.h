@@ -3,13 +3,18 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
+
+#include "tests/support/test_authority.h"
 
 namespace pgchaos::testing {
 
 class PostgresServer {
  public:
   PostgresServer();  ///< throws std::runtime_error with the server log when it cannot start
+  /// With TLS (`tls`: its certificate and key): TCP connections without TLS are refused (hostssl only).
+  explicit PostgresServer(const CertificateFiles& tls);
   ~PostgresServer();
   PostgresServer(const PostgresServer&) = delete;
   PostgresServer& operator=(const PostgresServer&) = delete;
@@ -23,6 +28,7 @@ class PostgresServer {
   void restart_fast() const;
 
  private:
+  void start(const std::optional<CertificateFiles>& tls);
   std::string pg_ctl(const std::string& arguments) const;
   std::filesystem::path dir_;
   int port_ = 0;

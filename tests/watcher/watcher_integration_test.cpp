@@ -43,7 +43,7 @@ TEST(Watcher, ObservesANodeAndTheProbeSeesARestartAsAnOutage) {
   const auto file = dir / "history.jsonl";
   {
     history::HistoryWriter history(file, std::chrono::milliseconds(20));
-    Watcher watcher({{"solo", server.dsn(), ""}}, history, {std::chrono::milliseconds(20), std::chrono::milliseconds(200)});
+    Watcher watcher({{"solo", server.dsn(), "", {}}}, history, {std::chrono::milliseconds(20), std::chrono::milliseconds(200)});
     WriteProbe probe({server.dsn()}, history, std::chrono::milliseconds(20));
     ASSERT_TRUE(eventually([&] { return watcher.latest().front().pg_role == "primary"; }, std::chrono::seconds(10), kOften));
     EXPECT_TRUE(watcher.problems("solo").empty());
