@@ -65,6 +65,8 @@ ClusterConfig read_cluster_config(const std::filesystem::path& file) {
     } else if (e.key.rfind("rest_", 0) == 0) {
       throw UsageError(where + ": unknown REST setting (rest_user, rest_password, rest_password_file, rest_ca_file, "
                                "rest_cert_file, rest_key_file)");
+    } else if (e.key == "sudo" && e.value != "true" && e.value != "false") {
+      throw UsageError(fmt::format("{}: expected true or false, got '{}'", where, e.value));
     } else if (e.key == "scope") {
       cluster.scope = e.value;
     } else if (e.key.rfind("node.", 0) == 0) {
@@ -105,6 +107,7 @@ void build_cluster_context(const RunOptions& options, faults::ClusterContext& cl
   cluster.scope = options.cluster.scope;
   cluster.application_name = options.request.workload.application_name;
   cluster.templates = faults::default_templates();
+  cluster.sudo = options.cluster.setting("sudo") == "true";
   if (options.conf)
     for (const auto& e : read_config_file(*options.conf))
       if (e.section == "commands") cluster.templates[e.key] = e.value;
@@ -113,7 +116,7 @@ void build_cluster_context(const RunOptions& options, faults::ClusterContext& cl
     // The rest are placeholders of the command templates; the lab's own facts (lab, lab_*) are not.
     // Nor is how the REST API is reached (a password must never be a placeholder of a command).
     if (key.rfind("lab", 0) != 0 && key.rfind("rest_", 0) != 0 && key != "allow_faults" && key != "ssh_user" &&
-        key != "ssh_key" && key != "known_hosts")
+        key != "ssh_key" && key != "known_hosts" && key != "sudo")
       cluster.settings[key] = value;
   for (const auto& n : options.cluster.nodes) {
     faults::Node node;

@@ -21,6 +21,9 @@ struct ClusterContext {
   std::map<std::string, std::string> templates;             ///< action -> command template
   std::map<std::string, std::string> settings;              ///< [cluster] keys (patroni_config, data_dir, ...)
   std::string application_name = "pgchaos";
+  /// Every command of a template runs as `sudo -n -- COMMAND` ([cluster] sudo = true, for an ssh_user that is not
+  /// root); a sudo that refuses is told as such, naming the command.
+  bool sudo = false;
   /// Each node's REST view; when no node answers, `patronictl list -f json` over SSH on the first node that can.
   std::function<Topology()> topology = [this] { return topology_with_fallback(); };
   Topology topology_with_fallback();
@@ -30,7 +33,8 @@ struct ClusterContext {
   /// settings) plus `extra`. Throws FaultError for an unknown template or node.
   CommandResult run(const std::string& action, const std::string& node,
                     const std::map<std::string, std::vector<std::string>>& extra = {});
-  /// Sends a prepared command to a node's Remote.
+  /// Sends a prepared command to a node's Remote. A refusal by sudo (no right to the command, or a password asked
+  /// for) comes back as the command's failure, its stderr saying what to fix.
   CommandResult execute_on(const std::string& node, const Command& command);
   /// The command `run` would send (for the history and for tests).
   Command command_for(const std::string& action, const std::string& node,

@@ -1,3 +1,5 @@
+#include <fmt/format.h>
+
 #include "faults/cluster.h"
 
 namespace pgchaos::faults {
@@ -80,7 +82,9 @@ Command ClusterContext::command_for(const std::string& action, const std::string
   std::map<std::string, std::vector<std::string>> node_values = values;
   for (const auto& [key, value] : settings)  // an empty setting is an empty value, not an empty command
     values.emplace(key, std::vector<std::string>{value.empty() ? std::string() : expand(value, node_values).argv.front()});
-  return expand(found->second, values);
+  Command command = expand(found->second, values);
+  if (sudo) command.argv.insert(command.argv.begin(), {"sudo", "-n", "--"});
+  return command;
 }
 
 CommandResult ClusterContext::run(const std::string& action, const std::string& node,
@@ -91,7 +95,20 @@ CommandResult ClusterContext::run(const std::string& action, const std::string& 
 CommandResult ClusterContext::execute_on(const std::string& node, const Command& command) {
   const auto remote = remotes.find(node);
   if (remote == remotes.end()) throw FaultError("no SSH access configured for node '" + node + "'");
-  return remote->second->execute(command, command_timeout);
+  CommandResult result = remote->second->execute(command, command_timeout);
+  // sudo's own refusals (sudo 1.9): "sudo: a password is required", "Sorry, user U is not allowed to execute
+  // '...' as root on H.", "U is not in the sudoers file."; and a node without sudo (the shell's 127).
+  const std::string first_line = result.err.substr(0, result.err.find('\n'));
+  const bool refused = result.exit_status == 1 && (first_line.rfind("sudo: ", 0) == 0 || first_line.rfind("Sorry, user ", 0) == 0 ||
+                                                   first_line.find("not in the sudoers file") != std::string::npos);
+  const bool missing = result.exit_status == 127 && first_line.find("sudo") != std::string::npos;
+  if (command.argv.size() > 3 && command.argv.front() == "sudo" && (refused || missing)) {
+    const std::vector<std::string> without_sudo(command.argv.begin() + 3, command.argv.end());
+    result.err = fmt::format("sudo on {} refused `{}` ({}): give the SSH user the right to run it without a password "
+                             "(NOPASSWD in sudoers), or set sudo = false for a root login",
+                             node, Command{without_sudo}.shell(), first_line);
+  }
+  return result;
 }
 
 }  // namespace pgchaos::faults

@@ -119,6 +119,8 @@ TEST(Config, ClusterNodesAreReadAndBadOnesNamed) {
   EXPECT_NE(error_for("node.db1 = ssh=10.0.0.1").find("needs postgres=HOST:PORT"), std::string::npos);
   EXPECT_NE(error_for("node.db1 = postgres").find("expected key=value"), std::string::npos);
   EXPECT_NE(error_for("node. = postgres=x").find("needs a name"), std::string::npos);
+  EXPECT_NE(error_for("sudo = yes").find("bad-cluster.conf:2: [cluster] sudo: expected true or false, got 'yes'"),
+            std::string::npos);
 }
 
 // How the REST API is reached: TLS files that exist, a user, the password from one place only, never a placeholder.

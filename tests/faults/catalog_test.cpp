@@ -177,6 +177,37 @@ TEST_F(CatalogTest, StopPatroniIsHealedByStartAndPauseByResume) {
   EXPECT_NE((*log_)[3].command.argv[2].find("kill -CONT"), std::string::npos);
 }
 
+// An operator who logs in as himself: every command goes through `sudo -n --` (never a password prompt), and a
+// sudo that refuses is told as such, with the command it refused and what to change.
+TEST_F(CatalogTest, WithSudoEveryCommandRunsThroughSudoAndARefusalSaysWhatToFix) {
+  cluster_.sudo = true;
+  auto stop = make_fault("stop-patroni");
+  stop->start(cluster_, "pgc2", 0);
+  ASSERT_EQ(log_->size(), 1u);
+  EXPECT_EQ((*log_)[0].command.shell(), "sudo -n -- systemctl stop patroni");
+  EXPECT_EQ(cluster_.command_for("heal-partition", "pgc1").shell(), "sudo -n -- nft delete table inet pgchaos_partition");
+
+  fake_->answer("systemctl start patroni",
+                CommandResult{1, "", "sudo: a password is required\n"});
+  const auto healed = stop->heal(cluster_);
+  ASSERT_EQ(healed.size(), 1u);
+  EXPECT_EQ(healed[0].result.exit_status, 1);
+  const std::string why = failure_text(healed[0].result);
+  EXPECT_NE(why.find("sudo on pgc2 refused `systemctl start patroni` (sudo: a password is required)"), std::string::npos) << why;
+  EXPECT_NE(why.find("NOPASSWD"), std::string::npos) << why;
+  fake_->rules.insert(fake_->rules.begin(), [](const SentCommand& c) -> std::optional<CommandResult> {
+    if (c.command.shell().find("kill -STOP") == std::string::npos) return std::nullopt;
+    return CommandResult{1, "", "Sorry, user alice is not allowed to execute '/bin/sh -c ...' as root on db2.\n"};
+  });
+  auto pause = make_fault("pause");
+  const std::string refused = failure_text(pause->start(cluster_, "pgc2", 0).result);
+  EXPECT_NE(refused.find("sudo on pgc2 refused `sh -c"), std::string::npos) << refused;
+  EXPECT_NE(refused.find("(Sorry, user alice is not allowed"), std::string::npos) << refused;
+  // The command's own failure under sudo is its own, not sudo's.
+  fake_->answer("systemctl stop patroni", CommandResult{1, "", "Failed to stop patroni.service: Unit not loaded.\n"});
+  EXPECT_EQ(failure_text(stop->start(cluster_, "pgc2", 0).result), "Failed to stop patroni.service: Unit not loaded.");
+}
+
 TEST_F(CatalogTest, TargetAllActsOnEveryNodeAndUnknownsAreErrors) {
   make_fault("reboot")->start(cluster_, "all", 0);
   EXPECT_EQ(log_->size(), 3u);
