@@ -9,7 +9,7 @@ keep_lab=0
 args=()
 for a in "$@"; do [ "$a" = --keep-lab ] && keep_lab=1 || args+=("$a"); done
 scripts/setup.sh --main-job
-pgchaos=build/dev/app/pgchaos
+pgchaos=build/main-job/app/pgchaos
 state=${PGCHAOS_LAB_STATE:-/var/tmp/pgchaos-lab}
 $pgchaos lab up --state "$state"
 if [ $keep_lab = 0 ]; then trap '$pgchaos lab down --state "$state"' EXIT; fi

@@ -2,18 +2,19 @@
 # Installs the Debian 12 packages pgchaos needs and builds it. Idempotent: run it again at any time. Needs root (or
 # sudo) for apt-get.
 #   scripts/setup.sh              everything the tests, fuzzing, the package and the report check need; builds all
-#   scripts/setup.sh --main-job   only what the main job needs (the build and the lab); builds only `pgchaos`
+#   scripts/setup.sh --main-job   only what the main job needs (the build and the lab); builds only `pgchaos`, fast
+#                                 (preset main-job: -O1, no debug info, into build/main-job)
 #   scripts/setup.sh --no-build   install everything, build nothing
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-all}
 case $mode in all|--main-job|--no-build) ;; *) echo "setup: unknown option $mode (see the head of $0)" >&2; exit 2 ;; esac
 
-# The main job: build pgchaos (the gtest headers only so that the dev preset configures) and run the lab.
+# The main job: build pgchaos (preset main-job: no tests) and run the lab.
 main_job_packages=(
   cmake ninja-build g++ pkg-config
   libpqxx-dev libssh-dev libboost-program-options-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libzstd-dev
-  libcurl4-openssl-dev libgtest-dev libgmock-dev
+  libcurl4-openssl-dev
   # the lab: PostgreSQL 15 + etcd + Patroni + sshd + HAProxy in network namespaces
   postgresql-15 postgresql-client-15
   patroni etcd-server etcd-client openssh-server openssh-client haproxy iproute2 nftables util-linux procps curl
@@ -21,6 +22,8 @@ main_job_packages=(
 # Everything else: the tests, fuzzing, the benchmark, the Debian package and the report page's check.
 packages=(
   "${main_job_packages[@]}"
+  # the tests
+  libgtest-dev libgmock-dev
   # the CI templates are checked with yamllint
   yamllint
   # the TLS tests make their certificates with openssl and serve HTTPS from python3
@@ -53,5 +56,5 @@ fi
 
 case $mode in
   all) cmake --preset dev >/dev/null && cmake --build --preset dev ;;
-  --main-job) cmake --preset dev >/dev/null && cmake --build --preset dev --target pgchaos ;;
+  --main-job) cmake --preset main-job >/dev/null && cmake --build --preset main-job ;;
 esac
