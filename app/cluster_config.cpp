@@ -82,7 +82,13 @@ ClusterConfig read_cluster_config(const std::filesystem::path& file) {
         node.attributes.emplace_back(key, value);
         if (key == "ssh") std::tie(node.ssh_host, node.ssh_port) = host_port(value, 22, where);
         else if (key == "postgres") std::tie(node.postgres_host, node.postgres_port) = host_port(value, 5432, where);
-        else if (key == "rest") node.rest_url = value;
+        else if (key == "rest") {
+          // A password in the URL would be printed with every REST error.
+          const auto authority = value.substr(0, value.find('/', value.find("://") == std::string::npos ? 0 : value.find("://") + 3));
+          if (authority.find('@') != std::string::npos)
+            throw UsageError(where + ": no credentials in rest= (they would be printed): use rest_user and rest_password_file");
+          node.rest_url = value;
+        }
       }
       if (node.postgres_host.empty()) throw UsageError(where + ": the node needs postgres=HOST:PORT");
       cluster.nodes.push_back(std::move(node));

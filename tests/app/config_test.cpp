@@ -158,6 +158,9 @@ TEST(Config, TheRestSettingsAreReadAndThePasswordIsNeverASetting) {
             std::string::npos);
   EXPECT_NE(error_for("rest_password_file = /nonexistent/pw\n").find("cannot read '/nonexistent/pw'"), std::string::npos);
   EXPECT_NE(error_for("rest_pasword = x\n").find("unknown REST setting"), std::string::npos);
+  const auto in_url = error_for("node.db1 = postgres=h rest=https://patroni:s3cret@h:8008\n");
+  EXPECT_NE(in_url.find("no credentials in rest="), std::string::npos) << in_url;
+  EXPECT_EQ(in_url.find("s3cret"), std::string::npos) << in_url;
   EXPECT_NE(error_for("rest_password = x\n").find("a REST password but no rest_user"), std::string::npos);
   EXPECT_NE(error_for("rest_cert_file = " + ca.string() + "\n").find("rest_cert_file and rest_key_file go together"),
             std::string::npos);
