@@ -136,6 +136,9 @@ po::options_description run_option_descriptions() {
       ("statement-by-statement", po::bool_switch(), "one round trip per statement, as pg_cluster_backend (always with "
                                                      "--think-time; without it BEGIN..ledger row go as one batch, "
                                                      "COMMIT alone)")
+      ("no-prepared-statements", po::bool_switch(), "send each statement with its text, for a pooler in transaction "
+                                                     "mode (pgbouncer 1.18 keeps no prepared statement across "
+                                                     "transactions)")
       ("output", po::value<std::string>(), "run directory (default runs/<UTC timestamp>)")
       ("seed", po::value<std::string>(), "random seed (default: drawn and recorded)")
       ("reset", po::bool_switch(), "recreate pgchaos's own tables before the run")
@@ -257,6 +260,7 @@ void apply_run_flags(const po::variables_map& vm, RunOptions& options) {
   w.seed &= INT64_MAX;  // stored as a bigint
   w.reset = vm["reset"].as<bool>();
   bank.statement_by_statement = vm["statement-by-statement"].as<bool>();
+  if (vm["no-prepared-statements"].as<bool>()) bank.prepared_statements = false;
   request.compress_history = vm["compress-history"].as<bool>();
   options.output = vm.count("output") ? std::filesystem::path(vm["output"].as<std::string>())
                                       : std::filesystem::path("runs") / utc_timestamp();

@@ -41,8 +41,9 @@ Classification classify_error(const ErrorFacts& f) {
   if (s == "23505" && f.message.find(kLedgerKey) != std::string::npos)
     return {ErrorAction::already_committed, ErrorKind::duplicate_op};
   // Errors that say our SQL or our privileges are wrong cannot be cured by retrying.
+  // 26000 (a prepared statement of ours unknown to the server) means a pooler in transaction mode is in the path.
   if (starts_with(s, "42") || starts_with(s, "22") || starts_with(s, "23") || starts_with(s, "2B") ||
-      starts_with(s, "0A"))
+      starts_with(s, "0A") || s == "26000")
     return {ErrorAction::fatal, ErrorKind::fatal};
   // Anything else (resources, internal errors, an error without SQLSTATE) ended the transaction: it did not
   // commit, and a fresh connection is the safe way on.

@@ -13,6 +13,11 @@ namespace pgchaos::backend {
 struct BackendError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+/// A workload's preparation of a new connection found that it cannot work there (a pooler in transaction mode
+/// under prepared statements, say): no reconnect can cure it, the run ends with it as its fatal error.
+struct WorkloadSetupError : BackendError {
+  using BackendError::BackendError;
+};
 
 enum class ErrorAction {
   retry_op,          ///< definitely not committed; retry the same op id on this connection

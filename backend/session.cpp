@@ -69,6 +69,7 @@ bool Session::ensure_connected(const common::StopSource& stop) {
   while (!connection_) {
     if (stop.requested()) return false;
     if (try_connect()) return true;
+    if (!setup_error_.empty()) return false;
     if (!stop.sleep_for(settings_.conn_exception_sleep)) return false;
   }
   return true;
@@ -134,6 +135,9 @@ bool Session::try_connect() {
     ever_connected_ = true;
     failed_connects_ = 0;
     return true;
+  } catch (const WorkloadSetupError& error) {
+    setup_error_ = one_line(error.what());
+    return false;
   } catch (const std::exception& error) {
     const auto kind = classify_error(error_facts(error, false)).kind;
     counters_.count(kind == ErrorKind::fatal ? ErrorKind::connection : kind);

@@ -66,8 +66,10 @@ class Session final : public ConnectionWarnings {
   Session(const ConnectionSettings& settings, const Workload& workload, int worker, LiveCounters& counters);
   /// Connects unless connected: on failure waits conn_exception_sleep and tries again; after
   /// reconnect_attempt failures moves to the next DSN; a server in recovery counts as read-only and moves on.
-  /// Returns false as soon as a stop is requested.
+  /// Returns false as soon as a stop is requested, or once the workload refused a connection (setup_error()).
   bool ensure_connected(const common::StopSource& stop);
+  /// Why the workload cannot run on this session's connections (WorkloadSetupError); empty: it can.
+  const std::string& setup_error() const { return setup_error_; }
   void drop() noexcept;
   void rotate() noexcept;
   pqxx::connection& connection() { return *connection_; }
@@ -88,6 +90,7 @@ class Session final : public ConnectionWarnings {
   std::size_t dsn_index_ = 0;
   int failed_connects_ = 0;
   bool ever_connected_ = false;
+  std::string setup_error_;
   std::mutex connection_mutex_;  // guards connection_ being replaced against cancel_query()
   std::unique_ptr<pqxx::connection> connection_;
   std::unique_ptr<NoticeCatcher> notices_;

@@ -42,6 +42,10 @@ class Worker {
       const std::int64_t op = next_op_.fetch_add(1, std::memory_order_relaxed);
       if (op > config_.operations) break;
       run_operation(op);
+      if (!session_.setup_error().empty()) {
+        fatal_error = fmt::format("worker {}: {}", id_, session_.setup_error());
+        stop_.request(common::StopReason::harness_error);
+      }
     }
   }
 

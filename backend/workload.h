@@ -85,7 +85,8 @@ class Workload {
   /// Creates its tables; or, when they exist, checks they fit this run (throws BackendError saying what to do).
   virtual void create_tables(pqxx::transaction_base& tx) const = 0;
   virtual void check_existing_tables(pqxx::transaction_base& tx) const = 0;
-  /// Once per connection, before its first attempt (prepared statements).
+  /// Once per connection, before its first attempt (prepared statements). Throws WorkloadSetupError when the
+  /// connection cannot serve the workload at all (the run ends); any other error is a failed connect.
   virtual void prepare_connection(pqxx::connection_base& connection) const = 0;
   /// What operation `op` will do, recorded on each attempt's invoke.
   virtual void describe(std::int64_t op, history::Event& invoke) const = 0;

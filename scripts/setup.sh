@@ -22,8 +22,8 @@ main_job_packages=(
 # Everything else: the tests, fuzzing, the benchmark, the Debian package and the report page's check.
 packages=(
   "${main_job_packages[@]}"
-  # the tests
-  libgtest-dev libgmock-dev
+  # the tests (pgbouncer: the workload through a pooler in transaction mode)
+  libgtest-dev libgmock-dev pgbouncer
   # the CI templates are checked with yamllint
   yamllint
   # the TLS tests make their certificates with openssl and serve HTTPS from python3

@@ -17,6 +17,14 @@ namespace {
 
 const std::string kBin = "/usr/lib/postgresql/15/bin/";
 
+// PostgreSQL refuses to run as root: as root (CI), the server runs as the `postgres` user.
+std::string as_server_user(const std::string& command) {
+  if (::geteuid() != 0) return command;
+  return "setpriv --reuid=postgres --regid=postgres --init-groups " + command;
+}
+
+}  // namespace
+
 int free_port() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};
@@ -30,14 +38,6 @@ int free_port() {
   ::close(fd);
   return ntohs(address.sin_port);
 }
-
-// PostgreSQL refuses to run as root: as root (CI), the server runs as the `postgres` user.
-std::string as_server_user(const std::string& command) {
-  if (::geteuid() != 0) return command;
-  return "setpriv --reuid=postgres --regid=postgres --init-groups " + command;
-}
-
-}  // namespace
 
 std::string slurp(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);

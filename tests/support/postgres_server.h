@@ -34,6 +34,8 @@ class PostgresServer {
   int port_ = 0;
 };
 
+/// A TCP port of 127.0.0.1 that nothing listens on (the kernel's pick).
+int free_port();
 /// Runs a shell command; returns its stdout. Throws std::runtime_error with the output when it fails.
 std::string run_shell(const std::string& command);
 /// A whole file as text ("" when it cannot be read).

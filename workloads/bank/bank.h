@@ -25,6 +25,10 @@ struct BankOptions {
   /// classified alike: an error in the batch is before COMMIT). With think time that is the only way.
   bool statement_by_statement = false;
   bool log_sql = false;
+  /// false: no statement is prepared; each is sent with its text (the extended protocol's unnamed statement; the
+  /// batch with its values written in). For a pooler in transaction mode in the path: pgbouncer 1.18 gives each
+  /// transaction whichever server connection is free, and a statement prepared on one is unknown on the others.
+  bool prepared_statements = true;
   /// The way a transfer goes: one round trip per statement, or the batch.
   bool batched() const { return !think_time && !statement_by_statement; }
 };
