@@ -26,17 +26,20 @@ std::size_t entries_in(const char* directory) {
 std::size_t threads_now() { return entries_in("/proc/self/task"); }
 std::size_t fds_now() { return entries_in("/proc/self/fd"); }
 
+// A run of the bank through `dsn`: the settings every test here starts from.
+RunRequest bank_run(const std::string& dsn, std::int64_t operations, int threads, std::uint64_t seed) {
+  RunRequest r;
+  r.workload.dsns = {dsn};
+  r.workload.operations = operations;
+  r.workload.threads = threads;
+  r.workload.seed = seed;
+  r.workload.conn_exception_sleep = std::chrono::milliseconds(200);
+  return r;
+}
+
 class EngineTest : public ::testing::Test {
  protected:
-  RunRequest request(std::int64_t operations) const {
-    RunRequest r;
-    r.workload.dsns = {server_.dsn()};
-    r.workload.operations = operations;
-    r.workload.threads = 4;
-    r.workload.seed = 77;
-    r.workload.conn_exception_sleep = std::chrono::milliseconds(200);
-    return r;
-  }
+  RunRequest request(std::int64_t operations) const { return bank_run(server_.dsn(), operations, 4, 77); }
   testing::PostgresServer server_;
   testing::TempDirectory dir_{"pgchaos-engine"};
   std::vector<std::string> lines_;
@@ -103,11 +106,7 @@ TEST(EngineOverTls, AWholeRunGoesOverVerifiedTls) {
   const testing::TestAuthority authority(dir.path());
   const testing::PostgresServer server(authority.server("postgres"));
   const std::string verified = " sslmode=verify-full sslrootcert=" + authority.ca_certificate().string();
-  RunRequest r;
-  r.workload.dsns = {server.dsn() + verified};
-  r.workload.operations = 300;
-  r.workload.threads = 4;
-  r.workload.seed = 7;
+  RunRequest r = bank_run(server.dsn() + verified, 300, 4, 7);
   r.workload.reset = true;
   r.nodes = {{"solo", "127.0.0.1", server.port(), ""}};  // the watcher's SQL and the snapshot of the node
   r.watch_interval = std::chrono::milliseconds(50);
@@ -147,11 +146,7 @@ TEST(EngineOverTls, AWholeRunGoesOverVerifiedTls) {
 class EngineThroughPgBouncer : public ::testing::Test {
  protected:
   RunRequest request(std::int64_t operations) const {
-    RunRequest r;
-    r.workload.dsns = {bouncer_.dsn()};
-    r.workload.operations = operations;
-    r.workload.threads = 6;
-    r.workload.seed = 5;
+    RunRequest r = bank_run(bouncer_.dsn(), operations, 6, 5);
     r.workload.reset = true;
     r.workload.conn_exception_sleep = std::chrono::milliseconds(100);
     r.bank.prepared_statements = false;
