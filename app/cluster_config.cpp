@@ -84,8 +84,9 @@ ClusterConfig read_cluster_config(const std::filesystem::path& file) {
         else if (key == "postgres") std::tie(node.postgres_host, node.postgres_port) = host_port(value, 5432, where);
         else if (key == "rest") {
           // A password in the URL would be printed with every REST error.
-          const auto authority = value.substr(0, value.find('/', value.find("://") == std::string::npos ? 0 : value.find("://") + 3));
-          if (authority.find('@') != std::string::npos)
+          const auto scheme_end = value.find("://");
+          const auto host_at = scheme_end == std::string::npos ? 0 : scheme_end + 3;
+          if (value.substr(host_at, value.find('/', host_at) - host_at).find('@') != std::string::npos)
             throw UsageError(where + ": no credentials in rest= (they would be printed): use rest_user and rest_password_file");
           node.rest_url = value;
         }
