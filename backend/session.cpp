@@ -1,6 +1,7 @@
 #include "session.h"
 
 #include "backend/cluster_reader.h"
+#include "common/server_address.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -36,7 +37,7 @@ std::shared_ptr<spdlog::logger> backend_log() {
 NodeInfo query_node(pqxx::connection& connection) {
   pqxx::nontransaction tx(connection);
   const auto row = tx.exec1(
-      "SELECT coalesce(host(inet_server_addr()), 'local') || ':' || current_setting('port'), "
+      std::string("SELECT ") + common::kServerAddressSql + ", "
       "pg_is_in_recovery(), "
       "CASE WHEN pg_is_in_recovery() THEN 0 "
       "ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END");

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <set>
 
@@ -105,6 +106,9 @@ class Story {
   }
 
  private:
+  // A server that could not tell its address ("local:PORT": reached through a Unix socket, by a pooler on its node,
+  // and listening on no address of its own) may be any node: its writes prove no second history.
+  static bool unidentified(const std::string& address) { return address.rfind("local:", 0) == 0; }
   std::string name_of(const std::string& address) const {
     const auto it = name_of_address_.find(address);
     return it == name_of_address_.end() ? address : it->second;
@@ -167,7 +171,8 @@ class Story {
     for (const auto& a : h_.attempts)
       if (a.term != 0 && (first[a.term] < 0 || a.invoke_ns < first[a.term])) first[a.term] = a.invoke_ns;
     for (std::size_t t = 1; t < h_.terms.size(); ++t)
-      if (first[t] >= 0) starts_.push_back({name_of(h_.terms[t].node), h_.terms[t].timeline, first[t]});
+      if (first[t] >= 0 && !unidentified(h_.terms[t].node))
+        starts_.push_back({name_of(h_.terms[t].node), h_.terms[t].timeline, first[t]});
     for (const auto& p : r_.promotions) starts_.push_back({p.node, p.timeline, p.at_ns});
     std::sort(starts_.begin(), starts_.end(), [](const TermStart& a, const TermStart& b) { return a.at_ns < b.at_ns; });
   }
@@ -233,7 +238,7 @@ class Story {
     // 3. Acknowledgements from a node whose attempt began after another node's promotion.
     std::map<std::pair<std::string, std::string>, SplitBrain> late;
     for (const auto& a : h_.attempts) {
-      if (a.outcome != Outcome::ok || a.term == 0) continue;
+      if (a.outcome != Outcome::ok || a.term == 0 || unidentified(term_of(a).node)) continue;
       const auto& term = term_of(a);
       const std::string node = name_of(term.node);
       const TermStart* other = other_start(node, term.timeline, own_start(node, a.invoke_ns), a.invoke_ns);
@@ -421,6 +426,7 @@ class Story {
       if (f.refused) {
         const auto bar = f.fault.message.find(" | ");
         f.refusal = bar == std::string::npos ? f.fault.message : f.fault.message.substr(bar + 3);
+        while (!f.refusal.empty() && std::isspace(static_cast<unsigned char>(f.refusal.back()))) f.refusal.pop_back();
       }
       f.limit_ns = (f.fault.limit_ms > 0 ? f.fault.limit_ms : options_.max_unavailable_ms) * 1'000'000;
       f.watched = r_.watched;

@@ -113,7 +113,7 @@ void decide(const CheckOptions& options, CheckResult& r) {
   }
   std::string refused_text;
   if (refused > 0)
-    refused_text = fmt::format("{} of {} refused by Patroni ({})", refused,
+    refused_text = fmt::format("{} of {} refused ({})", refused,
                                plural(static_cast<std::int64_t>(r.faults.size()), "fault", "faults"), first_refusal);
   if (refused > 0) r.reasons.push_back(refused_text);
   if (!r.phantom.empty()) {

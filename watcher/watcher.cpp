@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "backend/cluster_reader.h"
+#include "common/server_address.h"
 
 namespace pgchaos::watcher {
 namespace {
@@ -27,8 +28,8 @@ std::string watcher_conninfo(const std::string& conninfo) {
       kWatcherApplicationName);
 }
 
-constexpr const char* kObserveSql =
-    "SELECT coalesce(host(inet_server_addr()), 'local') || ':' || current_setting('port'), pg_is_in_recovery(), "
+const std::string kObserveSql =
+    std::string("SELECT ") + common::kServerAddressSql + ", pg_is_in_recovery(), "
     "CASE WHEN pg_is_in_recovery() THEN coalesce((SELECT received_tli FROM pg_stat_wal_receiver LIMIT 1), 0) "
     "ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END, "
     "CASE WHEN pg_is_in_recovery() THEN 0 ELSE (pg_current_wal_lsn() - '0/0')::bigint END, "

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "backend/cluster_reader.h"
+#include "common/server_address.h"
 #include "watcher/watcher.h"
 
 namespace pgchaos::watcher {
@@ -31,9 +32,8 @@ constexpr auto kConnectLimit = std::chrono::seconds(5);
 // must not fill max_connections).
 constexpr std::size_t kMaxAttempts = 256, kMaxWaitingWrites = 4;
 // The node behind a proxy comes back with the write: the first success's node is the new primary.
-constexpr const char* kWriteSql =
-    "UPDATE pgchaos.probe SET beats = beats + 1, at = now() WHERE id = 1 "
-    "RETURNING coalesce(host(inet_server_addr()), 'local') || ':' || current_setting('port')";
+const std::string kWriteSql =
+    std::string("UPDATE pgchaos.probe SET beats = beats + 1, at = now() WHERE id = 1 RETURNING ") + common::kServerAddressSql;
 
 std::string first_line(const char* text) {
   std::string line = text != nullptr ? text : "";
@@ -150,7 +150,7 @@ struct WriteProbe::State {
     history.stamp(a.sent);
     a.started = Clock::now();
     a.phase = Attempt::Phase::writing;
-    if (PQsendQuery(a.connection, kWriteSql) == 1) return true;
+    if (PQsendQuery(a.connection, kWriteSql.c_str()) == 1) return true;
     last_error = first_line(PQerrorMessage(a.connection));
     return false;
   }
