@@ -40,6 +40,12 @@ constexpr Spec kCatalog[] = {
     {"heal", "heal-partition", Where::target, nullptr, "all", kNotDrawn},  // a heal
     {"cancel-sync-waits", "cancel-sync-waits", Where::primary, nullptr, "primary", kNotDrawn},  // needs sync mode
     {"block-replication", "block-replication", Where::target, "heal-replication", "sync-standby", kNotDrawn},  // sync
+    // pgbouncer on the node (as the seed runs one on every node, behind HAProxy): never drawn, a cluster may not have it.
+    {"restart-pgbouncer", "restart-pgbouncer", Where::target, nullptr, "primary", kNotDrawn},
+    {"pause-pgbouncer", "pause-pgbouncer", Where::target, "resume-pgbouncer", "primary", kNotDrawn},
+    {"resume-pgbouncer", "resume-pgbouncer", Where::target, nullptr, "all", kNotDrawn},  // a heal
+    {"kill-pgbouncer", "kill-pgbouncer", Where::target, "start-pgbouncer", "primary", kNotDrawn},
+    {"start-pgbouncer", "start-pgbouncer", Where::target, nullptr, "all", kNotDrawn},  // a heal
 };
 
 // A node's role as a target names it: what a replay by role asks for again.

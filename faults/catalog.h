@@ -33,7 +33,7 @@ class Fault {
 
 /// Every fault the catalog knows, by name: switchover, failover, restart, reboot, crash, stop-patroni,
 /// start-patroni, terminate-backends, kill-postgres, pause, resume, partition, heal, cancel-sync-waits,
-/// block-replication.
+/// block-replication, restart-pgbouncer, pause-pgbouncer, resume-pgbouncer, kill-pgbouncer, start-pgbouncer.
 std::unique_ptr<Fault> make_fault(const std::string& name);  ///< throws FaultError for an unknown name
 std::vector<std::string> fault_names();
 /// The faults a scenario step of fault "any" draws from, in catalog order: not the heals of other faults, and not

@@ -44,6 +44,14 @@ std::map<std::string, std::string> default_templates() {
        " && for ip in \"$@\"; do nft add rule inet pgchaos_replication input ip saddr \"$ip\" tcp sport \"$port\" drop"
        " || exit 1; done' pgchaos {port} {peers}"},
       {"heal-replication", "nft delete table inet pgchaos_replication"},
+      // pgbouncer as Debian's package runs it (a systemd unit, port 6432, sockets in /var/run/postgresql, postgres in
+      // admin_users). PAUSE waits for the transactions in flight, then holds every new query until RESUME.
+      {"restart-pgbouncer", "systemctl restart pgbouncer"},
+      {"pause-pgbouncer", "runuser -u postgres -- psql -X -A -t -h /var/run/postgresql -p 6432 -d pgbouncer -c PAUSE"},
+      {"resume-pgbouncer", "runuser -u postgres -- psql -X -A -t -h /var/run/postgresql -p 6432 -d pgbouncer -c RESUME"},
+      // By its unit, never by process name; the unit's own Restart= may bring it back before the heal does.
+      {"kill-pgbouncer", "systemctl kill --signal=SIGKILL pgbouncer"},
+      {"start-pgbouncer", "systemctl start pgbouncer"},
       {"log-tail", "journalctl -u patroni -n 30 --no-pager"},
       // Forensics: Patroni's log (with PostgreSQL's, on a systemd host) and the control file, read as a window closes.
       {"forensic-logs", "journalctl -u patroni -n 400 --no-pager"},

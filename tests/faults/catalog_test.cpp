@@ -33,7 +33,8 @@ class CatalogTest : public ::testing::Test {
 
 TEST(Catalog, ARandomStepDrawsNeitherHealsNorTheFaultsThatNeedSyncMode) {
   const auto drawn = fault_names_drawn_at_random();
-  for (const char* never : {"heal", "start-patroni", "resume", "cancel-sync-waits", "block-replication"})
+  for (const char* never : {"heal", "start-patroni", "resume", "cancel-sync-waits", "block-replication", "restart-pgbouncer",
+                            "pause-pgbouncer", "resume-pgbouncer", "kill-pgbouncer", "start-pgbouncer"})
     EXPECT_EQ(std::count(drawn.begin(), drawn.end(), never), 0) << never;
   for (const char* drawable : {"switchover", "crash", "partition", "pause", "terminate-backends"})
     EXPECT_EQ(std::count(drawn.begin(), drawn.end(), drawable), 1) << drawable;
@@ -175,6 +176,31 @@ TEST_F(CatalogTest, StopPatroniIsHealedByStartAndPauseByResume) {
   EXPECT_EQ((*log_)[1].command.shell(), "systemctl start patroni");
   EXPECT_NE((*log_)[2].command.argv[2].find("kill -STOP"), std::string::npos);
   EXPECT_NE((*log_)[3].command.argv[2].find("kill -CONT"), std::string::npos);
+}
+
+// pgbouncer's faults act on the pgbouncer of the node they target (the primary's by default: the one HAProxy sends
+// the writes to); a pause is healed by RESUME on its admin console and a kill by starting the unit again.
+TEST_F(CatalogTest, PgbouncerFaultsTargetThePrimarysPgbouncerAndHealWhatTheyDid) {
+  auto pause = make_fault("pause-pgbouncer");
+  const FaultAction paused = pause->start(cluster_, "", 0);
+  EXPECT_EQ(paused.target, "pgc1");
+  EXPECT_EQ(paused.roles, "primary");
+  pause->heal(cluster_);
+  auto kill = make_fault("kill-pgbouncer");
+  kill->start(cluster_, "pgc2", 0);
+  kill->heal(cluster_);
+  auto restart = make_fault("restart-pgbouncer");
+  restart->start(cluster_, "", 0);
+  EXPECT_TRUE(restart->heal(cluster_).empty()) << "a restart ends by itself";
+  ASSERT_EQ(log_->size(), 5u);
+  EXPECT_EQ((*log_)[0].node, "pgc1");
+  EXPECT_EQ((*log_)[0].command.argv.back(), "PAUSE");
+  EXPECT_EQ((*log_)[1].node, "pgc1");
+  EXPECT_EQ((*log_)[1].command.argv.back(), "RESUME");
+  EXPECT_EQ((*log_)[2].node, "pgc2");
+  EXPECT_EQ((*log_)[2].command.shell(), "systemctl kill --signal=SIGKILL pgbouncer");
+  EXPECT_EQ((*log_)[3].command.shell(), "systemctl start pgbouncer");
+  EXPECT_EQ((*log_)[4].command.shell(), "systemctl restart pgbouncer");
 }
 
 // An operator who logs in as himself: every command goes through `sudo -n --` (never a password prompt), and a
