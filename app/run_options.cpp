@@ -97,6 +97,8 @@ void apply_config_file(const std::filesystem::path& file, RunOptions& options) {
       w.threads = parse_number(e.value, where, 1, 1000);
     } else if (e.section == "main" && e.key == "conn_exception_sleep_interval") {
       w.conn_exception_sleep = parse_seconds(e.value, where);
+    } else if (e.section == "main" && e.key == "prepared_statements") {
+      bank.prepared_statements = parse_bool(e.value, where);
     } else if (e.section == "main" && e.key == "reconnect_attempt") {
       w.reconnect_attempt = parse_number(e.value, where, 1, 1000);
     } else if (e.section == "test" && e.key == "accounts") {

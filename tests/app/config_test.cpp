@@ -43,6 +43,16 @@ TEST(Config, AcceptsTheSeedsOwnFile) {
   EXPECT_FALSE(o.request.bank.think_time.has_value()) << "think time is off by default";
 }
 
+// A configuration for a pooler in the path says so once, instead of a flag on every command.
+TEST(Config, PreparedStatementsCanBeTurnedOffInTheFile) {
+  EXPECT_TRUE(parse_run_options({"--conf", PGCHAOS_SOURCE_DIR "/conf/pg_cluster_backend.conf"}).request.bank.prepared_statements);
+  const auto off = write_conf("pooler.conf", "[databases]\na = host=x\n[main]\nprepared_statements = false\n");
+  EXPECT_FALSE(parse_run_options({"--conf", off.string()}).request.bank.prepared_statements);
+  const auto bad = write_conf("pooler-bad.conf", "[databases]\na = host=x\n[main]\nprepared_statements = maybe\n");
+  const std::string error = error_of({"--conf", bad.string()});
+  EXPECT_NE(error.find("pooler-bad.conf:4"), std::string::npos) << error;
+}
+
 TEST(Config, FlagsOverrideTheFile) {
   const RunOptions o = parse_run_options({"--conf", PGCHAOS_SOURCE_DIR "/conf/pg_cluster_backend.conf",
                                           "--operations=10000", "--threads", "4", "--accounts", "10", "--dsn",
