@@ -2,7 +2,7 @@
 # Time of `pgchaos lab up` from nothing (until healthy) and of `lab down`, and the lab's memory (PSS, so that
 # PostgreSQL's shared memory is counted once, of every process in the nodes' namespaces, the supervisors and
 # HAProxy), over ROUNDS rounds. Goal: up <= 15 s, down <= 3 s.
-#   bench/lab_timing.sh [ROUNDS=3] [--timing default|fast] [--dcs etcd3|etcd]
+#   bench/lab_timing.sh [ROUNDS=3] [--timing default|fast] [--dcs etcd3|etcd] [--profile default|seed]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}; shift || true

@@ -2,20 +2,24 @@
 # The pgchaos lab: a real 3-node (or 5-node) etcd + Patroni + PostgreSQL 15 cluster on this machine, each node in
 # its own network namespace behind a bridge, with sshd per node and HAProxy on 127.0.0.1. Needs root.
 #   lab.sh up     [--state DIR] [--subnet A.B.C.0/24] [--dcs etcd3|etcd] [--timing default|fast] [--nodes 3|5]
-#                 [--set KEY=VALUE]... [--no-wait]
+#                 [--profile default|seed] [--set KEY=VALUE]... [--no-wait]
 #   lab.sh status [--state DIR] [--json] [--wait SECONDS]
 #   lab.sh down   [--state DIR]
 # Traffic stays on this machine: no NAT, no default route in the nodes, ip_forward untouched.
+# --profile seed builds the cluster as pg_cluster (../shared/seed) does: etcd with TLS and client certificates from
+# the lab's own PKI, Patroni's REST API over HTTPS with basic authentication, PostgreSQL requiring TLS, pgbouncer on
+# every node (transaction pooling) behind HAProxy, and SSH as a non-root operator with sudo.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
 cmd=${1:-}; shift || true
 state=${PGCHAOS_LAB_STATE:-/var/tmp/pgchaos-lab}
-subnet=10.213.7.0/24 dcs=etcd3 timing=default wait_healthy=120 json=0 status_wait=0 node_count=3
+subnet=10.213.7.0/24 dcs=etcd3 timing=default wait_healthy=120 json=0 status_wait=0 node_count=3 profile=default
 sets=()
 while [ $# -gt 0 ]; do
   case $1 in
     --nodes) node_count=$2; shift 2 ;;
+    --profile) profile=$2; shift 2 ;;
     --set) sets+=("$2"); shift 2 ;;
     --state) state=$2; shift 2 ;;
     --subnet) subnet=$2; shift 2 ;;
@@ -51,6 +55,10 @@ down() {
     ip link del "${node}h" 2>/dev/null || true
   done
   ip link del "$LAB_BRIDGE" 2>/dev/null || true
+  if [ "${LAB_PROFILE:-default}" = seed ]; then
+    rm -f "/etc/sudoers.d/$LAB_OPERATOR"
+    ! id -u "$LAB_OPERATOR" >/dev/null 2>&1 || userdel "$LAB_OPERATOR" 2>/dev/null || true
+  fi
   rm -rf "$state"
   echo "lab: down"
 }
@@ -83,19 +91,21 @@ write_node_files() {  # node index ip
   chown postgres:postgres "$nd" "$nd/log" "$nd/log/pg" "$nd/socket" "$nd/pgdata"
   chmod 700 "$nd/pgdata"
   mkfifo "$nd/control.fifo"
-  local cluster="" hosts="" n i=0
+  [ "$profile" != seed ] || copy_node_tls "$node"
+  local cluster="" hosts="" n i=0 web=http host_kind=host
+  [ "$profile" = seed ] && { web=https; host_kind=hostssl; }
   for n in $LAB_NODES; do
     i=$((i + 1))
-    cluster+="${cluster:+,}$n=http://$prefix.$((10 + i)):2380"
+    cluster+="${cluster:+,}$n=$web://$prefix.$((10 + i)):2380"
     hosts+="${hosts:+, }'$prefix.$((10 + i)):2379'"
   done
   cat >"$nd/etcd.yml" <<EOC
 name: $node
 data-dir: $nd/etcd
-listen-client-urls: http://$ip:2379,http://127.0.0.1:2379
-advertise-client-urls: http://$ip:2379
-listen-peer-urls: http://$ip:2380
-initial-advertise-peer-urls: http://$ip:2380
+listen-client-urls: $web://$ip:2379,$web://127.0.0.1:2379
+advertise-client-urls: $web://$ip:2379
+listen-peer-urls: $web://$ip:2380
+initial-advertise-peer-urls: $web://$ip:2380
 initial-cluster: $cluster
 initial-cluster-state: new
 initial-cluster-token: pgchaos-lab
@@ -106,6 +116,13 @@ enable-v2: $([ "$dcs" = etcd ] && echo true || echo false)
 logger: zap
 log-level: warn
 EOC
+  if [ "$profile" = seed ]; then  # the seed's etcd: TLS on both sides, a client certificate required of everyone
+    local side
+    for side in client peer; do
+      printf '%s-transport-security:\n  cert-file: %s\n  key-file: %s\n  client-cert-auth: true\n  trusted-ca-file: %s\n' \
+        "$side" "$state/pki/$node.pem" "$state/pki/$node-key.pem" "$state/pki/ca.pem" >>"$nd/etcd.yml"
+    done
+  fi
   local ttl=30 loop_wait=10 retry_timeout=10
   [ "$timing" = fast ] && { ttl=10; loop_wait=1; retry_timeout=4; }
   cat >"$nd/patroni.yml" <<EOC
@@ -116,8 +133,10 @@ log:
 restapi:
   listen: $ip:8008
   connect_address: $ip:8008
+$(seed_restapi_tls "$nd")
 $dcs:
   hosts: [$hosts]
+$(seed_dcs_tls "$nd")
 bootstrap:
   dcs:
     ttl: $ttl
@@ -158,13 +177,14 @@ postgresql:
     logging_collector: 'on'
     log_directory: '$nd/log/pg'
     log_filename: 'postgresql.log'
+$(seed_postgres_tls "$nd")
   pg_hba:
   - local all all trust
   - local replication all trust
-  - host replication replicator 127.0.0.1/32 scram-sha-256
-  - host replication replicator $subnet scram-sha-256
-  - host all all 127.0.0.1/32 scram-sha-256
-  - host all all $subnet scram-sha-256
+  - $host_kind replication replicator 127.0.0.1/32 scram-sha-256
+  - $host_kind replication replicator $subnet scram-sha-256
+  - $host_kind all all 127.0.0.1/32 scram-sha-256
+  - $host_kind all all $subnet scram-sha-256
   basebackup:
   - checkpoint: fast
 EOC
@@ -185,11 +205,137 @@ StrictModes no
 PrintMotd no
 SetEnv PATH=$nd/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin PATRONICTL_CONFIG_FILE=$nd/patroni.yml PGHOST=$nd/socket PGUSER=postgres
 EOC
+  [ "$profile" != seed ] || write_pgbouncer_files "$node" "$ip"
   # The node's own commands: the same names as on a systemd host, forwarded to its supervisor.
   for name in systemctl reboot shutdown poweroff halt pgchaos-node; do
     printf '#!/bin/sh\nNODE_DIR=%s exec bash %s %s "$@"\n' "$nd" "$here/node_control.sh" "$name" >"$nd/bin/$name"
     chmod +x "$nd/bin/$name"
   done
+}
+
+# The seed profile's parts of patroni.yml: etcd over TLS with the node's certificate, the REST API over HTTPS with
+# basic authentication, and the CA that Patroni and patronictl verify each other's REST API with.
+seed_restapi_tls() {  # node_dir
+  [ "$profile" = seed ] || return 0
+  cat <<EOC
+  certfile: $1/tls/node.pem
+  keyfile: $1/tls/node-key.pem
+  authentication:
+    username: $LAB_REST_USER
+    password: '$LAB_REST_PASSWORD'
+EOC
+}
+
+seed_dcs_tls() {  # node_dir
+  [ "$profile" = seed ] || return 0
+  cat <<EOC
+  protocol: https
+  cacert: $1/tls/ca.pem
+  cert: $1/tls/node.pem
+  key: $1/tls/node-key.pem
+ctl:
+  cacert: $1/tls/ca.pem
+EOC
+}
+
+seed_postgres_tls() {  # node_dir: PostgreSQL's own certificate (pg_hba takes only hostssl then)
+  [ "$profile" = seed ] || return 0
+  printf "    ssl: 'on'\n    ssl_cert_file: '%s'\n    ssl_key_file: '%s'\n    ssl_ca_file: '%s'\n" \
+    "$1/tls/node.pem" "$1/tls/node-key.pem" "$1/tls/ca.pem"
+}
+
+# The lab's PKI in the seed's layout (pki/ca.pem, ca-key.pem, NODE.pem, NODE-key.pem): one certificate per node for
+# etcd (server and peer), Patroni's REST API, PostgreSQL and pgbouncer, valid for the node's address and 127.0.0.1;
+# client.pem for the lab's own status checks. Each node gets a copy its services' user owns (PostgreSQL insists).
+make_pki() {
+  local pki="$state/pki" i=0 node
+  mkdir -p "$pki"
+  chmod 700 "$pki"
+  openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 -subj /CN=pgchaos-lab-ca \
+    -keyout "$pki/ca-key.pem" -out "$pki/ca.pem" 2>/dev/null
+  issue() {  # name subjectAltName
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=$1" -keyout "$pki/$1-key.pem" 2>/dev/null |
+      openssl x509 -req -CA "$pki/ca.pem" -CAkey "$pki/ca-key.pem" -CAcreateserial -days 30 -out "$pki/$1.pem" \
+        -extfile <(printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth,clientAuth\nkeyUsage=digitalSignature,keyEncipherment\n' "$2") 2>/dev/null
+  }
+  for node in $LAB_NODES; do
+    i=$((i + 1))
+    issue "$node" "IP:$prefix.$((10 + i)),IP:127.0.0.1,DNS:$node"
+  done
+  issue client "DNS:pgchaos-lab-client"
+  chmod 755 "$pki"
+  chmod 644 "$pki/ca.pem"
+}
+
+copy_node_tls() {  # node
+  local nd="$state/$1"
+  mkdir -p "$nd/tls"
+  cp "$state/pki/ca.pem" "$nd/tls/ca.pem"
+  cp "$state/pki/$1.pem" "$nd/tls/node.pem"
+  cp "$state/pki/$1-key.pem" "$nd/tls/node-key.pem"
+  chown -R postgres:postgres "$nd/tls"
+  chmod 600 "$nd/tls/node-key.pem"
+}
+
+# pgbouncer 1.18 as the seed runs it: on every node, transaction pooling, in front of the node's own PostgreSQL
+# (through its socket), TLS to its clients, the bank's password checked with SCRAM, its admin console for postgres
+# on the socket only.
+write_pgbouncer_files() {  # node ip
+  local nd="$state/$1"
+  cat >"$nd/pgbouncer.ini" <<EOC
+[databases]
+bank = host=$nd/socket port=5432 dbname=bank
+[pgbouncer]
+listen_addr = $2
+listen_port = 6432
+unix_socket_dir = $nd/socket
+auth_type = hba
+auth_hba_file = $nd/pgbouncer_hba.conf
+auth_file = $nd/pgbouncer_users.txt
+admin_users = postgres
+pool_mode = transaction
+max_client_conn = 400
+default_pool_size = 40
+client_tls_sslmode = require
+client_tls_cert_file = $nd/tls/node.pem
+client_tls_key_file = $nd/tls/node-key.pem
+client_tls_ca_file = $nd/tls/ca.pem
+ignore_startup_parameters = extra_float_digits
+EOC
+  printf 'local pgbouncer postgres peer\nhostssl bank bank %s scram-sha-256\nhostssl bank bank 127.0.0.1/32 scram-sha-256\n' \
+    "$subnet" >"$nd/pgbouncer_hba.conf"
+  # postgres: known to pgbouncer for its admin console (peer on the socket; hba lets it in nowhere else)
+  printf '"bank" "%s"\n"postgres" ""\n' "$LAB_BANK_PASSWORD" >"$nd/pgbouncer_users.txt"
+  chown postgres:postgres "$nd/pgbouncer.ini" "$nd/pgbouncer_hba.conf" "$nd/pgbouncer_users.txt"
+  chmod 600 "$nd/pgbouncer_users.txt"
+}
+
+# The seed's operator: a user who logs in with the lab's key and may run, through sudo without a password, the
+# programs the fault templates start. The node's own systemctl/reboot/pgchaos-node come first in sudo's PATH; they
+# find their node by the network namespace they run in.
+make_operator() {
+  id -u "$LAB_OPERATOR" >/dev/null 2>&1 ||
+    useradd --system --no-create-home --home-dir / --shell /bin/sh --password '*' "$LAB_OPERATOR"
+  mkdir -p "$state/bin"
+  local name
+  for name in systemctl reboot shutdown poweroff halt pgchaos-node; do
+    printf '#!/bin/sh\nnode=$(ip netns identify $$)\n[ -n "$node" ] || { echo "%s: not inside a lab node" >&2; exit 1; }\nNODE_DIR=%s/$node exec bash %s %s "$@"\n' \
+      "$name" "$state" "$here/node_control.sh" "$name" >"$state/bin/$name"
+    chmod 755 "$state/bin/$name"
+  done
+  local rights="$state/bin/systemctl, $state/bin/reboot, $state/bin/shutdown, $state/bin/pgchaos-node"
+  rights+=", /usr/bin/patronictl, /usr/sbin/runuser, /usr/sbin/nft, /usr/bin/tail, /usr/bin/sh, /bin/sh"
+  local sudoers; sudoers=$(mktemp)
+  {
+    echo "# pgchaos lab ($state): the seed profile's operator; removed by lab down"
+    echo "Defaults:$LAB_OPERATOR secure_path=\"$state/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\""
+    # The node's environment (its PostgreSQL socket, as /var/run/postgresql is on a Debian host) passes through sudo.
+    echo "Defaults:$LAB_OPERATOR env_keep += \"PGHOST PGUSER PATRONICTL_CONFIG_FILE\""
+    echo "$LAB_OPERATOR ALL=(root) NOPASSWD: $rights"
+  } >"$sudoers"
+  visudo -cqf "$sudoers" || die "the operator's sudoers rules do not parse"
+  install -m 0440 "$sudoers" "/etc/sudoers.d/$LAB_OPERATOR"
+  rm -f "$sudoers"
 }
 
 up() {
@@ -206,6 +352,13 @@ up() {
   done
   case $timing in default|fast) ;; *) die "--timing must be default or fast" ;; esac
   case $node_count in 3|5) ;; *) die "--nodes must be 3 or 5" ;; esac
+  case $profile in
+    default) ;;
+    seed)
+      [ "$dcs" = etcd3 ] || die "--profile seed runs etcd3 (the seed's etcd speaks v3 over TLS)"
+      for b in pgbouncer openssl sudo visudo useradd; do command -v "$b" >/dev/null || die "$b is missing: run scripts/setup.sh"; done ;;
+    *) die "--profile must be default or seed" ;;
+  esac
   # Every --set is checked before anything is created.
   python3 "$here/lab_settings.py" check "${sets[@]}" || exit 2
   prefix=$(subnet_prefix)
@@ -230,6 +383,10 @@ LAB_SUPERUSER_PASSWORD=$(rand)
 LAB_REPLICATION_PASSWORD=$(rand)
 LAB_REWIND_PASSWORD=$(rand)
 LAB_BANK_PASSWORD=$(rand)
+LAB_PROFILE=$profile
+LAB_REST_USER=patroni
+LAB_REST_PASSWORD=$(rand)
+LAB_OPERATOR=pgchaos-lab
 EOC
   chmod 600 "$state/lab.env"
   source "$state/lab.env"
@@ -243,6 +400,12 @@ EOC
   printf '#!/bin/sh\npsql -v ON_ERROR_STOP=1 "$1" -c "CREATE ROLE bank LOGIN PASSWORD %s" -c "CREATE DATABASE bank OWNER bank"\n' \
     "'$LAB_BANK_PASSWORD'" >"$state/post_bootstrap.sh"
   chmod 755 "$state/post_bootstrap.sh"
+  if [ "$profile" = seed ]; then
+    make_pki
+    make_operator
+    # The REST API's password for pgchaos: a file only root reads, never the configuration itself.
+    (umask 077; echo "$LAB_REST_PASSWORD" >"$state/rest_password")
+  fi
   local i=0
   for node in $LAB_NODES; do
     i=$((i + 1))
@@ -262,7 +425,7 @@ EOC
   haproxy -f "$state/haproxy.cfg" -D
   write_pgchaos_conf
   trap - ERR
-  echo "lab: started in $state ($node_count nodes, $dcs, $timing timing${sets:+; set: ${sets[*]}})"
+  echo "lab: started in $state ($node_count nodes, $dcs, $timing timing, $profile profile${sets:+; set: ${sets[*]}})"
   if [ "$wait_healthy" -gt 0 ]; then
     python3 "$here/lab_status.py" "$state" --wait "$wait_healthy" || { echo "lab: not healthy after ${wait_healthy}s" >&2; exit 1; }
     echo "lab: up in $(python3 -c "import time; print(f'{time.time() - $started:.1f}')") s; configuration: $state/pgchaos.conf"
@@ -278,22 +441,33 @@ write_haproxy_cfg() {
       printf '\nlisten %s\n  bind 127.0.0.1:%s\n  option httpchk\n  http-check send meth OPTIONS uri %s\n  http-check expect status 200\n' $role "$port" $uri
       printf '  default-server inter 1s fastinter 500ms fall 2 rise 2 on-marked-down shutdown-sessions\n'
       local i=0
-      for node in $LAB_NODES; do i=$((i + 1)); printf '  server %s %s.%s:5432 check port 8008\n' "$node" "$LAB_PREFIX" $((10 + i)); done
+      for node in $LAB_NODES; do
+        i=$((i + 1))
+        if [ "${LAB_PROFILE:-default}" = seed ]; then  # the node's pgbouncer; Patroni's health check over HTTPS
+          printf '  server %s %s.%s:6432 check port 8008 check-ssl verify required ca-file %s\n' "$node" "$LAB_PREFIX" $((10 + i)) "$state/pki/ca.pem"
+        else
+          printf '  server %s %s.%s:5432 check port 8008\n' "$node" "$LAB_PREFIX" $((10 + i))
+        fi
+      done
     done
   } >"$state/haproxy.cfg"
 }
 
 write_pgchaos_conf() {
-  local direct="" i=0
+  local direct="" i=0 seed=0 tls="" rest=http
   for node in $LAB_NODES; do i=$((i + 1)); direct+="${direct:+,}$LAB_PREFIX.$((10 + i)):5432"; done
+  # The seed profile: every connection verified against the lab's CA, HAProxy's port leads to pgbouncer.
+  [ "$profile" = seed ] && { seed=1; tls="sslmode=verify-full&sslrootcert=$state/pki/ca.pem"; rest=https; }
   {
-    echo "# pgchaos configuration for the lab in $state (written by lab up)"
+    echo "# pgchaos configuration for the lab in $state (written by lab up, $profile profile)"
     echo "[databases]"
-    echo "haproxy = postgresql://bank:$LAB_BANK_PASSWORD@$LAB_HAPROXY_PRIMARY/bank"
-    echo "direct = postgresql://bank:$LAB_BANK_PASSWORD@$direct/bank?target_session_attrs=read-write"
+    echo "haproxy = postgresql://bank:$LAB_BANK_PASSWORD@$LAB_HAPROXY_PRIMARY/bank${tls:+?$tls}"
+    echo "direct = postgresql://bank:$LAB_BANK_PASSWORD@$direct/bank?target_session_attrs=read-write${tls:+&$tls}"
     echo
     echo "[main]"
     echo "application_name = pgchaos"
+    [ $seed = 0 ] || echo "# pgbouncer pools in transaction mode: no prepared statement lives past a transaction"
+    [ $seed = 0 ] || echo "prepared_statements = false"
     echo "threads_num = 10"
     echo "conn_exception_sleep_interval = 1"
     echo "reconnect_attempt = 3"
@@ -308,15 +482,24 @@ write_pgchaos_conf() {
     echo "lab_dcs = $LAB_DCS"
     echo "lab_timing = $LAB_TIMING"
     echo "lab_set = $LAB_SETS"
+    echo "lab_profile = $profile"
     echo "patroni_config = {node_dir}/patroni.yml"
     echo "data_dir = {node_dir}/pgdata/data"
-    echo "ssh_user = root"
+    if [ $seed = 1 ]; then
+      echo "ssh_user = $LAB_OPERATOR"
+      echo "sudo = true"
+      echo "rest_ca_file = $state/pki/ca.pem"
+      echo "rest_user = $LAB_REST_USER"
+      echo "rest_password_file = $state/rest_password"
+    else
+      echo "ssh_user = root"
+    fi
     echo "ssh_key = $state/lab_key"
     echo "known_hosts = $state/known_hosts"
     i=0
     for node in $LAB_NODES; do
       i=$((i + 1))
-      echo "node.$node = ssh=$LAB_PREFIX.$((10 + i)):22 postgres=$LAB_PREFIX.$((10 + i)):5432 rest=http://$LAB_PREFIX.$((10 + i)):8008 node_dir=$state/$node"
+      echo "node.$node = ssh=$LAB_PREFIX.$((10 + i)):22 postgres=$LAB_PREFIX.$((10 + i)):5432 rest=$rest://$LAB_PREFIX.$((10 + i)):8008 node_dir=$state/$node"
     done
     echo
     echo "[commands]"
@@ -328,6 +511,11 @@ write_pgchaos_conf() {
     echo "crash = pgchaos-node crash $down"
     echo "log-tail = tail -n 30 {node_dir}/log/patroni.log"
     echo "forensic-logs = sh -c 'tail -n 400 \"\$1/log/patroni.log\"; echo \"--- postgresql.log\"; tail -n 300 \"\$1/log/pg/postgresql.log\"' pgchaos {node_dir}"
+    if [ $seed = 1 ]; then
+      echo "# pgbouncer's admin console on the node's own socket directory"
+      echo "pause-pgbouncer = runuser -u postgres -- psql -X -A -t -h {node_dir}/socket -p 6432 -d pgbouncer -c PAUSE"
+      echo "resume-pgbouncer = runuser -u postgres -- psql -X -A -t -h {node_dir}/socket -p 6432 -d pgbouncer -c RESUME"
+    fi
   } >"$state/pgchaos.conf"
   chmod 600 "$state/pgchaos.conf"
 }

@@ -8,6 +8,7 @@ one postmaster per node.
 """
 import json
 import os
+import ssl
 import subprocess
 import sys
 import time
@@ -26,9 +27,20 @@ def read_env(state):
     return env
 
 
-def patroni_view(ip):
+def tls_of(state, env):
+    """The seed profile's PKI (HTTPS REST, etcd with client certificates), or None for the default lab."""
+    if env.get("LAB_PROFILE") != "seed":
+        return None
+    pki = os.path.join(state, "pki")
+    return {"ca": os.path.join(pki, "ca.pem"), "cert": os.path.join(pki, "client.pem"),
+            "key": os.path.join(pki, "client-key.pem"),
+            "context": ssl.create_default_context(cafile=os.path.join(pki, "ca.pem"))}
+
+
+def patroni_view(ip, tls):
     try:
-        with urllib.request.urlopen(f"http://{ip}:8008/patroni", timeout=2) as r:
+        url = f"https://{ip}:8008/patroni" if tls else f"http://{ip}:8008/patroni"
+        with urllib.request.urlopen(url, timeout=2, context=tls["context"] if tls else None) as r:
             return json.load(r)
     except urllib.error.HTTPError as e:  # 503 still carries the node's view
         try:
@@ -53,8 +65,10 @@ def postmasters(node):
     return count
 
 
-def etcd_members(ip):
-    r = subprocess.run(["etcdctl", f"--endpoints=http://{ip}:2379", "--command-timeout=2s", "member", "list", "-w", "json"],
+def etcd_members(ip, tls):
+    endpoint = [f"--endpoints=https://{ip}:2379", f"--cacert={tls['ca']}", f"--cert={tls['cert']}",
+                f"--key={tls['key']}"] if tls else [f"--endpoints=http://{ip}:2379"]
+    r = subprocess.run(["etcdctl", *endpoint, "--command-timeout=2s", "member", "list", "-w", "json"],
                        capture_output=True, text=True, env=dict(os.environ, ETCDCTL_API="3"))
     if r.returncode != 0:
         return None
@@ -71,15 +85,16 @@ def lsn(value):
 
 def collect(state):
     env = read_env(state)
+    tls = tls_of(state, env)
     nodes = []
     for i, name in enumerate(env["LAB_NODES"].split()):
         ip = f"{env['LAB_PREFIX']}.{11 + i}"
-        view = patroni_view(ip)
+        view = patroni_view(ip, tls)
         nodes.append({
             "name": name, "ip": ip,
             "role": view.get("role"), "state": view.get("state"), "timeline": view.get("timeline"),
             "xlog": view.get("xlog", {}), "replication": view.get("replication", []),
-            "error": view.get("error"), "postmasters": postmasters(name), "etcd_members": etcd_members(ip),
+            "error": view.get("error"), "postmasters": postmasters(name), "etcd_members": etcd_members(ip, tls),
         })
     problems = []
     leaders = [n for n in nodes if n["role"] in ("master", "primary") and n["state"] == "running"]
@@ -113,7 +128,7 @@ def collect(state):
     if len(members) != len(nodes):
         problems.append(f"etcd answers on {len(members)} of {len(nodes)} nodes")
     return {"healthy": not problems, "problems": problems, "leader": leader["name"] if leader else None,
-            "dcs": env.get("LAB_DCS"), "nodes": nodes}
+            "dcs": env.get("LAB_DCS"), "profile": env.get("LAB_PROFILE", "default"), "nodes": nodes}
 
 
 def show(status):

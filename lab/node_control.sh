@@ -15,10 +15,20 @@ request() {  # request ACTION [ARG] [wait]
   done
   echo "$name: no answer from the node's supervisor" >&2; return 1
 }
-unit_of() { case ${1%.service} in patroni|etcd|sshd) echo "${1%.service}" ;; ssh) echo sshd ;; *) echo "$name: unit $1 not known in the lab" >&2; exit 5 ;; esac; }
+unit_of() { case ${1%.service} in patroni|etcd|sshd|pgbouncer) echo "${1%.service}" ;; ssh) echo sshd ;; *) echo "$name: unit $1 not known in the lab" >&2; exit 5 ;; esac; }
 case $name in
   systemctl)
-    action=${1:-}; unit=$(unit_of "${2:-}")
+    action=${1:-}
+    if [ "$action" = kill ]; then  # systemctl kill [--signal=SIG | -s SIG] UNIT
+      shift; signal=TERM
+      while [ $# -gt 1 ]; do
+        case $1 in --signal=*) signal=${1#--signal=}; shift ;; -s|--signal) signal=$2; shift 2 ;; *) break ;; esac
+      done
+      unit=$(unit_of "${1:-}")
+      [[ $signal =~ ^(SIG)?[A-Z0-9]+$ ]] || { echo "systemctl: bad signal $signal" >&2; exit 1; }
+      request kill "$unit $signal" wait; exit
+    fi
+    unit=$(unit_of "${2:-}")
     case $action in
       start|stop|restart) request "$action" "$unit" wait ;;
       is-active|status)

@@ -24,6 +24,8 @@ packages=(
   "${main_job_packages[@]}"
   # the tests (pgbouncer: the workload through a pooler in transaction mode)
   libgtest-dev libgmock-dev pgbouncer
+  # the lab's seed profile (pgbouncer and openssl too): a non-root operator with sudo, Patroni's HTTPS to etcd (idna)
+  sudo python3-idna
   # the CI templates are checked with yamllint
   yamllint
   # the TLS tests make their certificates with openssl and serve HTTPS from python3
