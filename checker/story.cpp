@@ -491,8 +491,17 @@ class Story {
                              f.leader_after);
       } else {
         text = fmt::format("{} led", f.leader_before.empty() ? "no primary" : f.leader_before);
-        for (const auto& p : f.promotions)
-          text += fmt::format("; {} promoted after {} (timeline {})", p.node, seconds(p.at_ns - f.fault.start_ns), p.timeline);
+        bool another_promoted = false;
+        for (const auto& p : f.promotions) {
+          // The old leader back on a new timeline with no one promoted before it: no failover happened (a replica
+          // deferred, or still saw the old leader's key), which the writes' long gap alone does not say.
+          if (p.node == f.leader_before && !another_promoted)
+            text += fmt::format("; no other node was promoted: {} took the lead back after {} (timeline {})", p.node,
+                                seconds(p.at_ns - f.fault.start_ns), p.timeline);
+          else
+            text += fmt::format("; {} promoted after {} (timeline {})", p.node, seconds(p.at_ns - f.fault.start_ns), p.timeline);
+          another_promoted = another_promoted || p.node != f.leader_before;
+        }
       }
     }
     if (f.writes_never_resumed()) text += fmt::format("{}writes did not resume before the run ended", text.empty() ? "" : "; ");

@@ -32,11 +32,12 @@ std::string log_time(std::int64_t wall_us) {
 
 bool matters(const std::string& line) {
   if (line.find("no action") != std::string::npos) return false;  // Patroni's heartbeat line
-  // Patroni repeats "Lock owner: ...; I am ..." and "Local timeline=..." every loop: not in the list.
+  // Patroni repeats "Lock owner: ...; I am ..." and "Local timeline=..." every loop: not in the list. Why a replica
+  // does not take over ("not the healthiest node", "Wal position of X is ahead of my wal position") is.
   static const char* const kWords[] = {"promot", "demot", "session lock", "leader key", "rewind", "ERROR", "FATAL",
                                        "PANIC", "failed", "witchover", "ailover", "new timeline", "primary_timeline",
                                        "crash", "shut down", "starting", "Lost", "DCS", "leader race", "synchronous",
-                                       "diverged"};
+                                       "diverged", "healthiest", "ahead of my wal position"};
   for (const char* word : kWords)
     if (line.find(word) != std::string::npos) return true;
   return false;

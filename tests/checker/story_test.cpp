@@ -132,6 +132,20 @@ TEST(Story, ACrashWithoutFailoverSaysNoLeaderChange) {
   EXPECT_NE(r.faults[0].story.find("no leader change: pgc1 led before and after"), std::string::npos) << r.faults[0].story;
 }
 
+// A partition no replica took over from (one deferred to the other, which still saw the old leader's key): the old
+// primary demotes, and after the heal takes the lead back on a new timeline. Not a failover, and the story says so.
+TEST(Story, TheOldLeaderTakingTheLeadBackIsNoFailover) {
+  WatchedRun w(100 * kS);  // never fails over to pgc2
+  for (auto& o : w.run.history.observations) {
+    if (o.node != "pgc1" || o.at_ns <= 5 * kS) continue;
+    o = o.at_ns < 7 * kS ? seen(o.at_ns, "pgc1", "replica", 1) : seen(o.at_ns, "pgc1", "primary", 2);
+  }
+  const auto r = w.check();
+  ASSERT_EQ(r.promotions.size(), 1u);
+  EXPECT_NE(r.faults[0].story.find("pgc1 led; no other node was promoted: pgc1 took the lead back after 2.0 s (timeline 2)"),
+            std::string::npos) << r.faults[0].story;
+}
+
 TEST(Story, EachLossCauseIsToldApart) {
   WatchedRun w;
   auto& h = w.run.history;
