@@ -57,7 +57,8 @@ down() {
   ip link del "$LAB_BRIDGE" 2>/dev/null || true
   if [ "${LAB_PROFILE:-default}" = seed ]; then
     rm -f "/etc/sudoers.d/$LAB_OPERATOR"
-    ! id -u "$LAB_OPERATOR" >/dev/null 2>&1 || userdel "$LAB_OPERATOR" 2>/dev/null || true
+    # Only a user this lab created: an account of the same name that was there before stays.
+    [ ! -f "$state/operator-created" ] || userdel "$LAB_OPERATOR" 2>/dev/null || true
   fi
   rm -rf "$state"
   echo "lab: down"
@@ -314,8 +315,10 @@ EOC
 # programs the fault templates start. The node's own systemctl/reboot/pgchaos-node come first in sudo's PATH; they
 # find their node by the network namespace they run in.
 make_operator() {
-  id -u "$LAB_OPERATOR" >/dev/null 2>&1 ||
+  if ! id -u "$LAB_OPERATOR" >/dev/null 2>&1; then
     useradd --system --no-create-home --home-dir / --shell /bin/sh --password '*' "$LAB_OPERATOR"
+    : >"$state/operator-created"
+  fi
   mkdir -p "$state/bin"
   local name
   for name in systemctl reboot shutdown poweroff halt pgchaos-node; do
