@@ -10,7 +10,7 @@ namespace pgchaos::app {
 namespace po = boost::program_options;
 namespace {
 
-void say(const std::string& line) { std::printf("%s\n", line.c_str()); }
+void print_line(const std::string& line) { std::printf("%s\n", line.c_str()); }
 
 engine::ExitCode verdict_command(const std::vector<std::string>& args, bool is_check) {
   po::options_description flags(is_check ? "usage: pgchaos check RUN_DIR [options]" : "usage: pgchaos report RUN_DIR");
@@ -39,8 +39,8 @@ engine::ExitCode verdict_command(const std::vector<std::string>& args, bool is_c
   std::optional<std::int64_t> max_lost;
   if (is_check && vm.count("max-lost")) max_lost = vm["max-lost"].as<std::int64_t>();
   engine::PhaseTimes times;
-  const auto result = engine::check_run_directory(directory, max_lost, say, &times);
-  say("time: " + times.text());
+  const auto result = engine::check_run_directory(directory, max_lost, print_line, &times);
+  print_line("time: " + times.text());
   return is_check ? engine::exit_code_of(result.verdict) : engine::ExitCode::valid;
 }
 

@@ -30,10 +30,6 @@ Latency latency_of(std::vector<std::uint32_t>::iterator first, std::vector<std::
   return l;
 }
 
-std::int64_t completion_ns(const history::Attempt& a) {
-  return a.invoke_ns + static_cast<std::int64_t>(a.latency_us) * 1000;
-}
-
 }  // namespace
 
 void check_availability(const history::RunHistory& h, CheckResult& r) {
@@ -44,7 +40,7 @@ void check_availability(const history::RunHistory& h, CheckResult& r) {
   std::vector<std::uint32_t> scratch;
   scratch.reserve(static_cast<std::size_t>(r.acknowledged) + 16);
   for (const auto& a : h.attempts)
-    if (a.outcome == Outcome::ok) scratch.push_back(static_cast<std::uint32_t>(std::min<std::int64_t>(completion_ns(a) / 1000, UINT32_MAX)));
+    if (a.outcome == Outcome::ok) scratch.push_back(static_cast<std::uint32_t>(std::min<std::int64_t>(a.completion_ns() / 1000, UINT32_MAX)));
   std::sort(scratch.begin(), scratch.end());
   {
     // The longest stretches, kept while scanning: longest first, at most kGapsKept.
@@ -81,7 +77,7 @@ void check_availability(const history::RunHistory& h, CheckResult& r) {
     }
     // In doubt inside the window: attempts whose (missing) acknowledgement fell in it.
     for (const auto& a : h.attempts) {
-      const std::int64_t at = a.outcome == Outcome::pending ? a.invoke_ns : completion_ns(a);
+      const std::int64_t at = a.outcome == Outcome::pending ? a.invoke_ns : a.completion_ns();
       if ((a.outcome == Outcome::unknown || a.outcome == Outcome::pending) && at >= fault.start_ns && at <= window_end_ns)
         impact.unknown.push_back(a.op);
     }
@@ -93,7 +89,7 @@ void check_availability(const history::RunHistory& h, CheckResult& r) {
   const std::int64_t seconds = h.end_ns / 1'000'000'000 + 1;
   std::vector<std::uint32_t> start(static_cast<std::size_t>(seconds) + 1, 0);
   auto second_of = [&](const history::Attempt& a) {
-    return std::min<std::int64_t>(completion_ns(a) / 1'000'000'000, seconds - 1);
+    return std::min<std::int64_t>(a.completion_ns() / 1'000'000'000, seconds - 1);
   };
   for (const auto& a : h.attempts)
     if (a.outcome == Outcome::ok) ++start[static_cast<std::size_t>(second_of(a)) + 1];

@@ -65,8 +65,6 @@ constexpr std::int64_t kForkSlackBytes = 1 << 20;  // WAL of other transactions 
 // so a receiving replica shows progress at least that often under load.
 constexpr std::int64_t kLongEnoughToTell = 1'500'000'000;
 
-std::int64_t completion_ns(const Attempt& a) { return a.invoke_ns + static_cast<std::int64_t>(a.latency_us) * 1000; }
-
 std::string seconds(std::int64_t ns) { return fmt::format("{:.1f} s", static_cast<double>(ns) / 1e9); }
 
 // A stretch of consecutive observations of one node as primary.
@@ -231,7 +229,7 @@ class Story {
         if (st.timeline == timeline) s.end_ns = std::max(s.end_ns, st.last_ns);
       for (const auto& a : h_.attempts)
         if (a.outcome == Outcome::ok && a.term != 0 && term_of(a).timeline == timeline)
-          s.end_ns = std::max(s.end_ns, completion_ns(a));
+          s.end_ns = std::max(s.end_ns, a.completion_ns());
       s.text = fmt::format("split brain: {} each wrote its own history as timeline {}", fmt::join(s.nodes, " and "), timeline);
       r_.split_brains.push_back(std::move(s));
     }
@@ -250,7 +248,7 @@ class Story {
         s.start_ns = other->at_ns;
         s.timeline = term.timeline;
       }
-      s.end_ns = std::max(s.end_ns, completion_ns(a));
+      s.end_ns = std::max(s.end_ns, a.completion_ns());
       if (s.ops.size() < kOpsKept) s.ops.push_back(a.op);
       ++s.acknowledged;
       late_acks_.insert(a.op);
@@ -268,7 +266,7 @@ class Story {
         const auto& term = term_of(a);
         const bool in_window = s.kind == "one_timeline_two_histories"
                                    ? term.timeline == s.timeline
-                                   : completion_ns(a) >= s.start_ns && a.invoke_ns <= s.end_ns;
+                                   : a.completion_ns() >= s.start_ns && a.invoke_ns <= s.end_ns;
         if (!in_window || std::find(s.nodes.begin(), s.nodes.end(), name_of(term.node)) == s.nodes.end()) continue;
         if (s.ops.size() < kOpsKept) s.ops.push_back(a.op);
         ++s.acknowledged;
@@ -344,7 +342,7 @@ class Story {
       const auto& term = term_of(a);
       lost.node = name_of(term.node);
       lost.timeline = term.timeline;
-      lost.acknowledged_ns = completion_ns(a);
+      lost.acknowledged_ns = a.completion_ns();
       lost.commit_lsn = a.commit_lsn;
       const auto warning = warnings.find({a.op, a.attempt});
       const TermStart* next = next_promotion_of_another(lost.node, lost.timeline, a.invoke_ns);

@@ -39,7 +39,7 @@ void check_sync_standby(const history::RunHistory& history, CheckResult& r) {
     if (a.outcome != history::Outcome::ok) continue;
     const auto it = stretches_by_address.find(history.terms[a.term].node);
     if (it == stretches_by_address.end()) continue;
-    const std::int64_t done_ns = a.invoke_ns + static_cast<std::int64_t>(a.latency_us) * 1000;
+    const std::int64_t done_ns = a.completion_ns();
     for (const auto& s : it->second)
       if (s.from_ns <= a.invoke_ns && done_ns <= s.to_ns) {
         r.acknowledged_without_sync_standby.push_back(a.op);

@@ -21,6 +21,8 @@ struct Attempt {
   Outcome outcome = Outcome::pending;  ///< pending: no completion recorded (a killed or interrupted run)
   std::uint8_t term = 0;         ///< index into RunHistory::terms: the server and timeline it ran on
   std::int64_t commit_lsn = 0;   ///< ok: the WAL insert position taken with the ledger row, 0 unknown
+
+  std::int64_t completion_ns() const { return invoke_ns + static_cast<std::int64_t>(latency_us) * 1000; }
 };
 /// A server and timeline attempts ran on ("address:port" as the server names itself). Term 0 is "unknown";
 /// past 255 distinct terms the last one stands for the rest.

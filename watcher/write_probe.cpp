@@ -43,8 +43,11 @@ std::string first_line(const char* text) {
 
 void ignore_notice(void*, const char*) {}  // "terminating connection due to administrator command" and the like
 
-// One connection of the probe: connecting, idle (the writer between writes) or writing.
-struct Attempt {
+}  // namespace
+
+// One connection of the probe: connecting, idle (the writer between writes) or writing. Not in the anonymous
+// namespace: WriteProbe::State, which the header declares, holds them.
+struct ProbeAttempt {
   enum class Phase { connecting, idle, writing };
   PGconn* connection = nullptr;  // owned
   std::size_t dsn = 0;
@@ -53,9 +56,9 @@ struct Attempt {
   Clock::time_point started;  // when its connect or its current write began
   history::Event sent;        // stamped when it began: an outage it reveals starts then
 
-  Attempt() = default;
-  Attempt(Attempt&& other) noexcept { *this = std::move(other); }
-  Attempt& operator=(Attempt&& other) noexcept {
+  ProbeAttempt() = default;
+  ProbeAttempt(ProbeAttempt&& other) noexcept { *this = std::move(other); }
+  ProbeAttempt& operator=(ProbeAttempt&& other) noexcept {
     std::swap(connection, other.connection);
     dsn = other.dsn;
     phase = other.phase;
@@ -64,7 +67,7 @@ struct Attempt {
     sent = std::move(other.sent);
     return *this;
   }
-  ~Attempt() {
+  ~ProbeAttempt() {
     if (connection != nullptr) PQfinish(connection);
   }
   short events() const {
@@ -72,6 +75,8 @@ struct Attempt {
     return POLLIN;
   }
 };
+
+namespace {
 
 // Cancels the write in flight on `connection` and closes it once the write has ended. The cancel is sent again
 // every second: one that reaches the server before it has read the write is dropped there, and the write would
@@ -111,7 +116,7 @@ struct WriteProbe::State {
   bool stopping = false;  // guarded by mutex
   std::thread thread;
 
-  std::vector<Attempt> attempts;     // while writable: only the writer; otherwise every attempt in flight
+  std::vector<ProbeAttempt> attempts;     // while writable: only the writer; otherwise every attempt in flight
   std::optional<bool> writable;      // unknown until the first write
   std::string node;                  // the node the last successful write reached
   std::size_t last_good_dsn = 0, attempts_this_outage = 0;
@@ -146,10 +151,10 @@ struct WriteProbe::State {
     attempts_this_outage = 0;
   }
 
-  bool send_write(Attempt& a) {
+  bool send_write(ProbeAttempt& a) {
     history.stamp(a.sent);
     a.started = Clock::now();
-    a.phase = Attempt::Phase::writing;
+    a.phase = ProbeAttempt::Phase::writing;
     if (PQsendQuery(a.connection, kWriteSql.c_str()) == 1) return true;
     last_error = first_line(PQerrorMessage(a.connection));
     return false;
@@ -157,7 +162,7 @@ struct WriteProbe::State {
 
   // A new connection, the DSN last written through first, then the others in turn.
   void start_attempt() {
-    Attempt a;
+    ProbeAttempt a;
     a.dsn = (last_good_dsn + attempts_this_outage++) % dsns.size();
     history.stamp(a.sent);
     a.started = Clock::now();
@@ -175,28 +180,28 @@ struct WriteProbe::State {
   // still connecting or writing.
   void tick() {
     if (writable == true) {
-      if (attempts.front().phase == Attempt::Phase::idle && !send_write(attempts.front())) lose(0);
+      if (attempts.front().phase == ProbeAttempt::Phase::idle && !send_write(attempts.front())) lose(0);
       return;
     }
     const auto waiting = std::count_if(attempts.begin(), attempts.end(),
-                                       [](const Attempt& a) { return a.phase == Attempt::Phase::writing; });
+                                       [](const ProbeAttempt& a) { return a.phase == ProbeAttempt::Phase::writing; });
     if (attempts.size() < kMaxAttempts && static_cast<std::size_t>(waiting) < kMaxWaitingWrites) start_attempt();
   }
 
-  // Attempt i failed: if it was the writer, writes stopped when its write (or connect) was sent.
+  // ProbeAttempt i failed: if it was the writer, writes stopped when its write (or connect) was sent.
   void lose(std::size_t i) {
-    Attempt& a = attempts[i];
+    ProbeAttempt& a = attempts[i];
     if (PQstatus(a.connection) == CONNECTION_BAD) last_error = first_line(PQerrorMessage(a.connection));
-    if (a.phase == Attempt::Phase::idle) history.stamp(a.sent);  // the writer broke between writes: now
+    if (a.phase == ProbeAttempt::Phase::idle) history.stamp(a.sent);  // the writer broke between writes: now
     if ((i == 0 && has_writer()) || writable == std::nullopt) writes_stopped(a.sent, last_error);
     attempts.erase(attempts.begin() + static_cast<std::ptrdiff_t>(i));
   }
 
-  // Attempt i's write committed: it becomes the writer, every other attempt is dropped.
+  // ProbeAttempt i's write committed: it becomes the writer, every other attempt is dropped.
   void succeeded(std::size_t i, const std::string& reached) {
     node = reached;
-    Attempt& a = attempts[i];
-    a.phase = Attempt::Phase::idle;
+    ProbeAttempt& a = attempts[i];
+    a.phase = ProbeAttempt::Phase::idle;
     last_good_dsn = a.dsn;
     if (writable != true) {
       history::Event resumed;
@@ -204,7 +209,7 @@ struct WriteProbe::State {
       record(std::move(resumed), true, "");
     }
     if (i != 0 || attempts.size() > 1) {
-      Attempt writer = std::move(a);
+      ProbeAttempt writer = std::move(a);
       attempts.clear();
       attempts.push_back(std::move(writer));
     }
@@ -212,8 +217,8 @@ struct WriteProbe::State {
 
   // Drives attempt i on what its socket said; true when a success rearranged the attempts.
   bool advance(std::size_t i) {
-    Attempt& a = attempts[i];
-    if (a.phase == Attempt::Phase::connecting) {
+    ProbeAttempt& a = attempts[i];
+    if (a.phase == ProbeAttempt::Phase::connecting) {
       a.polling = PQconnectPoll(a.connection);
       if (a.polling == PGRES_POLLING_FAILED) return lose(i), false;
       if (a.polling == PGRES_POLLING_OK && !send_write(a)) lose(i);
@@ -223,7 +228,7 @@ struct WriteProbe::State {
       last_error = first_line(PQerrorMessage(a.connection));
       return lose(i), false;
     }
-    if (a.phase == Attempt::Phase::idle || PQisBusy(a.connection) == 1) return false;
+    if (a.phase == ProbeAttempt::Phase::idle || PQisBusy(a.connection) == 1) return false;
     bool ok = false;
     std::string reached;
     while (PGresult* result = PQgetResult(a.connection)) {
@@ -250,10 +255,10 @@ struct WriteProbe::State {
         next_tick = std::max(next_tick + interval, now);
       }
       // A writer whose write has waited too long: writes stopped when it was sent; attempts start beside it.
-      if (has_writer() && attempts.front().phase == Attempt::Phase::writing && now - attempts.front().started > kSlowWrite)
+      if (has_writer() && attempts.front().phase == ProbeAttempt::Phase::writing && now - attempts.front().started > kSlowWrite)
         writes_stopped(attempts.front().sent, fmt::format("a write has waited more than {} ms", kSlowWrite.count()));
       for (std::size_t i = 0; i < attempts.size();)
-        if (attempts[i].phase == Attempt::Phase::connecting && now - attempts[i].started > kConnectLimit) {
+        if (attempts[i].phase == ProbeAttempt::Phase::connecting && now - attempts[i].started > kConnectLimit) {
           last_error = fmt::format("no connection within {} s", kConnectLimit.count());
           lose(i);
         } else {
@@ -261,7 +266,7 @@ struct WriteProbe::State {
         }
       std::vector<pollfd> fds;
       fds.push_back({wake_fd, POLLIN, 0});
-      for (const Attempt& a : attempts) fds.push_back({PQsocket(a.connection), a.events(), 0});
+      for (const ProbeAttempt& a : attempts) fds.push_back({PQsocket(a.connection), a.events(), 0});
       const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_tick - Clock::now()).count();
       if (poll(fds.data(), fds.size(), static_cast<int>(std::clamp<long long>(wait + 1, 0, interval.count()))) < 0) continue;
       // From the back: a failed attempt is erased, which moves only those after it.
@@ -290,7 +295,7 @@ void WriteProbe::stop() {
   // the server after the connection closed, and so would a write queued behind it for the row's lock: each is
   // cancelled on a thread of its own (a cancel connects anew and a partitioned server may keep it waiting).
   for (auto& a : state_->attempts)
-    if (a.phase == Attempt::Phase::writing) std::thread(cancel_then_close, std::exchange(a.connection, nullptr)).detach();
+    if (a.phase == ProbeAttempt::Phase::writing) std::thread(cancel_then_close, std::exchange(a.connection, nullptr)).detach();
   state_->attempts.clear();  // closes every connection
 }
 
