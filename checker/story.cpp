@@ -64,6 +64,9 @@ constexpr std::int64_t kForkSlackBytes = 1 << 20;  // WAL of other transactions 
 // it, each having received nothing for long enough to tell before that promotion: the watcher's heartbeat is 1 s,
 // so a receiving replica shows progress at least that often under load.
 constexpr std::int64_t kLongEnoughToTell = 1'500'000'000;
+// The workers' longest gap is told beside the probe's figure when it is this much longer (their own reconnects
+// make it a little longer after any failure).
+constexpr std::int64_t kWorkersGapWorthTelling = 1'000'000'000;
 
 std::string seconds(std::int64_t ns) { return fmt::format("{:.1f} s", static_cast<double>(ns) / 1e9); }
 
@@ -502,11 +505,20 @@ class Story {
         }
       }
     }
-    if (f.writes_never_resumed()) text += fmt::format("{}writes did not resume before the run ended", text.empty() ? "" : "; ");
+    // The probe writes through whichever configured path works first (it tries each at once); the workers keep to
+    // theirs for a few failed connects (the seed's rotation). A fault on one path only, a pooler's, stops the
+    // workers and not the probe: the probe's figure is the cluster's, the workers' gap the application's.
+    const bool workers_waited_longer =
+        f.probed() && !f.writes_never_resumed() &&
+        f.unavailable_ns - std::max<std::int64_t>(f.probe_unavailable_ns, 0) >= kWorkersGapWorthTelling;
+    const auto next = [&text] { return text.empty() ? "" : "; "; };
+    if (f.writes_never_resumed()) text += fmt::format("{}writes did not resume before the run ended", next());
     else if (f.writes_resumed_ns >= 0)
-      text += fmt::format("{}writes back after {} (probe: {} without writes)", text.empty() ? "" : "; ",
-                          seconds(f.writes_resumed_ns), seconds(f.probe_unavailable_ns));
-    else if (f.probe_unavailable_ns == 0) text += fmt::format("{}writes never stopped", text.empty() ? "" : "; ");
+      text += fmt::format("{}writes back after {} (probe: {} without writes)", next(), seconds(f.writes_resumed_ns),
+                          seconds(f.probe_unavailable_ns));
+    else if (f.probe_unavailable_ns == 0)
+      text += fmt::format("{}{}writes never stopped", next(), workers_waited_longer ? "the probe's " : "");
+    if (workers_waited_longer) text += fmt::format("; the workers went {} without a commit", seconds(f.unavailable_ns));
     return text;
   }
 

@@ -287,6 +287,7 @@ TEST(Story, TheProbeGivesEachFaultsTrueUnavailabilityAndALimitFailsIt) {
   auto r = w.check();
   EXPECT_EQ(r.faults[0].probe_unavailable_ns, kS + 200 * kMs);
   EXPECT_EQ(r.faults[0].writes_resumed_ns, kS + 400 * kMs);
+  EXPECT_EQ(r.faults[0].story.find("workers"), std::string::npos) << "the workers never waited longer: " << r.faults[0].story;
   EXPECT_EQ(r.verdict, Verdict::valid);
   r = w.check(CommitMode::async, 1000);
   EXPECT_EQ(r.verdict, Verdict::invalid);
@@ -302,6 +303,23 @@ TEST(Story, TheProbeGivesEachFaultsTrueUnavailabilityAndALimitFailsIt) {
     return reason.find("its limit of 2.0 s unavailability was not judged: no write probe ran") != std::string::npos;
   });
   EXPECT_NE(said, r.reasons.end()) << r.headline;
+}
+
+// A fault on the workers' path only (pgbouncer killed on the primary's node): the probe wrote on through another
+// path, the workers did not commit for 4 s. Both are told: "writes never stopped" alone hid the application's wait.
+TEST(Story, AWaitOfTheWorkersThatTheProbeDidNotShareIsTold) {
+  WatchedRun w(100 * kS);  // no failover: pgc1 leads throughout
+  w.run.history.probes = {{0, true, "10.0.0.1:5432", ""}};
+  for (auto& a : w.run.history.attempts)
+    if (a.invoke_ns >= 5500 * kMs && a.invoke_ns < 9500 * kMs)
+      a.latency_us = static_cast<std::uint32_t>((9500 * kMs - a.invoke_ns) / 1000);  // acknowledged at 9.5 s
+  const auto r = w.check();
+  ASSERT_EQ(r.faults.size(), 1u);
+  EXPECT_EQ(r.faults[0].probe_unavailable_ns, 0);
+  EXPECT_NEAR(static_cast<double>(r.faults[0].unavailable_ns) / 1e9, 4.0, 0.05);
+  EXPECT_EQ(r.faults[0].story, "no leader change: pgc1 led before and after; the probe's writes never stopped; "
+                               "the workers went 4.0 s without a commit");
+  EXPECT_EQ(r.verdict, Verdict::valid);
 }
 
 TEST(Story, InSyncModeOnlyCancelledWaitsMayBeLost) {
