@@ -47,8 +47,8 @@ packages=(
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 updated=0
-# install PACKAGE...: those not yet installed (apt-get update once, the first time anything is missing)
-install() {
+# install_missing PACKAGE...: those not yet installed (apt-get update once, the first time anything is missing)
+install_missing() {
   local missing=() p
   for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -62,20 +62,20 @@ install() {
 
 case $mode in
   all|--no-build)
-    install "${packages[@]}"
+    install_missing "${packages[@]}"
     if [ "$mode" = all ]; then cmake --preset dev >/dev/null && cmake --build --preset dev; fi
     ;;
   --main-job)
-    # The build needs only the build's packages: it runs while the lab's install (on a bare machine, a third of the
-    # time to a checked run is installing; the build is most of the rest).
-    install "${build_packages[@]}"
+    # The build needs only the build's packages: it runs while the lab's packages install (on a bare machine, a
+    # third of the time to a checked run is installing; the build is most of the rest).
+    install_missing "${build_packages[@]}"
     log=build/main-job.log
     mkdir -p build
     echo "setup: building pgchaos (preset main-job) while the lab's packages install; log: $log"
     (cmake --preset main-job >/dev/null && cmake --build --preset main-job) >"$log" 2>&1 &
     build=$!
     lab_status=0
-    install "${lab_packages[@]}" || lab_status=$?
+    install_missing "${lab_packages[@]}" || lab_status=$?
     build_status=0
     wait $build || build_status=$?
     [ $build_status = 0 ] || { tail -n 40 "$log" >&2; echo "setup: the build failed (exit $build_status): $log" >&2; exit 1; }

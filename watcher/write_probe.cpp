@@ -116,7 +116,7 @@ struct WriteProbe::State {
   bool stopping = false;  // guarded by mutex
   std::thread thread;
 
-  std::vector<ProbeAttempt> attempts;     // while writable: only the writer; otherwise every attempt in flight
+  std::vector<ProbeAttempt> attempts;  // while writable: only the writer; otherwise every attempt in flight
   std::optional<bool> writable;      // unknown until the first write
   std::string node;                  // the node the last successful write reached
   std::size_t last_good_dsn = 0, attempts_this_outage = 0;
