@@ -116,6 +116,9 @@ engine::ExitCode soak_command(const std::vector<std::string>& args);
 engine::ExitCode matrix_command(const std::vector<std::string>& args);
 /// `pgchaos trend DIR... [--output DIR] [--margin F] [--min-nights N] [--fail-on-regression]`.
 engine::ExitCode trend_command(const std::vector<std::string>& args);
+/// `pgchaos heal --conf FILE [--all] [--force] [--timeout T]`: undoes the journalled faults (and with --all every
+/// fault the catalog sees in effect on a node), waits for a healthy cluster, says what it did node by node.
+engine::ExitCode heal_command(const std::vector<std::string>& args);
 /// `pgchaos report RUN_DIR`.
 engine::ExitCode report_command(const std::vector<std::string>& args);
 /// Runs lab/lab.sh with `args` as a child process and returns its exit status (-1: it did not exit).

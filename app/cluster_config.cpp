@@ -115,6 +115,12 @@ void build_cluster_context(const RunOptions& options, faults::ClusterContext& cl
   cluster.application_name = options.request.workload.application_name;
   cluster.templates = faults::default_templates();
   cluster.sudo = options.cluster.setting("sudo") == "true";
+  // Every fault that needs a heal is journalled beside the configuration (or where [cluster] journal says).
+  if (options.conf) {
+    cluster.configuration = options.conf->string();
+    cluster.journal = std::make_shared<faults::FaultJournal>(
+        faults::journal_path(*options.conf, options.cluster.scope, options.cluster.setting("journal")));
+  }
   if (options.conf)
     for (const auto& e : read_config_file(*options.conf))
       if (e.section == "commands") cluster.templates[e.key] = e.value;
@@ -123,7 +129,7 @@ void build_cluster_context(const RunOptions& options, faults::ClusterContext& cl
     // The rest are placeholders of the command templates; the lab's own facts (lab, lab_*) are not.
     // Nor is how the REST API is reached (a password must never be a placeholder of a command).
     if (key.rfind("lab", 0) != 0 && key.rfind("rest_", 0) != 0 && key != "allow_faults" && key != "ssh_user" &&
-        key != "ssh_key" && key != "known_hosts" && key != "sudo")
+        key != "ssh_key" && key != "known_hosts" && key != "sudo" && key != "journal")
       cluster.settings[key] = value;
   for (const auto& n : options.cluster.nodes) {
     faults::Node node;

@@ -21,6 +21,7 @@ constexpr const char* kUsage =
     "  trend      compare soak or run directories night by night (trend.json, trend.html), flag regressions\n"
     "  check      recompute a run's verdict from its run directory (--resnapshot reads the nodes again)\n"
     "  report     regenerate a run's report.html, report.json and junit.xml\n"
+    "  heal       undo what a killed pgchaos left on the cluster (its fault journal; --all: every fault seen)\n"
     "  lab        up | down | status of the local Patroni lab, 3 or 5 nodes (needs root)\n"
     "  --version  print the version and where the scenario library and the lab are\n"
     "`pgchaos COMMAND --help` lists a command's options.\n";
@@ -67,6 +68,7 @@ int main(int argc, char** argv) {
     else if (command == "check") code = pgchaos::app::check_command(rest);
     else if (command == "report") code = pgchaos::app::report_command(rest);
     else if (command == "lab") code = pgchaos::app::lab_command(rest);
+    else if (command == "heal") code = pgchaos::app::heal_command(rest);
     else return fail("", "unknown command '" + command + "' (pgchaos --help lists the commands)");
     return static_cast<int>(code);
   } catch (const std::exception& error) {

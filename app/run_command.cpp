@@ -35,6 +35,10 @@ engine::ExitCode run_with(RunOptions& options) {
   if (options.request.faults) {
     build_cluster_context(options, cluster);
     options.request.faults->cluster = &cluster;
+  } else if (options.conf && !options.cluster.nodes.empty()) {
+    // No faults in this run, but one left by an earlier pgchaos would still shape it: looked for all the same.
+    build_cluster_context(options, cluster);
+    faults::refuse_leftovers(cluster, [](const std::string& line) { say("warning: " + line); });
   }
   return engine::run(options.request, directory, stop, engine::RunObserver(say)).exit_code;
 }

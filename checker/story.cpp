@@ -480,6 +480,8 @@ class Story {
   }
 
   std::string story_of(const FaultImpact& f) const {
+    if (f.fault.outcome_unknown)
+      return "outcome unknown: the SSH session ended before the command's exit status (healed over a new session)";
     if (f.fault.exit_status < 0) return "not started: " + f.fault.message;
     if (f.refused) return "refused: " + f.refusal;
     std::string text;

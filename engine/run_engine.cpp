@@ -62,7 +62,7 @@ void write_snapshots_patiently(const RunRequest& request, const backend::Workloa
 // Every node must answer over SSH (host key verified, key accepted), its REST API accept pgchaos's TLS settings and
 // credentials, and the cluster be healthy before anything starts. A node merely unreachable is waited for (it may
 // be recovering); wrong settings are not.
-void check_cluster_ready(faults::ClusterContext& cluster, const common::StopSource& stop) {
+void check_cluster_ready(faults::ClusterContext& cluster, const common::StopSource& stop, spdlog::logger& log) {
   for (const auto& node : cluster.nodes) {
     const auto answer = cluster.execute_on(node.name, faults::Command{{"true"}});
     if (answer.exit_status != 0)
@@ -75,6 +75,9 @@ void check_cluster_ready(faults::ClusterContext& cluster, const common::StopSour
       if (error.misconfigured) throw faults::FaultError(fmt::format("REST API of {}: {}", node.name, error.what()));
     }
   }
+  // What an earlier pgchaos left in effect (journalled, or seen on a node) refuses the run before it touches anything:
+  // a cluster still partitioned or paused would be tested as if it were whole.
+  faults::refuse_leftovers(cluster, [&log](const std::string& line) { log.warn("{}", line); });
   const auto before = scenarios::wait_healthy(cluster, std::chrono::seconds(90), &stop);
   if (!before.healthy() && !stop.requested())
     throw faults::FaultError(fmt::format("the cluster is not healthy before the scenario: {}", fmt::join(before.problems, "; ")));
@@ -149,7 +152,8 @@ class Run {
   bool prepare() {
     if (plan_) {
       say(fmt::format("scenario {} (seed {}): waiting for a healthy cluster", plan_->scenario.name, w_.seed));
-      check_cluster_ready(*plan_->cluster, stop_);
+      check_cluster_ready(*plan_->cluster, stop_, **log_);
+      if (plan_->cluster->journal) plan_->cluster->journal->set_run_directory(std::filesystem::absolute(directory_.root()).string());
       if (stop_.requested()) {
         outcome_.stop_reason = stop_.reason();
         outcome_.exit_code = ExitCode::interrupted;
@@ -281,8 +285,9 @@ class Run {
     outcome_.stop_reason = stop_.reason();
     if (outcome_.stats.fatal_error) (*log_)->error("harness error: {}", *outcome_.stats.fatal_error);
     directory_.finish(outcome_.stop_reason == StopReason::interrupted ? "interrupted"
-                      : plan_ ? fmt::format("{}; {} faults started ({} refused), {} not", common::to_string(outcome_.stop_reason),
-                                            runner_.faults_started, runner_.faults_refused, runner_.faults_failed)
+                      : plan_ ? fmt::format("{}; {} faults started ({} refused, {} of unknown outcome), {} not",
+                                            common::to_string(outcome_.stop_reason), runner_.faults_started,
+                                            runner_.faults_refused, runner_.faults_unknown, runner_.faults_failed)
                               : common::to_string(outcome_.stop_reason));
     commit_guard_.reset();  // the previous commit settings are back before the nodes are read
     for (const auto& line : summary_lines(outcome_.stats, run_id_, outcome_.stop_reason)) say(line);

@@ -21,6 +21,7 @@ struct Spec {
   const char* default_target;
   bool drawn_at_random;           ///< a scenario step of fault "any" may draw it
   bool takes_nodes_down = false;  ///< returns first, then the node goes down (as `shutdown -r now` does)
+  const char* check_action = nullptr;  ///< template that exits 0 while the fault is in effect on a node, or nullptr
 };
 
 constexpr bool kDrawn = true, kNotDrawn = false;  // whether a step of fault "any" may draw it
@@ -30,22 +31,33 @@ constexpr Spec kCatalog[] = {
     {"restart", "restart", Where::target, nullptr, "primary", kDrawn},
     {"reboot", "reboot", Where::target, nullptr, "primary", kDrawn, true},
     {"crash", "crash", Where::target, nullptr, "primary", kDrawn, true},
-    {"stop-patroni", "stop-patroni", Where::target, "start-patroni", "primary", kDrawn},
+    {"stop-patroni", "stop-patroni", Where::target, "start-patroni", "primary", kDrawn, false, "patroni-stopped"},
     {"start-patroni", "start-patroni", Where::target, nullptr, "all", kNotDrawn},  // a heal
     {"terminate-backends", "terminate-backends", Where::primary, nullptr, "primary", kDrawn},
     {"kill-postgres", "kill-postgres", Where::target, nullptr, "primary", kDrawn},
-    {"pause", "pause", Where::target, "resume", "primary", kDrawn},
+    {"pause", "pause", Where::target, "resume", "primary", kDrawn, false, "postgres-paused"},
     {"resume", "resume", Where::target, nullptr, "all", kNotDrawn},  // a heal
-    {"partition", "partition", Where::target, "heal-partition", "primary", kDrawn},
+    {"partition", "partition", Where::target, "heal-partition", "primary", kDrawn, false, "partitioned"},
     {"heal", "heal-partition", Where::target, nullptr, "all", kNotDrawn},  // a heal
     {"cancel-sync-waits", "cancel-sync-waits", Where::primary, nullptr, "primary", kNotDrawn},  // needs sync mode
-    {"block-replication", "block-replication", Where::target, "heal-replication", "sync-standby", kNotDrawn},  // sync
+    {"block-replication", "block-replication", Where::target, "heal-replication", "sync-standby", kNotDrawn, false,
+     "replication-blocked"},  // sync mode
     // pgbouncer on the node (as the seed runs one on every node, behind HAProxy): never drawn, a cluster may not have it.
     {"restart-pgbouncer", "restart-pgbouncer", Where::target, nullptr, "primary", kNotDrawn},
     {"pause-pgbouncer", "pause-pgbouncer", Where::target, "resume-pgbouncer", "primary", kNotDrawn},
     {"resume-pgbouncer", "resume-pgbouncer", Where::target, nullptr, "all", kNotDrawn},  // a heal
     {"kill-pgbouncer", "kill-pgbouncer", Where::target, "start-pgbouncer", "primary", kNotDrawn},
     {"start-pgbouncer", "start-pgbouncer", Where::target, nullptr, "all", kNotDrawn},  // a heal
+    // Around PostgreSQL: Patroni frozen (its leader key expires while PostgreSQL goes on), and the DCS (etcd on the
+    // cluster's nodes, as the seed runs it). Never drawn: each tells its own story, and a scenario asks for it.
+    {"freeze-patroni", "freeze-patroni", Where::target, "thaw-patroni", "primary", kNotDrawn, false, "patroni-frozen"},
+    {"thaw-patroni", "thaw-patroni", Where::target, nullptr, "all", kNotDrawn},  // a heal
+    {"pause-etcd", "pause-etcd", Where::target, "resume-etcd", "primary", kNotDrawn, false, "etcd-paused"},
+    {"resume-etcd", "resume-etcd", Where::target, nullptr, "all", kNotDrawn},  // a heal
+    {"stop-etcd", "stop-etcd", Where::target, "start-etcd", "majority", kNotDrawn},
+    {"start-etcd", "start-etcd", Where::target, nullptr, "all", kNotDrawn},  // a heal
+    {"cut-dcs", "cut-dcs", Where::target, "heal-dcs", "primary", kNotDrawn, false, "dcs-cut"},
+    {"heal-dcs", "heal-dcs", Where::target, nullptr, "all", kNotDrawn},  // a heal
 };
 
 // A node's role as a target names it: what a replay by role asks for again.
@@ -92,6 +104,15 @@ class CatalogFault : public Fault {
         if (n.name != node) peers.push_back(n.postgres_host);
       extra["peers"] = peers;
       const Command command = cluster.command_for(spec_.action, run_on, extra);
+      // On the control node's disk before the node is touched: a pgchaos killed from here on leaves its heal behind.
+      if (spec_.heal_action != nullptr && cluster.journal) {
+        JournalEntry entry;
+        entry.fault = spec_.name;
+        entry.node = node;
+        entry.heal_action = spec_.heal_action;
+        entry.heal_argv = cluster.command_for(spec_.heal_action, node).argv;
+        cluster.journal->add(std::move(entry));
+      }
       CommandResult result = cluster.execute_on(run_on, command);
       // On refusal patronictl prints "Switchover failed, details: ..." (or "Failover failed, ...") and still exits 0;
       // its success line is "Successfully failed over to ...", so the whole refusal phrase is matched.
@@ -121,7 +142,13 @@ class CatalogFault : public Fault {
       action.target = node;
       const Command command = cluster.command_for(spec_.heal_action, node);
       action.command = command.shell();
-      action.result = cluster.execute_on(node, command);
+      action.result = heal_on(cluster, node, command);
+      if (action.result.exit_status == 0 || !still_in_effect(cluster, node)) {
+        if (cluster.journal) cluster.journal->remove(spec_.name, node);
+      } else if (cluster.journal) {
+        action.result.err += "\n(pgchaos: still in the fault journal " + cluster.journal->file().string() +
+                             "; `pgchaos heal` undoes it)";
+      }
       healed.push_back(std::move(action));
     }
     touched_.clear();
@@ -129,6 +156,28 @@ class CatalogFault : public Fault {
   }
 
  private:
+  // A heal whose SSH session dropped mid-command is sent once more, over a new session (the Remote reconnects).
+  static CommandResult heal_on(ClusterContext& cluster, const std::string& node, const Command& command) {
+    CommandResult result;
+    for (int attempt = 0; attempt < 2 && result.exit_status == -1; ++attempt) {
+      try {
+        result = cluster.execute_on(node, command);
+      } catch (const FaultError& error) {
+        result.err = error.what();
+      }
+    }
+    return result;
+  }
+  // A heal that failed may have nothing left to undo (the nft table already gone): its check, when it has one, says.
+  bool still_in_effect(ClusterContext& cluster, const std::string& node) const {
+    if (spec_.check_action == nullptr) return true;
+    try {
+      return cluster.run(spec_.check_action, node).exit_status == 0;
+    } catch (const FaultError&) {
+      return true;
+    }
+  }
+
   const Spec& spec_;
   std::vector<std::string> touched_;  // nodes to heal
 };
@@ -147,6 +196,13 @@ std::vector<std::string> fault_names() {
   std::vector<std::string> names;
   for (const auto& spec : kCatalog) names.emplace_back(spec.name);
   return names;
+}
+
+std::vector<CheckableFault> checkable_faults() {
+  std::vector<CheckableFault> faults;
+  for (const auto& spec : kCatalog)
+    if (spec.check_action != nullptr) faults.push_back({spec.name, spec.check_action, spec.heal_action});
+  return faults;
 }
 
 std::vector<std::string> fault_names_drawn_at_random() {

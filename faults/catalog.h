@@ -33,14 +33,23 @@ class Fault {
 
 /// Every fault the catalog knows, by name: switchover, failover, restart, reboot, crash, stop-patroni,
 /// start-patroni, terminate-backends, kill-postgres, pause, resume, partition, heal, cancel-sync-waits,
-/// block-replication, restart-pgbouncer, pause-pgbouncer, resume-pgbouncer, kill-pgbouncer, start-pgbouncer.
+/// block-replication, restart-pgbouncer, pause-pgbouncer, resume-pgbouncer, kill-pgbouncer, start-pgbouncer,
+/// freeze-patroni, thaw-patroni, pause-etcd, resume-etcd, stop-etcd, start-etcd, cut-dcs, heal-dcs.
 std::unique_ptr<Fault> make_fault(const std::string& name);  ///< throws FaultError for an unknown name
 std::vector<std::string> fault_names();
 /// The faults a scenario step of fault "any" draws from, in catalog order: not the heals of other faults, and not
 /// the faults that need sync mode (a row's flag, so that earlier seeds keep their draws).
 std::vector<std::string> fault_names_drawn_at_random();
 
-/// Resolves a target (primary, replica, sync-standby, async-replica, random, all, node:K = the K-th configured node, or a node name). `choice` picks among
+/// A fault a command can see in effect on a node (its check template exits 0 while it is), and the template that
+/// undoes it: what `pgchaos heal --all` and the start of every run look for.
+struct CheckableFault {
+  std::string fault, check_action, heal_action;
+};
+std::vector<CheckableFault> checkable_faults();
+
+/// Resolves a target (primary, replica, sync-standby, async-replica, random, all, majority = more than half the
+/// configured nodes, node:K = the K-th configured node, or a node name). `choice` picks among
 /// several. "all" yields every node. Throws FaultError when nothing matches (no primary, unknown node).
 std::vector<std::string> resolve_target(const std::string& target, const Topology& topology,
                                         const std::vector<Node>& nodes, std::uint64_t choice);

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "faults/journal.h"
 #include "faults/remote.h"
 #include "faults/topology.h"
 
@@ -28,6 +29,9 @@ struct ClusterContext {
   std::function<Topology()> topology = [this] { return topology_with_fallback(); };
   Topology topology_with_fallback();
   std::chrono::seconds command_timeout{60};
+  /// Where a fault that needs a heal is recorded before it starts (none: not recorded, as in unit tests).
+  std::shared_ptr<FaultJournal> journal;
+  std::string configuration;  ///< the configuration file it was read from, for messages that name it
 
   /// Runs a template's command on a node with the node's placeholders ({node}, {scope}, {leader}, attributes,
   /// settings) plus `extra`. Throws FaultError for an unknown template or node.

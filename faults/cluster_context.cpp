@@ -52,6 +52,34 @@ std::map<std::string, std::string> default_templates() {
       // By its unit, never by process name; the unit's own Restart= may bring it back before the heal does.
       {"kill-pgbouncer", "systemctl kill --signal=SIGKILL pgbouncer"},
       {"start-pgbouncer", "systemctl start pgbouncer"},
+      // Patroni frozen (SIGSTOP to its main process only: PostgreSQL, in the same unit, runs on) and etcd paused or
+      // stopped, by their units.
+      {"freeze-patroni", "systemctl kill --kill-whom=main --signal=SIGSTOP patroni"},
+      {"thaw-patroni", "systemctl kill --kill-whom=main --signal=SIGCONT patroni"},
+      {"pause-etcd", "systemctl kill --kill-whom=main --signal=SIGSTOP etcd"},
+      {"resume-etcd", "systemctl kill --kill-whom=main --signal=SIGCONT etcd"},
+      {"stop-etcd", "systemctl stop etcd"},
+      {"start-etcd", "systemctl start etcd"},
+      // The node cut off from the DCS only: etcd's client and peer ports (2379, 2380) both ways, loopback included
+      // (Patroni may talk to its own member), PostgreSQL's replication untouched.
+      {"cut-dcs",
+       "sh -c 'nft add table inet pgchaos_dcs"
+       " && nft \"add chain inet pgchaos_dcs input { type filter hook input priority -10 ; }\""
+       " && nft \"add chain inet pgchaos_dcs output { type filter hook output priority -10 ; }\""
+       " && for port in 2379 2380; do for hook in input output; do"
+       " nft add rule inet pgchaos_dcs $hook tcp dport $port drop && nft add rule inet pgchaos_dcs $hook tcp sport $port drop"
+       " || exit 1; done; done'"},
+      {"heal-dcs", "nft delete table inet pgchaos_dcs"},
+      // Checks: each exits 0 while its fault is in effect on the node (a leftover of a pgchaos that did not heal it).
+      {"partitioned", "nft list table inet pgchaos_partition"},
+      {"replication-blocked", "nft list table inet pgchaos_replication"},
+      {"dcs-cut", "nft list table inet pgchaos_dcs"},
+      {"postgres-paused",
+       "sh -c 'grep -q \"^State:[[:space:]]*T\" \"/proc/$(head -n 1 \"$1/postmaster.pid\")/status\"' pgchaos {data_dir}"},
+      {"patroni-frozen",
+       "sh -c 'grep -q \"^State:[[:space:]]*T\" \"/proc/$(systemctl show -p MainPID --value patroni)/status\"'"},
+      {"etcd-paused", "sh -c 'grep -q \"^State:[[:space:]]*T\" \"/proc/$(systemctl show -p MainPID --value etcd)/status\"'"},
+      {"patroni-stopped", "sh -c 'systemctl is-active patroni >/dev/null 2>&1; test $? -ne 0'"},
       {"log-tail", "journalctl -u patroni -n 30 --no-pager"},
       // Forensics: Patroni's log (with PostgreSQL's, on a systemd host) and the control file, read as a window closes.
       {"forensic-logs", "journalctl -u patroni -n 400 --no-pager"},

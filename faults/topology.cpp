@@ -163,13 +163,19 @@ std::vector<std::string> resolve_target(const std::string& target, const Topolog
     if (sync.empty()) throw FaultError("target sync-standby: no synchronous standby now (is the commit mode sync?)");
     return {sync[choice % sync.size()]};
   }
+  if (target == "majority") {  // more than half the configured nodes (2 of 3): a DCS on them loses its quorum
+    if (nodes.empty()) throw FaultError("target majority: no nodes configured");
+    std::vector<std::string> picked;
+    for (std::size_t i = 0; i < nodes.size() / 2 + 1; ++i) picked.push_back(nodes[(choice + i) % nodes.size()].name);
+    return picked;
+  }
   if (target == "random") {
     if (nodes.empty()) throw FaultError("target random: no nodes configured");
     return {nodes[choice % nodes.size()].name};
   }
   for (const auto& n : nodes)
     if (n.name == target) return {target};
-  throw FaultError("unknown target '" + target + "' (primary, replica, random, all, or a node name)");
+  throw FaultError("unknown target '" + target + "' (primary, replica, sync-standby, async-replica, random, majority, all, node:K, or a node name)");
 }
 
 }  // namespace pgchaos::faults

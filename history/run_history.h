@@ -65,7 +65,8 @@ struct FaultRecord {
   std::int64_t id = 0;
   std::string fault, target, message;
   std::int64_t start_ns = 0, end_ns = -1;  ///< end_ns -1: never healed in the history
-  int exit_status = 0;                      ///< of the start command; -1 not started
+  int exit_status = 0;                      ///< of the start command; -1 not started (or outcome_unknown)
+  bool outcome_unknown = false;             ///< its SSH session ended before the command's exit status
   int heal_status = 0;                      ///< the first failed heal command's exit status, 0 all healed
   std::int64_t limit_ms = 0;                ///< the step's max unavailability, 0 none
 };

@@ -216,6 +216,7 @@ class Loader {
       record.message = text("message");
       record.start_ns = f.mono_ns;
       record.exit_status = integer<int>(j, "exit_status");
+      record.outcome_unknown = j.value("state", "") == "unknown";
       record.limit_ms = integer<std::int64_t>(j, "limit_ms");
       h_.faults.push_back(std::move(record));
       return;

@@ -19,14 +19,21 @@ unit_of() { case ${1%.service} in patroni|etcd|sshd|pgbouncer) echo "${1%.servic
 case $name in
   systemctl)
     action=${1:-}
-    if [ "$action" = kill ]; then  # systemctl kill [--signal=SIG | -s SIG] UNIT
+    if [ "$action" = kill ]; then  # systemctl kill [--kill-whom=main] [--signal=SIG | -s SIG] UNIT
+      # The lab records one process per unit, its main one: --kill-whom=main is what it does anyway.
       shift; signal=TERM
       while [ $# -gt 1 ]; do
-        case $1 in --signal=*) signal=${1#--signal=}; shift ;; -s|--signal) signal=$2; shift 2 ;; *) break ;; esac
+        case $1 in --signal=*) signal=${1#--signal=}; shift ;; -s|--signal) signal=$2; shift 2 ;;
+          --kill-whom=main|--kill-who=main) shift ;; *) break ;; esac
       done
       unit=$(unit_of "${1:-}")
       [[ $signal =~ ^(SIG)?[A-Z0-9]+$ ]] || { echo "systemctl: bad signal $signal" >&2; exit 1; }
       request kill "$unit $signal" wait; exit
+    fi
+    if [ "$action" = show ]; then  # systemctl show -p MainPID --value UNIT: the pid, 0 when not running
+      unit=$(unit_of "${!#}")
+      pid=$(cat "$NODE_DIR/run/$unit.pid" 2>/dev/null) && kill -0 "$pid" 2>/dev/null || pid=0
+      echo "$pid"; exit 0
     fi
     unit=$(unit_of "${2:-}")
     case $action in

@@ -71,7 +71,10 @@ std::string json_report(const RunInfo& run, const checker::CheckResult& r) {
                                                                          : json(seconds(f.probe_unavailable_ns))},
                       {"writes_resumed_after_s", f.writes_resumed_ns < 0 ? json(nullptr) : json(seconds(f.writes_resumed_ns))},
                       {"max_unavailable_s", f.limit_ns > 0 ? json(seconds(f.limit_ns)) : json(nullptr)},
-                      {"status", f.fault.exit_status < 0 ? "not_started" : f.refused ? "refused" : "took_effect"},
+                      {"status", f.fault.outcome_unknown   ? "outcome_unknown"
+                                : f.fault.exit_status < 0 ? "not_started"
+                                : f.refused               ? "refused"
+                                                          : "took_effect"},
                       {"refusal", f.refusal},
                       {"leader_before", f.leader_before}, {"leader_after", f.leader_after},
                       {"promotions", promotions_of(f.promotions)},

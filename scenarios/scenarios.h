@@ -79,6 +79,7 @@ std::vector<Action> schedule(const Scenario& scenario, std::uint64_t seed, int r
 /// troubled node's log tail), never thrown.
 struct RunnerResult {
   int faults_started = 0, faults_failed = 0, faults_refused = 0;
+  int faults_unknown = 0;  ///< started, but the SSH session ended before the command's exit status
   std::vector<std::string> findings;
   std::vector<Action> ran;  ///< every action that ran (rounds too), its target as resolved
 };

@@ -191,7 +191,23 @@ RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& a
       start.exit_status = action.result.exit_status;
       ++result.faults_started;
       if (!forensics_root.empty()) save_command_output(forensics_root / fmt::format("fault-{}-command.txt", a.index), action);
-      if (action.result.exit_status == 0) {
+      if (action.result.exit_status == -1 && fault->takes_nodes_down()) {
+        // A reboot or crash may end the SSH session before the command's exit status: that is the fault working.
+        start.exit_status = 0;
+        start.message = head(action.command + " | (the session ended as the node went down)");
+        tell_fault_started(a, fmt::format("fault {}: {} on {}", a.index, a.fault, action.target));
+      } else if (action.result.exit_status == -1) {
+        // The session dropped mid-command: the fault may or may not have taken effect. It is held and healed as
+        // usual (over a new session), and recorded as unknown, never as a fault that took effect.
+        ++result.faults_unknown;
+        start.state = "unknown";
+        start.message = head(action.command) + " | the SSH session ended before the command's exit status: whether the "
+                                               "fault took effect is unknown" +
+                        (action.result.err.empty() ? "" : " (" + head(action.result.err) + ")");
+        tell_fault_started(a, fmt::format("fault {}: {} on {} OUTCOME UNKNOWN: the SSH session ended mid-command; it is "
+                                          "healed over a new session",
+                                          a.index, a.fault, action.target));
+      } else if (action.result.exit_status == 0) {
         start.message = head(action.command + (action.result.err.empty() ? "" : " | " + action.result.err));
         tell_fault_started(a, fmt::format("fault {}: {} on {}", a.index, a.fault, action.target));
       } else {

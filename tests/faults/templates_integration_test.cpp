@@ -2,6 +2,8 @@
 // what they print is what the forensics judge.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include "faults/cluster.h"
 #include "faults/remote.h"
 #include "scenarios/forensics.h"
@@ -25,6 +27,29 @@ TEST(Templates, PostmastersListsTheServerOfTheDataDirectoryAndItsPidFile) {
   // Another directory's template sees none of this server's processes: never matched by name.
   const auto other = testing::run_shell(expand(default_templates().at("postmasters"), {{"data_dir", {data_dir + "x"}}}).shell());
   EXPECT_EQ(other.find("postmaster "), std::string::npos) << other;
+}
+
+// The pause fault and its check, for real: the check sees the stopped postmaster (what `pgchaos heal --all` and the
+// start of every run look for), and no longer once it was resumed.
+TEST(Templates, ThePausedPostgresCheckSeesAStoppedPostmasterAndOnlyThen) {
+  const testing::PostgresServer server;
+  auto data_dir = server.psql("SHOW data_directory");
+  data_dir = data_dir.substr(0, data_dir.find('\n'));
+  const auto templates = default_templates();
+  const auto run = [&](const std::string& action) {
+    const auto command = expand(templates.at(action), {{"data_dir", {data_dir}}}).shell();
+    return std::system((command + " >/dev/null 2>&1").c_str());
+  };
+  EXPECT_NE(run("postgres-paused"), 0) << "a running server is not paused";
+  ASSERT_EQ(run("pause"), 0);
+  const int while_paused = run("postgres-paused");
+  ASSERT_EQ(run("resume"), 0);
+  EXPECT_EQ(while_paused, 0) << "the check sees the stopped postmaster";
+  EXPECT_NE(run("postgres-paused"), 0);
+  EXPECT_NE(server.psql("SELECT 1").find('1'), std::string::npos) << "the server answers again";
+  // A data directory without a server: no leftover, and no error either way.
+  const auto none = expand(templates.at("postgres-paused"), {{"data_dir", {data_dir + "-none"}}}).shell();
+  EXPECT_NE(std::system((none + " >/dev/null 2>&1").c_str()), 0);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <fstream>
 
+#include "history/run_history.h"
 #include "scenarios/forensics.h"
 #include "scenarios/scenarios.h"
 #include "tests/support/temp_directory.h"
@@ -210,6 +211,47 @@ TEST(Runner, ARefusedSwitchoverIsToldInPatronisWordsAndItsWholeOutputIsKept) {
   const auto kept = testing::slurp(f.dir / "forensics" / "fault-1-command.txt");
   EXPECT_NE(kept.find("| pgc2   | 10.77.0.12 | Sync Standby | streaming |"), std::string::npos) << kept;
   EXPECT_NE(kept.find(reason), std::string::npos);
+}
+
+TEST(Runner, AFaultWhoseSessionDroppedMidCommandIsOfUnknownOutcomeAndStillHealed) {
+  RunnerFixture f;
+  f.fake->answer("add table inet pgchaos_partition", {-1, "", ""});  // the session ended before an exit status
+  RunnerResult result;
+  const auto h = f.run(R"({"steps": [{"fault": "partition", "target": "pgc2", "duration": "1ms"}]})", result);
+  EXPECT_EQ(result.faults_unknown, 1);
+  EXPECT_EQ(result.faults_refused, 0) << "not a refusal: nobody said no";
+  const auto start = std::find_if(h.events.begin(), h.events.end(),
+                                  [](const auto& e) { return e.type == history::EventType::fault_start; });
+  ASSERT_NE(start, h.events.end());
+  EXPECT_EQ(start->state, "unknown");
+  EXPECT_NE(start->message.find("whether the fault took effect is unknown"), std::string::npos) << start->message;
+  EXPECT_EQ(f.fake->sent_containing("nft delete table inet pgchaos_partition").size(), 1u) << "healed all the same";
+  const auto run = history::load_run_history(f.dir / "history.jsonl");
+  ASSERT_EQ(run.faults.size(), 1u);
+  EXPECT_TRUE(run.faults.front().outcome_unknown);
+}
+
+TEST(Runner, ARebootThatEndsItsSessionTookEffect) {
+  RunnerFixture f;
+  int down_reads = 0;  // the node is seen down once after the command, then up again
+  f.fake->rules.push_back([&](const testing::SentCommand& c) -> std::optional<faults::CommandResult> {
+    if (c.command.shell() != "shutdown -r now") return std::nullopt;
+    down_reads = 1;
+    return faults::CommandResult{-1, "", ""};
+  });
+  f.cluster.topology = [&f, &down_reads] {
+    auto t = *f.topology;
+    if (down_reads > 0 && down_reads--) t.members[1].error = "connection refused";
+    return t;
+  };
+  RunnerResult result;
+  const auto h = f.run(R"({"steps": [{"fault": "reboot", "target": "pgc2"}]})", result);
+  EXPECT_EQ(result.faults_unknown, 0);
+  EXPECT_EQ(result.faults_refused, 0);
+  const auto start = std::find_if(h.events.begin(), h.events.end(),
+                                  [](const auto& e) { return e.type == history::EventType::fault_start; });
+  ASSERT_NE(start, h.events.end());
+  EXPECT_EQ(start->exit_status, 0) << start->message;
 }
 
 TEST(Runner, APatronictlErrorIsItsReasonNotTheTableBeforeIt) {

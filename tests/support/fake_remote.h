@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -22,6 +23,7 @@ struct SentCommand {
 
 /// Shared by the fake Remotes of one cluster: what they were sent, and how they answer.
 struct FakeCluster {
+  std::mutex mutex;  ///< held while a command is answered: the look for leftovers asks every node at once
   std::vector<SentCommand> sent;
   /// Rules tried in order: the first that returns a result answers. A rule may also change the world (the
   /// topology a test injects, say) to play what the command would do.
@@ -47,6 +49,7 @@ class FakeRemote : public faults::Remote {
  public:
   FakeRemote(std::string node, std::shared_ptr<FakeCluster> cluster) : node_(std::move(node)), cluster_(std::move(cluster)) {}
   faults::CommandResult execute(const faults::Command& command, std::chrono::seconds) override {
+    const std::lock_guard lock(cluster_->mutex);
     cluster_->sent.push_back({node_, command});
     for (const auto& rule : cluster_->rules)
       if (auto result = rule(cluster_->sent.back())) return *result;
