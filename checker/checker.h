@@ -31,6 +31,7 @@ struct CheckOptions {
   common::CommitSetting commit;          ///< its level empty: the mode's default (not recorded by older runs)
   std::optional<std::int64_t> max_lost;  ///< unset: no limit without the mode's promise, 0 otherwise
   std::int64_t max_unavailable_ms = 0;   ///< per fault, by the write probe; 0 none (a step's own limit wins)
+  std::map<std::string, std::string> watchdog;  ///< each node's Patroni watchdog, in words (run.json "watchdog")
 };
 
 /// Why an acknowledged commit is gone (docs/report-schema.md has the sentence for each).

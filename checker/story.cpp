@@ -102,6 +102,7 @@ class Story {
     find_promotions();
     find_term_starts();
     find_split_brains();
+    explain_frozen_patroni();
     classify_losses();
     tell_faults();
   }
@@ -191,6 +192,28 @@ class Story {
     for (const auto& s : starts_)
       if (s.node != node && s.at_ns > since && s.at_ns < t && s.timeline >= timeline) found = &s;
     return found;
+  }
+
+  // A split brain whose stale primary had its Patroni frozen by a fault: its cause, and what protects a cluster from
+  // it (Patroni's watchdog) with whether this one had it.
+  void explain_frozen_patroni() {
+    for (auto& s : r_.split_brains)
+      for (const auto& f : h_.faults) {
+        if (f.fault != "freeze-patroni" || f.exit_status != 0 || f.outcome_unknown) continue;
+        const std::int64_t end = f.end_ns >= 0 ? f.end_ns : h_.end_ns;
+        if (f.start_ns > s.end_ns || end + kOverlapMargin < s.start_ns) continue;
+        const auto frozen = std::find_if(s.nodes.begin(), s.nodes.end(), [&f](const std::string& node) {
+          return ("," + f.target + ",").find("," + node + ",") != std::string::npos;
+        });
+        if (frozen == s.nodes.end()) continue;
+        const auto watchdog = options_.watchdog.find(*frozen);
+        s.text += fmt::format(
+            "; {0}'s Patroni was frozen by fault {1} (freeze-patroni) while its PostgreSQL ran on, so nothing demoted it "
+            "once its leader key expired. Patroni's watchdog protects against this (watchdog mode required, with a "
+            "watchdog device: the node is reset when Patroni stops renewing it, before its key expires); {0} had {2}",
+            *frozen, f.id, watchdog == options_.watchdog.end() ? "no recorded watchdog setting" : watchdog->second);
+        break;
+      }
   }
 
   void find_split_brains() {
@@ -479,6 +502,20 @@ class Story {
     }
   }
 
+  // How the nodes that changed timeline came back, as the forensics read it in their logs (the window's end message).
+  static std::string rejoins_of(const std::string& message) {
+    std::string told;
+    std::size_t start = 0;
+    while (start < message.size()) {
+      const auto end = std::min(message.find("; ", start), message.size());
+      const auto part = message.substr(start, end - start);
+      if (part.find(" rejoined by ") != std::string::npos || part.find(" did not rejoin ") != std::string::npos)
+        told += "; " + part;
+      start = end + 2;
+    }
+    return told;
+  }
+
   std::string story_of(const FaultImpact& f) const {
     if (f.fault.outcome_unknown)
       return "outcome unknown: the SSH session ended before the command's exit status (healed over a new session)";
@@ -507,6 +544,7 @@ class Story {
         }
       }
     }
+    text += rejoins_of(f.fault.message);
     // The probe writes through whichever configured path works first (it tries each at once); the workers keep to
     // theirs for a few failed connects (the seed's rotation). A fault on one path only, a pooler's, stops the
     // workers and not the probe: the probe's figure is the cluster's, the workers' gap the application's.

@@ -100,6 +100,7 @@ struct RecordedRun {
   std::optional<std::chrono::milliseconds> max_unavailable;
   std::optional<std::chrono::milliseconds> duration;
   std::optional<std::string> scenario;            ///< its name, for a scenario run
+  std::map<std::string, std::string> watchdog;    ///< each node's Patroni watchdog, in words (a scenario run)
   bool cycle = false;
 };
 /// Reads run.json; throws common::FileError naming the file.

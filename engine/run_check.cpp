@@ -49,6 +49,7 @@ checker::CheckResult check_run_directory(const history::RunDirectory& directory,
   options.commit = run.commit;
   options.max_lost = max_lost ? max_lost : run.max_lost;
   options.max_unavailable_ms = run.max_unavailable ? run.max_unavailable->count() : 0;
+  options.watchdog = run.watchdog;
   const auto result = checker::check(history, snapshots, options, bank::invariants());
   clock.lap("check");
 

@@ -160,6 +160,8 @@ class Run {
         return false;
       }
       patroni_config_ = required_settings_in_force(*plan_);
+      // What would stop a frozen Patroni's node from acting as primary: told with a split brain such a node causes.
+      for (const auto& node : plan_->cluster->nodes) watchdog_[node.name] = faults::describe_watchdog(*plan_->cluster, node.name);
       commit_guard_.emplace(*plan_->cluster, plan_->commit_mode, w_.dsns, stop_);
     }
     run_id_ = backend::prepare_schema(w_, bank_workload_);
@@ -204,7 +206,7 @@ class Run {
         (*log_)->warn("Patroni's configuration could not be read for run.json: {}", error.what());
       }
     }
-    write_run_json(directory_, request_, run_id_, commit_setting_, patroni_config_);
+    write_run_json(directory_, request_, run_id_, commit_setting_, patroni_config_, watchdog_);
     if (plan_) {
       common::write_file_atomically(directory_.scenario(), plan_->scenario.source);
       common::write_file_atomically(directory_.schedule(), scenarios::schedule_json(plan_->actions));
@@ -336,6 +338,7 @@ class Run {
   PhaseTimes phases_;  // where the wall time goes, in pgchaos.log
   std::optional<CommitModeGuard> commit_guard_;
   std::string patroni_config_;
+  std::map<std::string, std::string> watchdog_;  // each node's Patroni watchdog, in words
   std::int64_t run_id_ = 0;
   common::CommitSetting commit_setting_;
   std::optional<RunLog> log_;

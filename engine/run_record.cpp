@@ -21,7 +21,8 @@ void create_empty_directory(const std::filesystem::path& dir, const std::string&
 std::string utc_now() { return common::utc_millis_now(); }
 
 void write_run_json(const history::RunDirectory& directory, const RunRequest& request, std::int64_t run_id,
-                    const common::CommitSetting& commit, const std::string& patroni_config) {
+                    const common::CommitSetting& commit, const std::string& patroni_config,
+                    const std::map<std::string, std::string>& watchdog) {
   const auto& w = request.workload;
   using nlohmann::json;
   json dsns = json::array();
@@ -54,6 +55,7 @@ void write_run_json(const history::RunDirectory& directory, const RunRequest& re
       {"nodes", nodes},
       {"patroni_config", patroni_config.empty() ? json(nullptr) : json::parse(patroni_config, nullptr, false)},
       {"lab", lab},
+      {"watchdog", watchdog.empty() ? json(nullptr) : json(watchdog)},
       {"config",
        {{"dsns", dsns},
         {"application_name", w.application_name},
@@ -94,6 +96,9 @@ RecordedRun read_recorded_run(const history::RunDirectory& directory) {
       run.duration = common::parse_duration(j["duration"].get<std::string>());
     if (j.contains("scenario") && j["scenario"].is_string()) run.scenario = j["scenario"].get<std::string>();
     run.cycle = j.value("cycle", false);
+    if (j.contains("watchdog") && j["watchdog"].is_object())
+      for (const auto& [node, text] : j["watchdog"].items())
+        if (text.is_string()) run.watchdog[node] = text.get<std::string>();
     if (j.contains("max_unavailable") && j["max_unavailable"].is_string())
       run.max_unavailable = common::parse_duration(j["max_unavailable"].get<std::string>());
   } catch (const nlohmann::json::exception& error) {

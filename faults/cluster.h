@@ -45,6 +45,11 @@ struct ClusterContext {
                       const std::map<std::string, std::vector<std::string>>& extra = {}) const;
 };
 
+/// A node's Patroni watchdog in words, from its configuration (template `watchdog`): "watchdog mode required, device
+/// /dev/watchdog present", "no watchdog: mode automatic (Patroni's default) but no /dev/watchdog", ... Never throws:
+/// what could not be read says why.
+std::string describe_watchdog(ClusterContext& cluster, const std::string& node);
+
 /// Default templates for a systemd host with Patroni (as in pg_cluster's README). [commands] overrides them.
 std::map<std::string, std::string> default_templates();
 

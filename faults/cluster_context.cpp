@@ -1,5 +1,7 @@
 #include <fmt/format.h>
 
+#include <sstream>
+
 #include "faults/cluster.h"
 
 namespace pgchaos::faults {
@@ -80,6 +82,11 @@ std::map<std::string, std::string> default_templates() {
        "sh -c 'grep -q \"^State:[[:space:]]*T\" \"/proc/$(systemctl show -p MainPID --value patroni)/status\"'"},
       {"etcd-paused", "sh -c 'grep -q \"^State:[[:space:]]*T\" \"/proc/$(systemctl show -p MainPID --value etcd)/status\"'"},
       {"patroni-stopped", "sh -c 'systemctl is-active patroni >/dev/null 2>&1; test $? -ne 0'"},
+      // Patroni's watchdog as the node's configuration sets it (no section: mode automatic), and whether the node has
+      // the device.
+      {"watchdog",
+       "sh -c 'sed -n \"/^watchdog:/,/^[^[:space:]]/p\" \"$1\" | grep -E \"^[[:space:]]+(mode|device):\";"
+       " test -e /dev/watchdog && echo \"device present\"; true' pgchaos {patroni_config}"},
       {"log-tail", "journalctl -u patroni -n 30 --no-pager"},
       // Forensics: Patroni's log (with PostgreSQL's, on a systemd host) and the control file, read as a window closes.
       {"forensic-logs", "journalctl -u patroni -n 400 --no-pager"},
@@ -145,6 +152,35 @@ CommandResult ClusterContext::execute_on(const std::string& node, const Command&
                              node, Command{without_sudo}.shell(), first_line);
   }
   return result;
+}
+
+std::string describe_watchdog(ClusterContext& cluster, const std::string& node) {
+  CommandResult result;
+  try {
+    result = cluster.run("watchdog", node);
+  } catch (const FaultError& error) {
+    return std::string("an unknown watchdog (") + error.what() + ")";
+  }
+  if (result.exit_status != 0) return "an unknown watchdog (" + failure_text(result) + ")";
+  std::string mode, device;
+  bool present = false;
+  std::istringstream lines(result.out);
+  for (std::string line; std::getline(lines, line);) {
+    const auto colon = line.find(':');
+    auto value = colon == std::string::npos ? std::string() : line.substr(colon + 1);
+    value.erase(0, value.find_first_not_of(" \t'\""));
+    value.erase(value.find_last_not_of(" \t'\"\r") + 1);
+    if (line.find("mode:") != std::string::npos) mode = value;
+    else if (line.find("device:") != std::string::npos) device = value;
+    else if (line == "device present") present = true;
+  }
+  // YAML reads a bare off as false.
+  if (mode == "off" || mode == "false") return "no watchdog (watchdog mode off in its Patroni configuration)";
+  const std::string set = mode.empty() ? "mode automatic, Patroni's default" : "mode " + mode;
+  if (!device.empty() && device != "/dev/watchdog")
+    return fmt::format("watchdog {} with device {} (not checked on the node)", set, device);
+  return present ? fmt::format("a watchdog ({}, /dev/watchdog present)", set)
+                 : fmt::format("no watchdog ({} but no /dev/watchdog on the node)", set);
 }
 
 }  // namespace pgchaos::faults

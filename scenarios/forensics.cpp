@@ -37,7 +37,8 @@ bool matters(const std::string& line) {
   static const char* const kWords[] = {"promot", "demot", "session lock", "leader key", "rewind", "ERROR", "FATAL",
                                        "PANIC", "failed", "witchover", "ailover", "new timeline", "primary_timeline",
                                        "crash", "shut down", "starting", "Lost", "DCS", "leader race", "synchronous",
-                                       "diverged", "healthiest", "ahead of my wal position"};
+                                       "diverged", "healthiest", "ahead of my wal position", "not a child",
+                                       "basebackup", "einitializ", "emoving data directory"};
   for (const char* word : kWords)
     if (line.find(word) != std::string::npos) return true;
   return false;
@@ -108,6 +109,27 @@ std::string double_demote_evidence(const std::string& node, const std::string& l
   return text;
 }
 
+std::string rejoin_evidence(const std::string& node, const std::string& log, std::int64_t since_wall_us) {
+  std::string how, refused;
+  for_each_line_since(log, log_time(since_wall_us - 2'000'000), [&](const std::string& line, bool) {
+    if (line.find("pg_rewind exit code=0") != std::string::npos) {
+      how = "by pg_rewind", refused.clear();
+    } else if (line.find("pg_rewind exit code=") != std::string::npos) {
+      how = "pg_rewind failed (" + line.substr(line.find("exit code=")) + ")";
+    } else if (line.find("replica has been created using basebackup") != std::string::npos ||
+               line.find("Reinitializ") != std::string::npos) {
+      how = "by reinitialisation (a new base backup)", refused.clear();
+    } else if (const auto at = line.find("is not a child of this server's history"); at != std::string::npos) {
+      const auto from = line.find("requested timeline");
+      refused = line.substr(from == std::string::npos ? 0 : from);
+    }
+    return true;
+  });
+  if (!refused.empty()) return fmt::format("{} did not rejoin the new timeline: {}", node, refused);
+  if (how.empty()) return "";
+  return how.rfind("by ", 0) == 0 ? fmt::format("{} rejoined {}", node, how) : fmt::format("{}: {}", node, how);
+}
+
 std::string postmaster_problems(const std::string& node, const std::string& listing) {
   struct Postmaster {
     std::string pid, cwd;
@@ -175,6 +197,7 @@ Forensics collect_forensics(faults::ClusterContext& cluster, const std::filesyst
         if (!picked.empty()) found.key_lines += fmt::format("--- {}\n{}", node.name, picked);
         if (auto evidence = double_demote_evidence(node.name, text, since_wall_us); !evidence.empty())
           found.findings.push_back(std::move(evidence));
+        if (auto rejoin = rejoin_evidence(node.name, text, since_wall_us); !rejoin.empty()) found.rejoins.push_back(std::move(rejoin));
       } else if (action == "postmasters") {
         if (auto problems = postmaster_problems(node.name, text); !problems.empty()) found.findings.push_back(std::move(problems));
       }

@@ -17,6 +17,11 @@ std::string key_log_lines(const std::string& log, std::int64_t since_wall_us);
 /// from Patroni's main thread while the first still ran, followed by a second postmaster started (or refused by
 /// the lock file) or the data directory removed. Empty when absent; else the finding with its evidence lines.
 std::string double_demote_evidence(const std::string& node, const std::string& log, std::int64_t since_wall_us);
+/// How a node came back onto a new timeline in its log since `since_wall_us` (Patroni 3.0.2's words): "pgc1 rejoined
+/// by pg_rewind", "pgc1 rejoined by reinitialisation (a new base backup)", or "pgc1 did not rejoin: FATAL: requested
+/// timeline 2 is not a child of this server's history" when that refusal came after its last rejoin. Empty when the
+/// log shows none of it (the node kept its timeline).
+std::string rejoin_evidence(const std::string& node, const std::string& log, std::int64_t since_wall_us);
 /// What the `postmasters` template printed ("postmaster PID CWD" lines, then "pidfile PID"): empty when at most one
 /// postmaster runs, in its data directory, and postmaster.pid names it; else the finding.
 std::string postmaster_problems(const std::string& node, const std::string& listing);

@@ -119,6 +119,7 @@ RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& a
 struct Forensics {
   std::string key_lines;
   std::vector<std::string> findings;
+  std::vector<std::string> rejoins;  ///< how each node that changed timeline came back (rejoin_evidence), or did not
 };
 /// Saves every node's /history, /cluster, logs (template `forensic-logs`), pg_controldata (`controldata`) and
 /// running postmasters (`postmasters`) into `dir`, and returns (and saves as key-lines.txt) the log lines that

@@ -115,9 +115,11 @@ RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& a
   std::map<std::int64_t, std::int64_t> started_at_wall_us;
   std::map<std::int64_t, Action> started_actions;  // by index: what the observer hears of a fault's end
   std::string last_key_lines;
+  std::vector<std::string> last_rejoins;  // how the nodes that changed timeline came back, of the last forensics
   std::vector<std::string> bug_signs;  // findings of the last forensics, recorded once the window's own are
   auto collect = [&](const std::string& label, std::int64_t since_wall_us) {
     if (forensics_root.empty()) return;
+    last_rejoins.clear();
     if (stop.interrupted()) {  // SSH round trips to every node: no time for them after Ctrl-C
       if (observer.line) observer.line(fmt::format("{}: no forensics (interrupted)", label));
       return;
@@ -125,6 +127,9 @@ RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& a
     auto found = collect_forensics(cluster, forensics_root / label, since_wall_us);
     last_key_lines = std::move(found.key_lines);
     bug_signs = std::move(found.findings);
+    last_rejoins = std::move(found.rejoins);
+    for (const auto& rejoin : last_rejoins)
+      if (observer.line) observer.line(fmt::format("{}: {}", label, rejoin));
   };
   // The schedule itself stops early; the waits for a healthy cluster after a heal run to their end, or after an
   // interruption within the stop budget.
@@ -165,6 +170,13 @@ RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& a
       history.stamp(e);
       history.append(e);
     }
+  };
+  // The nodes the last forensics saw refuse the new timeline, for a finding of an unhealthy cluster.
+  auto not_rejoined = [&] {
+    std::string text;
+    for (const auto& r : last_rejoins)
+      if (r.find("did not rejoin") != std::string::npos) text += "\n" + r;
+    return text;
   };
   std::int64_t last_closed_wall_us = 0;
   auto close_window = [&](std::int64_t id, const std::string& fault, const std::string& target, const std::string& note) {
@@ -243,12 +255,16 @@ RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& a
       collect(fmt::format("fault-{}", a.index), start.wall_us);
       if (!topology.healthy())
         record_finding(describe_unhealthy(cluster, topology, fmt::format("fault {} ({} on {})", a.index, a.fault, start.target),
-                                          stop));
+                                          stop) +
+                       not_rejoined());
     } else {
       collect(fmt::format("fault-{}", a.index), start.wall_us);
     }
     record_bug_signs();
-    close_window(a.index, a.fault, start.target, "");
+    // How each node that changed timeline came back (pg_rewind, a new base backup), kept with the fault's window.
+    std::string rejoined;
+    for (const auto& r : last_rejoins) rejoined += (rejoined.empty() ? "" : "; ") + r;
+    close_window(a.index, a.fault, start.target, rejoined);
     if (observer.fault_ended) observer.fault_ended(a);
     active.pop_back();
     return !stop.requested();
@@ -267,7 +283,7 @@ RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& a
     if (!wait) return;
     const auto topology = wait_healthy_after_heal(cluster, scenario.healthy_timeout, stop);
     if (result.faults_started > 0) collect(label, since_wall_us);
-    if (!topology.healthy()) record_finding(describe_unhealthy(cluster, topology, after, stop));
+    if (!topology.healthy()) record_finding(describe_unhealthy(cluster, topology, after, stop) + not_rejoined());
     record_bug_signs();
   };
   // Round 0 is `actions`; with `next_round`, the schedule runs again, round after round, until the stop; a round

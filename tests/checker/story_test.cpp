@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 
 #include "checker/checker.h"
 #include "tests/checker/synthetic_run.h"
@@ -85,10 +86,12 @@ struct WatchedRun {
       if (a.outcome == Outcome::ok && a.invoke_ns >= t) return a.op;
     throw std::logic_error("no op");
   }
-  CheckResult check(CommitMode mode = CommitMode::async, std::int64_t max_unavailable_ms = 0) const {
+  CheckResult check(CommitMode mode = CommitMode::async, std::int64_t max_unavailable_ms = 0,
+                    std::map<std::string, std::string> watchdog = {}) const {
     CheckOptions options;
     options.commit.mode = mode;
     options.max_unavailable_ms = max_unavailable_ms;
+    options.watchdog = std::move(watchdog);
     return checker::check(run.history, run.snapshots, options, bank::invariants());
   }
 };
@@ -243,6 +246,28 @@ TEST(Story, TwoPrimariesAtOnceAndOneTimelineWrittenTwiceAreSplitBrains) {
   ASSERT_NE(one, r.split_brains.end());
   EXPECT_EQ(one->nodes, (std::vector<std::string>{"pgc1", "pgc2"}));
   EXPECT_EQ(one->timeline, 2);
+}
+
+// A frozen Patroni on the primary: PostgreSQL runs on and takes writes after another node was promoted. The split
+// brain says so, with what protects against it and whether the node had it.
+TEST(Story, ASplitBrainOfAFrozenPatroniNamesItsCauseAndTheWatchdog) {
+  WatchedRun w;
+  w.run.history.faults = {{1, "freeze-patroni", "pgc1", "systemctl kill --kill-whom=main --signal=SIGSTOP patroni", 5 * kS, 8 * kS, 0}};
+  for (auto& o : w.run.history.observations)
+    if (o.node == "pgc1" && o.at_ns >= 6 * kS && o.at_ns < 9 * kS) o = seen(o.at_ns, "pgc1", "primary", 1, 1);
+  auto r = w.check(CommitMode::async, 0, {{"pgc1", "no watchdog (mode automatic, Patroni's default but no /dev/watchdog on the node)"}});
+  const auto both = std::find_if(r.split_brains.begin(), r.split_brains.end(),
+                                 [](const SplitBrain& s) { return s.kind == "two_primaries"; });
+  ASSERT_NE(both, r.split_brains.end());
+  EXPECT_NE(both->text.find("pgc1's Patroni was frozen by fault 1 (freeze-patroni)"), std::string::npos) << both->text;
+  EXPECT_NE(both->text.find("Patroni's watchdog protects against this"), std::string::npos) << both->text;
+  EXPECT_NE(both->text.find("pgc1 had no watchdog (mode automatic"), std::string::npos) << both->text;
+  EXPECT_EQ(r.verdict, Verdict::invalid);
+
+  // The same split brain under another fault is not blamed on a frozen Patroni.
+  w.run.history.faults = {{1, "partition", "pgc1", "nft ...", 5 * kS, 8 * kS, 0}};
+  r = w.check();
+  for (const auto& s : r.split_brains) EXPECT_EQ(s.text.find("frozen"), std::string::npos) << s.text;
 }
 
 // Through pgbouncer on the node, a server that listens on no address of its own says it is "local:5432": the

@@ -204,6 +204,24 @@ TEST(Catalog, TheFaultsAroundPostgresRunTheirTemplatesOnTheirTargets) {
   EXPECT_EQ(fake->sent.back().command.shell(), "systemctl kill --kill-whom=main --signal=SIGSTOP etcd");
 }
 
+TEST(Catalog, TheWatchdogIsReadFromTheNodesPatroniConfiguration) {
+  auto fake = std::make_shared<FakeCluster>();
+  ClusterContext cluster;
+  auto topology = std::make_shared<Topology>();
+  testing::make_fake_cluster({"pgc1"}, fake, cluster, topology);
+  EXPECT_EQ(describe_watchdog(cluster, "pgc1"), "no watchdog (mode automatic, Patroni's default but no /dev/watchdog on the node)")
+      << "no watchdog section, no device";
+  EXPECT_NE(fake->sent.back().command.shell().find("/var/lab/pgc1/patroni.yml"), std::string::npos) << "its own configuration";
+  fake->answer("watchdog", {0, "  mode: required\ndevice present\n", ""});
+  EXPECT_EQ(describe_watchdog(cluster, "pgc1"), "a watchdog (mode required, /dev/watchdog present)");
+  fake->rules.clear();
+  fake->answer("watchdog", {0, "  mode: off\n", ""});
+  EXPECT_EQ(describe_watchdog(cluster, "pgc1"), "no watchdog (watchdog mode off in its Patroni configuration)");
+  fake->rules.clear();
+  fake->answer("watchdog", {1, "", "sudo: a password is required"});
+  EXPECT_NE(describe_watchdog(cluster, "pgc1").find("unknown watchdog (sudo: a password is required"), std::string::npos);
+}
+
 TEST(Catalog, AMajorityIsMoreThanHalfTheNodes) {
   std::vector<Node> nodes(5);
   for (std::size_t i = 0; i < nodes.size(); ++i) nodes[i].name = "n" + std::to_string(i + 1);

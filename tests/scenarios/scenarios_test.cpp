@@ -369,6 +369,29 @@ TEST(Forensics, PostmastersAreJudgedByTheirDataDirectoryAndPidFile) {
   EXPECT_NE(postmaster_problems("pgc2", "postmaster 2587 /d\npidfile 3100\n").find("names 3100"), std::string::npos);
 }
 
+// Patroni 3.0.2's own lines, from a frozen-Patroni run on the lab: the old primary rewound onto the new timeline.
+constexpr const char* kRewindLog =
+    "2026-12-07 16:58:05,701 INFO: running pg_rewind from pgc3\n"
+    "2026-12-07 16:58:07,513 INFO: running pg_rewind from dbname=postgres user=rewind_user host=10.213.7.13 port=5432\n"
+    "2026-12-07 16:58:10,426 INFO: pg_rewind exit code=0\n"
+    "2026-12-07 16:58:10,427 INFO:  stderr=pg_rewind: servers diverged at WAL location 0/478EA70 on timeline 1\n"
+    "pg_rewind: Done!\n";
+
+TEST(Forensics, HowAFormerPrimaryRejoinedTheNewTimelineIsReadFromItsLog) {
+  EXPECT_EQ(rejoin_evidence("pgc1", kRewindLog, 0), "pgc1 rejoined by pg_rewind");
+  EXPECT_EQ(rejoin_evidence("pgc1", "2026-12-07 16:58:10,426 INFO: replica has been created using basebackup\n", 0),
+            "pgc1 rejoined by reinitialisation (a new base backup)");
+  EXPECT_EQ(rejoin_evidence("pgc1", "2026-12-07 16:58:10,426 INFO: pg_rewind exit code=1\n", 0), "pgc1: pg_rewind failed (exit code=1)");
+  // The seed's refusal, after the last rejoin: named. Before a rejoin that fixed it: not.
+  const std::string refusal =
+      "2026-12-07 16:58:11,000 UTC [123] FATAL:  requested timeline 2 is not a child of this server's history\n";
+  EXPECT_EQ(rejoin_evidence("pgc1", std::string(kRewindLog) + refusal, 0),
+            "pgc1 did not rejoin the new timeline: requested timeline 2 is not a child of this server's history");
+  EXPECT_EQ(rejoin_evidence("pgc1", refusal + "2026-12-07 16:58:12,426 INFO: pg_rewind exit code=0\n", 0), "pgc1 rejoined by pg_rewind");
+  EXPECT_EQ(rejoin_evidence("pgc1", "2026-12-07 16:58:12,426 INFO: no action. I am (pgc1), a secondary\n", 0), "");
+  EXPECT_EQ(rejoin_evidence("pgc1", kRewindLog, 32503680000000000), "") << "before the window: not this fault's";
+}
+
 TEST(Runner, SignsOfTheDoubleDemoteAreFindingsEvenWhenTheClusterLooksHealthy) {
   RunnerFixture f;
   f.fake->answer("journalctl", faults::CommandResult{0, kDoubleDemoteLog, ""});
