@@ -197,6 +197,7 @@ class Story {
   // A split brain whose stale primary had its Patroni frozen by a fault: its cause, and what protects a cluster from
   // it (Patroni's watchdog) with whether this one had it.
   void explain_frozen_patroni() {
+    std::set<std::string> explained;  // the whole sentence once per node; later split brains refer to it
     for (auto& s : r_.split_brains)
       for (const auto& f : h_.faults) {
         if (f.fault != "freeze-patroni" || f.exit_status != 0 || f.outcome_unknown) continue;
@@ -206,6 +207,10 @@ class Story {
           return ("," + f.target + ",").find("," + node + ",") != std::string::npos;
         });
         if (frozen == s.nodes.end()) continue;
+        if (!explained.insert(*frozen).second) {
+          s.text += fmt::format("; {}'s Patroni was frozen by fault {} (as above)", *frozen, f.id);
+          break;
+        }
         const auto watchdog = options_.watchdog.find(*frozen);
         s.text += fmt::format(
             "; {0}'s Patroni was frozen by fault {1} (freeze-patroni) while its PostgreSQL ran on, so nothing demoted it "
@@ -541,6 +546,20 @@ class Story {
           else
             text += fmt::format("; {} promoted after {} (timeline {})", p.node, seconds(p.at_ns - f.fault.start_ns), p.timeline);
           another_promoted = another_promoted || p.node != f.leader_before;
+        }
+        // The node promoted did not keep the lead: the old one (which never stepped down) took it back, and what
+        // the promoted node acknowledged as primary is not in the history that went on.
+        const auto& promoted = f.promotions.back().node;
+        if (another_promoted && !f.leader_after.empty() && f.leader_after != promoted &&
+            f.leader_after.find('+') == std::string::npos) {
+          std::int64_t lost_lead_ns = -1;
+          for (const auto& st : stretches_)
+            if (st.node == promoted && st.first_ns >= f.promotions.back().at_ns - kOverlapMargin)
+              lost_lead_ns = std::max(lost_lead_ns, st.last_ns);
+          text += fmt::format("; {} led again at the end{}: {} did not keep the lead", f.leader_after,
+                              lost_lead_ns < 0 ? "" : fmt::format(" ({} last seen primary {} after the start)", promoted,
+                                                                  seconds(lost_lead_ns - f.fault.start_ns)),
+                              promoted);
         }
       }
     }

@@ -263,6 +263,23 @@ TEST(Story, ASplitBrainOfAFrozenPatroniNamesItsCauseAndTheWatchdog) {
   EXPECT_NE(both->text.find("Patroni's watchdog protects against this"), std::string::npos) << both->text;
   EXPECT_NE(both->text.find("pgc1 had no watchdog (mode automatic"), std::string::npos) << both->text;
   EXPECT_EQ(r.verdict, Verdict::invalid);
+  for (const auto& other : r.split_brains)
+    if (&other != &*both) {
+      EXPECT_EQ(other.text.find("watchdog protects"), std::string::npos) << "said once: " << other.text;
+    }
+
+  // Thawed, the old primary took the lead back (Patroni 3.0.2's etcd3 leader key, as after a partition): the fault's
+  // story says the promoted node did not keep it.
+  for (auto& o : w.run.history.observations) {
+    if (o.at_ns < 9 * kS) continue;
+    if (o.node == "pgc1") o = seen(o.at_ns, "pgc1", "primary", 1, 1);
+    if (o.node == "pgc2") o = seen(o.at_ns, "pgc2", "replica", 1, 1);
+  }
+  r = w.check();
+  ASSERT_EQ(r.faults.size(), 1u);
+  EXPECT_NE(r.faults[0].story.find("pgc2 promoted after"), std::string::npos) << r.faults[0].story;
+  EXPECT_NE(r.faults[0].story.find("; pgc1 led again at the end (pgc2 last seen primary"), std::string::npos) << r.faults[0].story;
+  EXPECT_NE(r.faults[0].story.find("pgc2 did not keep the lead"), std::string::npos) << r.faults[0].story;
 
   // The same split brain under another fault is not blamed on a frozen Patroni.
   w.run.history.faults = {{1, "partition", "pgc1", "nft ...", 5 * kS, 8 * kS, 0}};
