@@ -221,10 +221,14 @@ class Loader {
       h_.faults.push_back(std::move(record));
       return;
     }
+    // The first end event closes the window (its heal); later ones of the same fault add their words (how a node
+    // rejoined, told when the window's forensics were read).
     for (auto& record : h_.faults)
-      if (record.id == f.op && record.end_ns < 0) {
-        record.end_ns = f.mono_ns;
-        if (record.heal_status == 0) record.heal_status = integer<int>(j, "exit_status");
+      if (record.id == f.op) {
+        if (record.end_ns < 0) {
+          record.end_ns = f.mono_ns;
+          if (record.heal_status == 0) record.heal_status = integer<int>(j, "exit_status");
+        }
         const auto message = text("message");
         if (!message.empty()) record.message += (record.message.empty() ? "" : "; ") + message;
       }

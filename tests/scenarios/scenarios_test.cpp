@@ -392,6 +392,17 @@ TEST(Forensics, HowAFormerPrimaryRejoinedTheNewTimelineIsReadFromItsLog) {
   EXPECT_EQ(rejoin_evidence("pgc1", kRewindLog, 32503680000000000), "") << "before the window: not this fault's";
 }
 
+TEST(Runner, HowANodeRejoinedIsKeptWithTheFaultsWindow) {
+  RunnerFixture f;
+  f.fake->answer("journalctl -u patroni -n 400", {0, "2999-01-01 00:00:00,000 INFO: pg_rewind exit code=0\n", ""});
+  RunnerResult result;
+  f.run(R"({"steps": [{"fault": "partition", "target": "pgc1", "duration": "1ms"}]})", result, f.dir / "forensics");
+  const auto run = history::load_run_history(f.dir / "history.jsonl");
+  ASSERT_EQ(run.faults.size(), 1u);
+  EXPECT_NE(run.faults[0].message.find("pgc1 rejoined by pg_rewind"), std::string::npos) << run.faults[0].message;
+  EXPECT_GE(run.faults[0].end_ns, 0);
+}
+
 TEST(Runner, SignsOfTheDoubleDemoteAreFindingsEvenWhenTheClusterLooksHealthy) {
   RunnerFixture f;
   f.fake->answer("journalctl", faults::CommandResult{0, kDoubleDemoteLog, ""});
