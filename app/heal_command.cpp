@@ -20,39 +20,10 @@ namespace pgchaos::app {
 namespace po = boost::program_options;
 namespace {
 
-void print_line(const std::string& line) {
+// Its own name: the main job's unity build puts sources of app/ into one unit, and check_command.cpp has a print_line.
+void heal_line(const std::string& line) {
   std::printf("%s\n", line.c_str());
   std::fflush(stdout);
-}
-
-std::string check_of(const std::string& fault) {
-  for (const auto& c : faults::checkable_faults())
-    if (c.fault == fault) return c.check_action;
-  return "";
-}
-
-// Once more over a new session when the first ended before an exit status (the Remote reconnects).
-faults::CommandResult send(faults::ClusterContext& cluster, const std::string& node, const faults::Command& command) {
-  faults::CommandResult result;
-  for (int attempt = 0; attempt < 2 && result.exit_status == -1; ++attempt) {
-    try {
-      result = cluster.execute_on(node, command);
-    } catch (const faults::FaultError& error) {
-      result.err = error.what();
-    }
-  }
-  return result;
-}
-
-// Whether the fault is still in effect on the node; true when its check cannot say (no check, node unreachable).
-bool still_in_effect(faults::ClusterContext& cluster, const std::string& node, const std::string& fault) {
-  const auto check = check_of(fault);
-  if (check.empty()) return true;
-  try {
-    return cluster.run(check, node).exit_status == 0;
-  } catch (const faults::FaultError&) {
-    return true;
-  }
 }
 
 }  // namespace
@@ -87,10 +58,10 @@ engine::ExitCode heal_command(const std::vector<std::string>& args) {
   std::map<std::string, std::vector<std::string>> done;  // node -> what was done there, in order
   auto tell = [&](const std::string& node, const std::string& text) {
     done[node].push_back(text);
-    print_line(fmt::format("{}: {}", node, text));
+    heal_line(fmt::format("{}: {}", node, text));
   };
   const auto entries = cluster.journal->entries();
-  print_line(fmt::format("journal {}: {} fault{} to undo", cluster.journal->file().string(), entries.size(),
+  heal_line(fmt::format("journal {}: {} fault{} to undo", cluster.journal->file().string(), entries.size(),
                          entries.size() == 1 ? "" : "s"));
   for (const auto& e : entries) {
     const std::string origin = fmt::format("journalled by pid {} at {}, run {}", e.pid, e.started_at,
@@ -108,8 +79,8 @@ engine::ExitCode heal_command(const std::vector<std::string>& args) {
       continue;
     }
     const faults::Command command{e.heal_argv};
-    const auto result = send(cluster, e.node, command);
-    if (result.exit_status == 0 || !still_in_effect(cluster, e.node, e.fault)) {
+    const auto result = faults::send_heal(cluster, e.node, command);
+    if (result.exit_status == 0 || !faults::fault_in_effect(cluster, e.fault, e.node)) {
       cluster.journal->remove_entry(e);
       tell(e.node, fmt::format("{} {} (`{}`; {})", e.fault, result.exit_status == 0 ? "healed" : "was already undone",
                                command.shell(), origin));
@@ -123,21 +94,15 @@ engine::ExitCode heal_command(const std::vector<std::string>& args) {
     std::vector<std::string> unreachable;
     const auto leftovers = faults::find_leftovers(cluster, unreachable);
     for (const auto& u : unreachable) {
-      print_line("could not look at " + u);
+      heal_line("could not look at " + u);
       all_undone = false;
     }
     for (const auto& l : leftovers) {
       std::string heal_action;
       for (const auto& c : faults::checkable_faults())
         if (c.fault == l.fault) heal_action = c.heal_action;
-      const auto result = [&] {
-        try {
-          return cluster.run(heal_action, l.node);
-        } catch (const faults::FaultError& error) {
-          return faults::CommandResult{-1, "", error.what()};
-        }
-      }();
-      if (!still_in_effect(cluster, l.node, l.fault)) {
+      const auto result = faults::send_heal(cluster, l.node, cluster.command_for(heal_action, l.node));
+      if (!faults::fault_in_effect(cluster, l.fault, l.node)) {
         tell(l.node, fmt::format("{} found in effect (by `{}`), healed by {}", l.fault, l.check, heal_action));
       } else {
         all_undone = false;
@@ -147,15 +112,15 @@ engine::ExitCode heal_command(const std::vector<std::string>& args) {
     }
   }
   for (const auto& node : cluster.nodes)
-    if (done[node.name].empty()) print_line(fmt::format("{}: nothing to undo", node.name));
+    if (done[node.name].empty()) heal_line(fmt::format("{}: nothing to undo", node.name));
 
   const auto topology = scenarios::wait_healthy(cluster, std::chrono::duration_cast<std::chrono::seconds>(*timeout));
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (!topology.healthy()) {
-    print_line(fmt::format("the cluster is NOT healthy after {:.1f} s: {}", seconds, fmt::join(topology.problems, "; ")));
+    heal_line(fmt::format("the cluster is NOT healthy after {:.1f} s: {}", seconds, fmt::join(topology.problems, "; ")));
     return engine::ExitCode::unknown_or_error;
   }
-  print_line(fmt::format("the cluster is healthy ({:.1f} s after the heal began; leader {})", seconds, topology.leader));
+  heal_line(fmt::format("the cluster is healthy ({:.1f} s after the heal began; leader {})", seconds, topology.leader));
   return all_undone ? engine::ExitCode::valid : engine::ExitCode::unknown_or_error;
 }
 

@@ -507,14 +507,16 @@ class Story {
     }
   }
 
-  // How the nodes that changed timeline came back, as the forensics read it in their logs (the window's end message).
+  // What Patroni did as the forensics read it in the nodes' logs (the window's end message): a demote for want of the
+  // DCS, failsafe mode, how the nodes that changed timeline came back.
   static std::string rejoins_of(const std::string& message) {
     std::string told;
     std::size_t start = 0;
     while (start < message.size()) {
       const auto end = std::min(message.find("; ", start), message.size());
       const auto part = message.substr(start, end - start);
-      if (part.find(" rejoined by ") != std::string::npos || part.find(" did not rejoin ") != std::string::npos)
+      if (part.find(" rejoined by ") != std::string::npos || part.find(" did not rejoin ") != std::string::npos ||
+          part.find(" demoted itself") != std::string::npos || part.find(" in failsafe mode") != std::string::npos)
         told += "; " + part;
       start = end + 2;
     }

@@ -142,8 +142,8 @@ class CatalogFault : public Fault {
       action.target = node;
       const Command command = cluster.command_for(spec_.heal_action, node);
       action.command = command.shell();
-      action.result = heal_on(cluster, node, command);
-      if (action.result.exit_status == 0 || !still_in_effect(cluster, node)) {
+      action.result = send_heal(cluster, node, command);
+      if (action.result.exit_status == 0 || !fault_in_effect(cluster, spec_.name, node)) {
         if (cluster.journal) cluster.journal->remove(spec_.name, node);
       } else if (cluster.journal) {
         action.result.err += "\n(pgchaos: still in the fault journal " + cluster.journal->file().string() +
@@ -156,28 +156,6 @@ class CatalogFault : public Fault {
   }
 
  private:
-  // A heal whose SSH session dropped mid-command is sent once more, over a new session (the Remote reconnects).
-  static CommandResult heal_on(ClusterContext& cluster, const std::string& node, const Command& command) {
-    CommandResult result;
-    for (int attempt = 0; attempt < 2 && result.exit_status == -1; ++attempt) {
-      try {
-        result = cluster.execute_on(node, command);
-      } catch (const FaultError& error) {
-        result.err = error.what();
-      }
-    }
-    return result;
-  }
-  // A heal that failed may have nothing left to undo (the nft table already gone): its check, when it has one, says.
-  bool still_in_effect(ClusterContext& cluster, const std::string& node) const {
-    if (spec_.check_action == nullptr) return true;
-    try {
-      return cluster.run(spec_.check_action, node).exit_status == 0;
-    } catch (const FaultError&) {
-      return true;
-    }
-  }
-
   const Spec& spec_;
   std::vector<std::string> touched_;  // nodes to heal
 };
@@ -203,6 +181,31 @@ std::vector<CheckableFault> checkable_faults() {
   for (const auto& spec : kCatalog)
     if (spec.check_action != nullptr) faults.push_back({spec.name, spec.check_action, spec.heal_action});
   return faults;
+}
+
+bool fault_in_effect(ClusterContext& cluster, const std::string& fault, const std::string& node) {
+  for (const auto& spec : kCatalog) {
+    if (fault != spec.name) continue;
+    if (spec.check_action == nullptr) return true;
+    try {
+      return cluster.run(spec.check_action, node).exit_status == 0;
+    } catch (const FaultError&) {
+      return true;
+    }
+  }
+  return true;
+}
+
+CommandResult send_heal(ClusterContext& cluster, const std::string& node, const Command& command) {
+  CommandResult result;
+  for (int attempt = 0; attempt < 2 && result.exit_status == -1; ++attempt) {
+    try {
+      result = cluster.execute_on(node, command);
+    } catch (const FaultError& error) {
+      result.err = error.what();
+    }
+  }
+  return result;
 }
 
 std::vector<std::string> fault_names_drawn_at_random() {

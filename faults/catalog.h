@@ -47,6 +47,12 @@ struct CheckableFault {
   std::string fault, check_action, heal_action;
 };
 std::vector<CheckableFault> checkable_faults();
+/// Whether `fault` is still in effect on `node` by its check template; true when it cannot say (no check, the node
+/// unreachable): a heal is never taken for done on no evidence.
+bool fault_in_effect(ClusterContext& cluster, const std::string& fault, const std::string& node);
+/// A heal's command: sent once more, over a new session, when the first ended before an exit status; a node that
+/// cannot be reached is a result (exit -1, the reason in err), not thrown.
+CommandResult send_heal(ClusterContext& cluster, const std::string& node, const Command& command);
 
 /// Resolves a target (primary, replica, sync-standby, async-replica, random, all, majority = more than half the
 /// configured nodes, node:K = the K-th configured node, or a node name). `choice` picks among

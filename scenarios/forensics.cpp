@@ -38,7 +38,7 @@ bool matters(const std::string& line) {
                                        "PANIC", "failed", "witchover", "ailover", "new timeline", "primary_timeline",
                                        "crash", "shut down", "starting", "Lost", "DCS", "leader race", "synchronous",
                                        "diverged", "healthiest", "ahead of my wal position", "not a child",
-                                       "basebackup", "einitializ", "emoving data directory"};
+                                       "basebackup", "einitializ", "emoving data directory", "failsafe"};
   for (const char* word : kWords)
     if (line.find(word) != std::string::npos) return true;
   return false;
@@ -130,6 +130,56 @@ std::string rejoin_evidence(const std::string& node, const std::string& log, std
   return how.rfind("by ", 0) == 0 ? fmt::format("{} rejoined {}", node, how) : fmt::format("{}: {}", node, how);
 }
 
+std::string dcs_evidence(const std::string& node, const std::string& log, std::int64_t since_wall_us) {
+  bool demoted = false, failsafe = false;
+  for_each_line_since(log, log_time(since_wall_us - 2'000'000), [&](const std::string& line, bool) {
+    demoted = demoted || line.find("demoting self because DCS is not accessible") != std::string::npos;
+    failsafe = failsafe || line.find("continue to run as a leader because failsafe mode is enabled") != std::string::npos;
+    return true;
+  });
+  if (demoted && failsafe)
+    return fmt::format("{} kept the lead in failsafe mode for a while, then demoted itself: the DCS was not accessible", node);
+  if (demoted) return fmt::format("{} demoted itself: the DCS was not accessible", node);
+  if (failsafe) return fmt::format("{} kept the lead in failsafe mode (the DCS was not accessible, every member answered)", node);
+  return "";
+}
+
+std::string lock_takeover_evidence(const std::map<std::string, std::string>& logs, std::int64_t since_wall_us) {
+  constexpr std::size_t kStamp = 23;  // "2026-12-07 17:10:54,791": Patroni's lines compare as text
+  struct Claim {
+    std::string at, line;
+  };
+  std::map<std::string, std::vector<std::string>> acquired;  // node -> when it acquired the lock
+  std::map<std::string, std::vector<Claim>> claimed;         // node -> when it acted on a lock it believed it held
+  for (const auto& [node, log] : logs)
+    for_each_line_since(log, log_time(since_wall_us - 2'000'000), [&, &n = node](const std::string& line, bool stamped) {
+      if (!stamped || line.size() < kStamp) return true;
+      if (line.find("promoted self to leader by acquiring session lock") != std::string::npos)
+        acquired[n].push_back(line.substr(0, kStamp));
+      else if (line.find("because I had the session lock") != std::string::npos ||
+               line.find("the leader with the lock") != std::string::npos)
+        claimed[n].push_back({line.substr(0, kStamp), line});
+      return true;
+    });
+  for (const auto& [other, times] : acquired)
+    for (const auto& acquired_at : times)
+      for (const auto& [node, claims] : claimed) {
+        if (node == other) continue;
+        for (const auto& claim : claims) {
+          if (claim.at <= acquired_at) continue;
+          bool reacquired = false;  // the node won the lock itself since: a leader of its own right
+          for (const auto& own : acquired[node]) reacquired = reacquired || (own > acquired_at && own <= claim.at);
+          if (reacquired) break;
+          return fmt::format("leader key taken back on {0} (Patroni 3.0.2's etcd3 leader-key overwrite, fixed in 3.0.3; "
+                             "docs/patroni-3.0.2-bugs.md): {1} had acquired the leader lock at {2}, then {0} acted on "
+                             "the session lock it still believed it held\n  {1}: {2} INFO: promoted self to leader by "
+                             "acquiring session lock\n  {0}: {3}",
+                             node, other, acquired_at, claim.line);
+        }
+      }
+  return "";
+}
+
 std::string postmaster_problems(const std::string& node, const std::string& listing) {
   struct Postmaster {
     std::string pid, cwd;
@@ -175,6 +225,7 @@ Forensics collect_forensics(faults::ClusterContext& cluster, const std::filesyst
   std::error_code ignored;
   std::filesystem::create_directories(dir, ignored);
   Forensics found;
+  std::map<std::string, std::string> logs;  // node -> its log, for what only several nodes' logs together show
   for (const auto& node : cluster.nodes) {
     for (const char* endpoint : {"history", "cluster"}) {
       try {
@@ -193,16 +244,19 @@ Forensics collect_forensics(faults::ClusterContext& cluster, const std::filesyst
       }
       save(dir / fmt::format("{}-{}.txt", node.name, action), text);
       if (action == "forensic-logs") {
+        logs[node.name] = text;
         const auto picked = key_log_lines(text, since_wall_us);
         if (!picked.empty()) found.key_lines += fmt::format("--- {}\n{}", node.name, picked);
         if (auto evidence = double_demote_evidence(node.name, text, since_wall_us); !evidence.empty())
           found.findings.push_back(std::move(evidence));
+        if (auto dcs = dcs_evidence(node.name, text, since_wall_us); !dcs.empty()) found.rejoins.push_back(std::move(dcs));
         if (auto rejoin = rejoin_evidence(node.name, text, since_wall_us); !rejoin.empty()) found.rejoins.push_back(std::move(rejoin));
       } else if (action == "postmasters") {
         if (auto problems = postmaster_problems(node.name, text); !problems.empty()) found.findings.push_back(std::move(problems));
       }
     }
   }
+  if (auto takeover = lock_takeover_evidence(logs, since_wall_us); !takeover.empty()) found.findings.push_back(std::move(takeover));
   save(dir / "key-lines.txt", found.key_lines);
   return found;
 }

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 
 #include "scenarios/scenarios.h"
@@ -22,6 +23,13 @@ std::string double_demote_evidence(const std::string& node, const std::string& l
 /// timeline 2 is not a child of this server's history" when that refusal came after its last rejoin. Empty when the
 /// log shows none of it (the node kept its timeline).
 std::string rejoin_evidence(const std::string& node, const std::string& log, std::int64_t since_wall_us);
+/// What a node's Patroni did about the DCS since `since_wall_us`, in its own words: "pgc2 demoted itself: the DCS was
+/// not accessible", "pgc3 kept the lead in failsafe mode (every member answered)". Empty when neither.
+std::string dcs_evidence(const std::string& node, const std::string& log, std::int64_t since_wall_us);
+/// Patroni 3.0.2's etcd3 leader-key overwrite (docs/patroni-3.0.2-bugs.md) in the nodes' logs since `since_wall_us`
+/// (node -> log): a node acted as the lock holder ("because I had the session lock", "the leader with the lock")
+/// after another node had acquired the lock, without acquiring it again itself. Empty when absent; else the finding.
+std::string lock_takeover_evidence(const std::map<std::string, std::string>& logs, std::int64_t since_wall_us);
 /// What the `postmasters` template printed ("postmaster PID CWD" lines, then "pidfile PID"): empty when at most one
 /// postmaster runs, in its data directory, and postmaster.pid names it; else the finding.
 std::string postmaster_problems(const std::string& node, const std::string& listing);

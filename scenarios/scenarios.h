@@ -119,7 +119,9 @@ RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& a
 struct Forensics {
   std::string key_lines;
   std::vector<std::string> findings;
-  std::vector<std::string> rejoins;  ///< how each node that changed timeline came back (rejoin_evidence), or did not
+  /// What Patroni did, node by node, in its own words: about the DCS (dcs_evidence), and how each node that changed
+  /// timeline came back (rejoin_evidence) or did not; kept with the window's end in the history.
+  std::vector<std::string> rejoins;
 };
 /// Saves every node's /history, /cluster, logs (template `forensic-logs`), pg_controldata (`controldata`) and
 /// running postmasters (`postmasters`) into `dir`, and returns (and saves as key-lines.txt) the log lines that

@@ -403,6 +403,45 @@ TEST(Runner, HowANodeRejoinedIsKeptWithTheFaultsWindow) {
   EXPECT_GE(run.faults[0].end_ns, 0);
 }
 
+// Patroni 3.0.2's etcd3 leader key, from the lab's logs: after a frozen Patroni thawed (it never logs a new
+// acquisition: it goes on as "the leader with the lock"), and after a cut from the DCS healed.
+TEST(Forensics, ALeaderKeyTakenBackAfterAnotherNodeAcquiredItIsNamed) {
+  const std::string acquired = "2026-12-07 17:10:54,791 INFO: promoted self to leader by acquiring session lock\n";
+  const std::string thawed =
+      "2026-12-07 17:10:36,233 INFO: no action. I am (pgc3), the leader with the lock\n"
+      "2026-12-07 17:11:26,491 WARNING: Loop time exceeded, rescheduling immediately.\n"
+      "2026-12-07 17:11:26,520 INFO: no action. I am (pgc3), the leader with the lock\n";
+  const auto text = lock_takeover_evidence({{"pgc1", acquired}, {"pgc3", thawed}}, 0);
+  EXPECT_EQ(text.rfind("leader key taken back on pgc3 (Patroni 3.0.2's etcd3 leader-key overwrite", 0), 0u) << text;
+  EXPECT_NE(text.find("pgc1 had acquired the leader lock at 2026-12-07 17:10:54,791"), std::string::npos) << text;
+  EXPECT_NE(text.find("pgc3: 2026-12-07 17:11:26,520 INFO: no action. I am (pgc3), the leader with the lock"), std::string::npos)
+      << "the first claim after it, not the one before: " << text;
+  const std::string took_back = "2026-12-07 17:17:45,623 INFO: promoted self to leader because I had the session lock\n";
+  EXPECT_NE(lock_takeover_evidence({{"pgc2", "2026-12-07 17:17:10,000 INFO: promoted self to leader by acquiring session lock\n"},
+                                    {"pgc3", took_back}},
+                                   0)
+                .find("leader key taken back on pgc3"),
+            std::string::npos);
+  // A leader of its own right: it acquired the lock after the other did.
+  EXPECT_EQ(lock_takeover_evidence({{"pgc1", acquired},
+                                    {"pgc3", "2026-12-07 17:11:20,000 INFO: promoted self to leader by acquiring session lock\n"
+                                             "2026-12-07 17:11:21,000 INFO: no action. I am (pgc3), the leader with the lock\n"}},
+                                   0),
+            "");
+  EXPECT_EQ(lock_takeover_evidence({{"pgc1", acquired}}, 0), "") << "one node alone";
+}
+
+TEST(Forensics, WhatPatroniDidWithoutItsDcsIsReadFromItsLog) {
+  EXPECT_EQ(dcs_evidence("pgc2", "2026-12-07 17:37:22,160 INFO: demoting self because DCS is not accessible and I was a leader\n", 0),
+            "pgc2 demoted itself: the DCS was not accessible");
+  EXPECT_EQ(dcs_evidence("pgc3",
+                         "2026-12-07 17:40:23,514 INFO: continue to run as a leader because failsafe mode is enabled and all "
+                         "members are accessible\n",
+                         0),
+            "pgc3 kept the lead in failsafe mode (the DCS was not accessible, every member answered)");
+  EXPECT_EQ(dcs_evidence("pgc3", "2026-12-07 17:40:23,514 INFO: no action. I am (pgc3), the leader with the lock\n", 0), "");
+}
+
 TEST(Runner, SignsOfTheDoubleDemoteAreFindingsEvenWhenTheClusterLooksHealthy) {
   RunnerFixture f;
   f.fake->answer("journalctl", faults::CommandResult{0, kDoubleDemoteLog, ""});
