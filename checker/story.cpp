@@ -509,15 +509,16 @@ class Story {
 
   // What Patroni did as the forensics read it in the nodes' logs (the window's end message): a demote for want of the
   // DCS, failsafe mode, how the nodes that changed timeline came back.
-  static std::string rejoins_of(const std::string& message) {
+  // `about_dcs`: what Patroni did without its DCS (told before the promotions it led to); else how nodes rejoined.
+  static std::string patroni_notes(const std::string& message, bool about_dcs) {
     std::string told;
     std::size_t start = 0;
     while (start < message.size()) {
       const auto end = std::min(message.find("; ", start), message.size());
       const auto part = message.substr(start, end - start);
-      if (part.find(" rejoined by ") != std::string::npos || part.find(" did not rejoin ") != std::string::npos ||
-          part.find(" demoted itself") != std::string::npos || part.find(" in failsafe mode") != std::string::npos)
-        told += "; " + part;
+      const bool dcs = part.find(" demoted itself") != std::string::npos || part.find(" in failsafe mode") != std::string::npos;
+      const bool rejoin = part.find(" rejoined by ") != std::string::npos || part.find(" did not rejoin ") != std::string::npos;
+      if (about_dcs ? dcs : rejoin) told += "; " + part;
       start = end + 2;
     }
     return told;
@@ -537,7 +538,8 @@ class Story {
           text = fmt::format("no promotion seen; leader {} before, {} after", f.leader_before.empty() ? "none" : f.leader_before,
                              f.leader_after);
       } else {
-        text = fmt::format("{} led", f.leader_before.empty() ? "no primary" : f.leader_before);
+        text = fmt::format("{} led", f.leader_before.empty() ? "no primary" : f.leader_before) +
+               patroni_notes(f.fault.message, true);
         bool another_promoted = false;
         for (const auto& p : f.promotions) {
           // The old leader back on a new timeline with no one promoted before it: no failover happened (a replica
@@ -565,7 +567,8 @@ class Story {
         }
       }
     }
-    text += rejoins_of(f.fault.message);
+    if (f.promotions.empty()) text += patroni_notes(f.fault.message, true);
+    text += patroni_notes(f.fault.message, false);
     // The probe writes through whichever configured path works first (it tries each at once); the workers keep to
     // theirs for a few failed connects (the seed's rotation). A fault on one path only, a pooler's, stops the
     // workers and not the probe: the probe's figure is the cluster's, the workers' gap the application's.

@@ -113,7 +113,15 @@ class CatalogFault : public Fault {
         entry.heal_argv = cluster.command_for(spec_.heal_action, node).argv;
         cluster.journal->add(std::move(entry));
       }
-      CommandResult result = cluster.execute_on(run_on, command);
+      CommandResult result;
+      try {
+        result = cluster.execute_on(run_on, command);
+      } catch (const FaultError&) {
+        // Thrown before the command ran (no connection, no channel): nothing to heal, nothing left journalled. A
+        // session that drops while the command runs returns a result instead (exit -1), and stays journalled.
+        if (spec_.heal_action != nullptr && cluster.journal) cluster.journal->remove(spec_.name, node);
+        throw;
+      }
       // On refusal patronictl prints "Switchover failed, details: ..." (or "Failover failed, ...") and still exits 0;
       // its success line is "Successfully failed over to ...", so the whole refusal phrase is matched.
       if (spec_.where == Where::leader && result.exit_status == 0 &&

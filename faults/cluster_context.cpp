@@ -89,7 +89,9 @@ std::map<std::string, std::string> default_templates() {
        " test -e /dev/watchdog && echo \"device present\"; true' pgchaos {patroni_config}"},
       {"log-tail", "journalctl -u patroni -n 30 --no-pager"},
       // Forensics: Patroni's log (with PostgreSQL's, on a systemd host) and the control file, read as a window closes.
-      {"forensic-logs", "journalctl -u patroni -n 400 --no-pager"},
+      // 2000 lines: without its DCS Patroni logs a traceback every loop, and 400 lines no longer held the demote that
+      // began a 40 s outage.
+      {"forensic-logs", "journalctl -u patroni -n 2000 --no-pager"},
       {"controldata", "sh -c 'for d in /usr/lib/postgresql/*/bin; do PATH=$d:$PATH; done; pg_controldata \"$1\"' pgchaos {data_dir}"},
       // The postmasters running for the node's data directory (by their -D argument, never by name), each with its
       // working directory ("(deleted)" when the directory was removed under it), and the pid postmaster.pid names.

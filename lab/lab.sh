@@ -513,7 +513,7 @@ write_pgchaos_conf() {
     echo "# as a machine that loses power and boots again after its leader key expired)."
     echo "crash = pgchaos-node crash $down"
     echo "log-tail = tail -n 30 {node_dir}/log/patroni.log"
-    echo "forensic-logs = sh -c 'tail -n 400 \"\$1/log/patroni.log\"; echo \"--- postgresql.log\"; tail -n 300 \"\$1/log/pg/postgresql.log\"' pgchaos {node_dir}"
+    echo "forensic-logs = sh -c 'tail -n 2000 \"\$1/log/patroni.log\"; echo \"--- postgresql.log\"; tail -n 300 \"\$1/log/pg/postgresql.log\"' pgchaos {node_dir}"
     if [ $seed = 1 ]; then
       echo "# pgbouncer's admin console on the node's own socket directory"
       echo "pause-pgbouncer = runuser -u postgres -- psql -X -A -t -h {node_dir}/socket -p 6432 -d pgbouncer -c PAUSE"

@@ -248,6 +248,20 @@ TEST(Story, TwoPrimariesAtOnceAndOneTimelineWrittenTwiceAreSplitBrains) {
   EXPECT_EQ(one->timeline, 2);
 }
 
+// What the forensics read in Patroni's log (kept with the window's end) is told in order: the demote for want of
+// the DCS before the promotion it led to, how the old primary rejoined after it.
+TEST(Story, WhatPatroniDidIsToldAroundThePromotion) {
+  WatchedRun w;
+  w.run.history.faults[0].message = "pgchaos-node crash 20; pgc1 demoted itself: the DCS was not accessible; pgc1 rejoined by pg_rewind";
+  const auto r = w.check();
+  ASSERT_EQ(r.faults.size(), 1u);
+  const auto& story = r.faults[0].story;
+  EXPECT_EQ(story.rfind("pgc1 led; pgc1 demoted itself: the DCS was not accessible; pgc2 promoted after", 0), 0u) << story;
+  const auto promoted = story.find("pgc2 promoted"), rejoined = story.find("; pgc1 rejoined by pg_rewind");
+  EXPECT_NE(rejoined, std::string::npos) << story;
+  EXPECT_GT(rejoined, promoted) << story;
+}
+
 // A frozen Patroni on the primary: PostgreSQL runs on and takes writes after another node was promoted. The split
 // brain says so, with what protects against it and whether the node had it.
 TEST(Story, ASplitBrainOfAFrozenPatroniNamesItsCauseAndTheWatchdog) {

@@ -71,6 +71,14 @@ TEST_F(JournalTest, AFaultIsJournalledBeforeItsCommandIsSentAndRemovedOnceHealed
   EXPECT_TRUE(cluster_.journal->entries().empty());
 }
 
+TEST_F(JournalTest, AFaultWhoseNodeCannotBeReachedLeavesNothingJournalled) {
+  fake_->rules.push_back([](const testing::SentCommand&) -> std::optional<CommandResult> {
+    throw FaultError("ssh pgc1: connection refused");
+  });
+  EXPECT_THROW(make_fault("partition")->start(cluster_, "primary", 0), FaultError);
+  EXPECT_TRUE(cluster_.journal->entries().empty()) << "the command never ran";
+}
+
 TEST_F(JournalTest, AFaultThatEndsByItselfIsNotJournalled) {
   make_fault("restart")->start(cluster_, "primary", 0);
   make_fault("switchover")->start(cluster_, "pgc2", 0);

@@ -676,7 +676,10 @@ TEST_F(Lab, APgchaosKilledMidFaultLeavesAJournalThatHealUndoes) {
   ::kill(soak, SIGKILL);
   ::waitpid(soak, nullptr, 0);
   ASSERT_TRUE(soak_fault_on) << testing::slurp(out);
+  const auto soak_heal_began = std::chrono::steady_clock::now();
   r = run(std::string(PGCHAOS_BINARY) + " heal --conf " + conf);
+  std::printf("pgchaos heal after a killed soak: healthy %.1f s after it began\n",
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - soak_heal_began).count());
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find(a + ": partition healed"), std::string::npos) << r.output;
   EXPECT_TRUE(journal()["active"].empty());

@@ -394,7 +394,7 @@ TEST(Forensics, HowAFormerPrimaryRejoinedTheNewTimelineIsReadFromItsLog) {
 
 TEST(Runner, HowANodeRejoinedIsKeptWithTheFaultsWindow) {
   RunnerFixture f;
-  f.fake->answer("journalctl -u patroni -n 400", {0, "2999-01-01 00:00:00,000 INFO: pg_rewind exit code=0\n", ""});
+  f.fake->answer("journalctl -u patroni -n 2000", {0, "2999-01-01 00:00:00,000 INFO: pg_rewind exit code=0\n", ""});
   RunnerResult result;
   f.run(R"({"steps": [{"fault": "partition", "target": "pgc1", "duration": "1ms"}]})", result, f.dir / "forensics");
   const auto run = history::load_run_history(f.dir / "history.jsonl");
