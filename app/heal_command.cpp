@@ -98,15 +98,12 @@ engine::ExitCode heal_command(const std::vector<std::string>& args) {
       all_undone = false;
     }
     for (const auto& l : leftovers) {
-      std::string heal_action;
-      for (const auto& c : faults::checkable_faults())
-        if (c.fault == l.fault) heal_action = c.heal_action;
-      const auto result = faults::send_heal(cluster, l.node, cluster.command_for(heal_action, l.node));
+      const auto result = faults::send_heal(cluster, l.node, cluster.command_for(l.heal_action, l.node));
       if (!faults::fault_in_effect(cluster, l.fault, l.node)) {
-        tell(l.node, fmt::format("{} found in effect (by `{}`), healed by {}", l.fault, l.check, heal_action));
+        tell(l.node, fmt::format("{} found in effect (by `{}`), healed by {}", l.fault, l.check, l.heal_action));
       } else {
         all_undone = false;
-        tell(l.node, fmt::format("{} found in effect (by `{}`) and NOT healed: {} exited {}: {}", l.fault, l.check, heal_action,
+        tell(l.node, fmt::format("{} found in effect (by `{}`) and NOT healed: {} exited {}: {}", l.fault, l.check, l.heal_action,
                                  result.exit_status, faults::failure_text(result)));
       }
     }

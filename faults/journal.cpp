@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -152,7 +153,7 @@ std::vector<Leftover> find_leftovers(ClusterContext& cluster, std::vector<std::s
     threads.emplace_back([&, name = node.name] {
       try {
         for (const auto& check : checks)
-          if (cluster.run(check.check_action, name).exit_status == 0) found[name].push_back({name, check.fault, check.check_action});
+          if (cluster.run(check.check_action, name).exit_status == 0) found[name].push_back({name, check.fault, check.check_action, check.heal_action});
       } catch (const std::exception& error) {
         failed[name] = error.what();
       }
@@ -168,18 +169,17 @@ std::vector<Leftover> find_leftovers(ClusterContext& cluster, std::vector<std::s
 
 void refuse_leftovers(ClusterContext& cluster, const std::function<void(const std::string&)>& warn) {
   std::vector<std::string> what;
+  std::set<std::pair<std::string, std::string>> journalled;  // (fault, node): told once, with its journal entry
   if (cluster.journal) {
-    for (const auto& e : cluster.journal->entries())
+    for (const auto& e : cluster.journal->entries()) {
+      journalled.insert({e.fault, e.node});
       what.push_back(fmt::format("{} on {} (journalled by pid {}{}, run {})", e.fault, e.node, e.pid,
                                  process_alive(e.pid) ? ", still running" : "", e.run_directory.empty() ? "?" : e.run_directory));
+    }
   }
   std::vector<std::string> unreachable;
-  for (const auto& l : find_leftovers(cluster, unreachable)) {
-    const std::string text = fmt::format("{} on {}", l.fault, l.node);
-    bool journalled = false;
-    for (const auto& w : what) journalled = journalled || w.rfind(text + " (", 0) == 0;
-    if (!journalled) what.push_back(fmt::format("{} on {} (found by `{}`)", l.fault, l.node, l.check));
-  }
+  for (const auto& l : find_leftovers(cluster, unreachable))
+    if (journalled.count({l.fault, l.node}) == 0) what.push_back(fmt::format("{} on {} (found by `{}`)", l.fault, l.node, l.check));
   for (const auto& u : unreachable) warn("could not look for leftover faults on " + u);
   if (what.empty()) return;
   std::string list;

@@ -56,9 +56,9 @@ std::filesystem::path journal_path(const std::filesystem::path& conf, const std:
 /// Whether process `pid` still runs on this machine (a journalled fault's owner may still be holding it).
 bool process_alive(long pid);
 
-/// A fault found in effect on a node: its catalog name, and the check that saw it.
+/// A fault found in effect on a node: its catalog name, the check that saw it, the template that undoes it.
 struct Leftover {
-  std::string node, fault, check;
+  std::string node, fault, check, heal_action;
 };
 /// Runs every check template of the catalog (a command that exits 0 while a fault is in effect) on every node,
 /// one thread per node. A node that cannot be reached is named in `unreachable` (with the reason), not thrown.
