@@ -76,6 +76,7 @@ void rebuild_lab(const std::filesystem::path& state) {
                                  "--dcs", lab_setting(state, "LAB_DCS", "etcd3")};
   up.insert(up.end(), {"--nodes", std::to_string(words(lab_setting(state, "LAB_NODES", "pgc1 pgc2 pgc3")).size())});
   up.insert(up.end(), {"--profile", lab_setting(state, "LAB_PROFILE", "default")});
+  up.insert(up.end(), {"--wal-disk", lab_setting(state, "LAB_WAL_DISK", "none")});  // a lab from before WAL disks: none
   for (const auto& setting : words(lab_setting(state, "LAB_SETS", ""))) up.insert(up.end(), {"--set", setting});
   run_lab_script({"down", "--state", state.string()});
   const int status = run_lab_script(up);
@@ -86,13 +87,15 @@ engine::ExitCode lab_command(const std::vector<std::string>& args) {
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
     (args.empty() ? std::cerr : std::cout) << "usage: pgchaos lab up|down|status [options]\n"
                  "  up     [--state DIR] [--subnet A.B.C.0/24] [--dcs etcd3|etcd] [--timing default|fast] [--nodes 3|5]\n"
-                 "         [--profile default|seed] [--set KEY=VALUE]... [--no-wait]\n"
+                 "         [--profile default|seed] [--set KEY=VALUE]... [--wal-disk SIZE|none] [--no-wait]\n"
                  "         KEY: a Patroni dynamic setting (ttl, loop_wait, retry_timeout, maximum_lag_on_failover,\n"
                  "         synchronous_node_count, ...), postgresql.parameters.NAME, or postgresql.NAME (use_pg_rewind, ...)\n"
                  "         The default lab: 3 nodes, etcd3 (v3 API), default timing (ttl 30, loop_wait 10, retry_timeout 10).\n"
                  "         --profile seed: as pg_cluster builds it: etcd over TLS with client certificates, Patroni's REST\n"
                  "         API over HTTPS with a password, PostgreSQL requiring TLS, pgbouncer on every node behind\n"
                  "         HAProxy, SSH as the non-root user pgchaos-lab with sudo.\n"
+                 "         --wal-disk SIZE: each node's pg_wal on an ext4 filesystem of its own of this size (a sparse image\n"
+                 "         on a loop device), which fault fill-wal-disk may fill; default none: pg_wal in the data directory.\n"
                  "  status [--state DIR] [--json] [--wait SECONDS]\n"
                  "  down   [--state DIR]\n"
                  "State directory default: /var/tmp/pgchaos-lab (or $PGCHAOS_LAB_STATE). Needs root.\n";

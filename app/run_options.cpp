@@ -14,6 +14,7 @@
 #include "common/text.h"
 #include "common/files.h"
 #include "engine/replay.h"
+#include "faults/catalog.h"
 
 namespace pgchaos::app {
 namespace po = boost::program_options;
@@ -292,6 +293,20 @@ void apply_cluster_flags(const po::variables_map& vm, RunOptions& options, engin
       if (key.rfind("lab_", 0) == 0) plan.lab_settings[key.substr(4)] = value;
 }
 
+// A fault the configuration must allow on its own (fill-wal-disk) refuses the scenario before anything starts, not
+// in the middle of its run.
+void refuse_faults_not_allowed(const scenarios::Scenario& scenario, const RunOptions& options) {
+  const std::map<std::string, std::string> settings(options.cluster.settings.begin(), options.cluster.settings.end());
+  for (std::size_t i = 0; i < scenario.steps.size(); ++i) {
+    const auto& step = scenario.steps[i];
+    const auto names = step.fault != "any" ? std::vector<std::string>{step.fault}
+                       : step.choices.empty() ? faults::fault_names_drawn_at_random() : step.choices;
+    for (const auto& name : names)
+      if (const auto refusal = faults::refusal_of(name, settings); !refusal.empty())
+        throw UsageError(fmt::format("scenario {}, steps[{}]: {} ({})", scenario.name, i, refusal, options.conf->string()));
+  }
+}
+
 // --rebuild-lab (soak, matrix): only the lab is ever rebuilt.
 bool rebuild_lab_flag(const po::variables_map& vm, const RunOptions& options) {
   const bool rebuild = vm["rebuild-lab"].as<bool>();
@@ -381,6 +396,7 @@ RunOptions parse_scenario_options(const std::vector<std::string>& args) {
   if (replay && !vm.count("commit-mode")) plan.commit_mode = replay->commit_setting();
   if (plan.cycle && !request.duration) throw UsageError("--cycle: give --duration too (the rounds go on until it ends)");
   apply_cluster_flags(vm, options, plan);
+  refuse_faults_not_allowed(scenario, options);
   plan.actions = scenarios::schedule(scenario, request.workload.seed);
   if (vm.count("replay-by") && !replay) throw UsageError("--replay-by: only with --replay RUN_DIR");
   if (replay) {
@@ -429,6 +445,7 @@ SoakOptions parse_soak_options(const std::vector<std::string>& args) {
   }
   engine::FaultPlan plan;
   apply_cluster_flags(vm, options, plan);
+  for (const auto& scenario : request.scenarios) refuse_faults_not_allowed(scenario, options);
   options.request.faults = std::move(plan);
   soak.rebuild_lab = rebuild_lab_flag(vm, options);
   soak.output = vm.count("output") ? std::filesystem::path(vm["output"].as<std::string>())
@@ -481,6 +498,7 @@ MatrixOptions parse_matrix_options(const std::vector<std::string>& args) {
   if (!vm.count("operations")) request.workload.operations = engine::kNoOperationLimit;  // the schedule decides the end
   engine::FaultPlan plan;
   apply_cluster_flags(vm, options, plan);
+  refuse_faults_not_allowed(scenario, options);
   plan.actions = scenarios::schedule(scenario, request.workload.seed);
   plan.scenario = std::move(scenario);
   request.faults = std::move(plan);

@@ -508,15 +508,17 @@ class Story {
   }
 
   // What Patroni did as the forensics read it in the nodes' logs (the window's end message): a demote for want of the
-  // DCS, failsafe mode, how the nodes that changed timeline came back.
-  // `about_dcs`: what Patroni did without its DCS (told before the promotions it led to); else how nodes rejoined.
+  // DCS, failsafe mode, PostgreSQL out of WAL space, how the nodes that changed timeline came back.
+  // `about_dcs`: what caused the promotions (told before them: the DCS, a full WAL disk); else how nodes rejoined.
   static std::string patroni_notes(const std::string& message, bool about_dcs) {
     std::string told;
     std::size_t start = 0;
     while (start < message.size()) {
       const auto end = std::min(message.find("; ", start), message.size());
       const auto part = message.substr(start, end - start);
-      const bool dcs = part.find(" demoted itself") != std::string::npos || part.find(" in failsafe mode") != std::string::npos;
+      // What made Patroni act: its DCS gone, or PostgreSQL's WAL disk full (scenarios' wal_disk_evidence).
+      const bool dcs = part.find(" demoted itself") != std::string::npos || part.find(" in failsafe mode") != std::string::npos ||
+                       part.find("'s PostgreSQL ") != std::string::npos;
       const bool rejoin = part.find(" rejoined by ") != std::string::npos || part.find(" did not rejoin ") != std::string::npos;
       if (about_dcs ? dcs : rejoin) told += "; " + part;
       start = end + 2;

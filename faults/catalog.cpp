@@ -2,6 +2,8 @@
 // is one row, registered explicitly.
 #include <algorithm>
 
+#include <fmt/format.h>
+
 #include "faults/catalog.h"
 
 namespace pgchaos::faults {
@@ -22,6 +24,7 @@ struct Spec {
   bool drawn_at_random;           ///< a scenario step of fault "any" may draw it
   bool takes_nodes_down = false;  ///< returns first, then the node goes down (as `shutdown -r now` does)
   const char* check_action = nullptr;  ///< template that exits 0 while the fault is in effect on a node, or nullptr
+  const char* allowed_by = nullptr;    ///< a [cluster] setting that must be "true" for it to run (beyond allow_faults)
 };
 
 constexpr bool kDrawn = true, kNotDrawn = false;  // whether a step of fault "any" may draw it
@@ -58,6 +61,11 @@ constexpr Spec kCatalog[] = {
     {"start-etcd", "start-etcd", Where::target, nullptr, "all", kNotDrawn},  // a heal
     {"cut-dcs", "cut-dcs", Where::target, "heal-dcs", "primary", kNotDrawn, false, "dcs-cut"},
     {"heal-dcs", "heal-dcs", Where::target, nullptr, "all", kNotDrawn},  // a heal
+    // A full WAL disk: the filesystem of the node's pg_wal filled by one file, removed by the heal. Runs only where
+    // the configuration says that filesystem may be filled (the lab's nodes each have one of their own).
+    {"fill-wal-disk", "fill-wal-disk", Where::target, "free-wal-disk", "primary", kNotDrawn, false, "wal-disk-filled",
+     "allow_fill_wal_disk"},
+    {"free-wal-disk", "free-wal-disk", Where::target, nullptr, "all", kNotDrawn},  // a heal
 };
 
 // A node's role as a target names it: what a replay by role asks for again.
@@ -75,6 +83,7 @@ class CatalogFault : public Fault {
   bool takes_nodes_down() const override { return spec_.takes_nodes_down; }
 
   FaultAction start(ClusterContext& cluster, const std::string& requested_target, std::uint64_t choice) override {
+    if (const auto refusal = refusal_of(spec_.name, cluster.settings); !refusal.empty()) throw FaultError(refusal);
     const std::string target = requested_target.empty() ? spec_.default_target : requested_target;
     const Topology topology = cluster.topology();
     std::vector<std::string> nodes;
@@ -176,6 +185,19 @@ std::unique_ptr<Fault> make_fault(const std::string& name) {
   std::string known;
   for (const auto& n : fault_names()) known += (known.empty() ? "" : ", ") + n;
   throw FaultError("unknown fault '" + name + "' (known: " + known + ")");
+}
+
+std::string refusal_of(const std::string& fault, const std::map<std::string, std::string>& settings) {
+  for (const auto& spec : kCatalog) {
+    if (fault != spec.name || spec.allowed_by == nullptr) continue;
+    const auto found = settings.find(spec.allowed_by);
+    if (found != settings.end() && found->second == "true") return "";
+    return fmt::format("{} is refused: it fills the filesystem of each target's pg_wal ([cluster] wal_fill_dir, default "
+                       "DATA_DIR/pg_wal), and the configuration does not say that may be filled: add `{} = true` to "
+                       "its [cluster] section (the lab's configuration does when its nodes have WAL disks of their own: lab up --wal-disk 1G)",
+                       fault, spec.allowed_by);
+  }
+  return "";
 }
 
 std::vector<std::string> fault_names() {

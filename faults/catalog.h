@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,9 +35,12 @@ class Fault {
 /// Every fault the catalog knows, by name: switchover, failover, restart, reboot, crash, stop-patroni,
 /// start-patroni, terminate-backends, kill-postgres, pause, resume, partition, heal, cancel-sync-waits,
 /// block-replication, restart-pgbouncer, pause-pgbouncer, resume-pgbouncer, kill-pgbouncer, start-pgbouncer,
-/// freeze-patroni, thaw-patroni, pause-etcd, resume-etcd, stop-etcd, start-etcd, cut-dcs, heal-dcs.
+/// freeze-patroni, thaw-patroni, pause-etcd, resume-etcd, stop-etcd, start-etcd, cut-dcs, heal-dcs, fill-wal-disk,
+/// free-wal-disk.
 std::unique_ptr<Fault> make_fault(const std::string& name);  ///< throws FaultError for an unknown name
 std::vector<std::string> fault_names();
+/// Why `fault` may not run with these [cluster] settings (fill-wal-disk needs allow_fill_wal_disk = true), or "".
+std::string refusal_of(const std::string& fault, const std::map<std::string, std::string>& settings);
 /// The faults a scenario step of fault "any" draws from, in catalog order: not the heals of other faults, and not
 /// the faults that need sync mode (a row's flag, so that earlier seeds keep their draws).
 std::vector<std::string> fault_names_drawn_at_random();

@@ -1,4 +1,5 @@
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <sstream>
 
@@ -72,6 +73,15 @@ std::map<std::string, std::string> default_templates() {
        " nft add rule inet pgchaos_dcs $hook tcp dport $port drop && nft add rule inet pgchaos_dcs $hook tcp sport $port drop"
        " || exit 1; done; done'"},
       {"heal-dcs", "nft delete table inet pgchaos_dcs"},
+      // A full WAL disk: one file takes what the filesystem of {wal_fill_dir} has left (fallocate: no data written),
+      // a few blocks more by dd; the command fails unless less than 1 MiB is left. The file lives where PostgreSQL's
+      // tools never copy it: in pg_wal (the default; pg_basebackup skips its contents) or beside it on its own disk.
+      {"fill-wal-disk",
+       "sh -c 'f=\"$1/pgchaos-wal-fill\"; a=$(df --output=avail -B1 \"$1\" | tail -n 1) || exit 1;"
+       " fallocate -l \"$a\" \"$f\" 2>/dev/null || fallocate -l $((a - 16777216)) \"$f\" || exit 1;"
+       " dd if=/dev/zero of=\"$f.rest\" bs=65536 2>/dev/null;"
+       " test \"$(df --output=avail -B1 \"$1\" | tail -n 1)\" -lt 1048576 && df -h \"$1\" | tail -n 1' pgchaos {wal_fill_dir}"},
+      {"free-wal-disk", "sh -c 'rm -f \"$1/pgchaos-wal-fill\" \"$1/pgchaos-wal-fill.rest\"' pgchaos {wal_fill_dir}"},
       // Checks: each exits 0 while its fault is in effect on the node (a leftover of a pgchaos that did not heal it).
       {"partitioned", "nft list table inet pgchaos_partition"},
       {"replication-blocked", "nft list table inet pgchaos_replication"},
@@ -81,6 +91,7 @@ std::map<std::string, std::string> default_templates() {
       {"patroni-frozen",
        "sh -c 'grep -q \"^State:[[:space:]]*T\" \"/proc/$(systemctl show -p MainPID --value patroni)/status\"'"},
       {"etcd-paused", "sh -c 'grep -q \"^State:[[:space:]]*T\" \"/proc/$(systemctl show -p MainPID --value etcd)/status\"'"},
+      {"wal-disk-filled", "sh -c 'test -e \"$1/pgchaos-wal-fill\"' pgchaos {wal_fill_dir}"},
       {"patroni-stopped", "sh -c 'systemctl is-active patroni >/dev/null 2>&1; test $? -ne 0'"},
       // Patroni's watchdog as the node's configuration sets it (no section: mode automatic), and whether the node has
       // the device.
@@ -125,8 +136,13 @@ Command ClusterContext::command_for(const std::string& action, const std::string
   for (const auto& [key, value] : node->attributes) values.emplace(key, std::vector<std::string>{value});
   // Settings may refer to the node's attributes, e.g. patroni_config = {node_dir}/patroni.yml.
   std::map<std::string, std::vector<std::string>> node_values = values;
-  for (const auto& [key, value] : settings)  // an empty setting is an empty value, not an empty command
-    values.emplace(key, std::vector<std::string>{value.empty() ? std::string() : expand(value, node_values).argv.front()});
+  // A setting is one value: an empty one is an empty value, not an empty command, and one with a space (a directory
+  // "/srv/wal disk") stays one word.
+  for (const auto& [key, value] : settings)
+    values.emplace(key, std::vector<std::string>{value.empty() ? std::string() : fmt::format("{}", fmt::join(expand(value, node_values).argv, " "))});
+  // Where fill-wal-disk puts its file unless the configuration says: inside pg_wal, on its filesystem.
+  if (values.count("wal_fill_dir") == 0 && values.count("data_dir") != 0)
+    values.emplace("wal_fill_dir", std::vector<std::string>{values["data_dir"].front() + "/pg_wal"});
   Command command = expand(found->second, values);
   if (sudo) command.argv.insert(command.argv.begin(), {"sudo", "-n", "--"});
   return command;

@@ -144,6 +144,60 @@ std::string dcs_evidence(const std::string& node, const std::string& log, std::i
   return "";
 }
 
+std::string wal_disk_evidence(const std::string& node, const std::string& log, std::int64_t since_wall_us) {
+  // PostgreSQL 15's words: "PANIC:  could not write to file "pg_wal/xlogtemp.N": No space left on device" (a
+  // primary writing WAL), FATAL with the same message (its crash recovery's end-of-recovery checkpoint, again and
+  // again), "could not write to log segment" (a standby's WAL receiver); Patroni 3.0.2's "updated leader lock during
+  // restarting after failure" (it keeps the lock and starts PostgreSQL again, no failover before
+  // primary_start_timeout), and PostgreSQL's "ready to accept connections" once it could write again.
+  // The node's logs come one after the other (Patroni's, then PostgreSQL's): what came after the first refusal is
+  // told by the time stamps ("2026-12-07 20:10:26" of both), not by the order of the lines.
+  std::string first, first_stamp, earliest, last_stamp, back_at;  // first: the PANIC if any, else the earliest refusal
+  int refused = 0, restarts = 0;
+  bool panicked = false, kept_lock = false;
+  std::vector<std::string> others;
+  for_each_line_since(log, log_time(since_wall_us - 2'000'000), [&](const std::string& line, bool stamped) {
+    if (!stamped) return true;
+    if (line.find("No space left on device") == std::string::npos) {
+      others.push_back(line);
+      return true;
+    }
+    const bool panic = line.find("PANIC:") != std::string::npos;
+    const std::string stamp = line.substr(0, 19);
+    if (first.empty() || (panic && !panicked) || (panic == panicked && stamp < first_stamp)) {
+      const char* level = panic ? "PANIC:" : line.find("FATAL:") != std::string::npos ? "FATAL:" : "ERROR:";
+      const auto at = line.find(level);
+      first = at == std::string::npos ? line.substr(19) : line.substr(at);
+      first_stamp = stamp;
+    }
+    panicked = panicked || panic;
+    earliest = earliest.empty() ? stamp : std::min(earliest, stamp);
+    last_stamp = std::max(last_stamp, stamp);
+    ++refused;
+    return true;
+  });
+  for (const auto& line : others) {
+    const std::string stamp = line.substr(0, 19);
+    if (stamp < earliest) continue;
+    if (line.find("postmaster pid=") != std::string::npos) ++restarts;
+    kept_lock = kept_lock || line.find("updated leader lock during restarting after failure") != std::string::npos;
+    if (stamp >= last_stamp && line.find("database system is ready to accept connections") != std::string::npos && back_at.empty())
+      back_at = stamp.substr(11);
+  }
+  if (refused == 0) return "";
+  std::string text = fmt::format("{}'s PostgreSQL {} at {}: {}", node, panicked ? "panicked" : "could not write WAL",
+                                 first_stamp.substr(11), first);
+  if (refused > 1) text += fmt::format(" ({} times in all)", refused);
+  if (kept_lock)
+    text += fmt::format(", then Patroni kept the leader lock and started it again{} (no failover)",
+                        restarts > 0 ? fmt::format(" {} time{}", restarts, restarts == 1 ? "" : "s") : "");
+  else if (restarts > 0)
+    text += fmt::format(", then Patroni started it again {} time{}", restarts, restarts == 1 ? "" : "s");
+  // No "; " inside: the story splits a window's notes at it.
+  if (!back_at.empty()) text += fmt::format(", and it accepted writes again at {}", back_at);
+  return text;
+}
+
 std::string lock_takeover_evidence(const std::map<std::string, std::string>& logs, std::int64_t since_wall_us) {
   constexpr std::size_t kStamp = 23;  // "2026-12-07 17:10:54,791": Patroni's lines compare as text
   struct Claim {
@@ -251,6 +305,7 @@ Forensics collect_forensics(faults::ClusterContext& cluster, const std::filesyst
           found.findings.push_back(std::move(evidence));
         if (auto dcs = dcs_evidence(node.name, text, since_wall_us); !dcs.empty()) found.rejoins.push_back(std::move(dcs));
         if (auto rejoin = rejoin_evidence(node.name, text, since_wall_us); !rejoin.empty()) found.rejoins.push_back(std::move(rejoin));
+        if (auto full = wal_disk_evidence(node.name, text, since_wall_us); !full.empty()) found.rejoins.push_back(std::move(full));
       } else if (action == "postmasters") {
         if (auto problems = postmaster_problems(node.name, text); !problems.empty()) found.findings.push_back(std::move(problems));
       }

@@ -26,6 +26,11 @@ std::string rejoin_evidence(const std::string& node, const std::string& log, std
 /// What a node's Patroni did about the DCS since `since_wall_us`, in its own words: "pgc2 demoted itself: the DCS was
 /// not accessible", "pgc3 kept the lead in failsafe mode (every member answered)". Empty when neither.
 std::string dcs_evidence(const std::string& node, const std::string& log, std::int64_t since_wall_us);
+/// What a full WAL disk did to a node since `since_wall_us`, from PostgreSQL's and Patroni's lines: "pgc2's PostgreSQL
+/// panicked at 20:10:26: PANIC:  could not write to file "pg_wal/xlogtemp.9689": No space left on device (7 times in
+/// all), then Patroni kept the leader lock and started it again 3 times (no failover), and it accepted writes again
+/// at 20:10:55". Empty when PostgreSQL never ran out of space.
+std::string wal_disk_evidence(const std::string& node, const std::string& log, std::int64_t since_wall_us);
 /// Patroni 3.0.2's etcd3 leader-key overwrite (docs/patroni-3.0.2-bugs.md) in the nodes' logs since `since_wall_us`
 /// (node -> log): a node acted as the lock holder ("because I had the session lock", "the leader with the lock")
 /// after another node had acquired the lock, without acquiring it again itself. Empty when absent; else the finding.

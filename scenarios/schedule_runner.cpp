@@ -264,6 +264,18 @@ RunnerResult run_schedule(const Scenario& scenario, const std::vector<Action>& a
     // How each node that changed timeline came back (pg_rewind, a new base backup), kept with the fault's window.
     std::string rejoined;
     for (const auto& r : last_rejoins) rejoined += (rejoined.empty() ? "" : "; ") + r;
+    // A full WAL disk that PostgreSQL never ran into is a result too: it writes into the segments it recycled before,
+    // and needs new space only when those run out.
+    if (a.fault == "fill-wal-disk" && !forensics_root.empty() && !stop.interrupted())
+      for (std::size_t from = 0; from <= start.target.size();) {  // the target: nodes, comma-separated
+        const auto comma = std::min(start.target.find(',', from), start.target.size());
+        const std::string node = start.target.substr(from, comma - from);
+        from = comma + 1;
+        if (std::none_of(last_rejoins.begin(), last_rejoins.end(),
+                         [&](const std::string& r) { return r.rfind(node + "'s PostgreSQL", 0) == 0; }))
+          rejoined += (rejoined.empty() ? "" : "; ") + node +
+                      "'s PostgreSQL logged no write refused for want of space (it went on in WAL segments it had)";
+      }
     close_window(a.index, a.fault, start.target, rejoined);
     if (observer.fault_ended) observer.fault_ended(a);
     active.pop_back();

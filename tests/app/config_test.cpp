@@ -227,6 +227,21 @@ TEST(ScenarioOptions, FaultsOnAClusterThatIsNotTheLabNeedConsent) {
   EXPECT_NO_THROW(parse_scenario_options({"switchover-storm", "--conf", conf.string(), "--allow-faults"}));
 }
 
+// A full WAL disk fills a filesystem: a cluster that allows faults still has to say that this one may be filled, and
+// the refusal comes while parsing, before anything is touched, naming the setting and the file.
+TEST(ScenarioOptions, AFullWalDiskNeedsItsOwnConsent) {
+  const auto conf = write_conf("prod-wal.conf", "[databases]\ndb = host=x\n[cluster]\nallow_faults = true\n"
+                                                 "node.n1 = postgres=127.0.0.1:1\n");
+  const auto refusal = scenario_error_of({"full-wal-disk", "--conf", conf.string()});
+  EXPECT_NE(refusal.find("allow_fill_wal_disk = true"), std::string::npos) << refusal;
+  EXPECT_NE(refusal.find("steps[0]"), std::string::npos) << refusal;
+  EXPECT_NE(refusal.find(conf.string()), std::string::npos) << refusal;
+  const auto allowed = write_conf("prod-wal-ok.conf", "[databases]\ndb = host=x\n[cluster]\nallow_faults = true\n"
+                                                      "allow_fill_wal_disk = true\nnode.n1 = postgres=127.0.0.1:1\n");
+  EXPECT_NO_THROW(parse_scenario_options({"full-wal-disk", "--conf", allowed.string()}));
+  EXPECT_NO_THROW(parse_scenario_options({"switchover-storm", "--conf", conf.string()})) << "other faults need no more";
+}
+
 TEST(Config, OneDurationGrammarForEveryFlag) {
   const RunOptions o = parse_run_options({"--dsn", "host=x", "--duration", "1.5m", "--think-time", "250ms-1s"});
   EXPECT_EQ(o.request.duration, std::chrono::seconds(90));

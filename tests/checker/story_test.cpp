@@ -262,6 +262,22 @@ TEST(Story, WhatPatroniDidIsToldAroundThePromotion) {
   EXPECT_GT(rejoined, promoted) << story;
 }
 
+// A full WAL disk: what PostgreSQL and Patroni did is the cause, told before the promotion; a note the story does not
+// know (the fill command's df line) is not told.
+TEST(Story, AFullWalDiskIsToldBeforeThePromotion) {
+  WatchedRun w;
+  w.run.history.faults[0].message =
+      "/dev/loop1 1.0G 1.0G 0 100% /wal; pgc1's PostgreSQL panicked at 20:10:26: PANIC:  could not write to file "
+      "\"pg_wal/xlogtemp.9\": No space left on device (3 times in all), then Patroni kept the leader lock and started it "
+      "again 2 times (no failover)";
+  const auto r = w.check();
+  ASSERT_EQ(r.faults.size(), 1u);
+  const auto& story = r.faults[0].story;
+  EXPECT_EQ(story.rfind("pgc1 led; pgc1's PostgreSQL panicked at 20:10:26: PANIC:  could not write to file", 0), 0u) << story;
+  EXPECT_NE(story.find("started it again 2 times (no failover); pgc2 promoted after"), std::string::npos) << story;
+  EXPECT_EQ(story.find("/dev/loop1"), std::string::npos) << story;
+}
+
 // A frozen Patroni on the primary: PostgreSQL runs on and takes writes after another node was promoted. The split
 // brain says so, with what protects against it and whether the node had it.
 TEST(Story, ASplitBrainOfAFrozenPatroniNamesItsCauseAndTheWatchdog) {

@@ -319,6 +319,42 @@ TEST_F(CatalogTest, AnEmptySettingIsAnEmptyValueNotABrokenTemplate) {
   EXPECT_EQ(only_command().command.argv.front(), "patronictl");
 }
 
+// A full WAL disk runs only where the configuration allows it; then it fills the directory the configuration names
+// (its own disk on the lab), on the primary by default, and its heal frees the same node's.
+TEST_F(CatalogTest, FillWalDiskIsRefusedUnlessAllowedAndFreedOnTheSameNode) {
+  cluster_.settings["wal_fill_dir"] = "/srv/wal disk";
+  try {
+    make_fault("fill-wal-disk")->start(cluster_, "", 0);
+    ADD_FAILURE() << "started without allow_fill_wal_disk";
+  } catch (const FaultError& error) {
+    EXPECT_NE(std::string(error.what()).find("allow_fill_wal_disk = true"), std::string::npos) << error.what();
+  }
+  EXPECT_TRUE(log_->empty()) << "a refused fault sends nothing";
+  cluster_.settings["allow_fill_wal_disk"] = "false";
+  EXPECT_THROW(make_fault("fill-wal-disk")->start(cluster_, "", 0), FaultError);
+  cluster_.settings["allow_fill_wal_disk"] = "true";
+  auto fill = make_fault("fill-wal-disk");
+  const auto action = fill->start(cluster_, "", 0);
+  ASSERT_EQ(log_->size(), 1u);
+  EXPECT_EQ((*log_)[0].node, "pgc1");
+  EXPECT_EQ(action.roles, "primary");
+  EXPECT_EQ((*log_)[0].command.argv.back(), "/srv/wal disk") << "the directory is one word, quoted";
+  EXPECT_NE((*log_)[0].command.argv[2].find("fallocate"), std::string::npos);
+  fill->heal(cluster_);
+  ASSERT_EQ(log_->size(), 2u);
+  EXPECT_EQ((*log_)[1].node, "pgc1");
+  EXPECT_NE((*log_)[1].command.argv[2].find("rm -f"), std::string::npos);
+  EXPECT_EQ((*log_)[1].command.argv.back(), "/srv/wal disk");
+  cluster_.settings.erase("wal_fill_dir");
+  const auto by_default = cluster_.command_for("fill-wal-disk", "pgc1").argv.back();
+  EXPECT_EQ(by_default, cluster_.command_for("controldata", "pgc1").argv.back() + "/pg_wal") << "inside pg_wal by default";
+  EXPECT_EQ(refusal_of("fill-wal-disk", {{"allow_fill_wal_disk", "true"}}), "");
+  EXPECT_EQ(refusal_of("partition", {}), "") << "only the fault that fills a disk asks for more";
+  bool checkable = false;
+  for (const auto& f : checkable_faults()) checkable = checkable || (f.fault == "fill-wal-disk" && f.heal_action == "free-wal-disk");
+  EXPECT_TRUE(checkable) << "a fill left behind is found by pgchaos heal --all";
+}
+
 TEST(Catalog, EveryListedFaultExists) {
   for (const auto& name : fault_names()) EXPECT_EQ(make_fault(name)->name(), name);
   EXPECT_GE(fault_names().size(), 13u);

@@ -2,6 +2,8 @@
 // what they print is what the forensics judge.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstdlib>
 
 #include "faults/cluster.h"
@@ -27,6 +29,37 @@ TEST(Templates, PostmastersListsTheServerOfTheDataDirectoryAndItsPidFile) {
   // Another directory's template sees none of this server's processes: never matched by name.
   const auto other = testing::run_shell(expand(default_templates().at("postmasters"), {{"data_dir", {data_dir + "x"}}}).shell());
   EXPECT_EQ(other.find("postmaster "), std::string::npos) << other;
+}
+
+// The full WAL disk's templates, for real, on a 16 MiB tmpfs of the test's own (root only: nothing else may be
+// filled): the fill leaves less than 1 MiB and exits 0, its check sees it, the free gives the space back.
+TEST(Templates, FillWalDiskFillsItsFilesystemAndFreeWalDiskEmptiesIt) {
+  if (::geteuid() != 0) GTEST_SKIP() << "mounting a filesystem to fill needs root";
+  char pattern[] = "/tmp/pgchaos-wal-fill-XXXXXX";
+  const std::string dir = ::mkdtemp(pattern);
+  ASSERT_EQ(std::system(("mount -t tmpfs -o size=16m pgchaos-test " + dir).c_str()), 0);
+  const auto templates = default_templates();
+  const auto run = [&](const std::string& action) {
+    return std::system((expand(templates.at(action), {{"wal_fill_dir", {dir}}}).shell() + " >/dev/null 2>&1").c_str());
+  };
+  const auto available = [&] {
+    auto text = testing::run_shell("df --output=avail -B1 " + testing::shell_quote(dir) + " | tail -n 1");
+    return std::stoll(text);
+  };
+  EXPECT_NE(run("wal-disk-filled"), 0) << "nothing filled yet";
+  const int filled = run("fill-wal-disk");
+  const auto left_full = available();
+  const int seen = run("wal-disk-filled");
+  const int freed = run("free-wal-disk");
+  const auto left_free = available();
+  const int seen_after = run("wal-disk-filled");
+  EXPECT_EQ(std::system(("umount " + dir + " && rmdir " + dir).c_str()), 0);
+  EXPECT_EQ(filled, 0);
+  EXPECT_LT(left_full, 1 << 20);
+  EXPECT_EQ(seen, 0) << "the check sees the fill";
+  EXPECT_EQ(freed, 0);
+  EXPECT_GT(left_free, 15 << 20);
+  EXPECT_NE(seen_after, 0) << "and no longer once freed";
 }
 
 // The pause fault and its check, for real: the check sees the stopped postmaster (what `pgchaos heal --all` and the

@@ -770,7 +770,73 @@ bool running(const std::string& pid) {
   return false;
 }
 
+std::string file_text(const std::string& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+std::string lab_env(const std::string& key) {
+  std::smatch m;
+  const std::string env = file_text(lab_state() + "/lab.env");
+  return std::regex_search(env, m, std::regex("(^|\n)" + key + "=([^\n]*)")) ? m[2].str() : "";
+}
+
+// A full WAL disk, on a lab whose nodes each have one (lab up --wal-disk): the primary's filled while another client
+// makes PostgreSQL open new WAL segments (pg_switch_wal, as an application writing a burst would), so that it cannot
+// go on in the segments it recycled. PostgreSQL panics, Patroni keeps the leader lock and starts it again until the
+// heal frees the disk; nothing acknowledged is lost, the story says all of it, and nothing is left on any disk. The
+// lab stays up with its WAL disks for the next test, which takes it down.
+TEST_F(Lab, AFullWalDiskPanicsThePrimaryUntilItIsFreed) {
+  ASSERT_EQ(lab("down").status, 0);
+  Result r = lab("up --timing fast --wal-disk 1G");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const auto before = status(60);
+  expect_healthy(before);
+  EXPECT_NE(file_text(lab_state() + "/pgchaos.conf").find("allow_fill_wal_disk = true"), std::string::npos);
+  for (const auto& n : before["nodes"]) {
+    const std::string wal = lab_state() + "/" + n["name"].get<std::string>() + "/wal";
+    EXPECT_EQ(run("mountpoint -q " + wal).status, 0) << wal << " is not a filesystem of its own";
+    EXPECT_EQ(std::filesystem::read_symlink(lab_state() + "/" + n["name"].get<std::string>() + "/pgdata/data/pg_wal"),
+              wal + "/pg_wal");
+  }
+  const auto file = write_file("full-wal.json", R"({"description": "the primary's WAL disk full for 15 s",
+      "healthy_timeout": "60s", "steps": [{"fault": "fill-wal-disk", "target": "primary", "delay": "2s", "duration": "15s"}]})");
+  const std::string dir = lab_state() + "-full-wal";
+  std::thread burst([&] {
+    // Once the disk is full (the fill is journalled before it is sent, and on the disk a moment later): 8 s of new
+    // WAL segments, through HAProxy, as the lab's superuser.
+    const std::string fill = lab_state() + "/" + before["leader"].get<std::string>() + "/wal/pgchaos-wal-fill";
+    eventually([&] { return std::filesystem::exists(fill); }, std::chrono::seconds(60), std::chrono::milliseconds(100));
+    for (int i = 0; i < 25; ++i) {
+      run("PGPASSWORD=" + lab_env("LAB_SUPERUSER_PASSWORD") +
+          " psql -X -A -t 'host=127.0.0.1 port=5000 user=postgres dbname=postgres connect_timeout=2' -c 'SELECT pg_switch_wal()'");
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    }
+  });
+  r = scenario(file + " --seed 3", dir);
+  burst.join();
+  const auto report = report_of(dir);
+  expect_exit_matches_verdict(r, report);
+  EXPECT_EQ(report["verdict"], "valid") << r.output;
+  EXPECT_EQ(report["operations"]["lost"].size(), 0u) << report["operations"].dump();
+  ASSERT_EQ(report["faults"].size(), 1u);
+  const std::string story = report["faults"][0]["story"];
+  const std::string leader = before["leader"];
+  EXPECT_NE(story.find(leader + "'s PostgreSQL panicked at "), std::string::npos) << story;
+  EXPECT_NE(story.find("No space left on device"), std::string::npos) << story;
+  EXPECT_NE(story.find("Patroni kept the leader lock and started it again"), std::string::npos) << story;
+  EXPECT_GT(report["faults"][0]["probe_unavailable_s"].get<double>(), 0.0) << "writes stopped while the disk was full";
+  // Freed: no fill on any node, nothing journalled, the cluster whole.
+  for (const auto& n : before["nodes"])
+    EXPECT_FALSE(std::filesystem::exists(lab_state() + "/" + n["name"].get<std::string>() + "/wal/pgchaos-wal-fill"));
+  EXPECT_TRUE(journal()["active"].empty()) << journal().dump(1);
+  expect_healthy(status(60));
+}
+
 void expect_nothing_left(const std::vector<std::string>& pids) {
+  // No WAL disk mounted, no loop device on an image of the lab's (lab down unmounts before it removes anything).
+  EXPECT_EQ(file_text("/proc/mounts").find(lab_state() + "/"), std::string::npos) << file_text("/proc/mounts");
+  EXPECT_EQ(run("losetup -a").output.find(lab_state() + "/"), std::string::npos) << run("losetup -a").output;
   EXPECT_EQ(run("ip netns list").output.find("pgc"), std::string::npos);
   EXPECT_NE(run("ip link show pgchaos-br0").status, 0) << "the bridge is still there";
   EXPECT_FALSE(std::filesystem::exists(lab_state()));
@@ -807,17 +873,6 @@ TEST_F(Lab, DownLeavesNothingAndUpWorksAgain) {
 // SeedLab.Up is the fixture's set-up (after the default lab is down), SeedLab.Down its clean-up.
 
 class SeedLab : public Lab {};
-
-std::string file_text(const std::string& path) {
-  std::ifstream in(path);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-
-std::string lab_env(const std::string& key) {
-  std::smatch m;
-  const std::string env = file_text(lab_state() + "/lab.env");
-  return std::regex_search(env, m, std::regex("(^|\n)" + key + "=([^\n]*)")) ? m[2].str() : "";
-}
 
 Result operator_ssh(const std::string& ip, const std::string& command) {
   return run("ssh -i " + lab_state() + "/lab_key -o UserKnownHostsFile=" + lab_state() +

@@ -392,6 +392,35 @@ TEST(Forensics, HowAFormerPrimaryRejoinedTheNewTimelineIsReadFromItsLog) {
   EXPECT_EQ(rejoin_evidence("pgc1", kRewindLog, 32503680000000000), "") << "before the window: not this fault's";
 }
 
+// PostgreSQL 15's and Patroni 3.0.2's lines from a fill-wal-disk of the primary on the lab (its forensic-logs: Patroni's
+// log, then PostgreSQL's).
+TEST(Forensics, AFullWalDiskIsToldFromPostgresAndPatroniLines) {
+  const std::string log =
+      "2026-12-07 20:10:40,100 INFO: no action. I am (pgc2), the leader with the lock\n"
+      "2026-12-07 20:10:47,777 INFO: postmaster pid=10168\n"
+      "2026-12-07 20:10:48,343 INFO: updated leader lock during restarting after failure\n"
+      "2026-12-07 20:10:52,540 INFO: postmaster pid=10298\n"
+      "--- postgresql.log\n"
+      "2026-12-07 20:10:26.162 UTC [9689] PANIC:  could not write to file \"pg_wal/xlogtemp.9689\": No space left on device\n"
+      "2026-12-07 20:10:45.454 UTC [10036] FATAL:  could not write to file \"pg_wal/xlogtemp.10036\": No space left on device\n"
+      "2026-12-07 20:10:55.128 UTC [10298] LOG:  database system is ready to accept connections\n";
+  const auto text = wal_disk_evidence("pgc2", log, 0);
+  EXPECT_EQ(text.rfind("pgc2's PostgreSQL panicked at 20:10:26: PANIC:  could not write to file \"pg_wal/xlogtemp.9689\": "
+                       "No space left on device (2 times in all)", 0), 0u) << text;
+  // Patroni's log comes first in the text: what it did after the PANIC is told by the time stamps.
+  EXPECT_NE(text.find(", then Patroni kept the leader lock and started it again 2 times (no failover), and it accepted "
+                      "writes again at 20:10:55"), std::string::npos) << text;
+  EXPECT_EQ(text.find("; "), std::string::npos) << "one note of the window's: " << text;
+  // A standby's WAL receiver: no PANIC, not Patroni's business.
+  const auto standby = wal_disk_evidence(
+      "pgc3", "2026-12-07 20:11:30.000 UTC [77] FATAL:  could not write to log segment 000000020000000000000009 at offset "
+              "0, length 8192: No space left on device\n", 0);
+  EXPECT_EQ(standby, "pgc3's PostgreSQL could not write WAL at 20:11:30: FATAL:  could not write to log segment "
+                     "000000020000000000000009 at offset 0, length 8192: No space left on device") << standby;
+  EXPECT_EQ(wal_disk_evidence("pgc1", "2026-12-07 20:10:40,100 INFO: no action. I am (pgc1), a secondary\n", 0), "");
+  EXPECT_EQ(wal_disk_evidence("pgc2", log, 32503680000000000), "") << "before the window: not this fault's";
+}
+
 TEST(Runner, HowANodeRejoinedIsKeptWithTheFaultsWindow) {
   RunnerFixture f;
   f.fake->answer("journalctl -u patroni -n 2000", {0, "2999-01-01 00:00:00,000 INFO: pg_rewind exit code=0\n", ""});
