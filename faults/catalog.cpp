@@ -1,6 +1,7 @@
 // The fault catalog: each fault is a row of this table (what it runs, where, and what heals it), so a new fault
 // is one row, registered explicitly.
 #include <algorithm>
+#include <regex>
 
 #include <fmt/format.h>
 
@@ -76,6 +77,41 @@ std::string role_of(const std::string& node, const Topology& topology) {
   return "unknown";
 }
 
+// etcd's leader among the nodes: the node whose own member (template etcd-status, `etcdctl endpoint status -w json`
+// against the node's etcd) has the leader's id as its own. Asked node by node; the first that says it leads is it.
+std::string dcs_leader_of(ClusterContext& cluster) {
+  static const std::regex kMember(R"re("member_id"\s*:\s*"?([0-9]+))re"), kLeader(R"re("leader"\s*:\s*"?([0-9]+))re");
+  std::vector<std::string> why;
+  for (const auto& node : cluster.nodes) {
+    try {
+      const auto status = cluster.run("etcd-status", node.name);
+      std::smatch member, leader;
+      if (status.exit_status == 0 && std::regex_search(status.out, member, kMember) &&
+          std::regex_search(status.out, leader, kLeader)) {
+        if (member[1].str() == leader[1].str()) return node.name;
+        continue;  // a follower: it knows the leader's id, not its node
+      }
+      why.push_back(node.name + ": " + failure_text(status));
+    } catch (const FaultError& error) {
+      why.push_back(node.name + ": " + error.what());
+    }
+  }
+  std::string text = "no etcd member says it leads (template etcd-status)";
+  for (const auto& w : why) text += "; " + w;
+  throw FaultError(text);
+}
+
+// dcs-leader: etcd's leader's node; dcs-member: a node whose etcd member follows, picked by `choice`.
+std::vector<std::string> dcs_target(ClusterContext& cluster, const std::string& target, std::uint64_t choice) {
+  const auto leader = dcs_leader_of(cluster);
+  if (target == "dcs-leader") return {leader};
+  std::vector<std::string> followers;
+  for (const auto& n : cluster.nodes)
+    if (n.name != leader) followers.push_back(n.name);
+  if (followers.empty()) throw FaultError("target dcs-member: no etcd member but the leader");
+  return {followers[choice % followers.size()]};
+}
+
 class CatalogFault : public Fault {
  public:
   explicit CatalogFault(const Spec& spec) : spec_(spec) {}
@@ -94,9 +130,13 @@ class CatalogFault : public Fault {
       const auto candidates = topology.switchover_candidates();
       if (candidates.empty()) throw FaultError(std::string(spec_.name) + ": no replica to switch over to");
       nodes = {candidates[choice % candidates.size()]};
+    } else if (target == "dcs-leader" || target == "dcs-member") {
+      nodes = dcs_target(cluster, target, choice);
     } else {
       nodes = resolve_target(target, topology, cluster.nodes, choice);
     }
+    // A DCS target's role is its role in etcd: what a replay by role aims at again.
+    const bool by_dcs_role = target == "dcs-leader" || target == "dcs-member";
     FaultAction action;
     action.fault = spec_.name;
     for (const auto& node : nodes) {
@@ -139,7 +179,7 @@ class CatalogFault : public Fault {
         result.err += result.out;
       }
       action.target += (action.target.empty() ? "" : ",") + node;
-      action.roles += (action.roles.empty() ? "" : ",") + role_of(node, topology);
+      action.roles += (action.roles.empty() ? "" : ",") + (by_dcs_role ? target : role_of(node, topology));
       action.command += (action.command.empty() ? "" : " ; ") + command.shell();
       action.result.exit_status = std::max(action.result.exit_status == -1 ? result.exit_status : action.result.exit_status,
                                            result.exit_status);

@@ -59,7 +59,8 @@ bool fault_in_effect(ClusterContext& cluster, const std::string& fault, const st
 CommandResult send_heal(ClusterContext& cluster, const std::string& node, const Command& command);
 
 /// Resolves a target (primary, replica, sync-standby, async-replica, random, all, majority = more than half the
-/// configured nodes, node:K = the K-th configured node, or a node name). `choice` picks among
+/// configured nodes, node:K = the K-th configured node, or a node name). A fault's start also takes dcs-leader (the
+/// node of etcd's leader, by template etcd-status on the nodes) and dcs-member (a node whose member follows). `choice` picks among
 /// several. "all" yields every node. Throws FaultError when nothing matches (no primary, unknown node).
 std::vector<std::string> resolve_target(const std::string& target, const Topology& topology,
                                         const std::vector<Node>& nodes, std::uint64_t choice);

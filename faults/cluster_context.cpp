@@ -73,6 +73,8 @@ std::map<std::string, std::string> default_templates() {
        " nft add rule inet pgchaos_dcs $hook tcp dport $port drop && nft add rule inet pgchaos_dcs $hook tcp sport $port drop"
        " || exit 1; done; done'"},
       {"heal-dcs", "nft delete table inet pgchaos_dcs"},
+      // The node's own etcd member as etcd sees it (its member_id, and the leader's): targets dcs-leader, dcs-member.
+      {"etcd-status", "etcdctl --endpoints=http://127.0.0.1:2379 --command-timeout=3s endpoint status -w json"},
       // A full WAL disk: one file takes what the filesystem of {wal_fill_dir} has left (fallocate: no data written),
       // a few blocks more by dd; the command fails unless less than 1 MiB is left. The file lives where PostgreSQL's
       // tools never copy it: in pg_wal (the default; pg_basebackup skips its contents) or beside it on its own disk.

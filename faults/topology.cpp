@@ -175,7 +175,8 @@ std::vector<std::string> resolve_target(const std::string& target, const Topolog
   }
   for (const auto& n : nodes)
     if (n.name == target) return {target};
-  throw FaultError("unknown target '" + target + "' (primary, replica, sync-standby, async-replica, random, majority, all, node:K, or a node name)");
+  throw FaultError("unknown target '" + target + "' (primary, replica, sync-standby, async-replica, random, majority, all, "
+                   "node:K, dcs-leader, dcs-member, or a node name)");
 }
 
 }  // namespace pgchaos::faults

@@ -355,7 +355,7 @@ make_operator() {
     chmod 755 "$state/bin/$name"
   done
   local rights="$state/bin/systemctl, $state/bin/reboot, $state/bin/shutdown, $state/bin/pgchaos-node"
-  rights+=", /usr/bin/patronictl, /usr/sbin/runuser, /usr/sbin/nft, /usr/bin/tail, /usr/bin/sh, /bin/sh"
+  rights+=", /usr/bin/patronictl, /usr/bin/etcdctl, /usr/sbin/runuser, /usr/sbin/nft, /usr/bin/tail, /usr/bin/sh, /bin/sh"
   local sudoers; sudoers=$(mktemp)
   {
     echo "# pgchaos lab ($state): the seed profile's operator; removed by lab down"
@@ -560,6 +560,8 @@ write_pgchaos_conf() {
       echo "# pgbouncer's admin console on the node's own socket directory"
       echo "pause-pgbouncer = runuser -u postgres -- psql -X -A -t -h {node_dir}/socket -p 6432 -d pgbouncer -c PAUSE"
       echo "resume-pgbouncer = runuser -u postgres -- psql -X -A -t -h {node_dir}/socket -p 6432 -d pgbouncer -c RESUME"
+      echo "# etcd over TLS with the node's client certificate (targets dcs-leader, dcs-member)"
+      echo "etcd-status = etcdctl --endpoints=https://127.0.0.1:2379 --cacert={node_dir}/tls/ca.pem --cert={node_dir}/tls/node.pem --key={node_dir}/tls/node-key.pem --command-timeout=3s endpoint status -w json"
     fi
   } >"$state/pgchaos.conf"
   chmod 600 "$state/pgchaos.conf"

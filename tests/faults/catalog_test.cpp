@@ -355,6 +355,37 @@ TEST_F(CatalogTest, FillWalDiskIsRefusedUnlessAllowedAndFreedOnTheSameNode) {
   EXPECT_TRUE(checkable) << "a fill left behind is found by pgchaos heal --all";
 }
 
+// etcd's own leader as a target: each node's member answers `etcdctl endpoint status -w json` (etcd 3.4's shape); the
+// node whose member_id is the leader's is dcs-leader, the others dcs-members, and the role recorded is the DCS's.
+TEST_F(CatalogTest, DcsTargetsAreFoundByAskingEachNodesEtcdMember) {
+  const std::map<std::string, std::string> member_of = {{"pgc1", "111"}, {"pgc2", "10276657743932975437"}, {hostile_, "333"}};
+  fake_->rules.push_back([&](const SentCommand& c) -> std::optional<CommandResult> {
+    if (c.command.argv.front() != "etcdctl") return std::nullopt;
+    return CommandResult{0, R"([{"Endpoint":"http://127.0.0.1:2379","Status":{"header":{"cluster_id":1,"member_id":)" +
+                                member_of.at(c.node) + R"(,"revision":9,"raft_term":2},"version":"3.4.23","leader":10276657743932975437}}])",
+                         ""};
+  });
+  auto pause = make_fault("pause-etcd");
+  auto action = pause->start(cluster_, "dcs-leader", 0);
+  EXPECT_EQ(action.target, "pgc2") << "the member that leads, though pgc1 leads Patroni";
+  EXPECT_EQ(action.roles, "dcs-leader");
+  EXPECT_EQ(log_->back().command.shell(), "systemctl kill --kill-whom=main --signal=SIGSTOP etcd");
+  EXPECT_EQ(make_fault("pause-etcd")->start(cluster_, "dcs-member", 0).target, "pgc1");
+  action = make_fault("pause-etcd")->start(cluster_, "dcs-member", 1);
+  EXPECT_EQ(action.target, hostile_);
+  EXPECT_EQ(action.roles, "dcs-member");
+  // No member says it leads (etcd without quorum, or etcdctl missing): an error that says what was asked.
+  fake_->rules.clear();
+  fake_->answer("etcdctl", {1, "", "context deadline exceeded"});
+  try {
+    make_fault("pause-etcd")->start(cluster_, "dcs-leader", 0);
+    ADD_FAILURE() << "a DCS leader out of nothing";
+  } catch (const FaultError& error) {
+    EXPECT_NE(std::string(error.what()).find("no etcd member says it leads"), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find("context deadline exceeded"), std::string::npos) << error.what();
+  }
+}
+
 TEST(Catalog, EveryListedFaultExists) {
   for (const auto& name : fault_names()) EXPECT_EQ(make_fault(name)->name(), name);
   EXPECT_GE(fault_names().size(), 13u);
