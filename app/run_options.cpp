@@ -460,9 +460,12 @@ MatrixOptions parse_matrix_options(const std::vector<std::string>& args) {
       ("scenario", po::value<std::string>(), "a scenario name (pgchaos scenario --list) or a file")
       ("modes", po::value<std::string>(), "the commit modes, comma-separated (default async,sync,sync-strict); each "
                                           "MODE[:LEVEL] as --commit-mode takes it")
+      ("failsafe", po::value<std::string>(), "Patroni's failsafe_mode for the runs: off, on, or off,on (each mode run "
+                                             "once with and once without, side by side); set through PATCH /config "
+                                             "and put back after the matrix. Default: as the cluster has it")
       ("rebuild-lab", po::bool_switch(), "on the lab: a cluster unhealthy after a mode's run (a split brain) is rebuilt "
                                          "(lab down, lab up) before the next mode");
-  po::options_description flags("usage: pgchaos matrix SCENARIO --conf FILE [--modes async,sync,sync-strict] [--seed S] "
+  po::options_description flags("usage: pgchaos matrix SCENARIO --conf FILE [--modes async,sync,sync-strict] [--failsafe off,on] [--seed S] "
                                 "[--output DIR] [options]");
   flags.add(matrix_flags).add(cluster_option_descriptions()).add(run_option_descriptions());
   po::positional_options_description positional;
@@ -492,6 +495,13 @@ MatrixOptions parse_matrix_options(const std::vector<std::string>& args) {
       if (m.text() == mode->text()) throw UsageError("--modes: " + mode->text() + " is named twice");
     matrix.request.modes.push_back(*mode);
   }
+  if (vm.count("failsafe"))
+    for (const auto& value : comma_list(vm["failsafe"].as<std::string>(), "--failsafe")) {
+      if (value != "on" && value != "off") throw UsageError("--failsafe: '" + value + "' must be on or off");
+      if (std::find(matrix.request.failsafe.begin(), matrix.request.failsafe.end(), value == "on") != matrix.request.failsafe.end())
+        throw UsageError("--failsafe: " + value + " is named twice");
+      matrix.request.failsafe.push_back(value == "on");
+    }
   auto& options = matrix.run;
   apply_run_flags(vm, options);
   auto& request = options.request;

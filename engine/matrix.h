@@ -15,6 +15,9 @@ namespace pgchaos::engine {
 struct MatrixRequest {
   RunRequest base;                              ///< faults set: the scenario, its schedule, the cluster
   std::vector<common::CommitSetting> modes;    ///< in order; each is set for its run and restored after
+  /// Patroni's failsafe_mode: each mode runs once per value, in order (set through PATCH /config before the run, the
+  /// cluster's own value put back after the matrix); empty: as the cluster has it, one run per mode.
+  std::vector<bool> failsafe;
   /// Set (the lab's --rebuild-lab): a cluster not healthy before a mode's run (a split brain left by the one
   /// before) is rebuilt, and the mode runs with the returned request; unset, each mode meets the cluster as it is
   /// (and its column says so when the run is refused).
@@ -33,7 +36,7 @@ struct MatrixOutcome {
 MatrixOutcome matrix(const MatrixRequest& request, const std::filesystem::path& matrix_dir, common::StopSource& stop,
                      const Say& say);
 
-/// A mode's directory name: sync:remote_write -> sync-remote_write.
+/// A mode's directory name: sync:remote_write -> sync-remote_write (with --failsafe: sync-remote_write-failsafe-on).
 std::string mode_directory(const common::CommitSetting& mode);
 
 }  // namespace pgchaos::engine

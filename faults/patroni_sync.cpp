@@ -46,17 +46,27 @@ PatroniSyncSettings read_patroni_sync_settings(const ClusterContext& cluster) {
   return s;
 }
 
-void write_patroni_sync_settings(const ClusterContext& cluster, const PatroniSyncSettings& settings) {
-  nlohmann::json patch = {{"synchronous_mode", settings.synchronous_mode},
-                          {"synchronous_mode_strict", settings.synchronous_mode_strict}};
-  patch["postgresql"]["parameters"]["synchronous_commit"] =
-      settings.synchronous_commit.empty() ? nlohmann::json(nullptr) : nlohmann::json(settings.synchronous_commit);
+namespace {
+void patch_config(const ClusterContext& cluster, const nlohmann::json& patch) {
   const Node& leader = leader_node(cluster);
   const auto [status, body] = rest::request(leader.rest_url + "/config", leader.rest, "PATCH", patch.dump());
   // Patroni's error pages are HTML: their status says it all (409: its DCS refused the write).
   if (status != 200)
     throw FaultError("PATCH /config answered " + std::to_string(status) +
                      (body.empty() || body.front() == '<' ? "" : ": " + body.substr(0, body.find('\n'))));
+}
+}  // namespace
+
+void write_patroni_sync_settings(const ClusterContext& cluster, const PatroniSyncSettings& settings) {
+  nlohmann::json patch = {{"synchronous_mode", settings.synchronous_mode},
+                          {"synchronous_mode_strict", settings.synchronous_mode_strict}};
+  patch["postgresql"]["parameters"]["synchronous_commit"] =
+      settings.synchronous_commit.empty() ? nlohmann::json(nullptr) : nlohmann::json(settings.synchronous_commit);
+  patch_config(cluster, patch);
+}
+
+void write_failsafe_mode(const ClusterContext& cluster, std::optional<bool> failsafe) {
+  patch_config(cluster, {{"failsafe_mode", failsafe ? nlohmann::json(*failsafe) : nlohmann::json(nullptr)}});
 }
 
 PatroniSyncSettings patroni_sync_settings_for(const common::CommitSetting& setting) {

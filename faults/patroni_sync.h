@@ -24,6 +24,8 @@ std::string read_dynamic_config(const ClusterContext& cluster);
 std::optional<std::string> config_value(const std::string& config_json, const std::string& dotted_path);
 /// PATCH /config with these settings.
 void write_patroni_sync_settings(const ClusterContext& cluster, const PatroniSyncSettings& settings);
+/// PATCH /config with failsafe_mode (nullopt: removed, Patroni's default, off).
+void write_failsafe_mode(const ClusterContext& cluster, std::optional<bool> failsafe);
 /// What a commit mode means in Patroni's terms: synchronous_mode (and _strict for sync-strict) with the setting's
 /// synchronous_commit level (remote_apply for the sync modes, local for async unless the setting names one).
 PatroniSyncSettings patroni_sync_settings_for(const common::CommitSetting& setting);

@@ -75,6 +75,7 @@ std::string matrix_json(const MatrixReport& matrix) {
         {"unavailability", kinds},
         {"acknowledged_without_sync_standby",
          c.acknowledged_without_sync_standby < 0 ? json(nullptr) : json(c.acknowledged_without_sync_standby)},
+        {"failsafe", c.failsafe ? json(*c.failsafe) : json(nullptr)},
         {"guarantee", {{"promise", c.guarantee.promise}, {"judged", c.guarantee.judged}, {"kept", c.guarantee.kept},
                        {"broken", c.guarantee.broken}, {"breaking_ops", c.guarantee.breaking_ops}}},
     });

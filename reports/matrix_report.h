@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,7 @@ struct MatrixColumn {
   RunSummary run;                  ///< `directory` relative to the matrix directory
   checker::Guarantee guarantee;
   std::int64_t acknowledged_without_sync_standby = -1;  ///< -1: not judged (async, or no standby recorded)
+  std::optional<bool> failsafe;  ///< Patroni's failsafe_mode as matrix --failsafe set it for the run; unset: untouched
 };
 
 /// running (rewritten after each mode), completed, interrupted.

@@ -337,6 +337,13 @@ TEST(MatrixOptions, ModesAreParsedAndEveryScenarioOptionChecked) {
   EXPECT_NE(matrix_error_of({"--conf", conf}).find("scenario"), std::string::npos);
   EXPECT_NE(matrix_error_of({"no-such", "--conf", conf}).find("no-such"), std::string::npos);
   EXPECT_TRUE(parse_matrix_options({"crash-primary", "--conf", conf, "--rebuild-lab"}).rebuild_lab);
+  // Failsafe side by side: each mode once per value, in the order named.
+  EXPECT_TRUE(o.request.failsafe.empty()) << "untouched unless asked for";
+  const auto failsafe = parse_matrix_options({"dcs-outage", "--conf", conf, "--modes", "async", "--failsafe", "off,on"});
+  EXPECT_EQ(failsafe.request.failsafe, (std::vector<bool>{false, true}));
+  EXPECT_NE(matrix_error_of({"dcs-outage", "--conf", conf, "--failsafe", "maybe"}).find("--failsafe: 'maybe' must be on or off"),
+            std::string::npos);
+  EXPECT_NE(matrix_error_of({"dcs-outage", "--conf", conf, "--failsafe", "on,on"}).find("twice"), std::string::npos);
   // The lab's own facts go to run.json, never into the command templates' placeholders.
   const auto lab = write_conf("lab-set.conf", "[databases]\ndb = host=127.0.0.1 port=1\n[cluster]\nlab = true\n"
                                               "lab_dcs = etcd\nlab_set =\nnode.n1 = ssh=127.0.0.1:1 postgres=127.0.0.1:1\n");

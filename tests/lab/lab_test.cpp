@@ -320,6 +320,7 @@ TEST_F(Lab, SwitchoverStormInSyncModeLosesNothing) {
   // The previous configuration is back: the lab runs asynchronous again.
   const auto config = nlohmann::json::parse(run("curl -s http://" + ip_of(status(), status()["leader"]) + ":8008/config").output);
   EXPECT_EQ(config.value("synchronous_mode", false), false) << config.dump();
+  EXPECT_FALSE(config.contains("failsafe_mode") && config["failsafe_mode"] == true) << "the lab's own (unset) is back: " << config.dump();
 }
 
 TEST_F(Lab, CrashOfThePrimaryInAsyncModeCompletesChecksAndReports) {
@@ -480,30 +481,33 @@ TEST_F(Lab, AMatrixRunsTheSameFaultsUnderEachModeAndJudgesEachPromise) {
   const auto one = write_file("matrix.json", R"({"steps": [{"fault": "switchover", "target": "replica", "delay": "2s"}]})");
   const std::string dir = lab_state() + "-matrix";
   std::filesystem::remove_all(dir);
-  const Result r = run(std::string(PGCHAOS_BINARY) + " matrix " + one + " --modes async,sync-strict:on --seed 3 --conf " +
+  // With failsafe_mode on for both runs (--failsafe off,on would run each mode twice): set for the runs, put back after.
+  const Result r = run(std::string(PGCHAOS_BINARY) + " matrix " + one + " --modes async,sync-strict:on --failsafe on --seed 3 --conf " +
                        lab_state() + "/pgchaos.conf --output " + dir + " --threads 4");
   const auto matrix = nlohmann::json::parse(std::ifstream(dir + "/matrix.json"));
   ASSERT_EQ(matrix["columns"].size(), 2u) << r.output;
   EXPECT_EQ(r.status, matrix["broken"].empty() ? 0 : 1) << r.output;
   const auto& async = matrix["columns"][0];
   const auto& strict = matrix["columns"][1];
-  EXPECT_EQ(async["mode"], "async");
+  EXPECT_EQ(async["mode"], "async failsafe on");
+  EXPECT_EQ(async["failsafe"], true);
   EXPECT_FALSE(async["guarantee"]["judged"].get<bool>());
-  EXPECT_EQ(strict["mode"], "sync-strict:on");
+  EXPECT_EQ(strict["mode"], "sync-strict:on failsafe on");
   EXPECT_TRUE(strict["guarantee"]["judged"].get<bool>()) << strict.dump();
   EXPECT_EQ(strict["verdict"], "valid") << strict["headline"];
   EXPECT_EQ(strict["acknowledged_without_sync_standby"], 0) << "the watcher saw the synchronous standby throughout";
   EXPECT_EQ(strict["faults"], 1);
   // The mode was in force while the faults ran (Patroni's configuration and the level, in run.json) and the
   // previous configuration is back afterwards.
-  const auto run_json = nlohmann::json::parse(std::ifstream(dir + "/sync-strict-on/run.json"));
+  const auto run_json = nlohmann::json::parse(std::ifstream(dir + "/sync-strict-on-failsafe-on/run.json"));
   EXPECT_EQ(run_json["commit_mode"], "sync-strict");
   EXPECT_EQ(run_json["synchronous_commit"], "on");
   EXPECT_EQ(run_json["patroni_config"]["synchronous_mode_strict"], true) << run_json["patroni_config"].dump();
+  EXPECT_EQ(run_json["patroni_config"]["failsafe_mode"], true) << run_json["patroni_config"].dump();
   EXPECT_EQ(run_json["lab"]["timing"], "fast");
   // The second mode met the same fault, aimed at the role the first run's target had.
-  const auto first = nlohmann::json::parse(std::ifstream(dir + "/async/schedule.json"));
-  const auto second = nlohmann::json::parse(std::ifstream(dir + "/sync-strict-on/schedule.json"));
+  const auto first = nlohmann::json::parse(std::ifstream(dir + "/async-failsafe-on/schedule.json"));
+  const auto second = nlohmann::json::parse(std::ifstream(dir + "/sync-strict-on-failsafe-on/schedule.json"));
   ASSERT_EQ(first.size(), 1u);
   ASSERT_EQ(second.size(), 1u);
   EXPECT_EQ(second[0]["choice"], first[0]["choice"]);

@@ -227,6 +227,13 @@ TEST(MatrixReport, ModesSideBySideEachWithItsPromise) {
   ASSERT_EQ(j["columns"][2]["unavailability"].size(), 1u) << "a refused fault is not measured";
   EXPECT_EQ(j["columns"][2]["unavailability"][0]["fault"], "switchover");
   EXPECT_DOUBLE_EQ(j["columns"][2]["unavailability"][0]["max_s"].get<double>(), 14.0);
+  EXPECT_TRUE(j["columns"][0]["failsafe"].is_null()) << "not set by the matrix: null";
+  auto with_failsafe = m;
+  with_failsafe.columns[1].failsafe = true;
+  with_failsafe.columns[2].failsafe = false;
+  const auto f = nlohmann::json::parse(matrix_json(with_failsafe));
+  EXPECT_EQ(f["columns"][1]["failsafe"], true);
+  EXPECT_EQ(f["columns"][2]["failsafe"], false);
   auto html = matrix_html(m);
   EXPECT_NE(html.find("every mode kept its promise"), std::string::npos);
   EXPECT_NE(html.find("<a href=\"sync-strict/report.html\">sync-strict</a>"), std::string::npos);
