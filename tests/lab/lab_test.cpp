@@ -700,6 +700,33 @@ TEST_F(Lab, APgchaosKilledMidFaultLeavesAJournalThatHealUndoes) {
   expect_exit_matches_verdict(r, report);
 }
 
+// Faults of the DCS on the lab: etcd's own leader paused (found by asking each node's member), then the primary's node
+// cut off from etcd for longer than the ttl. What Patroni did is read from its log and told with each fault: the
+// primary demoted itself for want of its DCS.
+TEST_F(Lab, DcsFaultsHitEtcdsLeaderAndTellWhatPatroniDid) {
+  const auto file = write_file("dcs.json", R"({"description": "etcd's leader paused, the primary cut off from etcd",
+      "healthy_timeout": "60s", "steps": [
+        {"fault": "pause-etcd", "target": "dcs-leader", "delay": "2s", "duration": "6s"},
+        {"fault": "cut-dcs", "target": "primary", "delay": "2s", "duration": "20s"}]})");
+  const std::string dir = lab_state() + "-dcs";
+  const Result r = scenario(file + " --seed 5", dir);
+  const auto report = report_of(dir);
+  EXPECT_NE(report["verdict"], "unknown") << report["reasons"].dump();
+  expect_exit_matches_verdict(r, report);
+  expect_losses_add_up(report);
+  for (const auto& l : report["operations"]["lost_detail"]) EXPECT_NE(l["cause"], "unexplained") << l.dump();
+  const auto schedule = nlohmann::json::parse(std::ifstream(dir + "/schedule.json"));
+  ASSERT_EQ(schedule.size(), 2u) << schedule.dump();
+  EXPECT_EQ(schedule[0]["resolved_role"], "dcs-leader") << schedule.dump();
+  ASSERT_EQ(report["faults"].size(), 2u) << r.output;
+  for (const auto& f : report["faults"]) EXPECT_EQ(f["exit_status"], 0) << f.dump();
+  const std::string cut = report["faults"][1]["story"];
+  EXPECT_NE(cut.find(schedule[1]["resolved_node"].get<std::string>() + " demoted itself: the DCS was not accessible"),
+            std::string::npos) << cut;
+  EXPECT_TRUE(journal()["active"].empty()) << journal().dump(1);
+  expect_healthy(status(60));
+}
+
 TEST_F(Lab, HostKeysAreVerified) {
   const auto one_fault = write_file("one-fault.json", R"({"steps": [{"fault": "terminate-backends"}]})");
   std::string conf;
