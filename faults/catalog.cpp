@@ -48,9 +48,11 @@ constexpr Spec kCatalog[] = {
      "replication-blocked"},  // sync mode
     // pgbouncer on the node (as the seed runs one on every node, behind HAProxy): never drawn, a cluster may not have it.
     {"restart-pgbouncer", "restart-pgbouncer", Where::target, nullptr, "primary", kNotDrawn},
+    // A pooler paused as a whole shows nowhere in pgbouncer 1.18's console (SHOW DATABASES tells a database's PAUSE
+    // only, SHOW STATE came later): journalled, not checked.
     {"pause-pgbouncer", "pause-pgbouncer", Where::target, "resume-pgbouncer", "primary", kNotDrawn},
     {"resume-pgbouncer", "resume-pgbouncer", Where::target, nullptr, "all", kNotDrawn},  // a heal
-    {"kill-pgbouncer", "kill-pgbouncer", Where::target, "start-pgbouncer", "primary", kNotDrawn},
+    {"kill-pgbouncer", "kill-pgbouncer", Where::target, "start-pgbouncer", "primary", kNotDrawn, false, "pgbouncer-stopped"},
     {"start-pgbouncer", "start-pgbouncer", Where::target, nullptr, "all", kNotDrawn},  // a heal
     // Around PostgreSQL: Patroni frozen (its leader key expires while PostgreSQL goes on), and the DCS (etcd on the
     // cluster's nodes, as the seed runs it). Never drawn: each tells its own story, and a scenario asks for it.
@@ -58,7 +60,7 @@ constexpr Spec kCatalog[] = {
     {"thaw-patroni", "thaw-patroni", Where::target, nullptr, "all", kNotDrawn},  // a heal
     {"pause-etcd", "pause-etcd", Where::target, "resume-etcd", "primary", kNotDrawn, false, "etcd-paused"},
     {"resume-etcd", "resume-etcd", Where::target, nullptr, "all", kNotDrawn},  // a heal
-    {"stop-etcd", "stop-etcd", Where::target, "start-etcd", "majority", kNotDrawn},
+    {"stop-etcd", "stop-etcd", Where::target, "start-etcd", "majority", kNotDrawn, false, "etcd-stopped"},
     {"start-etcd", "start-etcd", Where::target, nullptr, "all", kNotDrawn},  // a heal
     {"cut-dcs", "cut-dcs", Where::target, "heal-dcs", "primary", kNotDrawn, false, "dcs-cut"},
     {"heal-dcs", "heal-dcs", Where::target, nullptr, "all", kNotDrawn},  // a heal

@@ -95,6 +95,11 @@ std::map<std::string, std::string> default_templates() {
       {"etcd-paused", "sh -c 'grep -q \"^State:[[:space:]]*T\" \"/proc/$(systemctl show -p MainPID --value etcd)/status\"'"},
       {"wal-disk-filled", "sh -c 'test -e \"$1/pgchaos-wal-fill\"' pgchaos {wal_fill_dir}"},
       {"patroni-stopped", "sh -c 'systemctl is-active patroni >/dev/null 2>&1; test $? -ne 0'"},
+      // A unit stopped counts only where it is enabled: a node that never runs etcd or pgbouncer has nothing left over.
+      {"etcd-stopped",
+       "sh -c 'systemctl is-enabled etcd >/dev/null 2>&1 || exit 1; systemctl is-active etcd >/dev/null 2>&1; test $? -ne 0'"},
+      {"pgbouncer-stopped",
+       "sh -c 'systemctl is-enabled pgbouncer >/dev/null 2>&1 || exit 1; systemctl is-active pgbouncer >/dev/null 2>&1; test $? -ne 0'"},
       // Patroni's watchdog as the node's configuration sets it (no section: mode automatic), and whether the node has
       // the device.
       {"watchdog",

@@ -178,14 +178,18 @@ void refuse_leftovers(ClusterContext& cluster, const std::function<void(const st
     }
   }
   std::vector<std::string> unreachable;
+  bool found_unjournalled = false;  // only `heal --all` undoes what no journal names
   for (const auto& l : find_leftovers(cluster, unreachable))
-    if (journalled.count({l.fault, l.node}) == 0) what.push_back(fmt::format("{} on {} (found by `{}`)", l.fault, l.node, l.check));
+    if (journalled.count({l.fault, l.node}) == 0) {
+      what.push_back(fmt::format("{} on {} (found by `{}`)", l.fault, l.node, l.check));
+      found_unjournalled = true;
+    }
   for (const auto& u : unreachable) warn("could not look for leftover faults on " + u);
   if (what.empty()) return;
   std::string list;
   for (const auto& w : what) list += (list.empty() ? "" : "; ") + w;
-  throw FaultError(fmt::format("the cluster still has faults in effect: {}; run `pgchaos heal --conf {}` first{}", list,
-                               cluster.configuration.empty() ? "FILE" : cluster.configuration,
+  throw FaultError(fmt::format("the cluster still has faults in effect: {}; run `pgchaos heal --conf {}{}` first{}", list,
+                               cluster.configuration.empty() ? "FILE" : cluster.configuration, found_unjournalled ? " --all" : "",
                                cluster.journal ? " (journal " + cluster.journal->file().string() + ")" : ""));
 }
 

@@ -38,6 +38,10 @@ case $name in
     unit=$(unit_of "${2:-}")
     case $action in
       start|stop|restart) request "$action" "$unit" wait ;;
+      # Every unit of the lab's nodes is enabled but pgbouncer, which only the seed profile's nodes have.
+      is-enabled)
+        [ "$unit" != pgbouncer ] || [ -f "$NODE_DIR/pgbouncer.ini" ] && { echo enabled; exit 0; }
+        echo disabled; exit 1 ;;
       is-active|status)
         pid=$(cat "$NODE_DIR/run/$unit.pid" 2>/dev/null) && kill -0 "$pid" 2>/dev/null && { echo active; exit 0; }
         echo inactive; exit 3 ;;

@@ -151,7 +151,7 @@ TEST_F(JournalTest, ARunRefusesOnAJournalledFaultOrOneSeenOnANodeAndNamesHeal) {
   // Every node was looked at with every check.
   for (const char* check : {"nft list table inet pgchaos_partition", "nft list table inet pgchaos_replication",
                             "nft list table inet pgchaos_dcs", "postmaster.pid", "MainPID --value patroni",
-                            "MainPID --value etcd", "is-active patroni"})
+                            "MainPID --value etcd", "is-active patroni", "is-enabled etcd", "is-enabled pgbouncer"})
     EXPECT_EQ(fake_->sent_containing(check).size(), 3u) << check;
 
   fake_->rules.clear();
@@ -161,7 +161,8 @@ TEST_F(JournalTest, ARunRefusesOnAJournalledFaultOrOneSeenOnANodeAndNamesHeal) {
   });
   auto text = refusal();
   EXPECT_NE(text.find("block-replication on pgc2 (found by `replication-blocked`)"), std::string::npos) << text;
-  EXPECT_NE(text.find("pgchaos heal --conf " + cluster_.configuration), std::string::npos) << text;
+  EXPECT_NE(text.find("pgchaos heal --conf " + cluster_.configuration + " --all` first"), std::string::npos)
+      << "what no journal names, only --all undoes: " << text;
 
   fake_->rules.clear();
   make_fault("freeze-patroni")->start(cluster_, "primary", 0);
@@ -169,6 +170,8 @@ TEST_F(JournalTest, ARunRefusesOnAJournalledFaultOrOneSeenOnANodeAndNamesHeal) {
   text = refusal();
   EXPECT_NE(text.find("freeze-patroni on pgc1 (journalled by pid"), std::string::npos) << text;
   EXPECT_NE(text.find("still running"), std::string::npos) << "this very process: " << text;
+  EXPECT_NE(text.find("pgchaos heal --conf " + cluster_.configuration + "` first"), std::string::npos)
+      << "a journalled fault: heal alone undoes it: " << text;
   EXPECT_NE(text.find("/runs/one"), std::string::npos) << text;
 }
 

@@ -666,6 +666,7 @@ TEST_F(Lab, APgchaosKilledMidFaultLeavesAJournalThatHealUndoes) {
   r = run(std::string(PGCHAOS_BINARY) + " run --conf " + conf + " --operations 100 --output " + lab_state() + "-refused");
   EXPECT_EQ(r.status, 2) << r.output;
   EXPECT_NE(r.output.find("partition on " + a + " (found by `partitioned`)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("run `pgchaos heal --conf " + conf + " --all` first"), std::string::npos) << r.output;
   r = run(std::string(PGCHAOS_BINARY) + " heal --conf " + conf + " --all");
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find(a + ": partition found in effect (by `partitioned`), healed by heal-partition"), std::string::npos)
