@@ -113,8 +113,10 @@ std::map<std::string, std::string> default_templates() {
       {"controldata", "sh -c 'for d in /usr/lib/postgresql/*/bin; do PATH=$d:$PATH; done; pg_controldata \"$1\"' pgchaos {data_dir}"},
       // The postmasters running for the node's data directory (by their -D argument, never by name), each with its
       // working directory ("(deleted)" when the directory was removed under it), and the pid postmaster.pid names.
+      // Not `postgres -D DIR -C NAME`: it prints a setting and exits (Patroni 3.0.2 runs it before a rewind, for
+      // restore_command), and was once seen as a second postmaster.
       {"postmasters",
-       "sh -c 'ps -eo pid=,args= | awk -v d=\"$1\" \"{ for (i = 2; i < NF; i++) if (\\$i == \\\"-D\\\" && \\$(i + 1) == d) print \\$1 }\""
+       "sh -c 'ps -eo pid=,args= | grep -v -e \" -C \" | awk -v d=\"$1\" \"{ for (i = 2; i < NF; i++) if (\\$i == \\\"-D\\\" && \\$(i + 1) == d) print \\$1 }\""
        " | while read p; do echo \"postmaster $p $(readlink /proc/$p/cwd)\"; done;"
        " echo \"pidfile $(head -n 1 \"$1/postmaster.pid\" 2>/dev/null)\"' pgchaos {data_dir}"},
       {"list", "patronictl -c {patroni_config} list {scope} -f json"},

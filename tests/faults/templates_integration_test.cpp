@@ -26,6 +26,12 @@ TEST(Templates, PostmastersListsTheServerOfTheDataDirectoryAndItsPidFile) {
       << listing;
   EXPECT_NE(listing.find("pidfile " + pid), std::string::npos) << listing;
   EXPECT_EQ(scenarios::postmaster_problems("node", listing), "") << listing;
+  // `postgres -D DIR -C NAME` (Patroni asks a setting before a rewind) prints and exits: never a second postmaster.
+  // Stood in for by a process named so for 3 s.
+  const std::string asking = "bash -c 'exec -a \"postgres -D " + data_dir + " -C restore_command\" sleep 3' & sleep 0.3; ";
+  const auto while_asked = testing::run_shell(asking + command.shell());
+  EXPECT_EQ(scenarios::postmaster_problems("node", while_asked), "") << while_asked;
+  EXPECT_EQ(while_asked.find("postmaster " + pid + " "), while_asked.rfind("postmaster " + pid + " ")) << while_asked;
   // Another directory's template sees none of this server's processes: never matched by name.
   const auto other = testing::run_shell(expand(default_templates().at("postmasters"), {{"data_dir", {data_dir + "x"}}}).shell());
   EXPECT_EQ(other.find("postmaster "), std::string::npos) << other;
