@@ -134,6 +134,11 @@ po::options_description run_option_descriptions() {
       ("duration", po::value<std::string>(), "end the run after this long, e.g. 90s, 5m, 8h")
       ("threads", po::value<std::string>(), "worker threads (default 10; [main] threads_num)")
       ("accounts", po::value<std::string>(), "accounts (default 100; 10 makes deadlocks frequent)")
+      ("workload", po::value<std::string>(), "bank (default: transfers, lost and phantom commits) | append (list-append "
+                                             "transactions checked like Elle: isolation anomalies)")
+      ("isolation", po::value<std::string>(), "append: serializable (default) | repeatable-read | read-committed")
+      ("active-keys", po::value<std::string>(), "append: keys appended to at once (default 32; fewer, more contention)")
+      ("appends-per-key", po::value<std::string>(), "append: about this many appends before a key rotates out (default 64)")
       ("dsn", po::value<std::vector<std::string>>(), "libpq conninfo or URI; repeat for several; replaces [databases]")
       ("think-time", po::value<std::string>(), "pause before debit and before credit, e.g. 100ms-200ms (off by default)")
       ("statement-by-statement", po::bool_switch(), "one round trip per statement, as pg_cluster_backend (always with "
@@ -259,6 +264,27 @@ void apply_run_flags(const po::variables_map& vm, RunOptions& options) {
   if (vm.count("threads")) w.threads = parse_number(vm["threads"].as<std::string>(), "--threads", 1, 1000);
   if (vm.count("accounts")) bank.accounts = parse_number(vm["accounts"].as<std::string>(), "--accounts", 2, 100000000);
   if (vm.count("think-time")) bank.think_time = parse_think_time(vm["think-time"].as<std::string>(), "--think-time");
+  if (vm.count("workload")) {
+    request.workload_name = vm["workload"].as<std::string>();
+    if (request.workload_name != "bank" && request.workload_name != "append")
+      throw UsageError("--workload: bank or append, not " + request.workload_name);
+  }
+  const bool append = request.workload_name == "append";
+  for (const char* flag : {"isolation", "active-keys", "appends-per-key"})
+    if (vm.count(flag) && !append) throw UsageError(fmt::format("--{} is the append workload's: add --workload append", flag));
+  for (const char* flag : {"accounts", "think-time"})
+    if (vm.count(flag) && append) throw UsageError(fmt::format("--{} is the bank workload's, not --workload append's", flag));
+  if (append && vm["statement-by-statement"].as<bool>())
+    throw UsageError("--statement-by-statement is the bank workload's: the append workload always sends one statement a round trip");
+  if (vm.count("isolation")) {
+    request.append.isolation = vm["isolation"].as<std::string>();
+    if (!append::valid_isolation(request.append.isolation))
+      throw UsageError("--isolation: serializable, repeatable-read or read-committed, not " + request.append.isolation);
+  }
+  if (vm.count("active-keys"))
+    request.append.active_keys = parse_number(vm["active-keys"].as<std::string>(), "--active-keys", 1, 1000000);
+  if (vm.count("appends-per-key"))
+    request.append.appends_per_key = parse_number(vm["appends-per-key"].as<std::string>(), "--appends-per-key", 1, 100000);
   if (vm.count("seed")) w.seed = parse_number<std::uint64_t>(vm["seed"].as<std::string>(), "--seed", 0, INT64_MAX);
   w.seed &= INT64_MAX;  // stored as a bigint
   w.reset = vm["reset"].as<bool>();

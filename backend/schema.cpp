@@ -32,10 +32,13 @@ std::vector<std::string> foreign_objects(pqxx::work& tx, const std::set<std::str
 
 }  // namespace
 
-std::int64_t prepare_schema(const WorkloadConfig& config, const Workload& workload) {
+std::int64_t prepare_schema(const WorkloadConfig& config, const Workload& workload,
+                            const std::vector<const Workload*>& others) {
   if (config.dsns.empty()) throw BackendError("no database given: set [databases] in the configuration or --dsn");
   std::set<std::string> own = kHarnessRelations;
   for (auto& name : workload.own_relations()) own.insert(std::move(name));
+  for (const auto* other : others)
+    for (auto& name : other->own_relations()) own.insert(std::move(name));
   auto connection = connect_first(config.dsns, config.application_name, true);
   try {
     pqxx::work tx(*connection);
@@ -61,6 +64,8 @@ std::int64_t prepare_schema(const WorkloadConfig& config, const Workload& worklo
       // Only our own tables, each named: nothing outside the schema, nothing we did not create.
       std::string tables = "pgchaos.runs, pgchaos.probe";
       for (const auto& table : workload.tables()) tables += ", " + table;
+      for (const auto* other : others)
+        for (const auto& table : other->tables()) tables += ", " + table;
       tx.exec("DROP TABLE IF EXISTS " + tables);
       tx.exec(
           "CREATE TABLE pgchaos.runs (id bigserial PRIMARY KEY, started_at timestamptz NOT NULL DEFAULT now(), "

@@ -80,6 +80,7 @@ class Worker {
         done.txid = outcome.txid;
         done.commit_lsn = outcome.commit_lsn;
         done.warning = outcome.commit_warning.substr(0, kMaxMessage);
+        done.txn = outcome.txn;
         latencies_ms.push_back(static_cast<float>(done.mono_ns - started_ns) / 1e6f);
         history_.append(std::move(done));
         counters_.ok.fetch_add(1, std::memory_order_relaxed);

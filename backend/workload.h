@@ -68,6 +68,7 @@ struct AttemptResult {
   bool ok = false;
   std::int64_t txid = 0, commit_lsn = 0;  ///< the transaction's id and WAL insert position (0 unknown)
   std::string commit_warning;             ///< WARNINGs the COMMIT brought
+  std::string txn;                        ///< ok: what the transaction did, as the workload records it (its reads)
   std::optional<ErrorFacts> error;
 };
 
@@ -103,9 +104,11 @@ class Workload {
 };
 
 /// Creates or validates schema `pgchaos` (refusing one that holds objects pgchaos did not create), recreates the
-/// workload's tables when config.reset, and registers a new run. Returns the run id.
+/// workload's tables when config.reset, and registers a new run. Returns the run id. `others` are pgchaos's other
+/// workloads: their relations are pgchaos's own too, and --reset drops their tables as well (run ids start again).
 /// Throws BackendError (unreachable server, foreign objects, tables that do not fit without --reset).
-std::int64_t prepare_schema(const WorkloadConfig& config, const Workload& workload);
+std::int64_t prepare_schema(const WorkloadConfig& config, const Workload& workload,
+                            const std::vector<const Workload*>& others = {});
 
 struct WorkloadStats {
   std::int64_t ok = 0, fail = 0, unknown = 0;

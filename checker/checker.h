@@ -153,6 +153,35 @@ struct FaultImpact {
   std::string probe_outage_text(const char* no_probe, int decimals = 2) const;
 };
 
+/// The list-append workload's isolation check (workloads/append fills it; the bank leaves it unchecked).
+struct IsolationAnomaly {
+  std::string kind;                        ///< G0, G1a, G1b, G1c, G-single, G2-item, their -process and -realtime
+                                           ///< variants, incompatible-order, duplicate-elements
+  std::vector<std::int64_t> transactions;  ///< ops (a transaction is an op); a cycle's in its order
+  std::vector<std::string> edges;          ///< a cycle's dependencies: "T12 -wr-> T15 (key 3, element 17)"
+  std::string explanation;                 ///< in plain words
+  bool forbidden = false;                  ///< the isolation level the run asked for forbids it: the run fails
+};
+/// An acknowledged append whose element the primary's final list does not hold.
+struct LostAppend {
+  std::int64_t op = 0, key = 0, element = 0;
+  std::string cause;  ///< the lost op's cause (LossCause), or "unexplained": its ledger row is there, its element not
+};
+struct IsolationCheck {
+  bool checked = false;
+  std::string isolation;        ///< asked for: serializable | repeatable-read | read-committed
+  std::string strongest_level;  ///< the strongest the history is consistent with (the -process and -realtime
+                                ///< variants aside): serializable, repeatable-read, read-committed, read-uncommitted, none
+  std::int64_t transactions = 0, reads = 0, appends = 0, keys = 0, edges = 0;
+  std::vector<IsolationAnomaly> anomalies;      ///< at most 50 of each kind
+  std::vector<std::pair<std::string, std::int64_t>> anomaly_counts;  ///< every kind found, with its count
+  std::vector<LostAppend> lost_appends;
+  std::vector<std::int64_t> phantom_appends;  ///< ops not acknowledged, rolled back by their record, whose element is
+                                              ///< in the primary's final list
+  std::string note;                           ///< what could not be checked, in words
+  std::int64_t forbidden() const;
+};
+
 struct CheckResult {
   Verdict verdict = Verdict::unknown;
   std::string headline;               ///< one sentence for people
@@ -197,6 +226,7 @@ struct CheckResult {
   /// Sync modes: ops acknowledged while their primary had no synchronous standby (sync-strict promises none).
   std::vector<std::int64_t> acknowledged_without_sync_standby;
   bool sync_standby_checked = false;         ///< the watcher recorded synchronous standbys to judge by
+  IsolationCheck isolation;                  ///< the list-append workload's (unchecked for the bank)
   std::int64_t count_lost(LossCause cause) const;
 };
 
@@ -223,6 +253,11 @@ class StateInvariants {
   /// A caught-up node's state against the primary's, beyond their ledgers.
   virtual void compare_state(const history::Snapshot& primary, const history::Snapshot& node,
                              NodeComparison& comparison) const = 0;
+  /// Last, with the lost ops and their causes known: what the workload checks of the history itself (the
+  /// list-append workload's isolation). Nothing for the bank.
+  virtual void check_history(const std::vector<history::Snapshot>& snapshots, CheckResult& result) const {
+    (void)snapshots, (void)result;
+  }
 
  protected:
   ~StateInvariants() = default;

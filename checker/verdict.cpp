@@ -41,6 +41,37 @@ std::string plural(std::int64_t n, const char* one, const char* many) {
 
 }  // namespace
 
+std::int64_t IsolationCheck::forbidden() const {
+  return std::count_if(anomalies.begin(), anomalies.end(), [](const IsolationAnomaly& a) { return a.forbidden; });
+}
+
+// The list-append workload's part: anomalies its isolation level forbids fail the run, the others are told; an
+// acknowledged append gone from the primary fails only when no lost commit explains it (the losses are judged above).
+template <typename Fails>
+void decide_isolation(const IsolationCheck& c, Fails& fails, std::vector<std::string>& reasons) {
+  std::string forbidden, allowed;
+  for (const auto& [kind, n] : c.anomaly_counts) {
+    const bool is_forbidden = std::any_of(c.anomalies.begin(), c.anomalies.end(),
+                                          [&](const IsolationAnomaly& a) { return a.kind == kind && a.forbidden; });
+    (is_forbidden ? forbidden : allowed) += fmt::format("{}{} {}", (is_forbidden ? forbidden : allowed).empty() ? "" : ", ", kind, n);
+  }
+  if (!forbidden.empty())
+    fails(fmt::format("isolation anomalies {} forbids: {} (the history is consistent with {} at most)", c.isolation,
+                      forbidden, c.strongest_level));
+  if (!allowed.empty())
+    reasons.push_back(fmt::format("isolation anomalies {} allows, or stronger than it promises: {}", c.isolation, allowed));
+  const auto unexplained = std::count_if(c.lost_appends.begin(), c.lost_appends.end(),
+                                         [](const LostAppend& l) { return l.cause == "unexplained"; });
+  if (unexplained > 0)
+    fails(plural(unexplained, "acknowledged append is missing from the primary's list though its transaction's record is there",
+                 "acknowledged appends are missing from the primary's lists though their transactions' records are there"));
+  if (!c.phantom_appends.empty())
+    fails(plural(static_cast<std::int64_t>(c.phantom_appends.size()),
+                 "element appended by a transaction recorded as rolled back is in the primary's list",
+                 "elements appended by transactions recorded as rolled back are in the primary's lists"));
+  if (!c.note.empty()) reasons.push_back("isolation: " + c.note);
+}
+
 void decide(const CheckOptions& options, CheckResult& r) {
   r.commit = options.commit;
   r.max_lost = options.max_lost;
@@ -136,6 +167,7 @@ void decide(const CheckOptions& options, CheckResult& r) {
     fails(plural(static_cast<std::int64_t>(r.account_mismatches.size()),
                                "account's balance disagrees with its ledger rows", "accounts' balances disagree with their ledger rows"));
   }
+  if (r.isolation.checked) decide_isolation(r.isolation, fails, r.reasons);
   for (const auto& finding : r.findings)  // a cluster that does not recover is a failure of the system under test
     fails("finding: " + finding.substr(0, finding.find('\n')));
   // One that had not recovered when Ctrl-C cut the wait short might have: not known, so never a pass either.
@@ -164,6 +196,11 @@ void decide(const CheckOptions& options, CheckResult& r) {
     const auto took_effect = static_cast<std::int64_t>(r.faults.size()) - refused;
     if (!r.faults.empty()) r.headline += fmt::format(", through {}", plural(took_effect, "fault", "faults"));
     if (refused > 0) r.headline += "; " + refused_text;
+    if (r.isolation.checked)
+      r.headline += r.isolation.anomaly_counts.empty()
+                        ? fmt::format("; no isolation anomaly ({})", r.isolation.isolation)
+                        : fmt::format("; isolation anomalies {} allows, consistent with {}", r.isolation.isolation,
+                                      r.isolation.strongest_level);
   } else {
     // The headline names what decided the verdict, and the losses whatever they were judged.
     const std::string& cause = !failing.empty() ? failing.front() : r.reasons.front();
@@ -254,6 +291,7 @@ CheckResult check(const history::RunHistory& history, const std::vector<history:
     check_availability(history, r);
     tell_story(history, *ledgers[0], options, r);
     if (common::names_sync_standby(options.commit.mode)) check_sync_standby(history, r);
+    invariants.check_history(snapshots, r);
     r.checked = true;
     decide(options, r);
   } catch (const std::exception& error) {

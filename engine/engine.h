@@ -8,12 +8,14 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "backend/cluster_reader.h"
 #include "backend/workload.h"
+#include "workloads/append/append.h"
 #include "workloads/bank/bank.h"
 #include "checker/checker.h"
 #include "faults/cluster.h"
@@ -45,7 +47,9 @@ struct FaultPlan {
 
 struct RunRequest {
   backend::WorkloadConfig workload;
+  std::string workload_name = "bank";             ///< bank | append
   bank::BankOptions bank;                         ///< the bank workload's own settings
+  append::AppendOptions append;                   ///< the list-append workload's
   std::vector<backend::NodeAddress> nodes;        ///< every node read at the end (the primary comes from the DSNs)
   rest::Settings rest;                            ///< how the watcher reaches the nodes' REST APIs
   std::optional<std::int64_t> max_lost;
@@ -102,7 +106,15 @@ struct RecordedRun {
   std::optional<std::string> scenario;            ///< its name, for a scenario run
   std::map<std::string, std::string> watchdog;    ///< each node's Patroni watchdog, in words (a scenario run)
   bool cycle = false;
+  std::string workload = "bank";                  ///< bank | append (older runs: bank)
+  std::string isolation;                          ///< the list-append workload's isolation level
 };
+/// The workloads pgchaos has, by name.
+inline constexpr const char* kWorkloads[] = {"bank", "append"};
+/// The workload `name` of a request (its options, its seed); for a run's snapshots, `state_run` is the run whose
+/// state is read (the list-append workload reads one run's lists). Throws backend::BackendError for a bad option.
+std::unique_ptr<backend::Workload> make_workload(const std::string& name, const RunRequest& request,
+                                                 std::int64_t state_run = 0);
 /// Reads run.json; throws common::FileError naming the file.
 RecordedRun read_recorded_run(const history::RunDirectory& directory);
 

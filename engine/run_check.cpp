@@ -50,7 +50,11 @@ checker::CheckResult check_run_directory(const history::RunDirectory& directory,
   options.max_lost = max_lost ? max_lost : run.max_lost;
   options.max_unavailable_ms = run.max_unavailable ? run.max_unavailable->count() : 0;
   options.watchdog = run.watchdog;
-  const auto result = checker::check(history, snapshots, options, bank::invariants());
+  std::optional<append::AppendInvariants> append_invariants;
+  if (run.workload == "append") append_invariants.emplace(append::load_transactions(directory.history()), run.isolation);
+  const checker::StateInvariants& invariants =
+      append_invariants ? static_cast<const checker::StateInvariants&>(*append_invariants) : bank::invariants();
+  const auto result = checker::check(history, snapshots, options, invariants);
   clock.lap("check");
 
   reports::RunInfo info;
@@ -78,8 +82,9 @@ checker::CheckResult check_run_directory(const history::RunDirectory& directory,
   say(fmt::format("check ({} commit mode{}; primary {}):", result.commit.text(),
                   history.torn_tail ? "; the history's last line was torn and skipped" : "", primary));
   for (const auto& line : reports::console_lines(result)) say(line);
-  say(fmt::format("  seed formula sum(balance) - (accounts x 100 + operations) = {:.2f}",
-                  static_cast<double>(result.original_formula_cents) / 100));
+  if (run.workload == "bank")
+    say(fmt::format("  seed formula sum(balance) - (accounts x 100 + operations) = {:.2f}",
+                    static_cast<double>(result.original_formula_cents) / 100));
   for (const auto& f : result.faults)
     if (!f.story.empty()) say(fmt::format("  fault {} ({} on {}): {}", f.fault.id, f.fault.fault, f.fault.target, f.story));
   for (const auto& b : result.split_brains) say("  " + b.text);
@@ -91,8 +96,11 @@ checker::CheckResult check_run_directory(const history::RunDirectory& directory,
 
 void resnapshot(const history::RunDirectory& directory, const std::vector<std::string>& dsns) {
   const RecordedRun run = read_recorded_run(directory);
-  const bank::BankWorkload bank_workload(bank::BankOptions{}, static_cast<std::uint64_t>(run.seed));  // reads state only
-  backend::write_snapshots(dsns, run.nodes, std::chrono::seconds(30), bank_workload, directory);
+  RunRequest request;  // the workload reads state only: its defaults do
+  request.workload.seed = static_cast<std::uint64_t>(run.seed);
+  if (!run.isolation.empty()) request.append.isolation = run.isolation;
+  const auto workload = make_workload(run.workload, request, run.run_id);
+  backend::write_snapshots(dsns, run.nodes, std::chrono::seconds(30), *workload, directory);
 }
 
 }  // namespace pgchaos::engine

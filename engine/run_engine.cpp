@@ -38,6 +38,13 @@ std::vector<std::string> summary_lines(const backend::WorkloadStats& s, std::int
   };
 }
 
+// "100 accounts" (the bank), or "list-append at serializable on 8 active keys".
+std::string workload_text(const RunRequest& r) {
+  if (r.workload_name == "append")
+    return fmt::format("list-append at {} on {} active keys", r.append.isolation, r.append.active_keys);
+  return fmt::format("{} accounts", r.bank.accounts);
+}
+
 // The cluster may still be settling after a fault: the primary is waited for, a minute at most, and the replicas
 // half that to catch up. After Ctrl-C both waits fit in what is left of the stop budget (an interrupted run is
 // still checked, with what could be read).
@@ -125,7 +132,10 @@ class Run {
  public:
   Run(const RunRequest& request, history::RunDirectory& directory, common::StopSource& stop, const RunObserver& observer)
       : request_(request), w_(request.workload), directory_(directory), stop_(stop), observer_(observer),
-        plan_(request.faults ? &*request.faults : nullptr), bank_workload_(request.bank, request.workload.seed) {}
+        plan_(request.faults ? &*request.faults : nullptr), workload_(make_workload(request.workload_name, request)) {
+    for (const char* name : kWorkloads)
+      if (name != request.workload_name) other_workloads_.push_back(make_workload(name, request));
+  }
 
   RunOutcome go() {
     if (!prepare()) return std::move(outcome_);  // interrupted before anything started: nothing to check
@@ -164,7 +174,9 @@ class Run {
       for (const auto& node : plan_->cluster->nodes) watchdog_[node.name] = faults::describe_watchdog(*plan_->cluster, node.name);
       commit_guard_.emplace(*plan_->cluster, plan_->commit_mode, w_.dsns, stop_);
     }
-    run_id_ = backend::prepare_schema(w_, bank_workload_);
+    std::vector<const backend::Workload*> others;
+    for (const auto& w : other_workloads_) others.push_back(w.get());
+    run_id_ = backend::prepare_schema(w_, *workload_, others);
     commit_setting_ = commit_setting_in_force();
     return true;
   }
@@ -193,8 +205,8 @@ class Run {
     std::vector<std::string> masked_dsns, node_names;
     for (const auto& dsn : w_.dsns) masked_dsns.push_back(backend::mask_password(dsn));
     for (const auto& n : request_.nodes) node_names.push_back(fmt::format("{} {}:{}", n.name, n.host, n.port));
-    (*log_)->info("run {} starts: seed {}, {}, {} threads, {} accounts, commit mode {}, scenario {}", run_id_, w_.seed,
-                  operations_text(w_.operations), w_.threads, request_.bank.accounts, commit_setting_.text(),
+    (*log_)->info("run {} starts: seed {}, {}, {} threads, {}, commit mode {}, scenario {}", run_id_, w_.seed,
+                  operations_text(w_.operations), w_.threads, workload_text(request_), commit_setting_.text(),
                   plan_ ? plan_->scenario.name : "none");
     (*log_)->info("databases: {}; nodes: {}", fmt::join(masked_dsns, ", "),
                   node_names.empty() ? "none configured" : fmt::format("{}", fmt::join(node_names, ", ")));
@@ -234,15 +246,15 @@ class Run {
                       plan_->scenario.name, plan_->actions.size(), plan_->cycle ? " a round, rounds until the run's end" : "",
                       commit_setting_.text(), w_.threads, directory_.root().string()));
     else
-      say(fmt::format("run {} (seed {}): {} on {} threads, {} accounts; run directory {}", run_id_, w_.seed,
-                      operations_text(w_.operations), w_.threads, request_.bank.accounts, directory_.root().string()));
+      say(fmt::format("run {} (seed {}): {} on {} threads, {}; run directory {}", run_id_, w_.seed,
+                      operations_text(w_.operations), w_.threads, workload_text(request_), directory_.root().string()));
   }
 
   void run_the_workload() {
     backend::WorkloadConfig workload = w_;
     if (plan_) workload.show_progress = false;  // fault lines are printed instead
     try {
-      outcome_.stats = backend::run_workload(workload, bank_workload_, run_id_, *history_, stop_);
+      outcome_.stats = backend::run_workload(workload, *workload_, run_id_, *history_, stop_);
       if (outcome_.stats.operations_done) stop_.request(StopReason::operations_done);
     } catch (const std::exception& error) {
       outcome_.stats.fatal_error = error.what();
@@ -301,7 +313,7 @@ class Run {
   // says what it lacks (no snapshot of the primary: verdict unknown) and `check --resnapshot` can read it later.
   void snapshot() {
     try {
-      write_snapshots_patiently(request_, bank_workload_, directory_, stop_, **log_);
+      write_snapshots_patiently(request_, *make_workload(request_.workload_name, request_, run_id_), directory_, stop_, **log_);
     } catch (const std::exception& error) {
       (*log_)->error("no snapshot of the primary: {}", error.what());
       if (stop_.interrupted()) {
@@ -333,7 +345,8 @@ class Run {
   common::StopSource& stop_;
   const RunObserver& observer_;
   const FaultPlan* plan_;
-  const bank::BankWorkload bank_workload_;
+  const std::unique_ptr<backend::Workload> workload_;
+  std::vector<std::unique_ptr<backend::Workload>> other_workloads_;  // their tables are pgchaos's too
   RunOutcome outcome_;
   PhaseTimes phases_;  // where the wall time goes, in pgchaos.log
   std::optional<CommitModeGuard> commit_guard_;
@@ -354,6 +367,18 @@ class Run {
 
 std::string operations_text(std::int64_t operations) {
   return operations >= kNoOperationLimit ? "no operation limit" : fmt::format("{} operations", operations);
+}
+
+std::unique_ptr<backend::Workload> make_workload(const std::string& name, const RunRequest& request,
+                                                 std::int64_t state_run) {
+  if (name == "bank") return std::make_unique<bank::BankWorkload>(request.bank, request.workload.seed);
+  if (name == "append") {
+    auto options = request.append;
+    options.state_run = state_run;
+    options.prepared_statements = request.bank.prepared_statements;
+    return std::make_unique<append::AppendWorkload>(options, request.workload.seed);
+  }
+  throw backend::BackendError("unknown workload " + name + ": bank or append");
 }
 
 RunOutcome run(const RunRequest& request, history::RunDirectory& directory, common::StopSource& stop,

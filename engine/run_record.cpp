@@ -39,6 +39,7 @@ void write_run_json(const history::RunDirectory& directory, const RunRequest& re
       {"started_at", utc_now()},
       {"run_id", run_id},
       {"seed", w.seed},
+      {"workload", request.workload_name},
       {"commit_mode", common::to_string(commit.mode)},
       {"synchronous_commit", commit.level.empty() ? json(nullptr) : json(commit.level)},
       {"scenario", plan ? json(plan->scenario.name) : json(nullptr)},
@@ -68,7 +69,10 @@ void write_run_json(const history::RunDirectory& directory, const RunRequest& re
         {"round_trips", request.bank.batched() ? "batched" : "statement-by-statement"},
         {"reset", w.reset},
         {"log_level", request.log_level},
-        {"log_sql", request.bank.log_sql}}},
+        {"log_sql", request.bank.log_sql},
+        {"isolation", request.workload_name == "append" ? json(request.append.isolation) : json(nullptr)},
+        {"active_keys", request.workload_name == "append" ? json(request.append.active_keys) : json(nullptr)},
+        {"appends_per_key", request.workload_name == "append" ? json(request.append.appends_per_key) : json(nullptr)}}},
   };
   common::write_file_atomically(directory.run_json(), run.dump(2) + "\n");
 }
@@ -96,6 +100,12 @@ RecordedRun read_recorded_run(const history::RunDirectory& directory) {
       run.duration = common::parse_duration(j["duration"].get<std::string>());
     if (j.contains("scenario") && j["scenario"].is_string()) run.scenario = j["scenario"].get<std::string>();
     run.cycle = j.value("cycle", false);
+    run.workload = j.value("workload", "bank");
+    if (run.workload != "bank" && run.workload != "append") throw common::FileError(file.string() + ": unknown workload " + run.workload);
+    if (j.at("config").contains("isolation") && j["config"]["isolation"].is_string())
+      run.isolation = j["config"]["isolation"].get<std::string>();
+    if (run.workload == "append" && !append::valid_isolation(run.isolation))
+      throw common::FileError(file.string() + ": config.isolation must be serializable, repeatable-read or read-committed");
     if (j.contains("watchdog") && j["watchdog"].is_object())
       for (const auto& [node, text] : j["watchdog"].items())
         if (text.is_string()) run.watchdog[node] = text.get<std::string>();

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -71,6 +72,9 @@ struct Event {
   std::string followers;        ///< a primary's streaming replicas by Patroni's REST API, comma-separated
   std::string sync_followers;   ///< of them, those with sync_state sync or quorum (a synchronous standby)
   std::string address;          ///< the node as the workload sees it ("address:port", as in invoke's `node`)
+  /// A list-append transaction (workloads/append): its micro-operations on invoke ("a3:17 r3"), with the lists read
+  /// on ok ("a3:17 r3=4,9,17").
+  std::string txn;
 };
 
 /// Appends events to a JSONL file from any number of threads. A dedicated thread formats and writes them and
@@ -107,6 +111,9 @@ struct HistoryFile {
   std::vector<Event> events;   ///< in file order
   bool torn_tail = false;      ///< the last line was cut short (a killed writer) and was skipped
 };
+/// Streams a history file's events to `visit`, never holding the file whole. A torn last line is skipped (returns
+/// true then); a bad line elsewhere throws HistoryError "file:line: ...".
+bool for_each_event(const std::filesystem::path& file, const std::function<void(Event&&)>& visit);
 /// Reads a history file. A torn last line is tolerated; a bad line elsewhere throws HistoryError "file:line: ...".
 HistoryFile read_history(const std::filesystem::path& file);
 

@@ -117,6 +117,7 @@ std::string to_json_line(const Event& e) {
   add_string(out, "followers", e.followers);
   add_string(out, "sync_followers", e.sync_followers);
   add_string(out, "address", e.address);
+  add_string(out, "txn", e.txn);
   out += "}\n";
   return out;
 }
@@ -158,6 +159,7 @@ Event parse_event_line(std::string_view line) {
     read_field(j, "wal_current", e.wal_current);
     read_field(j, "wal_received", e.wal_received);
     read_field(j, "wal_replayed", e.wal_replayed);
+    read_field(j, "txn", e.txn);
     read_field(j, "replicas", e.replicas);
     read_field(j, "upstream", e.upstream);
     read_field(j, "followers", e.followers);
@@ -169,14 +171,46 @@ Event parse_event_line(std::string_view line) {
   }
 }
 
+bool for_each_event(const std::filesystem::path& file, const std::function<void(Event&&)>& visit) {
+  InputFile in(file);
+  std::string buffer(1 << 16, '\0'), pending;
+  std::size_t line_number = 0;
+  bool torn = false;
+  // One line, whole: a bad one throws, unless it is the last (the writer died mid-line), which is skipped.
+  auto one_line = [&](std::string_view line, bool last_line, bool has_newline) {
+    ++line_number;
+    if (line.empty()) return;
+    try {
+      if (last_line && !has_newline) throw HistoryError("no newline");
+      visit(parse_event_line(line));
+    } catch (const std::exception& error) {
+      if (last_line) {
+        torn = true;
+        return;
+      }
+      throw HistoryError(fmt::format("{}:{}: unreadable history line: {}", file.string(), line_number, error.what()));
+    }
+  };
+  while (const std::size_t n = in.read(buffer.data(), buffer.size())) {
+    pending.append(buffer.data(), n);
+    std::size_t start = 0;
+    for (std::size_t newline; (newline = pending.find('\n', start)) != std::string::npos; start = newline + 1)
+      one_line(std::string_view(pending).substr(start, newline - start), false, true);
+    pending.erase(0, start);
+  }
+  if (!pending.empty()) one_line(pending, true, false);
+  return torn;
+}
+
 HistoryFile read_history(const std::filesystem::path& file) {
+  HistoryFile result;
+  // A line that cannot be parsed is torn only when it is the file's last: checked by reading the whole text first.
   std::string text;
   {
     InputFile in(file);
     std::string buffer(1 << 16, '\0');
     while (const std::size_t n = in.read(buffer.data(), buffer.size())) text.append(buffer.data(), n);
   }
-  HistoryFile result;
   std::size_t line_number = 0;
   for (std::size_t start = 0; start < text.size();) {
     const std::size_t newline = text.find('\n', start);

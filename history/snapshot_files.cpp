@@ -118,6 +118,10 @@ void SnapshotWriter::finish(const Snapshot& s) {
                       {"ledger_rows", rows_}};
   auto& accounts = j["accounts"] = nlohmann::json::array();
   for (const auto& a : s.accounts) accounts.push_back({a.id, a.balance_cents});
+  if (!s.lists.empty()) {
+    auto& lists = j["lists"] = nlohmann::json::array();
+    for (const auto& l : s.lists) lists.push_back({l.key, l.elements});
+  }
   common::write_file_atomically(json_file_, j.dump() + "\n");
 }
 
@@ -151,6 +155,12 @@ Snapshot read_snapshot(const std::filesystem::path& file, std::optional<std::int
       s.accounts.push_back({integer_field<int>(a.at(0), "an account id"),
                             integer_field<std::int64_t>(a.at(1), "an account balance")});
     ledger_rows = integer_field<std::size_t>(j.at("ledger_rows"), "ledger_rows");
+    if (j.contains("lists"))
+      for (const auto& l : j.at("lists")) {
+        KeyList list{integer_field<std::int64_t>(l.at(0), "a list's key"), {}};
+        for (const auto& element : l.at(1)) list.elements.push_back(integer_field<std::int64_t>(element, "a list's element"));
+        s.lists.push_back(std::move(list));
+      }
   } catch (const nlohmann::json::exception& error) {
     throw HistoryError(file.string() + ": unreadable snapshot: " + error.what());
   } catch (const std::invalid_argument& error) {

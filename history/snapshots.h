@@ -26,6 +26,11 @@ struct LedgerRow {
   std::int32_t from_account = 0, to_account = 0;
   std::int32_t amount_cents = 0, worker = 0;
 };
+/// A list of the list-append workload (workloads/append): one key's elements in their order.
+struct KeyList {
+  std::int64_t key = 0;
+  std::vector<std::int64_t> elements;
+};
 /// The accounts and ledger of one node, read at the end of a run.
 struct Snapshot {
   std::string name;                 ///< the node's configured name, or its address
@@ -39,6 +44,7 @@ struct Snapshot {
   std::string error;                ///< set when the node could not be read: no rows then
   std::int64_t initial_balance_cents = 10000;
   std::vector<AccountRow> accounts; ///< ordered by id
+  std::vector<KeyList> lists;       ///< the list-append workload's lists of the run, ordered by key
   std::vector<LedgerRow> ledger;    ///< every run's rows, ordered by (run_id, op_id); empty when indexed
   /// Read for a check: one run's index of the ledger instead of its rows (the checker indexes rows itself).
   std::shared_ptr<const LedgerIndex> ledger_index;

@@ -188,6 +188,48 @@ std::string replay_note(const std::string& run_json) {
   return fmt::format(" · replay of {} by {}", j["replay"].value("of", "?"), j["replay"].value("by", "role"));
 }
 
+namespace {
+
+// The list-append workload's anomalies: a table per kind, each cycle as its chain of transactions and dependencies.
+std::string isolation_section(const checker::IsolationCheck& c) {
+  std::string html = fmt::format(
+      "<h2>Isolation</h2>\n<p class=\"meta\">{} transactions ({} reads, {} appends on {} keys), {} dependencies; asked "
+      "for <b>{}</b>; the history is consistent with <b>{}</b> at most (orders of sessions and real time aside).</p>\n",
+      c.transactions, c.reads, c.appends, c.keys, c.edges, escape_markup(c.isolation), escape_markup(c.strongest_level));
+  if (c.anomaly_counts.empty()) html += "<p class=\"pass\">No anomaly.</p>\n";
+  for (const auto& [kind, n] : c.anomaly_counts) {
+    std::size_t shown = 0;
+    bool forbidden = false;
+    for (const auto& a : c.anomalies) forbidden = forbidden || (a.kind == kind && a.forbidden);
+    html += fmt::format("<h3 id=\"anomaly-{0}\">{0}: {1} <span class=\"{2}\">({3})</span></h3>\n<table class=\"anomalies\">"
+                        "<tr><th>transactions</th><th>dependencies</th><th>what it means</th></tr>\n",
+                        escape_markup(kind), n, forbidden ? "fail" : "report",
+                        forbidden ? "forbidden at " + escape_markup(c.isolation) : "reported");
+    for (const auto& a : c.anomalies) {
+      if (a.kind != kind) continue;
+      ++shown;
+      std::string chain;
+      for (const auto& e : a.edges) chain += (chain.empty() ? "" : "<br>") + escape_markup(e);
+      html += fmt::format("<tr><td>{}</td><td class=\"cycle\">{}</td><td>{}</td></tr>\n",
+                          escape_markup(fmt::format("T{}", fmt::join(a.transactions, " → T"))), chain.empty() ? "—" : chain,
+                          escape_markup(a.explanation));
+    }
+    html += "</table>\n";
+    if (static_cast<std::int64_t>(shown) < n) html += fmt::format("<p class=\"meta\">{} more in report.json's counts.</p>\n", n - static_cast<std::int64_t>(shown));
+  }
+  if (!c.lost_appends.empty()) {
+    html += "<h3>Lost appends</h3>\n<table><tr><th>op</th><th>key</th><th>element</th><th>cause</th></tr>\n";
+    for (std::size_t i = 0; i < c.lost_appends.size() && i < 50; ++i) {
+      const auto& l = c.lost_appends[i];
+      html += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n", l.op, l.key, l.element, escape_markup(l.cause));
+    }
+    html += "</table>\n";
+  }
+  return html;
+}
+
+}  // namespace
+
 std::string html_report(const RunInfo& run, const checker::CheckResult& r) {
   const std::string verdict = checker::to_string(r.verdict);
   std::string html = page_start(fmt::format("pgchaos run {}: {}", run.run_id, verdict), fmt::format("pgchaos run {}", run.run_id));
@@ -276,6 +318,8 @@ std::string html_report(const RunInfo& run, const checker::CheckResult& r) {
     }
     html += "</table>\n";
   }
+
+  if (r.isolation.checked) html += isolation_section(r.isolation);
 
   if (!run.forensics.empty()) {
     html += "<h2>Forensics: the log lines that matter</h2>\n<p class=\"meta\">Collected as each window closed; everything "

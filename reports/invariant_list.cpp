@@ -39,6 +39,43 @@ std::string first_ids(const std::vector<std::int64_t>& ids, std::size_t limit, s
   return text;
 }
 
+// The list-append workload's: one entry per anomaly kind found (failing when the isolation asked for forbids it),
+// lost and phantom appends.
+void isolation_results(const checker::IsolationCheck& c, std::vector<InvariantResult>& list) {
+  const std::string scope = fmt::format("{} transactions ({} reads, {} appends on {} keys; {} dependencies)",
+                                        c.transactions, c.reads, c.appends, c.keys, c.edges);
+  if (c.anomaly_counts.empty())
+    list.push_back({"no_isolation_anomalies", "invariants", Status::pass,
+                    fmt::format("no anomaly in {}: consistent with {}, as {} asked", scope, c.strongest_level, c.isolation)});
+  for (const auto& [kind, n] : c.anomaly_counts) {
+    const checker::IsolationAnomaly* first = nullptr;
+    for (const auto& a : c.anomalies)
+      if (a.kind == kind && first == nullptr) first = &a;
+    const bool forbidden = first != nullptr && first->forbidden;
+    list.push_back({"isolation." + kind, "invariants", forbidden ? Status::fail : Status::report,
+                    fmt::format("{} found ({} {}; the history is consistent with {} at most) in {}{}", n,
+                                c.isolation, forbidden ? "forbids it" : "allows it, or it is an order no level promises",
+                                c.strongest_level, scope, first ? ". The first: " + first->explanation : "")});
+  }
+  std::int64_t unexplained = 0;
+  std::vector<std::int64_t> ops;
+  for (const auto& l : c.lost_appends) {
+    unexplained += l.cause == "unexplained";
+    if (ops.empty() || ops.back() != l.op) ops.push_back(l.op);
+  }
+  list.push_back({"no_lost_appends", "invariants",
+                  c.lost_appends.empty() ? Status::pass : unexplained > 0 ? Status::fail : Status::report,
+                  c.lost_appends.empty()
+                      ? "every acknowledged append is in the primary's final list of its key"
+                      : fmt::format("{} acknowledged appends absent from the primary's final lists ({} with no lost "
+                                    "commit to explain them); ops {}",
+                                    c.lost_appends.size(), unexplained, first_ids(ops, 20))});
+  list.push_back({"no_phantom_appends", "invariants", c.phantom_appends.empty() ? Status::pass : Status::fail,
+                  c.phantom_appends.empty() ? "no element of a rolled-back transaction is in the final lists"
+                                            : fmt::format("elements of rolled-back transactions in the final lists: ops {}",
+                                                          first_ids(c.phantom_appends, 20))});
+}
+
 std::vector<InvariantResult> invariant_results(const checker::CheckResult& r) {
   std::vector<InvariantResult> list;
   if (!r.checked) return list;  // nothing was checked: no invariant may look passed
@@ -99,29 +136,34 @@ std::vector<InvariantResult> invariant_results(const checker::CheckResult& r) {
                     fmt::format("{} ops committed, not in the history{}: {}", r.committed_not_in_history.size(),
                                 r.history_complete ? "" : " (history cut short)",
                                 first_ids(r.committed_not_in_history, 20))});
-  list.push_back({"total_balance", "invariants", r.balance_drift_cents == 0 ? Status::pass : Status::fail,
-                  fmt::format("sum(balance) {:.2f}, drift {:.2f}; seed formula {:.2f}",
-                              static_cast<double>(r.balance_sum_cents) / 100,
-                              static_cast<double>(r.balance_drift_cents) / 100,
-                              static_cast<double>(r.original_formula_cents) / 100)});
-  std::string mismatches;
-  for (std::size_t i = 0; i < r.account_mismatches.size() && i < 10; ++i) {
-    const auto& m = r.account_mismatches[i];
-    mismatches += fmt::format("{}account {}: {:.2f} vs {:.2f} from the ledger (ops {})", i ? "; " : "", m.account,
-                              static_cast<double>(m.balance_cents) / 100, static_cast<double>(m.expected_cents) / 100,
-                              first_ids(m.ops, 5, m.op_count));
+  if (r.isolation.checked) isolation_results(r.isolation, list);
+  else {
+    list.push_back({"total_balance", "invariants", r.balance_drift_cents == 0 ? Status::pass : Status::fail,
+                    fmt::format("sum(balance) {:.2f}, drift {:.2f}; seed formula {:.2f}",
+                                static_cast<double>(r.balance_sum_cents) / 100,
+                                static_cast<double>(r.balance_drift_cents) / 100,
+                                static_cast<double>(r.original_formula_cents) / 100)});
+    std::string mismatches;
+    for (std::size_t i = 0; i < r.account_mismatches.size() && i < 10; ++i) {
+      const auto& m = r.account_mismatches[i];
+      mismatches += fmt::format("{}account {}: {:.2f} vs {:.2f} from the ledger (ops {})", i ? "; " : "", m.account,
+                                static_cast<double>(m.balance_cents) / 100, static_cast<double>(m.expected_cents) / 100,
+                                first_ids(m.ops, 5, m.op_count));
+    }
+    list.push_back({"account_reconciliation", "invariants", r.account_mismatches.empty() ? Status::pass : Status::fail,
+                    r.account_mismatches.empty() ? fmt::format("all {} accounts match their ledger rows", r.accounts)
+                                                 : mismatches});
   }
-  list.push_back({"account_reconciliation", "invariants", r.account_mismatches.empty() ? Status::pass : Status::fail,
-                  r.account_mismatches.empty() ? fmt::format("all {} accounts match their ledger rows", r.accounts)
-                                               : mismatches});
   for (const auto& node : r.nodes) {
     Status status = !node.compared ? Status::not_checked : node.diverged() ? Status::fail : Status::pass;
     std::string detail = !node.compared ? node.not_compared_because
                          : node.diverged()
-                             ? fmt::format("{} accounts differ; ops missing: {}; extra: {}; committed by another attempt: {}",
-                                           node.differing_accounts.size(), first_ids(node.missing_ops, 10),
+                             ? fmt::format("{} {} differ; ops missing: {}; extra: {}; committed by another attempt: {}",
+                                           node.differing_accounts.size(), r.isolation.checked ? "lists" : "accounts",
+                                           first_ids(node.missing_ops, 10),
                                            first_ids(node.extra_ops, 10), first_ids(node.other_attempt_ops, 10))
-                             : "accounts and ledger equal the primary's";
+                             : r.isolation.checked ? "lists and records equal the primary's"
+                                                   : "accounts and ledger equal the primary's";
     list.push_back({"replica_convergence." + node.name, "convergence", status, detail});
   }
   for (const auto& f : r.faults) {

@@ -112,6 +112,25 @@ std::string json_report(const RunInfo& run, const checker::CheckResult& r) {
   for (const auto& s : r.per_second)
     rows.push_back({s.second, s.ok, s.latency.p50_ms, s.latency.p95_ms, s.latency.p99_ms, s.latency.max_ms});
 
+  // The list-append workload's isolation check; null for the bank.
+  json isolation = nullptr;
+  if (r.isolation.checked) {
+    const auto& c = r.isolation;
+    json anomalies = json::array();
+    for (const auto& a : c.anomalies)
+      anomalies.push_back({{"kind", a.kind}, {"forbidden", a.forbidden}, {"transactions", a.transactions},
+                           {"cycle", a.edges}, {"explanation", a.explanation}});
+    json counts = json::object();
+    for (const auto& [kind, n] : c.anomaly_counts) counts[kind] = n;
+    json lost_appends = json::array();
+    for (const auto& l : c.lost_appends)
+      lost_appends.push_back({{"op", l.op}, {"key", l.key}, {"element", l.element}, {"cause", l.cause}});
+    isolation = {{"isolation", c.isolation}, {"strongest_level", c.strongest_level},
+                 {"transactions", c.transactions}, {"reads", c.reads}, {"appends", c.appends}, {"keys", c.keys},
+                 {"dependencies", c.edges}, {"anomaly_counts", counts}, {"forbidden", c.forbidden()},
+                 {"anomalies", anomalies}, {"lost_appends", lost_appends}, {"phantom_appends", c.phantom_appends}};
+  }
+
   const json report = {
       {"schema_version", kSchemaVersion},
       {"generator", "pgchaos " PGCHAOS_VERSION},
@@ -146,6 +165,7 @@ std::string json_report(const RunInfo& run, const checker::CheckResult& r) {
                    {"lanes", lanes}}},
       {"balances", {{"sum_cents", r.balance_sum_cents}, {"drift_cents", r.balance_drift_cents},
                     {"seed_formula_cents", r.original_formula_cents}, {"account_mismatches", mismatches}}},
+      {"isolation", isolation},
       {"nodes", nodes},
       {"availability", {{"duration_s", r.duration_s}, {"ops_per_s", r.ops_per_s}, {"latency_ms", latency(r.latency)},
                         {"probe_resolution_s", probe_resolution_s(configuration)},

@@ -2,13 +2,19 @@
 // inferred from the lists read, the dependencies between transactions (write-write, write-read, read-write, and
 // session order) form a graph, and its cycles are the anomalies G0, G1c, G-single and G2-item; a single read shows
 // G1a (an aborted append read), G1b (another transaction's intermediate state read), an order no other read agrees
-// with, or an element twice. Pure logic: the workload that records such a history is not built yet (issue 23).
+// with, or an element twice. Below the checker: the workload that records such histories (on the backend's seam),
+// its history read back from history.jsonl, and its check of a run beside the generic one.
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "backend/workload.h"
+#include "checker/checker.h"
 
 namespace pgchaos::append {
 
@@ -29,9 +35,12 @@ struct Transaction {
   std::int64_t session = 0;  ///< the client that ran it: a session's transactions are in the order of the history
   Outcome outcome = Outcome::ok;
   std::vector<MicroOp> ops;
+  /// When its acknowledged attempt was invoked and acknowledged (monotonic ns); -1 unknown. A transaction
+  /// acknowledged before another was invoked precedes it in real time.
+  std::int64_t invoke_ns = -1, complete_ns = -1;
 };
 
-enum class Dependency { ww, wr, rw, session };
+enum class Dependency { ww, wr, rw, session, realtime };
 const char* to_string(Dependency d) noexcept;
 
 /// `from` must come before `to` in any serial order, because of `key`'s element `value` (the one written first for
@@ -59,12 +68,83 @@ struct AppendCheck {
   std::size_t transactions = 0, edges = 0;
 };
 
-/// Checks a history. Session order joins the graph only for the -process variants: a cycle the other dependencies
-/// make alone is named without the suffix.
+/// Checks a history. Session and real-time order join the graph only for the -process and -realtime variants: a
+/// cycle the other dependencies make alone is named without the suffix.
 AppendCheck check_history(const std::vector<Transaction>& history);
 
-/// Whether `anomaly` (a kind above, -process variants included) is one `level` (serializable, repeatable-read,
-/// read-committed) forbids.
+/// Whether `anomaly` (a kind above) is one `level` (serializable, repeatable-read, read-committed) forbids. The
+/// -process and -realtime variants are forbidden by none: PostgreSQL promises neither order between sessions.
 bool forbidden_at(const std::string& anomaly, const std::string& level);
+
+// ---- The workload
+
+/// Micro-operations as history.jsonl records them: "a3:17" appends 17 to key 3, "r3" reads key 3, "r3=4,9,17" read
+/// [4, 9, 17] ("r3=" the empty list), separated by spaces.
+std::string format_ops(const std::vector<MicroOp>& ops);
+/// Throws std::invalid_argument saying what is wrong.
+std::vector<MicroOp> parse_ops(std::string_view text);
+
+struct AppendOptions {
+  std::string isolation = "serializable";  ///< serializable | repeatable-read | read-committed
+  int active_keys = 32;                    ///< keys appended to at once; fewer make more contention
+  int appends_per_key = 64;                ///< about this many appends to a key before it rotates out for a new one
+  bool prepared_statements = true;         ///< false: each statement with its text (a pooler in transaction mode)
+  std::int64_t state_run = 0;              ///< read_state reads this run's lists (0: the newest run's)
+};
+/// "serializable", "repeatable-read", "read-committed"; false for anything else.
+bool valid_isolation(std::string_view level);
+
+/// A transaction of 1–4 micro-operations (half reads, half appends of unique elements) per op, drawn from the seed
+/// on a few active keys, run at the isolation asked for; its record row in pgchaos.append_ledger, keyed by (run, op),
+/// says which attempt committed, as the bank's ledger does.
+class AppendWorkload final : public backend::Workload {
+ public:
+  /// Throws backend::BackendError for options out of range.
+  AppendWorkload(AppendOptions options, std::uint64_t seed);
+  /// The micro-operations of `op` (a pure function of seed and op; each element `op` × 4 + its position).
+  std::vector<MicroOp> draw(std::int64_t op) const;
+  std::vector<std::string> own_relations() const override;
+  int keys() const override { return options_.active_keys; }
+  std::vector<std::string> tables() const override;
+  void create_tables(pqxx::transaction_base& tx) const override;
+  void check_existing_tables(pqxx::transaction_base& tx) const override;
+  void prepare_connection(pqxx::connection_base& connection) const override;
+  void describe(std::int64_t op, history::Event& invoke) const override;
+  backend::AttemptResult execute(pqxx::connection_base& connection, const backend::Attempt& attempt,
+                                 const common::StopSource& stop) const override;
+  int committed_attempt(pqxx::connection_base& connection, std::int64_t run_id, std::int64_t op) const override;
+  void read_state(pqxx::transaction_base& tx, history::Snapshot& snapshot,
+                  const std::function<void(const history::LedgerRow&)>& add_row) const override;
+
+ private:
+  AppendOptions options_;
+  std::uint64_t seed_;
+};
+
+/// One op of a run's history as the checker needs it: its transaction (outcome from its attempts and their
+/// resolutions, reads from its acknowledged attempt) and when that attempt ran.
+struct RunTransactions {
+  std::vector<Transaction> transactions;  ///< id = op, session = worker, in invoke order
+  std::int64_t read_ops = 0, append_ops = 0;
+};
+/// Reads history.jsonl (or .zst). Throws history::HistoryError naming the file and line.
+RunTransactions load_transactions(const std::filesystem::path& history_file);
+
+/// The list-append workload's invariants: each node's lists against the primary's, and the isolation check of the
+/// history (loaded here) with the primary's final lists as the last read, judged at `isolation`.
+class AppendInvariants final : public checker::StateInvariants {
+ public:
+  AppendInvariants(RunTransactions history, std::string isolation)
+      : history_(std::move(history)), isolation_(std::move(isolation)) {}
+  void check_primary(const history::Snapshot& primary, const history::LedgerIndex& ledger,
+                     checker::CheckResult& result) const override;
+  void compare_state(const history::Snapshot& primary, const history::Snapshot& node,
+                     checker::NodeComparison& comparison) const override;
+  void check_history(const std::vector<history::Snapshot>& snapshots, checker::CheckResult& result) const override;
+
+ private:
+  RunTransactions history_;
+  std::string isolation_;
+};
 
 }  // namespace pgchaos::append

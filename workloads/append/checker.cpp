@@ -2,7 +2,7 @@
 // Observations"): the longest list read of a key is its version order (every other read must be a prefix of it), each
 // element's writer is the transaction that appended it, and the order gives the dependencies. Cycles are searched in
 // the strongly connected components of ever larger subgraphs: ww alone (G0), ww+wr (G1c), then ww+wr+rw with exactly
-// one rw (G-single) or more (G2-item); session order last, for the cycles that need it.
+// one rw (G-single) or more (G2-item); session and real-time order last, for the cycles that need them.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -15,8 +15,17 @@
 namespace pgchaos::append {
 namespace {
 
-constexpr unsigned kWw = 1, kWr = 2, kRw = 4, kSession = 8;
-unsigned bit(Dependency d) { return d == Dependency::ww ? kWw : d == Dependency::wr ? kWr : d == Dependency::rw ? kRw : kSession; }
+constexpr unsigned kWw = 1, kWr = 2, kRw = 4, kSession = 8, kRealtime = 16;
+unsigned bit(Dependency d) {
+  switch (d) {
+    case Dependency::ww: return kWw;
+    case Dependency::wr: return kWr;
+    case Dependency::rw: return kRw;
+    case Dependency::session: return kSession;
+    case Dependency::realtime: return kRealtime;
+  }
+  return 0;
+}
 
 constexpr std::size_t kNoWriter = static_cast<std::size_t>(-1);
 
@@ -254,6 +263,44 @@ class Checker {
         it->second = t;
       }
     }
+    realtime_edges();
+  }
+
+  // T1 acknowledged before T2 was invoked: T1 precedes T2 in real time. Only the edges that are not implied by
+  // others (Elle's frontier): each transaction gets an edge from those acknowledged before it began that no
+  // transaction acknowledged since then had already followed.
+  void realtime_edges() {
+    struct Moment {
+      std::int64_t at;
+      bool complete;
+      std::size_t txn;
+    };
+    std::vector<Moment> moments;
+    for (std::size_t t = 0; t < h_.size(); ++t)
+      if (in_graph(t) && h_[t].invoke_ns >= 0 && h_[t].complete_ns >= h_[t].invoke_ns) {
+        moments.push_back({h_[t].invoke_ns, false, t});
+        moments.push_back({h_[t].complete_ns, true, t});
+      }
+    // At the same instant completions come after invocations: neither then precedes the other.
+    std::sort(moments.begin(), moments.end(), [](const Moment& a, const Moment& b) {
+      return a.at != b.at ? a.at < b.at : a.complete < b.complete;
+    });
+    std::vector<std::size_t> frontier;  // acknowledged transactions no later acknowledged one follows
+    std::unordered_map<std::size_t, std::vector<std::size_t>> before;  // a running transaction's frontier at its start
+    for (const auto& m : moments) {
+      if (!m.complete) {
+        if (!frontier.empty()) before.emplace(m.txn, frontier);
+        continue;
+      }
+      const auto preceding = before.find(m.txn);
+      if (preceding != before.end()) {
+        for (const auto p : preceding->second) add_edge(p, m.txn, Dependency::realtime, 0, 0);
+        std::unordered_set<std::size_t> covered(preceding->second.begin(), preceding->second.end());
+        std::erase_if(frontier, [&](std::size_t f) { return covered.count(f) != 0; });
+        before.erase(preceding);
+      }
+      frontier.push_back(m.txn);
+    }
   }
 
   void add_edge(std::size_t from_txn, std::size_t to_txn, Dependency kind, std::int64_t key, std::int64_t value) {
@@ -413,18 +460,18 @@ class Checker {
     }
   }
 
-  // Cycles that need session order: one per component that holds no cycle already told.
+  // Cycles that need session or real-time order: one per component that holds no cycle already told.
   void session_cycles() {
     int count = 0;
-    const auto component = components(kWw | kWr | kRw | kSession, count);
-    const auto inside = internal_edges(component, count, kSession);
+    const unsigned all = kWw | kWr | kRw | kSession | kRealtime;
+    const auto component = components(all, count);
+    const auto inside = internal_edges(component, count, kSession | kRealtime);
     std::vector<char> told(static_cast<std::size_t>(count), 0);
     for (std::size_t v = 0; v < out_.size(); ++v)
       if (component[v] >= 0 && reported_[v]) told[static_cast<std::size_t>(component[v])] = 1;
     for (int c = 0; c < count; ++c)
       if (!told[static_cast<std::size_t>(c)] && !inside[static_cast<std::size_t>(c)].empty())
-        report_cycle(cycle_through(inside[static_cast<std::size_t>(c)].front(), kWw | kWr | kRw | kSession, component, c),
-                     "-process");
+        report_cycle(cycle_through(inside[static_cast<std::size_t>(c)].front(), all, component, c), "-process");
   }
 
   void report_cycle(const std::vector<int>& cycle, const std::string& suffix) {
@@ -442,7 +489,10 @@ class Checker {
       wr = wr || edge.kind == Dependency::wr;
       story += (story.empty() ? "" : "; ") + edge_text(edge);
     }
-    anomaly.kind = (rw > 1 ? "G2-item" : rw == 1 ? "G-single" : wr ? "G1c" : "G0") + suffix;
+    // A cycle that needs real-time order is the -realtime variant (Elle's name), session order alone -process.
+    const bool realtime = std::any_of(anomaly.cycle.begin(), anomaly.cycle.end(),
+                                      [](const Edge& e) { return e.kind == Dependency::realtime; });
+    anomaly.kind = (rw > 1 ? "G2-item" : rw == 1 ? "G-single" : wr ? "G1c" : "G0") + (realtime && !suffix.empty() ? "-realtime" : suffix);
     anomaly.explanation = story + fmt::format(": T{} must come before T{}, and so on around to T{} before T{} — a "
                                               "cycle no serial order of the transactions allows",
                                               anomaly.cycle.front().from, anomaly.cycle.front().to,
@@ -461,6 +511,8 @@ class Checker {
         return fmt::format("T{} read key {} without {}, which T{} appended next (rw)", e.from, e.key, e.value, e.to);
       case Dependency::session:
         return fmt::format("T{} came before T{} in their session", e.from, e.to);
+      case Dependency::realtime:
+        return fmt::format("T{} was acknowledged before T{} began (real time)", e.from, e.to);
     }
     return "";
   }
@@ -468,7 +520,8 @@ class Checker {
   std::string strongest_level() const {
     bool none = false, g1 = false, single = false, g2 = false;
     for (const auto& a : result_.anomalies) {
-      if (a.kind.find("-process") != std::string::npos) continue;  // session order is no isolation level's
+      // Session and real-time order are no isolation level's.
+      if (a.kind.find("-process") != std::string::npos || a.kind.find("-realtime") != std::string::npos) continue;
       none = none || a.kind == "G0" || a.kind == "incompatible-order" || a.kind == "duplicate-elements";
       g1 = g1 || a.kind == "G1a" || a.kind == "G1b" || a.kind == "G1c";
       single = single || a.kind == "G-single";
@@ -507,6 +560,7 @@ const char* to_string(Dependency d) noexcept {
     case Dependency::wr: return "wr";
     case Dependency::rw: return "rw";
     case Dependency::session: return "session";
+    case Dependency::realtime: return "realtime";
   }
   return "?";
 }
@@ -514,7 +568,8 @@ const char* to_string(Dependency d) noexcept {
 AppendCheck check_history(const std::vector<Transaction>& history) { return Checker(history).run(); }
 
 bool forbidden_at(const std::string& anomaly, const std::string& level) {
-  const auto base = anomaly.substr(0, anomaly.find("-process"));
+  if (anomaly.find("-process") != std::string::npos || anomaly.find("-realtime") != std::string::npos) return false;
+  const auto& base = anomaly;
   if (level == "serializable") return true;
   if (level == "repeatable-read") return base != "G2-item";
   if (level == "read-committed") return base != "G2-item" && base != "G-single";

@@ -1,0 +1,179 @@
+// A list-append run checked: its transactions read back from history.jsonl, the primary's final lists as the last
+// read, Elle's inference over both, judged at the isolation level the run asked for; lost appends told with the
+// causes the generic check found for their ops.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "workloads/append/append.h"
+
+namespace pgchaos::append {
+namespace {
+
+constexpr std::size_t kAnomaliesKept = 50;  // of each kind, in report.json; every one is counted
+
+struct OpState {
+  std::size_t index = 0;
+  std::int64_t last_invoke_ns = -1;
+  int unknown = 0, resolved_not_committed = 0;
+  bool acknowledged = false, resolved_committed = false;
+};
+
+std::string edge_text(const Edge& e) {
+  if (e.kind == Dependency::session || e.kind == Dependency::realtime)
+    return fmt::format("T{} -{}-> T{}", e.from, to_string(e.kind), e.to);
+  return fmt::format("T{} -{}-> T{} (key {}, element {})", e.from, to_string(e.kind), e.to, e.key, e.value);
+}
+
+}  // namespace
+
+RunTransactions load_transactions(const std::filesystem::path& history_file) {
+  RunTransactions out;
+  std::unordered_map<std::int64_t, OpState> ops;
+  history::for_each_event(history_file, [&](history::Event&& e) {
+    using history::EventType;
+    if (e.type != EventType::invoke && e.type != EventType::ok && e.type != EventType::unknown &&
+        e.type != EventType::resolve)
+      return;
+    auto found = ops.find(e.op);
+    if (e.type == EventType::invoke) {
+      if (found == ops.end()) {
+        Transaction t;
+        t.id = e.op;
+        t.session = e.worker;
+        t.outcome = Outcome::fail;
+        try {
+          t.ops = parse_ops(e.txn);
+        } catch (const std::invalid_argument& error) {
+          throw history::HistoryError(fmt::format("op {}: its transaction: {}", e.op, error.what()));
+        }
+        if (t.ops.empty()) throw history::HistoryError(fmt::format("op {}: an invoke without a list-append transaction", e.op));
+        found = ops.emplace(e.op, OpState{out.transactions.size()}).first;
+        out.transactions.push_back(std::move(t));
+      }
+      found->second.last_invoke_ns = e.mono_ns;
+      return;
+    }
+    if (found == ops.end()) throw history::HistoryError(fmt::format("op {}: a completion without its invoke", e.op));
+    auto& state = found->second;
+    auto& t = out.transactions[state.index];
+    if (e.type == EventType::ok) {
+      try {
+        t.ops = parse_ops(e.txn);
+      } catch (const std::invalid_argument& error) {
+        throw history::HistoryError(fmt::format("op {}: its acknowledged transaction: {}", e.op, error.what()));
+      }
+      state.acknowledged = true;
+      t.invoke_ns = state.last_invoke_ns;
+      t.complete_ns = e.mono_ns;
+    } else if (e.type == EventType::unknown) {
+      ++state.unknown;
+    } else if (e.committed) {
+      state.resolved_committed = true;
+    } else {
+      ++state.resolved_not_committed;
+    }
+  });
+  for (const auto& [op, state] : ops) {
+    auto& t = out.transactions[state.index];
+    t.outcome = state.acknowledged || state.resolved_committed ? Outcome::ok
+                : state.unknown > state.resolved_not_committed  ? Outcome::unknown
+                                                                : Outcome::fail;
+  }
+  for (const auto& t : out.transactions)
+    for (const auto& op : t.ops) (op.kind == MicroOp::Kind::read ? out.read_ops : out.append_ops) += 1;
+  return out;
+}
+
+void AppendInvariants::check_primary(const history::Snapshot&, const history::LedgerIndex&, checker::CheckResult&) const {}
+
+void AppendInvariants::compare_state(const history::Snapshot& primary, const history::Snapshot& node,
+                                     checker::NodeComparison& comparison) const {
+  std::map<std::int64_t, const std::vector<std::int64_t>*> lists;
+  for (const auto& l : primary.lists) lists[l.key] = &l.elements;
+  std::unordered_set<std::int64_t> seen;
+  for (const auto& l : node.lists) {
+    seen.insert(l.key);
+    const auto found = lists.find(l.key);
+    if (found == lists.end() || *found->second != l.elements) comparison.differing_accounts.push_back(static_cast<int>(l.key));
+  }
+  for (const auto& [key, elements] : lists)
+    if (!seen.count(key)) comparison.differing_accounts.push_back(static_cast<int>(key));
+}
+
+void AppendInvariants::check_history(const std::vector<history::Snapshot>& snapshots, checker::CheckResult& r) const {
+  auto& c = r.isolation;
+  c.checked = true;
+  c.isolation = isolation_;
+  std::vector<Transaction> txns = history_.transactions;
+  // In-doubt ops as the generic check resolved them through the primary's record rows.
+  const std::unordered_set<std::int64_t> committed(r.unknown_committed.begin(), r.unknown_committed.end());
+  const std::unordered_set<std::int64_t> not_committed(r.unknown_not_committed.begin(), r.unknown_not_committed.end());
+  for (auto& t : txns)
+    if (t.outcome == Outcome::unknown) t.outcome = committed.count(t.id) ? Outcome::ok : not_committed.count(t.id) ? Outcome::fail : t.outcome;
+
+  // The primary's final lists, read as one last transaction (T0: ops start at 1) of every key the history touched.
+  const auto& primary = snapshots.front();
+  std::unordered_map<std::int64_t, const std::vector<std::int64_t>*> final_lists;
+  for (const auto& l : primary.lists) final_lists[l.key] = &l.elements;
+  std::unordered_set<std::int64_t> keys;
+  for (const auto& t : txns)
+    for (const auto& op : t.ops) keys.insert(op.key);
+  c.keys = static_cast<std::int64_t>(keys.size());
+  Transaction final_read;
+  final_read.id = 0;
+  final_read.session = -1;
+  std::vector<std::int64_t> sorted_keys(keys.begin(), keys.end());
+  std::sort(sorted_keys.begin(), sorted_keys.end());
+  static const std::vector<std::int64_t> kEmpty;
+  for (const auto key : sorted_keys) {
+    const auto found = final_lists.find(key);
+    final_read.ops.push_back({MicroOp::Kind::read, key, 0, found == final_lists.end() ? kEmpty : *found->second});
+  }
+
+  // Lost appends: acknowledged, not in the final list of their key; phantom ones: rolled back, yet there.
+  std::unordered_map<std::int64_t, checker::LossCause> lost_cause;
+  for (const auto& l : r.lost_ops) lost_cause[l.op] = l.cause;
+  std::unordered_set<std::int64_t> final_elements;
+  for (const auto& l : primary.lists) final_elements.insert(l.elements.begin(), l.elements.end());
+  for (const auto& t : txns) {
+    bool phantom = false;
+    for (const auto& op : t.ops) {
+      if (op.kind != MicroOp::Kind::append) continue;
+      const bool there = final_elements.count(op.value) != 0;
+      if (t.outcome == Outcome::ok && !there && t.complete_ns >= 0) {
+        const auto cause = lost_cause.find(t.id);
+        c.lost_appends.push_back({t.id, op.key, op.value, cause == lost_cause.end() ? "unexplained" : to_string(cause->second)});
+      }
+      phantom = phantom || (t.outcome == Outcome::fail && there);
+    }
+    if (phantom) c.phantom_appends.push_back(t.id);
+  }
+
+  c.transactions = static_cast<std::int64_t>(txns.size());
+  c.reads = history_.read_ops;
+  c.appends = history_.append_ops;
+  txns.push_back(std::move(final_read));
+  const AppendCheck check = append::check_history(txns);
+  c.edges = static_cast<std::int64_t>(check.edges);
+  c.strongest_level = check.strongest_level;
+  std::map<std::string, std::int64_t> counts;
+  for (const auto& a : check.anomalies) {
+    if (counts[a.kind]++ >= static_cast<std::int64_t>(kAnomaliesKept)) continue;
+    checker::IsolationAnomaly out;
+    out.kind = a.kind;
+    out.transactions = a.transactions;
+    for (const auto& e : a.cycle) out.edges.push_back(edge_text(e));
+    out.explanation = a.explanation;
+    if (std::find(a.transactions.begin(), a.transactions.end(), 0) != a.transactions.end())
+      out.explanation += fmt::format(" (T0 is the final state of the primary {})", primary.name);
+    out.forbidden = forbidden_at(a.kind, isolation_);
+    c.anomalies.push_back(std::move(out));
+  }
+  c.anomaly_counts.assign(counts.begin(), counts.end());
+}
+
+}  // namespace pgchaos::append
