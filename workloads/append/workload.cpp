@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 #include <pqxx/pqxx>
 #include <stdexcept>
@@ -133,6 +134,15 @@ std::vector<MicroOp> AppendWorkload::draw(std::int64_t op) const {
     m.key = generation * options_.active_keys + static_cast<std::int64_t>(next() % static_cast<std::uint64_t>(options_.active_keys));
     if (m.kind == MicroOp::Kind::append) m.value = op * kMaxOps + i;  // unique in the run, the same on every attempt
   }
+  // A transaction's appends lock their keys' rows in ascending key order, so that two transactions never wait for
+  // each other's rows (each such deadlock costs deadlock_timeout, a second by default); reads stay where they were.
+  std::vector<std::int64_t> append_keys;
+  for (const auto& m : ops)
+    if (m.kind == MicroOp::Kind::append) append_keys.push_back(m.key);
+  std::sort(append_keys.begin(), append_keys.end());
+  auto key = append_keys.begin();
+  for (auto& m : ops)
+    if (m.kind == MicroOp::Kind::append) m.key = *key++;
   return ops;
 }
 

@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <map>
 #include <random>
+#include <set>
 
+#include "tests/support/temp_directory.h"
 #include "workloads/append/append.h"
 
 namespace pgchaos::append {
@@ -173,6 +175,125 @@ TEST(AppendChecker, AWriteSkewPlantedInASerialHistoryIsFoundAlone) {
   std::vector<std::int64_t> in_cycle = skew.transactions;
   std::sort(in_cycle.begin(), in_cycle.end());
   EXPECT_EQ(in_cycle, (std::vector<std::int64_t>{1001, 1002}));
+}
+
+
+Transaction timed(Transaction t, std::int64_t invoke_ns, std::int64_t complete_ns) {
+  t.invoke_ns = invoke_ns;
+  t.complete_ns = complete_ns;
+  return t;
+}
+
+TEST(AppendChecker, AReadThatMissesAnAcknowledgedAppendIsARealTimeVariant) {
+  // T1's append was acknowledged at 10; T2 began at 20 and read x without it (a stale read, as from a replica or a
+  // primary that lost it for a while); T3 read it later.
+  const auto check = check_history({timed(txn(1, {append(x, 1)}), 0, 10), timed(txn(2, {read(x, {})}), 20, 30),
+                                    timed(txn(3, {read(x, {1})}), 40, 50)});
+  EXPECT_EQ(kinds(check), (std::vector<std::string>{"G-single-realtime"}));
+  const auto& stale = only(check, "G-single-realtime");
+  EXPECT_NE(stale.explanation.find("T1 was acknowledged before T2 began (real time)"), std::string::npos) << stale.explanation;
+  EXPECT_NE(stale.explanation.find("T2 read key 1 without 1, which T1 appended next (rw)"), std::string::npos);
+  EXPECT_EQ(check.strongest_level, "serializable") << "real-time order is no isolation level's";
+  EXPECT_FALSE(forbidden_at("G-single-realtime", "serializable"));
+  // Overlapping in time, the same reads are a legal order.
+  EXPECT_TRUE(check_history({timed(txn(1, {append(x, 1)}), 0, 25), timed(txn(2, {read(x, {})}), 20, 30),
+                             timed(txn(3, {read(x, {1})}), 40, 50)})
+                  .anomalies.empty());
+}
+
+TEST(AppendChecker, SerialExecutionsOneAfterAnotherInRealTimeStayClean) {
+  auto history = serial_history(5, 300);
+  for (std::size_t i = 0; i < history.size(); ++i)
+    history[i] = timed(history[i], static_cast<std::int64_t>(i) * 10, static_cast<std::int64_t>(i) * 10 + 5);
+  const auto check = check_history(history);
+  EXPECT_TRUE(check.anomalies.empty()) << check.anomalies.front().kind << ": " << check.anomalies.front().explanation;
+}
+
+TEST(AppendOps, TheHistorysTextRoundTrips) {
+  const std::vector<MicroOp> ops = {append(3, 17), read(3, {4, 9, 17}), read(5, {}),
+                                    {MicroOp::Kind::read, 6, 0, std::nullopt}};
+  EXPECT_EQ(format_ops(ops), "a3:17 r3=4,9,17 r5= r6");
+  const auto parsed = parse_ops("a3:17 r3=4,9,17 r5= r6");
+  ASSERT_EQ(parsed.size(), 4u);
+  EXPECT_EQ(parsed[0].kind, MicroOp::Kind::append);
+  EXPECT_EQ(parsed[0].value, 17);
+  EXPECT_EQ(*parsed[1].read, (std::vector<std::int64_t>{4, 9, 17}));
+  EXPECT_TRUE(parsed[2].read.has_value());
+  EXPECT_TRUE(parsed[2].read->empty());
+  EXPECT_FALSE(parsed[3].read.has_value()) << "a read not yet done has no list";
+  for (const char* bad : {"x3", "a3", "a3:", "r", "r3=4,x", "a3:17r4"}) EXPECT_THROW(parse_ops(bad), std::invalid_argument) << bad;
+}
+
+TEST(AppendWorkloadDraw, EachOpIsAPureFunctionOfSeedAndOpWithUniqueElementsOnRotatingKeys) {
+  const AppendWorkload workload(AppendOptions{.active_keys = 4, .appends_per_key = 10}, 42);
+  EXPECT_EQ(format_ops(workload.draw(17)), format_ops(AppendWorkload(AppendOptions{.active_keys = 4, .appends_per_key = 10}, 42).draw(17)));
+  std::set<std::int64_t> elements, first_keys, late_keys;
+  for (std::int64_t op = 1; op <= 1000; ++op) {
+    const auto ops = workload.draw(op);
+    ASSERT_GE(ops.size(), 1u);
+    ASSERT_LE(ops.size(), 4u);
+    for (const auto& m : ops) {
+      if (m.kind == MicroOp::Kind::append) {
+        EXPECT_TRUE(elements.insert(m.value).second) << "element " << m.value << " twice";
+      }
+      (op <= 32 ? first_keys : late_keys).insert(m.key);
+    }
+  }
+  EXPECT_LE(first_keys.size(), 4u) << "the first generation's 4 active keys";
+  EXPECT_GT(late_keys.size(), 40u) << "keys rotated out: 4 keys × 10 appends a generation";
+  EXPECT_THROW(AppendWorkload(AppendOptions{.isolation = "snapshot"}, 1), backend::BackendError);
+}
+
+TEST(AppendHistory, OutcomesComeFromAttemptsAndResolutionsReadsFromTheAcknowledgedOne) {
+  testing::TempDirectory dir("append-history");
+  const auto file = dir.path() / "history.jsonl";
+  {
+    history::HistoryWriter writer(file);
+    auto event = [&](history::EventType type, std::int64_t op, int attempt, std::string txn, std::int64_t at) {
+      history::Event e;
+      e.type = type;
+      e.op = op;
+      e.attempt = attempt;
+      e.worker = static_cast<int>(op % 2);
+      e.txn = std::move(txn);
+      e.mono_ns = at;
+      writer.append(e);
+      return e;
+    };
+    using history::EventType;
+    event(EventType::invoke, 1, 1, "a1:4 r1", 100);
+    event(EventType::ok, 1, 1, "a1:4 r1=4", 200);
+    event(EventType::invoke, 2, 1, "a1:8", 300);
+    event(EventType::unknown, 2, 1, "", 400);
+    history::Event resolved;
+    resolved.type = EventType::resolve;
+    resolved.op = 2;
+    resolved.committed = false;
+    writer.append(resolved);
+    event(EventType::invoke, 2, 2, "a1:8", 500);
+    event(EventType::fail, 2, 2, "", 600);
+    event(EventType::invoke, 3, 1, "r1 a2:12", 700);
+    event(EventType::unknown, 3, 1, "", 800);
+    resolved.op = 3;
+    resolved.committed = true;
+    writer.append(resolved);
+    event(EventType::invoke, 4, 1, "a2:16", 900);
+    event(EventType::unknown, 4, 1, "", 950);
+  }
+  const auto run = load_transactions(file);
+  ASSERT_EQ(run.transactions.size(), 4u);
+  const auto& t1 = run.transactions[0];
+  EXPECT_EQ(t1.outcome, Outcome::ok);
+  EXPECT_EQ(*t1.ops[1].read, (std::vector<std::int64_t>{4}));
+  EXPECT_EQ(t1.invoke_ns, 100);
+  EXPECT_EQ(t1.complete_ns, 200);
+  EXPECT_EQ(run.transactions[1].outcome, Outcome::fail) << "in doubt, resolved not committed, then failed";
+  EXPECT_EQ(run.transactions[2].outcome, Outcome::ok) << "resolved committed";
+  EXPECT_FALSE(run.transactions[2].ops[0].read.has_value()) << "what it read is not known";
+  EXPECT_EQ(run.transactions[2].complete_ns, -1);
+  EXPECT_EQ(run.transactions[3].outcome, Outcome::unknown);
+  EXPECT_EQ(run.read_ops, 2);
+  EXPECT_EQ(run.append_ops, 4);
 }
 
 }  // namespace
