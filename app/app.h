@@ -110,6 +110,8 @@ engine::ExitCode run_command(const std::vector<std::string>& args);
 engine::ExitCode scenario_command(const std::vector<std::string>& args);
 /// `pgchaos check RUN_DIR [--resnapshot] [--max-lost N] [--dsn ...]`.
 engine::ExitCode check_command(const std::vector<std::string>& args);
+/// `pgchaos export RUN_DIR --format jepsen`.
+engine::ExitCode export_command(const std::vector<std::string>& args);
 /// `pgchaos soak --conf FILE --duration T [--epoch T] [--scenarios A,B] ...`.
 engine::ExitCode soak_command(const std::vector<std::string>& args);
 /// `pgchaos matrix SCENARIO --conf FILE [--modes async,sync,sync-strict] ...`.

@@ -14,13 +14,14 @@ namespace {
 constexpr const char* kUsage =
     "usage: pgchaos COMMAND [options]\n"
     "commands:\n"
-    "  run        run the bank-transfer workload, record its history, check it against the database\n"
+    "  run        run the workload (bank transfers, or --workload append), record its history, check it\n"
     "  scenario   run the workload under a fault schedule (pgchaos scenario --list), then check and report\n"
     "  matrix     one scenario and seed under several commit modes (async, sync, sync-strict, ...), side by side\n"
     "  soak       epochs of scenarios for hours (a nightly soak), with soak.json, soak.html and junit.xml\n"
     "  trend      compare soak or run directories night by night (trend.json, trend.html), flag regressions\n"
     "  check      recompute a run's verdict from its run directory (--resnapshot reads the nodes again)\n"
     "  report     regenerate a run's report.html, report.json and junit.xml\n"
+    "  export     write a list-append run's history as Jepsen's (--format jepsen), for Jepsen's own checker\n"
     "  heal       undo what a killed pgchaos left on the cluster (its fault journal; --all: every fault seen)\n"
     "  lab        up | down | status of the local Patroni lab, 3 or 5 nodes (needs root)\n"
     "  --version  print the version and where the scenario library and the lab are\n"
@@ -67,6 +68,7 @@ int main(int argc, char** argv) {
     else if (command == "matrix") code = pgchaos::app::matrix_command(rest);
     else if (command == "check") code = pgchaos::app::check_command(rest);
     else if (command == "report") code = pgchaos::app::report_command(rest);
+    else if (command == "export") code = pgchaos::app::export_command(rest);
     else if (command == "lab") code = pgchaos::app::lab_command(rest);
     else if (command == "heal") code = pgchaos::app::heal_command(rest);
     else return fail("", "unknown command '" + command + "' (pgchaos --help lists the commands)");

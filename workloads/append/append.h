@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -129,6 +130,12 @@ struct RunTransactions {
 };
 /// Reads history.jsonl (or .zst). Throws history::HistoryError naming the file and line.
 RunTransactions load_transactions(const std::filesystem::path& history_file);
+
+/// Writes a list-append run's history (history.jsonl or .zst) to `out` as Jepsen's history, a JSON array of op maps:
+/// `index`, `type` (invoke, ok, fail, info), `f` "txn", `value` ([["append", k, v], ["r", k, [..] or null]]),
+/// `process` (a worker, renumbered after an info as Jepsen does), `time` (ns since the run started), `error`.
+/// Returns the ops written. Throws history::HistoryError naming the file.
+std::int64_t export_jepsen(const std::filesystem::path& history_file, std::ostream& out);
 
 /// The list-append workload's invariants: each node's lists against the primary's, and the isolation check of the
 /// history (loaded here) with the primary's final lists as the last read, judged at `isolation`.
