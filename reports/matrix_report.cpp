@@ -69,6 +69,15 @@ std::string matrix_json(const MatrixReport& matrix) {
         {"ops_per_s", c.run.ops_per_s},
         {"lost", c.run.lost},
         {"lost_by_cause", lost},
+        {"isolation", c.run.isolation.empty() ? json(nullptr)
+                                              : json{{"isolation", c.run.isolation}, {"strongest_level", c.run.strongest_level},
+                                                     {"anomalies", [&] {
+                                                        json a = json::object();
+                                                        for (const auto& [kind, n] : c.run.anomalies) a[kind] = n;
+                                                        return a;
+                                                      }()},
+                                                     {"forbidden", c.run.anomalies_forbidden},
+                                                     {"lost_appends", c.run.lost_appends}}},
         {"in_doubt", c.run.in_doubt},
         {"faults", c.run.faults},
         {"faults_refused", c.run.faults_refused},
@@ -150,6 +159,8 @@ std::string matrix_html(const MatrixReport& matrix) {
   html += row("acknowledged commits", [](const MatrixColumn& c) { return std::to_string(c.run.operations); });
   html += row("ops/s", [](const MatrixColumn& c) { return fmt::format("{:.0f}", c.run.ops_per_s); });
   html += row("lost", [](const MatrixColumn& c) { return std::to_string(c.run.lost); });
+  if (std::any_of(matrix.columns.begin(), matrix.columns.end(), [](const MatrixColumn& c) { return !c.run.isolation.empty(); }))
+    html += row("isolation anomalies", [](const MatrixColumn& c) { return escape_markup(anomalies_text(c.run)); });
   for (const auto& [cause, n] : total) {
     if (n == 0) continue;
     html += row("  lost: " + cause, [&cause = cause](const MatrixColumn& c) {

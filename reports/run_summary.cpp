@@ -19,6 +19,13 @@ RunSummary summarize_run(const checker::CheckResult& r, RunSummary e) {
   e.lost = static_cast<std::int64_t>(r.lost.size());
   e.in_doubt = r.unknown_attempts;
   for (const auto cause : checker::kLossCauses) e.lost_by_cause.emplace_back(checker::to_string(cause), r.count_lost(cause));
+  if (r.isolation.checked) {
+    e.isolation = r.isolation.isolation;
+    e.strongest_level = r.isolation.strongest_level;
+    e.anomalies = r.isolation.anomaly_counts;
+    e.anomalies_forbidden = r.isolation.forbidden();
+    e.lost_appends = static_cast<std::int64_t>(r.isolation.lost_appends.size());
+  }
   for (const auto& f : r.faults) {
     ++e.faults;
     const bool refused = f.refused || f.fault.exit_status < 0;
@@ -33,6 +40,12 @@ RunSummary summarize_run(const checker::CheckResult& r, RunSummary e) {
     e.unavailability.push_back(u);
   }
   return e;
+}
+
+std::string anomalies_text(const RunSummary& run) {
+  if (run.isolation.empty()) return "–";
+  if (run.anomalies.empty()) return "none (" + run.isolation + ")";
+  return causes_text(run.anomalies) + fmt::format(" ({}; {} forbidden)", run.isolation, run.anomalies_forbidden);
 }
 
 void add_causes(LostByCause& sum, const LostByCause& more) {

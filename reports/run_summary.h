@@ -47,6 +47,10 @@ struct RunSummary {
   std::string replay;                    ///< the command that runs this epoch again, alone
   std::string kept = "all";              ///< all, or report (a valid epoch's history and snapshots dropped)
   std::int64_t rss_bytes = 0, disk_bytes = 0;  ///< pgchaos's memory after the epoch; the soak directory's size
+  /// The list-append workload's isolation check; isolation empty for the bank's runs.
+  std::string isolation, strongest_level;
+  LostByCause anomalies;                 ///< each anomaly kind found, with its count
+  std::int64_t anomalies_forbidden = 0, lost_appends = 0;
   double worst_unavailable_s() const;    ///< the longest probe outage (workload's without a probe), -1 none
 };
 
@@ -56,6 +60,8 @@ RunSummary summarize_run(const checker::CheckResult& r, RunSummary base);
 
 /// Adds `more` into `sum`, cause by cause (a cause new to `sum` is appended).
 void add_causes(LostByCause& sum, const LostByCause& more);
+/// "G-single 3 (forbidden), G2-item 1" for a list-append run, "–" for the bank's.
+std::string anomalies_text(const RunSummary& run);
 /// "async-lag 12, split-brain 3": the causes that lost anything, or `none`.
 std::string causes_text(const LostByCause& causes, const std::string& none = "none");
 

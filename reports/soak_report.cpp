@@ -75,7 +75,11 @@ json epoch_json(const RunSummary& e) {
           {"faults", e.faults},         {"faults_refused", e.faults_refused}, {"fault_unavailability", faults},
           {"worst_unavailable_s", number_or_null(e.worst_unavailable_s())},
           {"replay", e.replay},         {"kept", e.kept},             {"error", e.error},
-          {"rss_bytes", e.rss_bytes},   {"disk_bytes", e.disk_bytes}};
+          {"rss_bytes", e.rss_bytes},   {"disk_bytes", e.disk_bytes},
+          {"isolation", e.isolation.empty() ? json(nullptr)
+                                            : json{{"isolation", e.isolation}, {"strongest_level", e.strongest_level},
+                                                   {"anomalies", causes_json(e.anomalies)},
+                                                   {"forbidden", e.anomalies_forbidden}, {"lost_appends", e.lost_appends}}}};
 }
 
 RunSummary epoch_from(const json& j) {
@@ -95,6 +99,14 @@ RunSummary epoch_from(const json& j) {
   e.lost = common::integer_or(j, "lost", std::int64_t{0});
   e.in_doubt = common::integer_or(j, "in_doubt", std::int64_t{0});
   e.lost_by_cause = causes_from(j.value("lost_by_cause", json::object()));
+  if (j.contains("isolation") && j["isolation"].is_object()) {
+    const auto& i = j["isolation"];
+    e.isolation = i.value("isolation", "");
+    e.strongest_level = i.value("strongest_level", "");
+    e.anomalies = causes_from(i.value("anomalies", json::object()));
+    e.anomalies_forbidden = common::integer_or(i, "forbidden", std::int64_t{0});
+    e.lost_appends = common::integer_or(i, "lost_appends", std::int64_t{0});
+  }
   e.faults = common::integer_or(j, "faults", 0);
   e.faults_refused = common::integer_or(j, "faults_refused", 0);
   for (const auto& f : j.value("fault_unavailability", json::array())) {
@@ -232,16 +244,17 @@ std::string soak_html(const SoakReport& soak) {
   html += bar_chart("pgchaos's memory after each epoch (RSS)", "MiB", memory);
 
   html += "<h2>Epochs</h2>\n<table><tr><th>#</th><th>scenario</th><th>seed</th><th>verdict</th><th>faults (refused)</th>"
-          "<th>lost by cause</th><th>worst unavailability</th><th>ops</th><th>ops/s</th><th>RSS</th><th>kept</th></tr>\n";
+          "<th>lost by cause</th><th>isolation anomalies</th><th>worst unavailability</th><th>ops</th><th>ops/s</th><th>RSS</th>"
+          "<th>kept</th></tr>\n";
   for (const auto& e : soak.epochs) {
     const double worst = e.worst_unavailable_s();
     html += fmt::format(
         "<tr><td><a href=\"{}/report.html\">{}</a></td><td>{}</td><td>{}</td><td class=\"{}\" title=\"{}\">{}</td><td>{} ({})</td>"
-        "<td>{}</td><td>{}</td><td>{}</td><td>{:.0f}</td><td>{}</td><td>{}</td></tr>\n",
+        "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.0f}</td><td>{}</td><td>{}</td></tr>\n",
         escape_markup(e.directory), e.index, escape_markup(e.scenario), e.seed,
         verdict_class(e.verdict), escape_markup(e.headline + (e.error.empty() ? "" : " — " + e.error)),
         checker::to_string(e.verdict), e.faults, e.faults_refused, escape_markup(causes_text(e.lost_by_cause)),
-        worst < 0 ? "—" : fmt::format("{:.1f} s", worst), e.operations, e.ops_per_s, mib(e.rss_bytes), escape_markup(e.kept));
+        escape_markup(anomalies_text(e)), worst < 0 ? "—" : fmt::format("{:.1f} s", worst), e.operations, e.ops_per_s, mib(e.rss_bytes), escape_markup(e.kept));
   }
   html += "</table>\n<h2>Replay</h2>\n<p>Each epoch runs again alone:</p>\n<pre>";
   for (const auto& e : soak.epochs) html += escape_markup(e.replay) + "\n";

@@ -54,6 +54,8 @@ NightSummary night_from_soak(const SoakReport& soak, const std::string& label) {
     ++night.epochs;
     night.invalid_epochs += e.verdict == checker::Verdict::invalid ? 1 : 0;
     add_causes(night.lost_by_cause, e.lost_by_cause);
+    add_causes(night.anomalies, e.anomalies);
+    night.anomalies_forbidden += e.anomalies_forbidden;
     faults.insert(faults.end(), e.unavailability.begin(), e.unavailability.end());
   }
   // Without --commit-mode the soak took the cluster as it was: the mode its epochs were checked in is the night's.
@@ -91,6 +93,12 @@ NightSummary night_from_run(const std::filesystem::path& dir, const std::string&
     for (const auto& [cause, n] : causes.items())
       night.lost_by_cause.emplace_back(cause, common::integer_at<std::int64_t>(causes, cause.c_str()));
     night.lost = static_cast<std::int64_t>(j.at("operations").at("lost").size());
+    if (j.contains("isolation") && j["isolation"].is_object()) {
+      const auto& counts = j["isolation"].value("anomaly_counts", json::object());
+      for (const auto& [kind, n] : counts.items())
+        night.anomalies.emplace_back(kind, common::integer_at<std::int64_t>(counts, kind.c_str()));
+      night.anomalies_forbidden = common::integer_or(j["isolation"], "forbidden", std::int64_t{0});
+    }
     std::vector<FaultUnavailability> faults;
     for (const auto& f : j.value("faults", json::array())) {
       FaultUnavailability u;
@@ -119,7 +127,13 @@ json night_json(const NightSummary& n) {
           {"commit_mode", n.commit_mode_text()}, {"verdict", checker::to_string(n.verdict)}, {"epochs", n.epochs},
           {"invalid_epochs", n.invalid_epochs}, {"operations", n.operations}, {"ops_per_s", n.ops_per_s},
           {"duration_s", n.duration_s}, {"lost", n.lost},    {"lost_per_million", n.lost_per_million()},
-          {"lost_by_cause", causes}, {"unavailability", unavailability}, {"regressions", n.regressions}};
+          {"lost_by_cause", causes}, {"anomalies", [&] {
+             json a = json::object();
+             for (const auto& [kind, count] : n.anomalies) a[kind] = count;
+             return a;
+           }()},
+          {"anomalies_forbidden", n.anomalies_forbidden},
+          {"unavailability", unavailability}, {"regressions", n.regressions}};
 }
 
 }  // namespace
@@ -225,17 +239,20 @@ std::string trend_html(const std::vector<NightSummary>& nights, const TrendOptio
   html += cause_legend(all_causes);
   html += bar_chart("Throughput (red: a flagged night)", "ops/s", ops);
   html += "<h2>Nights</h2>\n<table><tr><th>night</th><th>started</th><th>mode</th><th>verdict</th><th>epochs (invalid)</th>"
-          "<th>ops</th><th>ops/s</th><th>lost by cause</th><th>unavailability p50 / p99 per fault kind</th><th>flagged</th></tr>\n";
+          "<th>ops</th><th>ops/s</th><th>lost by cause</th><th>isolation anomalies (forbidden)</th>"
+          "<th>unavailability p50 / p99 per fault kind</th><th>flagged</th></tr>\n";
   for (const auto& n : nights) {
     std::string unavailability;
     for (const auto& u : n.unavailability)
       unavailability += fmt::format("{}{} ×{}: {:.1f} / {:.1f} s", unavailability.empty() ? "" : "<br>",
                                     escape_markup(u.fault), u.count, u.p50_s, u.p99_s);
     html += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td><td>{} ({})</td><td>{}</td>"
-                        "<td>{:.0f}</td><td>{}</td><td>{}</td><td class=\"flag\">{}</td></tr>\n",
+                        "<td>{:.0f}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"flag\">{}</td></tr>\n",
                         escape_markup(n.label), escape_markup(n.started_at), escape_markup(n.commit_mode_text()),
                         verdict_class(n.verdict), checker::to_string(n.verdict),
                         n.epochs, n.invalid_epochs, n.operations, n.ops_per_s, escape_markup(causes_text(n.lost_by_cause)),
+                        n.anomalies.empty() ? std::string("none")
+                                            : escape_markup(causes_text(n.anomalies)) + fmt::format(" ({})", n.anomalies_forbidden),
                         unavailability.empty() ? "—" : unavailability,
                         escape_markup(fmt::format("{}", fmt::join(n.regressions, "; "))));
   }

@@ -23,6 +23,8 @@ struct NightSummary {
   double ops_per_s = 0, duration_s = 0;
   int epochs = 0, invalid_epochs = 0;
   LostByCause lost_by_cause;
+  LostByCause anomalies;                 ///< the list-append workload's anomaly kinds, with counts (none for the bank)
+  std::int64_t anomalies_forbidden = 0;  ///< of them, those the isolation asked for forbids
   std::vector<FaultKindUnavailability> unavailability;
   std::vector<std::string> regressions;  ///< filled by flag_regressions()
   double lost_per_million() const;

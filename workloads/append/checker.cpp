@@ -173,7 +173,7 @@ class Checker {
                {},
                fmt::format("T{} read key {} as {} and T{} read it as {}: neither is a prefix of the other, so no "
                            "order of appends gives both",
-                           h_[t].id, op.key, list_text(*op.read), h_[longest.txn].id, op.key, list_text(*longest.list))});
+                           h_[t].id, op.key, list_text(*op.read), h_[longest.txn].id, list_text(*longest.list))});
         if (op.read->size() > 1 && !duplicated_keys.count(op.key)) {
           std::vector<std::int64_t> sorted = *op.read;
           std::sort(sorted.begin(), sorted.end());

@@ -99,6 +99,7 @@ TEST(AppendChecker, OrdersNoAppendsGiveAndElementsReadTwice) {
   auto check = check_history({txn(1, {append(x, 1)}), txn(2, {append(x, 2)}), txn(3, {read(x, {1, 2})}), txn(4, {read(x, {2, 1})})});
   EXPECT_EQ(kinds(check), (std::vector<std::string>{"incompatible-order"}));
   EXPECT_NE(only(check, "incompatible-order").explanation.find("neither is a prefix of the other"), std::string::npos);
+  EXPECT_EQ(only(check, "incompatible-order").explanation.substr(0, 50), "T4 read key 1 as [2, 1] and T3 read it as [1, 2]: ");
   EXPECT_EQ(check.strongest_level, "none");
   check = check_history({txn(1, {append(x, 1)}), txn(2, {read(x, {1, 1})})});
   EXPECT_EQ(kinds(check), (std::vector<std::string>{"duplicate-elements"}));
