@@ -160,7 +160,12 @@ struct IsolationAnomaly {
   std::vector<std::int64_t> transactions;  ///< ops (a transaction is an op); a cycle's in its order
   std::vector<std::string> edges;          ///< a cycle's dependencies: "T12 -wr-> T15 (key 3, element 17)"
   std::string explanation;                 ///< in plain words
-  bool forbidden = false;                  ///< the isolation level the run asked for forbids it: the run fails
+  bool forbidden = false;                  ///< the isolation level the run asked for forbids it
+  /// The cause of a lost commit it involves (a transaction in it, or one whose element it read or ordered, was
+  /// acknowledged and then lost): the anomaly is that loss as readers saw it, and the loss is judged as losses are,
+  /// not again here. Empty: no lost commit explains it, and if forbidden it fails the run.
+  std::string follows_from_loss;
+  bool fails() const { return forbidden && follows_from_loss.empty(); }
 };
 /// An acknowledged append whose element the primary's final list does not hold.
 struct LostAppend {
@@ -179,7 +184,7 @@ struct IsolationCheck {
   std::vector<std::int64_t> phantom_appends;  ///< ops not acknowledged, rolled back by their record, whose element is
                                               ///< in the primary's final list
   std::string note;                           ///< what could not be checked, in words
-  std::int64_t forbidden() const;
+  std::int64_t forbidden() const;  ///< anomalies the level forbids and no lost commit explains: each fails the run
 };
 
 struct CheckResult {

@@ -1,6 +1,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
+#include <set>
 
 #include "invariants.h"
 
@@ -42,7 +44,7 @@ std::string plural(std::int64_t n, const char* one, const char* many) {
 }  // namespace
 
 std::int64_t IsolationCheck::forbidden() const {
-  return std::count_if(anomalies.begin(), anomalies.end(), [](const IsolationAnomaly& a) { return a.forbidden; });
+  return std::count_if(anomalies.begin(), anomalies.end(), [](const IsolationAnomaly& a) { return a.fails(); });
 }
 
 // The list-append workload's part: anomalies its isolation level forbids fail the run, the others are told; an
@@ -50,14 +52,27 @@ std::int64_t IsolationCheck::forbidden() const {
 template <typename Fails>
 void decide_isolation(const IsolationCheck& c, Fails& fails, std::vector<std::string>& reasons) {
   std::string forbidden, allowed;
+  std::map<std::string, std::int64_t> failing, from_loss;  // of the anomalies kept (50 a kind)
+  std::set<std::string> causes;
+  for (const auto& a : c.anomalies) {
+    if (a.fails()) ++failing[a.kind];
+    else if (a.forbidden) ++from_loss[a.kind], causes.insert(a.follows_from_loss);
+  }
   for (const auto& [kind, n] : c.anomaly_counts) {
-    const bool is_forbidden = std::any_of(c.anomalies.begin(), c.anomalies.end(),
-                                          [&](const IsolationAnomaly& a) { return a.kind == kind && a.forbidden; });
-    (is_forbidden ? forbidden : allowed) += fmt::format("{}{} {}", (is_forbidden ? forbidden : allowed).empty() ? "" : ", ", kind, n);
+    if (failing.count(kind) == 0 && from_loss.count(kind) == 0)
+      allowed += fmt::format("{}{} {}", allowed.empty() ? "" : ", ", kind, n);
+    else if (failing.count(kind) != 0)
+      forbidden += fmt::format("{}{} {}", forbidden.empty() ? "" : ", ", kind, n);
   }
   if (!forbidden.empty())
     fails(fmt::format("isolation anomalies {} forbids: {} (the history is consistent with {} at most)", c.isolation,
                       forbidden, c.strongest_level));
+  if (!from_loss.empty()) {
+    std::string kinds;
+    for (const auto& [kind, n] : from_loss) kinds += fmt::format("{}{} {}", kinds.empty() ? "" : ", ", kind, n);
+    reasons.push_back(fmt::format("isolation anomalies {} forbids that follow from lost commits ({}): {} (judged as those "
+                                  "losses are, not again)", c.isolation, fmt::join(causes, ", "), kinds));
+  }
   if (!allowed.empty())
     reasons.push_back(fmt::format("isolation anomalies {} allows, or stronger than it promises: {}", c.isolation, allowed));
   const auto unexplained = std::count_if(c.lost_appends.begin(), c.lost_appends.end(),

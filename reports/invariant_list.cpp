@@ -49,13 +49,20 @@ void isolation_results(const checker::IsolationCheck& c, std::vector<InvariantRe
                     fmt::format("no anomaly in {}: consistent with {}, as {} asked", scope, c.strongest_level, c.isolation)});
   for (const auto& [kind, n] : c.anomaly_counts) {
     const checker::IsolationAnomaly* first = nullptr;
-    for (const auto& a : c.anomalies)
-      if (a.kind == kind && first == nullptr) first = &a;
+    std::int64_t failing = 0, from_loss = 0;
+    for (const auto& a : c.anomalies) {
+      if (a.kind != kind) continue;
+      if (first == nullptr || (a.fails() && !first->fails())) first = &a;  // one that fails first, if any
+      failing += a.fails();
+      from_loss += a.forbidden && !a.fails();
+    }
     const bool forbidden = first != nullptr && first->forbidden;
-    list.push_back({"isolation." + kind, "invariants", forbidden ? Status::fail : Status::report,
-                    fmt::format("{} found ({} {}; the history is consistent with {} at most) in {}{}", n,
-                                c.isolation, forbidden ? "forbids it" : "allows it, or it is an order no level promises",
-                                c.strongest_level, scope, first ? ". The first: " + first->explanation : "")});
+    const std::string judged = !forbidden ? "allows it, or it is an order no level promises"
+                               : failing > 0 ? "forbids it"
+                                             : "forbids it; each follows from a lost commit, judged as losses are";
+    list.push_back({"isolation." + kind, "invariants", failing > 0 ? Status::fail : Status::report,
+                    fmt::format("{} found ({} {}; the history is consistent with {} at most) in {}{}", n, c.isolation,
+                                judged, c.strongest_level, scope, first ? ". For example: " + first->explanation : "")});
   }
   std::int64_t unexplained = 0;
   std::vector<std::int64_t> ops;

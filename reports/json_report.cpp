@@ -118,7 +118,8 @@ std::string json_report(const RunInfo& run, const checker::CheckResult& r) {
     const auto& c = r.isolation;
     json anomalies = json::array();
     for (const auto& a : c.anomalies)
-      anomalies.push_back({{"kind", a.kind}, {"forbidden", a.forbidden}, {"transactions", a.transactions},
+      anomalies.push_back({{"kind", a.kind}, {"forbidden", a.forbidden}, {"follows_from_loss", a.follows_from_loss},
+                           {"fails", a.fails()}, {"transactions", a.transactions},
                            {"cycle", a.edges}, {"explanation", a.explanation}});
     json counts = json::object();
     for (const auto& [kind, n] : c.anomaly_counts) counts[kind] = n;

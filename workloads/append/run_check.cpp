@@ -160,6 +160,38 @@ void AppendInvariants::check_history(const std::vector<history::Snapshot>& snaps
   const AppendCheck check = append::check_history(txns);
   c.edges = static_cast<std::int64_t>(check.edges);
   c.strongest_level = check.strongest_level;
+  // Which lost op an anomaly involves: one of its transactions, the writer of an element its cycle is built on, or of
+  // an element its transactions read (an order no appends give, an aborted or intermediate read).
+  std::unordered_map<std::int64_t, std::int64_t> writer;  // element -> op
+  std::unordered_map<std::int64_t, const Transaction*> by_id;
+  for (const auto& t : txns) {
+    by_id[t.id] = &t;
+    for (const auto& op : t.ops)
+      if (op.kind == MicroOp::Kind::append) writer[op.value] = t.id;
+  }
+  auto lost_involved = [&](const Anomaly& a) -> std::string {
+    auto cause_of = [&](std::int64_t op) -> const checker::LossCause* {
+      const auto found = lost_cause.find(op);
+      return found == lost_cause.end() ? nullptr : &found->second;
+    };
+    auto cause_of_element = [&](std::int64_t element) -> const checker::LossCause* {
+      const auto w = writer.find(element);
+      return w == writer.end() ? nullptr : cause_of(w->second);
+    };
+    for (const auto t : a.transactions)
+      if (const auto* cause = cause_of(t)) return to_string(*cause);
+    for (const auto& e : a.cycle)
+      if (e.kind != Dependency::session && e.kind != Dependency::realtime)
+        if (const auto* cause = cause_of_element(e.value)) return to_string(*cause);
+    if (!a.cycle.empty()) return "";
+    for (const auto t : a.transactions)
+      if (const auto found = by_id.find(t); found != by_id.end())
+        for (const auto& op : found->second->ops)
+          if (op.read)
+            for (const auto element : *op.read)
+              if (const auto* cause = cause_of_element(element)) return to_string(*cause);
+    return "";
+  };
   std::map<std::string, std::int64_t> counts;
   for (const auto& a : check.anomalies) {
     if (counts[a.kind]++ >= static_cast<std::int64_t>(kAnomaliesKept)) continue;
@@ -171,6 +203,10 @@ void AppendInvariants::check_history(const std::vector<history::Snapshot>& snaps
     if (std::find(a.transactions.begin(), a.transactions.end(), 0) != a.transactions.end())
       out.explanation += fmt::format(" (T0 is the final state of the primary {})", primary.name);
     out.forbidden = forbidden_at(a.kind, isolation_);
+    out.follows_from_loss = lost_involved(a);
+    if (!out.follows_from_loss.empty())
+      out.explanation += fmt::format(" — it involves a commit acknowledged and then lost ({}): that loss as the other "
+                                     "transactions saw it", out.follows_from_loss);
     c.anomalies.push_back(std::move(out));
   }
   c.anomaly_counts.assign(counts.begin(), counts.end());

@@ -297,5 +297,43 @@ TEST(AppendHistory, OutcomesComeFromAttemptsAndResolutionsReadsFromTheAcknowledg
   EXPECT_EQ(run.append_ops, 4);
 }
 
+
+TEST(AppendRunCheck, AnAnomalyThatALostCommitExplainsIsThatLossNotAFailureOfItsOwn) {
+  // T1's append of 1 to x was acknowledged and T2 read it; then a failover lost T1, and T3 appended 2: the final x is
+  // [2], an order no appends give together with T2's [1].
+  RunTransactions run;
+  run.transactions = {timed(txn(1, {append(x, 4)}), 0, 10), timed(txn(2, {read(x, {4})}), 20, 30),
+                      timed(txn(3, {append(x, 12)}), 40, 50)};
+  history::Snapshot primary;
+  primary.name = "pgc2";
+  primary.role = "primary";
+  primary.lists = {{x, {12}}};
+  auto judged = [&](bool loss_known) {
+    checker::CheckResult r;
+    if (loss_known) {
+      checker::LostOp lost;
+      lost.op = 1;
+      lost.cause = checker::LossCause::async_lag;
+      r.lost_ops.push_back(lost);
+    }
+    AppendInvariants(run, "serializable").check_history({primary}, r);
+    return r.isolation;
+  };
+  const auto explained = judged(true);
+  ASSERT_EQ(explained.anomalies.size(), 1u);
+  EXPECT_EQ(explained.anomalies[0].kind, "incompatible-order");
+  EXPECT_TRUE(explained.anomalies[0].forbidden);
+  EXPECT_EQ(explained.anomalies[0].follows_from_loss, "async-lag");
+  EXPECT_EQ(explained.forbidden(), 0) << "the loss is judged as losses are";
+  ASSERT_EQ(explained.lost_appends.size(), 1u);
+  EXPECT_EQ(explained.lost_appends[0].op, 1);
+  EXPECT_EQ(explained.lost_appends[0].cause, "async-lag");
+  // With no lost commit to explain it (the record row of T1 is there), the same history fails twice over.
+  const auto unexplained = judged(false);
+  EXPECT_EQ(unexplained.forbidden(), 1);
+  ASSERT_EQ(unexplained.lost_appends.size(), 1u);
+  EXPECT_EQ(unexplained.lost_appends[0].cause, "unexplained");
+}
+
 }  // namespace
 }  // namespace pgchaos::append
