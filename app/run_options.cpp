@@ -420,6 +420,14 @@ RunOptions parse_scenario_options(const std::vector<std::string>& args) {
   plan.cycle = vm["cycle"].as<bool>() || (replay && replay->run.cycle);
   if (replay && replay->run.duration && !vm.count("duration")) request.duration = replay->run.duration;
   if (replay && !vm.count("commit-mode")) plan.commit_mode = replay->commit_setting();
+  // The recorded workload too (its draws are the seed's), unless the flags name one.
+  if (replay && !vm.count("workload") && replay->run.workload != request.workload_name) {
+    request.workload_name = replay->run.workload;
+    if (!replay->run.isolation.empty() && !vm.count("isolation")) request.append.isolation = replay->run.isolation;
+    if (replay->run.active_keys > 0 && !vm.count("active-keys")) request.append.active_keys = replay->run.active_keys;
+    if (replay->run.appends_per_key > 0 && !vm.count("appends-per-key"))
+      request.append.appends_per_key = replay->run.appends_per_key;
+  }
   if (plan.cycle && !request.duration) throw UsageError("--cycle: give --duration too (the rounds go on until it ends)");
   apply_cluster_flags(vm, options, plan);
   refuse_faults_not_allowed(scenario, options);

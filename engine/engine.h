@@ -108,6 +108,7 @@ struct RecordedRun {
   bool cycle = false;
   std::string workload = "bank";                  ///< bank | append (older runs: bank)
   std::string isolation;                          ///< the list-append workload's isolation level
+  int active_keys = 0, appends_per_key = 0;       ///< and its keys (0: not recorded)
 };
 /// The workloads pgchaos has, by name.
 inline constexpr const char* kWorkloads[] = {"bank", "append"};

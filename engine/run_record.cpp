@@ -104,6 +104,10 @@ RecordedRun read_recorded_run(const history::RunDirectory& directory) {
     if (run.workload != "bank" && run.workload != "append") throw common::FileError(file.string() + ": unknown workload " + run.workload);
     if (j.at("config").contains("isolation") && j["config"]["isolation"].is_string())
       run.isolation = j["config"]["isolation"].get<std::string>();
+    if (j["config"].contains("active_keys") && j["config"]["active_keys"].is_number_integer())
+      run.active_keys = j["config"]["active_keys"].get<int>();
+    if (j["config"].contains("appends_per_key") && j["config"]["appends_per_key"].is_number_integer())
+      run.appends_per_key = j["config"]["appends_per_key"].get<int>();
     if (run.workload == "append" && !append::valid_isolation(run.isolation))
       throw common::FileError(file.string() + ": config.isolation must be serializable, repeatable-read or read-committed");
     if (j.contains("watchdog") && j["watchdog"].is_object())
