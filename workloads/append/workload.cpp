@@ -1,5 +1,5 @@
 // The list-append workload: transactions of reads and appends on a few keys in pgchaos's schema, drawn from the
-// seed, one statement per micro-operation (as Jepsen's list-append on PostgreSQL), at the isolation level asked for.
+// seed, a statement per micro-operation (batched up to each read), at the isolation level asked for.
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -169,36 +169,61 @@ void AppendWorkload::check_existing_tables(pqxx::transaction_base& tx) const {
 
 void AppendWorkload::prepare_connection(pqxx::connection_base& connection) const {
   if (!options_.prepared_statements) return;
-  connection.prepare("append_read", kRead);
-  connection.prepare("append_append", kAppend);
-  connection.prepare("append_record", kRecord);
   connection.prepare("append_find_op", kFindOp);
+  // The batches EXECUTE these (SQL-level, prepared once a connection, so the server plans them once).
+  std::string prepare;
+  for (const auto& [name, sql] : {std::pair{"read", kRead}, std::pair{"append", kAppend}, std::pair{"record", kRecord}})
+    prepare += fmt::format("PREPARE pgchaos_append_{} AS {};", name, sql);
+  try {
+    pqxx::nontransaction(connection).exec0(prepare);
+  } catch (const pqxx::sql_error& error) {
+    // A new PostgreSQL session has no prepared statement: one that has ours is shared, through a pooler.
+    if (error.sqlstate() == "42P05")
+      throw backend::WorkloadSetupError(std::string(error.what()) + " (a pooler in transaction mode is in the path: run "
+                                                                   "with --no-prepared-statements)");
+    throw;
+  }
 }
 
 void AppendWorkload::describe(std::int64_t op, history::Event& invoke) const { invoke.txn = format_ops(draw(op)); }
 
+// Statements go in batches, one round trip each (the simple protocol runs a batch's statements in order and stops at
+// the first error): BEGIN and the appends with whatever comes next, up to and including a read, whose list is the
+// batch's result; the last batch ends with the record row. COMMIT goes alone, so that an error before it is a sure
+// failure. Every value is an integer of ours: written in, no quoting needed.
 backend::AttemptResult AppendWorkload::execute(pqxx::connection_base& connection, const backend::Attempt& attempt,
                                                const common::StopSource& stop) const {
   auto ops = draw(attempt.op);
   backend::AttemptResult result;
   bool commit_sent = false;
   const bool prepared = options_.prepared_statements;
+  auto statement = [&](const char* name, const char* sql, std::initializer_list<std::int64_t> values) {
+    if (prepared) return fmt::format("EXECUTE pgchaos_append_{}({})", name, fmt::join(values, ", "));
+    std::string text;
+    const std::vector<std::int64_t> v(values);
+    for (const char* c = sql; *c != '\0'; ++c) {
+      if (*c == '$' && c[1] >= '1' && c[1] <= '9') text += std::to_string(v.at(static_cast<std::size_t>(*++c - '1')));
+      else text += *c;
+    }
+    return text;
+  };
   try {
     pqxx::nontransaction tx(connection);
-    auto run = [&](const char* name, const char* sql, auto... values) {
-      return prepared ? tx.exec_prepared(name, values...) : tx.exec_params(sql, values...);
-    };
-    tx.exec0(begin_statement(options_.isolation));
+    std::string batch = begin_statement(options_.isolation);
     for (auto& op : ops) {
-      if (stop.requested()) throw Interrupted();
       if (op.kind == MicroOp::Kind::append) {
-        run("append_append", kAppend, attempt.run_id, op.key, op.value);
+        batch += ";" + statement("append", kAppend, {attempt.run_id, op.key, op.value});
         continue;
       }
-      const auto rows = run("append_read", kRead, attempt.run_id, op.key);
+      batch += ";" + statement("read", kRead, {attempt.run_id, op.key});
+      if (stop.requested()) throw Interrupted();
+      const auto rows = tx.exec(batch);
+      batch.clear();
       op.read = rows.empty() ? std::vector<std::int64_t>{} : parse_array(rows[0][0].c_str());
     }
-    const auto record = run("append_record", kRecord, attempt.run_id, attempt.op, attempt.attempt, attempt.worker);
+    batch += (batch.empty() ? "" : ";") + statement("record", kRecord, {attempt.run_id, attempt.op, attempt.attempt, attempt.worker});
+    if (stop.requested()) throw Interrupted();
+    const auto record = tx.exec(batch);
     if (record.size() != 1) throw pqxx::unexpected_rows("the record row did not come back");
     result.txid = record[0][0].as<std::int64_t>();
     result.commit_lsn = record[0][1].as<std::int64_t>();
