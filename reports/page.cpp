@@ -35,6 +35,7 @@ svg .split{fill:#d50000;opacity:.35}svg .lane-label{font-size:11px;fill:#fff}svg
 .refused{color:#9a6700;font-weight:600}
 .strip{display:flex;gap:2px;flex-wrap:wrap;margin:6px 0}.strip a,.strip span{display:block;width:14px;height:22px;border-radius:2px}
 .flag{color:#b3261e;font-weight:600}
+td.cycle{font-family:ui-monospace,monospace;font-size:12px;white-space:nowrap}
 .ids{font-family:ui-monospace,monospace;font-size:12px;word-break:break-word;background:#fff;border:1px solid #dde1e7;padding:8px;border-radius:6px}
 pre{background:#fff;border:1px solid #dde1e7;padding:10px;border-radius:6px;overflow:auto;font-size:12px}
 )";

@@ -224,3 +224,71 @@ TEST(StoryReport, CausesLanesAndTheAsyncBannerAreShown) {
 
 }  // namespace
 }  // namespace pgchaos::reports
+
+namespace pgchaos::reports {
+namespace {
+
+// The list-append workload's check on the page: its invariants instead of the bank's, a table per anomaly kind (one
+// that fails, one that follows from a lost commit), lost appends; report.json's isolation section; JUnit's cases.
+TEST(IsolationReport, AnomaliesAreToldByKindAndJudgedAsTheRunAskedFor) {
+  checker::CheckResult r;
+  r.verdict = checker::Verdict::invalid;
+  r.checked = true;
+  r.headline = "invalid: isolation anomalies serializable forbids: G-single 1";
+  auto& c = r.isolation;
+  c.checked = true;
+  c.isolation = "serializable";
+  c.strongest_level = "read-committed";
+  c.transactions = 1000;
+  c.reads = 1200;
+  c.appends = 1300;
+  c.keys = 40;
+  c.edges = 5000;
+  checker::IsolationAnomaly single;
+  single.kind = "G-single";
+  single.transactions = {12, 15};
+  single.edges = {"T12 -rw-> T15 (key 3, element 60)", "T15 -wr-> T12 (key 4, element 61)"};
+  single.explanation = "T12 read key 3 without 60, which T15 appended next (rw); ...";
+  single.forbidden = true;
+  checker::IsolationAnomaly order;
+  order.kind = "incompatible-order";
+  order.transactions = {20, 0};
+  order.explanation = "T20 read key 5 as [80] and T0 read it as [84]: ...";
+  order.forbidden = true;
+  order.follows_from_loss = "async-lag";
+  c.anomalies = {single, order};
+  c.anomaly_counts = {{"G-single", 1}, {"incompatible-order", 1}};
+  c.lost_appends = {{20, 5, 80, "async-lag"}};
+  EXPECT_EQ(c.forbidden(), 1) << "the one a lost commit explains is judged as that loss";
+
+  const std::string html = html_report(RunInfo{}, r);
+  EXPECT_NE(html.find("<h2>Isolation</h2>"), std::string::npos);
+  EXPECT_NE(html.find("G-single: 1 <span class=\"fail\">(forbidden at serializable)</span>"), std::string::npos);
+  EXPECT_NE(html.find("incompatible-order: 1 <span class=\"report\">(forbidden at serializable, but each follows from a "
+                      "lost commit"),
+            std::string::npos);
+  EXPECT_NE(html.find("T12 → T15 → T12"), std::string::npos) << "a cycle is drawn back to its start";
+  EXPECT_NE(html.find("T12 -rw-&gt; T15 (key 3, element 60)"), std::string::npos);
+  EXPECT_NE(html.find("<h3>Lost appends</h3>"), std::string::npos);
+
+  const auto j = nlohmann::json::parse(json_report(RunInfo{}, r));
+  EXPECT_EQ(j["isolation"]["anomaly_counts"]["G-single"], 1);
+  EXPECT_EQ(j["isolation"]["forbidden"], 1);
+  EXPECT_EQ(j["isolation"]["anomalies"][1]["follows_from_loss"], "async-lag");
+  EXPECT_EQ(j["isolation"]["anomalies"][1]["fails"], false);
+  EXPECT_EQ(j["isolation"]["lost_appends"][0]["cause"], "async-lag");
+  std::map<std::string, std::string> status;
+  for (const auto& i : j["invariants"]) status[i["name"]] = i["status"];
+  EXPECT_EQ(status["isolation.G-single"], "fail");
+  EXPECT_EQ(status["isolation.incompatible-order"], "report");
+  EXPECT_EQ(status["no_lost_appends"], "report") << "every lost append has its lost commit's cause";
+  EXPECT_EQ(status.count("total_balance"), 0u) << "the bank's invariants are not the append workload's";
+
+  const std::string xml = junit_report(RunInfo{}, r);
+  EXPECT_NE(xml.find("name=\"isolation.G-single\""), std::string::npos);
+  // A bank run has no isolation section.
+  EXPECT_TRUE(nlohmann::json::parse(json_report(RunInfo{}, checker::CheckResult{}))["isolation"].is_null());
+}
+
+}  // namespace
+}  // namespace pgchaos::reports

@@ -32,6 +32,8 @@ constexpr std::size_t kNoWriter = static_cast<std::size_t>(-1);
 // A search for a cycle through one edge of a large component is bounded: this many edges are tried as the one rw
 // edge of a G-single before the component is reported as G2-item.
 constexpr std::size_t kSingleRwTries = 32;
+// A cycle's explanation tells this many of its dependencies.
+constexpr std::size_t kToldEdges = 12;
 
 struct KeyValue {
   std::int64_t key, value;
@@ -487,8 +489,10 @@ class Checker {
       reported_[static_cast<std::size_t>(edge_ends_[static_cast<std::size_t>(e)].first)] = 1;
       rw += edge.kind == Dependency::rw;
       wr = wr || edge.kind == Dependency::wr;
-      story += (story.empty() ? "" : "; ") + edge_text(edge);
+      // A long cycle is told by its first dependencies: the whole chain is in `cycle`.
+      if (anomaly.cycle.size() <= kToldEdges) story += (story.empty() ? "" : "; ") + edge_text(edge);
     }
+    if (anomaly.cycle.size() > kToldEdges) story += fmt::format("; … {} more dependencies", anomaly.cycle.size() - kToldEdges);
     // A cycle that needs real-time order is the -realtime variant (Elle's name), session order alone -process.
     const bool realtime = std::any_of(anomaly.cycle.begin(), anomaly.cycle.end(),
                                       [](const Edge& e) { return e.kind == Dependency::realtime; });
