@@ -25,6 +25,8 @@
 #include "history/snapshots.h"
 #elif defined(PGCHAOS_FUZZ_DSN)
 #include "backend/cluster_reader.h"
+#elif defined(PGCHAOS_FUZZ_APPEND)
+#include "workloads/append/append.h"
 #endif
 
 namespace {
@@ -143,6 +145,32 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 #elif defined(PGCHAOS_FUZZ_DSN)
   const auto masked = backend::mask_password(input);
   backend::without_masked_password(masked);
+#elif defined(PGCHAOS_FUZZ_APPEND)
+  // The input as the text of a transaction (history.jsonl's txn): parsed, or refused with invalid_argument; what
+  // parses is written back to the same text's meaning; lines of it as a history go through the list-append checker.
+  std::vector<append::Transaction> history;
+  std::size_t start = 0;
+  for (std::int64_t id = 1; start <= input.size(); ++id) {
+    const auto end = std::min(input.find('\n', start), input.size());
+    try {
+      auto ops = append::parse_ops(std::string_view(input).substr(start, end - start));
+      const auto again = append::parse_ops(append::format_ops(ops));
+      if (append::format_ops(again) != append::format_ops(ops)) __builtin_trap();
+      append::Transaction t;
+      t.id = id;
+      t.session = id % 3;
+      t.outcome = id % 7 == 0 ? append::Outcome::fail : id % 5 == 0 ? append::Outcome::unknown : append::Outcome::ok;
+      t.invoke_ns = id * 10;
+      t.complete_ns = id % 2 == 0 ? id * 10 + 25 : id * 10 + 5;
+      t.ops = std::move(ops);
+      history.push_back(std::move(t));
+    } catch (const std::invalid_argument&) {
+    }
+    start = end + 1;
+  }
+  const auto check = append::check_history(history);
+  for (const auto& a : check.anomalies)
+    if (a.kind.empty() || a.explanation.empty()) __builtin_trap();
 #endif
   return 0;
 }
