@@ -139,6 +139,9 @@ po::options_description run_option_descriptions() {
       ("isolation", po::value<std::string>(), "append: serializable (default) | repeatable-read | read-committed")
       ("active-keys", po::value<std::string>(), "append: keys appended to at once (default 32; fewer, more contention)")
       ("appends-per-key", po::value<std::string>(), "append: about this many appends before a key rotates out (default 64)")
+      ("replica-reads", po::value<std::string>(), "append: read from every node ([cluster] nodes) beside the workers, "
+                                                  "threads x FRACTION readers (e.g. 0.2), for staleness")
+      ("max-staleness", po::value<std::string>(), "append: fail the run when a replica read is staler than this, e.g. 5s")
       ("dsn", po::value<std::vector<std::string>>(), "libpq conninfo or URI; repeat for several; replaces [databases]")
       ("think-time", po::value<std::string>(), "pause before debit and before credit, e.g. 100ms-200ms (off by default)")
       ("statement-by-statement", po::bool_switch(), "one round trip per statement, as pg_cluster_backend (always with "
@@ -270,7 +273,7 @@ void apply_run_flags(const po::variables_map& vm, RunOptions& options) {
       throw UsageError("--workload: bank or append, not " + request.workload_name);
   }
   const bool append = request.workload_name == "append";
-  for (const char* flag : {"isolation", "active-keys", "appends-per-key"})
+  for (const char* flag : {"isolation", "active-keys", "appends-per-key", "replica-reads", "max-staleness"})
     if (vm.count(flag) && !append) throw UsageError(fmt::format("--{} is the append workload's: add --workload append", flag));
   for (const char* flag : {"accounts", "think-time"})
     if (vm.count(flag) && append) throw UsageError(fmt::format("--{} is the bank workload's, not --workload append's", flag));
@@ -285,6 +288,25 @@ void apply_run_flags(const po::variables_map& vm, RunOptions& options) {
     request.append.active_keys = parse_number(vm["active-keys"].as<std::string>(), "--active-keys", 1, 1000000);
   if (vm.count("appends-per-key"))
     request.append.appends_per_key = parse_number(vm["appends-per-key"].as<std::string>(), "--appends-per-key", 1, 100000);
+  if (vm.count("replica-reads")) {
+    const auto text = vm["replica-reads"].as<std::string>();
+    double fraction = -1;
+    try {
+      std::size_t used = 0;
+      fraction = std::stod(text, &used);
+      if (used != text.size()) fraction = -1;
+    } catch (const std::exception&) {
+    }
+    if (!(fraction > 0 && fraction <= 1)) throw UsageError("--replica-reads: a fraction above 0 and at most 1, e.g. 0.2, not " + text);
+    if (request.nodes.empty())
+      throw UsageError("--replica-reads reads every node of the configuration's [cluster]: give --conf with [cluster] nodes");
+    request.append.replica_reads = fraction;
+  }
+  if (vm.count("max-staleness")) {
+    if (!vm.count("replica-reads")) throw UsageError("--max-staleness judges the replica reads: add --replica-reads");
+    request.append.max_staleness_ms = parse_duration(vm["max-staleness"].as<std::string>(), "--max-staleness").count();
+    if (request.append.max_staleness_ms == 0) throw UsageError("--max-staleness: must be more than 0");
+  }
   if (vm.count("seed")) w.seed = parse_number<std::uint64_t>(vm["seed"].as<std::string>(), "--seed", 0, INT64_MAX);
   w.seed &= INT64_MAX;  // stored as a bigint
   w.reset = vm["reset"].as<bool>();

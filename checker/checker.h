@@ -172,6 +172,22 @@ struct LostAppend {
   std::int64_t op = 0, key = 0, element = 0;
   std::string cause;  ///< the lost op's cause (LossCause), or "unexplained": its ledger row is there, its element not
 };
+/// The list-append workload's reads from the replicas (--replica-reads), against the primary's acknowledged appends.
+struct ReplicaReadCheck {
+  std::int64_t reads = 0;         ///< read-only transactions on the nodes
+  std::int64_t stale_reads = 0;   ///< of them, reads that missed an append acknowledged before they began
+  std::int64_t max_elements = 0;  ///< the most acknowledged elements one read missed
+  double p50_s = 0, p99_s = 0, max_s = 0;  ///< staleness of the reads (0 for a fresh one): how long the oldest
+                                           ///< acknowledged append a read missed had been acknowledged
+  std::vector<std::pair<std::string, std::int64_t>> reads_by_node, stale_by_node;
+  std::vector<std::pair<std::int64_t, double>> per_second;  ///< second of the run, the stalest read begun in it (s)
+  std::int64_t limit_ms = 0, over_limit = 0;  ///< --max-staleness, and the reads staler than it (each fails the run)
+  std::string stalest;                        ///< the stalest read, in words
+  std::int64_t monotonic_violations = 0;      ///< a reader read a key shorter than it had read it before
+  std::int64_t diverged = 0;                  ///< reads of a list that is no prefix of the primary's final one
+  std::vector<std::string> examples;          ///< of the violations and divergences, in words (at most 10)
+};
+
 struct IsolationCheck {
   bool checked = false;
   std::string isolation;        ///< asked for: serializable | repeatable-read | read-committed
@@ -184,6 +200,7 @@ struct IsolationCheck {
   std::vector<std::int64_t> phantom_appends;  ///< ops not acknowledged, rolled back by their record, whose element is
                                               ///< in the primary's final list
   std::string note;                           ///< what could not be checked, in words
+  ReplicaReadCheck replica;                   ///< reads is 0 without --replica-reads
   std::int64_t forbidden() const;  ///< anomalies the level forbids and no lost commit explains: each fails the run
 };
 

@@ -85,6 +85,23 @@ void decide_isolation(const IsolationCheck& c, Fails& fails, std::vector<std::st
                  "element appended by a transaction recorded as rolled back is in the primary's list",
                  "elements appended by transactions recorded as rolled back are in the primary's lists"));
   if (!c.note.empty()) reasons.push_back("isolation: " + c.note);
+  const auto& rr = c.replica;
+  if (rr.reads > 0) {
+    const std::string staleness = fmt::format("{} of {} replica reads stale (p50 {:.3f} s, p99 {:.3f} s, max {:.3f} s, at most {} "
+                                              "acknowledged appends missed)", rr.stale_reads, rr.reads, rr.p50_s, rr.p99_s,
+                                              rr.max_s, rr.max_elements);
+    if (rr.over_limit > 0)
+      fails(fmt::format("{} replica reads staler than --max-staleness {:.1f} s: {}", rr.over_limit,
+                        static_cast<double>(rr.limit_ms) / 1000, staleness));
+    else
+      reasons.push_back(staleness);
+    if (rr.monotonic_violations > 0)
+      reasons.push_back(plural(rr.monotonic_violations, "monotonic-reads violation: a reader read a key shorter than before",
+                               "monotonic-reads violations: a reader read a key shorter than before"));
+    if (rr.diverged > 0)
+      reasons.push_back(plural(rr.diverged, "replica read of a list that is no prefix of the primary's final one",
+                               "replica reads of lists that are no prefix of the primary's final ones"));
+  }
 }
 
 void decide(const CheckOptions& options, CheckResult& r) {

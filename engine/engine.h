@@ -109,6 +109,7 @@ struct RecordedRun {
   std::string workload = "bank";                  ///< bank | append (older runs: bank)
   std::string isolation;                          ///< the list-append workload's isolation level
   int active_keys = 0, appends_per_key = 0;       ///< and its keys (0: not recorded)
+  std::int64_t max_staleness_ms = 0;              ///< its replica reads' threshold (0: none)
 };
 /// The workloads pgchaos has, by name.
 inline constexpr const char* kWorkloads[] = {"bank", "append"};

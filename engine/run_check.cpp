@@ -51,7 +51,8 @@ checker::CheckResult check_run_directory(const history::RunDirectory& directory,
   options.max_unavailable_ms = run.max_unavailable ? run.max_unavailable->count() : 0;
   options.watchdog = run.watchdog;
   std::optional<append::AppendInvariants> append_invariants;
-  if (run.workload == "append") append_invariants.emplace(append::load_transactions(directory.history()), run.isolation);
+  if (run.workload == "append")
+    append_invariants.emplace(append::load_transactions(directory.history()), run.isolation, run.max_staleness_ms);
   const checker::StateInvariants& invariants =
       append_invariants ? static_cast<const checker::StateInvariants&>(*append_invariants) : bank::invariants();
   const auto result = checker::check(history, snapshots, options, invariants);

@@ -254,6 +254,15 @@ class Run {
     backend::WorkloadConfig workload = w_;
     if (plan_) workload.show_progress = false;  // fault lines are printed instead
     try {
+      // The list-append workload's reads from the replicas run beside the workers, until they stop.
+      std::optional<append::ReplicaReaders> replica_readers;
+      if (request_.workload_name == "append" && request_.append.replica_reads > 0)
+        replica_readers.emplace(
+            append::ReplicaReaders::Settings{
+                w_.dsns.front(), request_.nodes,
+                std::max(1, static_cast<int>(std::lround(w_.threads * request_.append.replica_reads))), run_id_,
+                request_.append.active_keys},
+            *history_, stop_);
       outcome_.stats = backend::run_workload(workload, *workload_, run_id_, *history_, stop_);
       if (outcome_.stats.operations_done) stop_.request(StopReason::operations_done);
     } catch (const std::exception& error) {

@@ -72,7 +72,11 @@ void write_run_json(const history::RunDirectory& directory, const RunRequest& re
         {"log_sql", request.bank.log_sql},
         {"isolation", request.workload_name == "append" ? json(request.append.isolation) : json(nullptr)},
         {"active_keys", request.workload_name == "append" ? json(request.append.active_keys) : json(nullptr)},
-        {"appends_per_key", request.workload_name == "append" ? json(request.append.appends_per_key) : json(nullptr)}}},
+        {"appends_per_key", request.workload_name == "append" ? json(request.append.appends_per_key) : json(nullptr)},
+        {"replica_reads", request.workload_name == "append" ? json(request.append.replica_reads) : json(nullptr)},
+        {"max_staleness", request.append.max_staleness_ms > 0
+                              ? json(common::format_duration(std::chrono::milliseconds(request.append.max_staleness_ms)))
+                              : json(nullptr)}}},
   };
   common::write_file_atomically(directory.run_json(), run.dump(2) + "\n");
 }
@@ -108,6 +112,8 @@ RecordedRun read_recorded_run(const history::RunDirectory& directory) {
       run.active_keys = j["config"]["active_keys"].get<int>();
     if (j["config"].contains("appends_per_key") && j["config"]["appends_per_key"].is_number_integer())
       run.appends_per_key = j["config"]["appends_per_key"].get<int>();
+    if (j["config"].contains("max_staleness") && j["config"]["max_staleness"].is_string())
+      if (const auto d = common::parse_duration(j["config"]["max_staleness"].get<std::string>())) run.max_staleness_ms = d->count();
     if (run.workload == "append" && !append::valid_isolation(run.isolation))
       throw common::FileError(file.string() + ": config.isolation must be serializable, repeatable-read or read-committed");
     if (j.contains("watchdog") && j["watchdog"].is_object())

@@ -34,6 +34,7 @@ enum class EventType {
   finding,      ///< something the harness saw that the data cannot show (a cluster that did not recover)
   observation,  ///< the watcher's view of one node (Patroni's REST API and the node's own SQL), on change
   probe,        ///< the write probe's state changed: writes stopped (committed false) or resumed (true)
+  replica_read, ///< a read-only list-append transaction on a replica (`txn` with its lists, `node`, `wal_replayed`)
 };
 const char* to_string(EventType type);
 
@@ -75,6 +76,7 @@ struct Event {
   /// A list-append transaction (workloads/append): its micro-operations on invoke ("a3:17 r3"), with the lists read
   /// on ok ("a3:17 r3=4,9,17").
   std::string txn;
+  std::int64_t started_ns = 0;  ///< replica_read: when it began (mono_ns is when it ended)
 };
 
 /// Appends events to a JSONL file from any number of threads. A dedicated thread formats and writes them and

@@ -20,6 +20,7 @@ constexpr std::pair<EventType, const char*> kTypeNames[] = {
     {EventType::fault_start, "fault_start"}, {EventType::fault_end, "fault_end"},
     {EventType::run_finished, "run_finished"}, {EventType::finding, "finding"},
     {EventType::observation, "observation"}, {EventType::probe, "probe"},
+    {EventType::replica_read, "replica_read"},
 };
 
 void append_json_string(std::string& out, std::string_view text) {
@@ -118,6 +119,7 @@ std::string to_json_line(const Event& e) {
   add_string(out, "sync_followers", e.sync_followers);
   add_string(out, "address", e.address);
   add_string(out, "txn", e.txn);
+  add_int(out, "started_ns", e.started_ns);
   out += "}\n";
   return out;
 }
@@ -160,6 +162,7 @@ Event parse_event_line(std::string_view line) {
     read_field(j, "wal_received", e.wal_received);
     read_field(j, "wal_replayed", e.wal_replayed);
     read_field(j, "txn", e.txn);
+    read_field(j, "started_ns", e.started_ns);
     read_field(j, "replicas", e.replicas);
     read_field(j, "upstream", e.upstream);
     read_field(j, "followers", e.followers);

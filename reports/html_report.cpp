@@ -231,6 +231,26 @@ std::string isolation_section(const checker::IsolationCheck& c) {
     html += "</table>\n";
     if (static_cast<std::int64_t>(shown) < n) html += fmt::format("<p class=\"meta\">{} more of this kind, counted, not kept (report.json keeps 50 of each kind).</p>\n", n - static_cast<std::int64_t>(shown));
   }
+  if (c.replica.reads > 0) {
+    const auto& rr = c.replica;
+    html += fmt::format("<h3 id=\"staleness\">Reads from the replicas</h3>\n<p class=\"meta\">{} reads, {} stale (missing an "
+                        "append acknowledged before they began): p50 {:.3f} s, p99 {:.3f} s, max {:.3f} s; {} monotonic-reads "
+                        "violations; {} diverged. {}</p>\n",
+                        rr.reads, rr.stale_reads, rr.p50_s, rr.p99_s, rr.max_s, rr.monotonic_violations, rr.diverged,
+                        escape_markup(rr.stalest.empty() ? "" : "The stalest: " + rr.stalest));
+    std::vector<Bar> bars;
+    for (const auto& [second, stale] : rr.per_second) bars.push_back({std::to_string(second), {{stale, stale > 0 ? "#b3261e" : "#3949ab"}}});
+    html += bar_chart("Staleness of replica reads over time (the stalest read begun in each second of the run)", "s", bars);
+    html += "<table><tr><th>node</th><th>reads</th><th>stale</th></tr>\n";
+    for (const auto& [node, n] : rr.reads_by_node) {
+      std::int64_t stale = 0;
+      for (const auto& [name, k] : rr.stale_by_node)
+        if (name == node) stale = k;
+      html += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td></tr>\n", escape_markup(node), n, stale);
+    }
+    html += "</table>\n";
+    for (const auto& e : rr.examples) html += fmt::format("<p class=\"meta\">{}</p>\n", escape_markup(e));
+  }
   if (!c.lost_appends.empty()) {
     html += "<h3>Lost appends</h3>\n<table><tr><th>op</th><th>key</th><th>element</th><th>cause</th></tr>\n";
     for (std::size_t i = 0; i < c.lost_appends.size() && i < 50; ++i) {

@@ -77,6 +77,22 @@ void isolation_results(const checker::IsolationCheck& c, std::vector<InvariantRe
                       : fmt::format("{} acknowledged appends absent from the primary's final lists ({} with no lost "
                                     "commit to explain them); ops {}",
                                     c.lost_appends.size(), unexplained, first_ids(ops, 20))});
+  if (c.replica.reads > 0) {
+    const auto& rr = c.replica;
+    list.push_back({"replica_staleness", "invariants", rr.over_limit > 0 ? Status::fail : Status::report,
+                    fmt::format("{} of {} replica reads stale: p50 {:.3f} s, p99 {:.3f} s, max {:.3f} s, at most {} "
+                                "acknowledged appends missed{}{}",
+                                rr.stale_reads, rr.reads, rr.p50_s, rr.p99_s, rr.max_s, rr.max_elements,
+                                rr.limit_ms > 0 ? fmt::format("; {} over --max-staleness {:.1f} s", rr.over_limit,
+                                                              static_cast<double>(rr.limit_ms) / 1000)
+                                                : "",
+                                rr.stalest.empty() ? "" : ". The stalest: " + rr.stalest)});
+    list.push_back({"monotonic_reads", "invariants", rr.monotonic_violations == 0 ? Status::pass : Status::report,
+                    rr.monotonic_violations == 0
+                        ? "no reader read a key shorter than it had read it before"
+                        : fmt::format("{} times a reader read a key shorter than before: {}", rr.monotonic_violations,
+                                      rr.examples.empty() ? "" : rr.examples.front())});
+  }
   list.push_back({"no_phantom_appends", "invariants", c.phantom_appends.empty() ? Status::pass : Status::fail,
                   c.phantom_appends.empty() ? "no element of a rolled-back transaction is in the final lists"
                                             : fmt::format("elements of rolled-back transactions in the final lists: ops {}",

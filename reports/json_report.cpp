@@ -1,3 +1,4 @@
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "invariant_list.h"
@@ -130,6 +131,22 @@ std::string json_report(const RunInfo& run, const checker::CheckResult& r) {
                  {"transactions", c.transactions}, {"reads", c.reads}, {"appends", c.appends}, {"keys", c.keys},
                  {"dependencies", c.edges}, {"anomaly_counts", counts}, {"forbidden", c.forbidden()},
                  {"anomalies", anomalies}, {"lost_appends", lost_appends}, {"phantom_appends", c.phantom_appends}};
+    const auto& rr = c.replica;
+    isolation["replica_reads"] =
+        rr.reads == 0 ? json(nullptr)
+                      : json{{"reads", rr.reads}, {"stale_reads", rr.stale_reads}, {"p50_s", rr.p50_s}, {"p99_s", rr.p99_s},
+                             {"max_s", rr.max_s}, {"max_elements", rr.max_elements},
+                             {"reads_by_node", json(std::map<std::string, std::int64_t>(rr.reads_by_node.begin(), rr.reads_by_node.end()))},
+                             {"stale_by_node", json(std::map<std::string, std::int64_t>(rr.stale_by_node.begin(), rr.stale_by_node.end()))},
+                             {"max_staleness_ms", rr.limit_ms > 0 ? json(rr.limit_ms) : json(nullptr)},
+                             {"over_limit", rr.over_limit}, {"stalest", rr.stalest},
+                             {"monotonic_violations", rr.monotonic_violations}, {"diverged", rr.diverged},
+                             {"examples", rr.examples},
+                             {"per_second", [&] {
+                                json seconds_stale = json::array();
+                                for (const auto& [second, stale] : rr.per_second) seconds_stale.push_back({second, stale});
+                                return seconds_stale;
+                              }()}};
   }
 
   const json report = {

@@ -8,12 +8,14 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "backend/cluster_reader.h"
 #include "backend/workload.h"
 #include "checker/checker.h"
 
@@ -91,6 +93,8 @@ struct AppendOptions {
   int appends_per_key = 64;                ///< about this many appends to a key before it rotates out for a new one
   bool prepared_statements = true;         ///< false: each statement with its text (a pooler in transaction mode)
   std::int64_t state_run = 0;              ///< read_state reads this run's lists (0: the newest run's)
+  double replica_reads = 0;                ///< readers beside the workers: threads × this, at least 1 (0: none)
+  std::int64_t max_staleness_ms = 0;       ///< a replica read staler than this fails the run (0: reported only)
 };
 /// "serializable", "repeatable-read", "read-committed"; false for anything else.
 bool valid_isolation(std::string_view level);
@@ -122,11 +126,47 @@ class AppendWorkload final : public backend::Workload {
   std::uint64_t seed_;
 };
 
+/// Reads from the replicas beside the workers (--replica-reads): `readers` threads, each taking the nodes in turn,
+/// each read a repeatable-read, read-only transaction of the lists of the newest keys the node has, recorded as a
+/// replica_read event (its lists, the node, in recovery or not, its replay position). Stops with `stop`; the
+/// destructor joins the threads.
+class ReplicaReaders {
+ public:
+  struct Settings {
+    std::string base_dsn;                      ///< user, password, database: pointed at each node
+    std::vector<backend::NodeAddress> nodes;   ///< every node ([cluster] nodes): the primary's reads count too
+    int readers = 1;
+    std::int64_t run_id = 0;
+    int active_keys = 32;
+  };
+  ReplicaReaders(Settings settings, history::HistoryWriter& history, const common::StopSource& stop);
+  ~ReplicaReaders();
+  ReplicaReaders(const ReplicaReaders&) = delete;
+  ReplicaReaders& operator=(const ReplicaReaders&) = delete;
+
+ private:
+  struct Reader;
+  void read_until_stopped(int reader);
+  Settings settings_;
+  history::HistoryWriter& history_;
+  const common::StopSource& stop_;
+  std::vector<std::unique_ptr<Reader>> readers_;
+};
+
 /// One op of a run's history as the checker needs it: its transaction (outcome from its attempts and their
 /// resolutions, reads from its acknowledged attempt) and when that attempt ran.
+/// A read from a node beside the workers (replica_read).
+struct ReplicaRead {
+  int reader = 0;
+  std::string node;
+  bool in_recovery = true;
+  std::int64_t replayed_lsn = 0, started_ns = 0, completed_ns = 0;
+  std::vector<MicroOp> ops;  ///< reads, each with its list
+};
 struct RunTransactions {
   std::vector<Transaction> transactions;  ///< id = op, session = worker, in invoke order
   std::int64_t read_ops = 0, append_ops = 0;
+  std::vector<ReplicaRead> replica_reads;
 };
 /// Reads history.jsonl (or .zst). Throws history::HistoryError naming the file and line.
 RunTransactions load_transactions(const std::filesystem::path& history_file);
@@ -141,8 +181,8 @@ std::int64_t export_jepsen(const std::filesystem::path& history_file, std::ostre
 /// history (loaded here) with the primary's final lists as the last read, judged at `isolation`.
 class AppendInvariants final : public checker::StateInvariants {
  public:
-  AppendInvariants(RunTransactions history, std::string isolation)
-      : history_(std::move(history)), isolation_(std::move(isolation)) {}
+  AppendInvariants(RunTransactions history, std::string isolation, std::int64_t max_staleness_ms = 0)
+      : history_(std::move(history)), isolation_(std::move(isolation)), max_staleness_ms_(max_staleness_ms) {}
   void check_primary(const history::Snapshot& primary, const history::LedgerIndex& ledger,
                      checker::CheckResult& result) const override;
   void compare_state(const history::Snapshot& primary, const history::Snapshot& node,
@@ -152,6 +192,7 @@ class AppendInvariants final : public checker::StateInvariants {
  private:
   RunTransactions history_;
   std::string isolation_;
+  std::int64_t max_staleness_ms_ = 0;
 };
 
 }  // namespace pgchaos::append

@@ -28,6 +28,95 @@ std::string edge_text(const Edge& e) {
   return fmt::format("T{} -{}-> T{} (key {}, element {})", e.from, to_string(e.kind), e.to, e.key, e.value);
 }
 
+double percentile_of(std::vector<double>& values, double p) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  return values[std::min(values.size() - 1, static_cast<std::size_t>(p * static_cast<double>(values.size())))];
+}
+
+// Each replica read against the primary's final lists: a list that is a prefix of the final one is stale by the
+// acknowledged appends after its end that were acknowledged before the read began; one that is no prefix diverged.
+// A reader that reads a key shorter than it read it before breaks monotonic reads.
+void check_replica_reads(const std::vector<ReplicaRead>& reads, const std::vector<Transaction>& txns,
+                         const std::unordered_map<std::int64_t, const std::vector<std::int64_t>*>& final_lists,
+                         const std::unordered_map<std::int64_t, checker::LossCause>& lost_cause, std::int64_t limit_ms,
+                         checker::ReplicaReadCheck& out) {
+  constexpr std::size_t kExamples = 10;
+  out.limit_ms = limit_ms;
+  if (reads.empty()) return;
+  std::unordered_map<std::int64_t, std::pair<std::int64_t, std::int64_t>> acknowledged;  // element -> op, when
+  for (const auto& t : txns)
+    if (t.outcome == Outcome::ok && t.complete_ns >= 0)
+      for (const auto& op : t.ops)
+        if (op.kind == MicroOp::Kind::append) acknowledged[op.value] = {t.id, t.complete_ns};
+  static const std::vector<std::int64_t> kEmpty;
+  std::map<std::string, std::int64_t> by_node, stale_by_node;
+  std::map<std::int64_t, double> per_second;
+  std::vector<double> staleness;
+  std::map<std::pair<int, std::int64_t>, std::pair<std::size_t, std::string>> longest_seen;  // (reader, key) -> length, where
+  double stalest = -1;
+  for (const auto& read : reads) {
+    ++out.reads;
+    ++by_node[read.node];
+    std::int64_t missed = 0, oldest_ns = -1;
+    for (const auto& op : read.ops) {
+      if (!op.read) continue;
+      const auto found = final_lists.find(op.key);
+      const auto& final_list = found == final_lists.end() ? kEmpty : *found->second;
+      const auto& list = *op.read;
+      const bool prefix = list.size() <= final_list.size() && std::equal(list.begin(), list.end(), final_list.begin());
+      if (!prefix) {
+        ++out.diverged;
+        bool lost = false;
+        for (const auto element : list)
+          if (const auto a = acknowledged.find(element); a != acknowledged.end() && lost_cause.count(a->second.first)) lost = true;
+        if (out.examples.size() < kExamples)
+          out.examples.push_back(fmt::format("{} read key {} as a list that is no prefix of the primary's final one{}",
+                                             read.node, op.key, lost ? " (it holds an acknowledged append later lost)" : ""));
+        continue;
+      }
+      for (std::size_t i = list.size(); i < final_list.size(); ++i) {
+        const auto a = acknowledged.find(final_list[i]);
+        if (a == acknowledged.end() || a->second.second >= read.started_ns) continue;
+        ++missed;
+        if (oldest_ns < 0 || a->second.second < oldest_ns) oldest_ns = a->second.second;
+      }
+      auto& seen = longest_seen[{read.reader, op.key}];
+      if (list.size() < seen.first) {
+        ++out.monotonic_violations;
+        if (out.examples.size() < kExamples)
+          out.examples.push_back(fmt::format("reader {} read key {} with {} elements from {} after it had read {} from {}",
+                                             read.reader, op.key, list.size(), read.node, seen.first, seen.second));
+      } else {
+        seen = {list.size(), read.node};
+      }
+    }
+    const double s = oldest_ns < 0 ? 0 : static_cast<double>(read.started_ns - oldest_ns) / 1e9;
+    staleness.push_back(s);
+    auto& second = per_second[read.started_ns / 1'000'000'000];
+    second = std::max(second, s);
+    if (missed > 0) {
+      ++out.stale_reads;
+      ++stale_by_node[read.node];
+      out.max_elements = std::max(out.max_elements, missed);
+      if (limit_ms > 0 && s * 1000 > static_cast<double>(limit_ms)) ++out.over_limit;
+      if (s > stalest) {
+        stalest = s;
+        out.stalest = fmt::format("{} ({}) at {:.1f} s missed {} acknowledged appends, the oldest acknowledged {:.3f} s "
+                                  "before the read began (replayed to LSN {})",
+                                  read.node, read.in_recovery ? "in recovery" : "primary", static_cast<double>(read.started_ns) / 1e9,
+                                  missed, s, read.replayed_lsn);
+      }
+    }
+  }
+  out.p50_s = percentile_of(staleness, 0.5);
+  out.p99_s = percentile_of(staleness, 0.99);
+  out.max_s = staleness.empty() ? 0 : staleness.back();
+  out.reads_by_node.assign(by_node.begin(), by_node.end());
+  out.stale_by_node.assign(stale_by_node.begin(), stale_by_node.end());
+  out.per_second.assign(per_second.begin(), per_second.end());
+}
+
 }  // namespace
 
 RunTransactions load_transactions(const std::filesystem::path& history_file) {
@@ -35,6 +124,16 @@ RunTransactions load_transactions(const std::filesystem::path& history_file) {
   std::unordered_map<std::int64_t, OpState> ops;
   history::for_each_event(history_file, [&](history::Event&& e) {
     using history::EventType;
+    if (e.type == EventType::replica_read) {
+      ReplicaRead read{e.worker, e.node, e.pg_role != "primary", e.wal_replayed, e.started_ns, e.mono_ns, {}};
+      try {
+        read.ops = parse_ops(e.txn);
+      } catch (const std::invalid_argument& error) {
+        throw history::HistoryError(fmt::format("a replica read of {}: {}", e.node, error.what()));
+      }
+      out.replica_reads.push_back(std::move(read));
+      return;
+    }
     if (e.type != EventType::invoke && e.type != EventType::ok && e.type != EventType::unknown &&
         e.type != EventType::resolve)
       return;
@@ -210,6 +309,7 @@ void AppendInvariants::check_history(const std::vector<history::Snapshot>& snaps
     c.anomalies.push_back(std::move(out));
   }
   c.anomaly_counts.assign(counts.begin(), counts.end());
+  check_replica_reads(history_.replica_reads, txns, final_lists, lost_cause, max_staleness_ms_, c.replica);
 }
 
 }  // namespace pgchaos::append

@@ -335,5 +335,38 @@ TEST(AppendRunCheck, AnAnomalyThatALostCommitExplainsIsThatLossNotAFailureOfItsO
   EXPECT_EQ(unexplained.lost_appends[0].cause, "unexplained");
 }
 
+
+TEST(AppendRunCheck, ReplicaReadsAreStaleByWhatTheyMissedAndAReaderThatGoesBackBreaksMonotonicReads) {
+  // T1 appended 4 to x, acknowledged at 1 s; T2 appended 8, acknowledged at 2 s. The final list is [4, 8].
+  RunTransactions run;
+  run.transactions = {timed(txn(1, {append(x, 4)}), 0, 1'000'000'000), timed(txn(2, {append(x, 8)}), 1'500'000'000, 2'000'000'000)};
+  auto replica_read = [](int reader, std::string node, std::int64_t at, std::vector<std::int64_t> list) {
+    return ReplicaRead{reader, std::move(node), true, 0, at, at + 1000, {read(x, std::move(list))}};
+  };
+  run.replica_reads = {
+      replica_read(0, "pgc2", 500'000'000, {}),           // before anything was acknowledged: fresh
+      replica_read(0, "pgc2", 2'500'000'000, {4, 8}),     // fresh
+      replica_read(0, "pgc3", 3'000'000'000, {4}),        // misses 8, acknowledged 1 s before: stale, and shorter
+      replica_read(1, "pgc3", 4'000'000'000, {}),         // misses both: 3 s stale
+      replica_read(1, "pgc3", 4'500'000'000, {8}),        // no prefix of [4, 8]: diverged
+  };
+  history::Snapshot primary;
+  primary.name = "pgc1";
+  primary.role = "primary";
+  primary.lists = {{x, {4, 8}}};
+  checker::CheckResult r;
+  AppendInvariants(run, "serializable", 2000).check_history({primary}, r);
+  const auto& rr = r.isolation.replica;
+  EXPECT_EQ(rr.reads, 5);
+  EXPECT_EQ(rr.stale_reads, 2);
+  EXPECT_DOUBLE_EQ(rr.max_s, 3.0);
+  EXPECT_EQ(rr.max_elements, 2);
+  EXPECT_EQ(rr.over_limit, 1) << "one read staler than 2 s";
+  EXPECT_EQ(rr.monotonic_violations, 1) << "reader 0 read x with 1 element after 2";
+  EXPECT_EQ(rr.diverged, 1);
+  EXPECT_NE(rr.stalest.find("pgc3 (in recovery) at 4.0 s missed 2 acknowledged appends"), std::string::npos) << rr.stalest;
+  ASSERT_FALSE(rr.examples.empty());
+}
+
 }  // namespace
 }  // namespace pgchaos::append
