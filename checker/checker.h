@@ -183,7 +183,7 @@ struct ReplicaReadCheck {
   std::vector<std::pair<std::int64_t, double>> per_second;  ///< second of the run, the stalest read begun in it (s)
   std::int64_t limit_ms = 0, over_limit = 0;  ///< --max-staleness, and the reads staler than it (each fails the run)
   std::string stalest;                        ///< the stalest read, in words
-  std::int64_t monotonic_violations = 0;      ///< a reader read a key shorter than it had read it before
+  std::int64_t monotonic_violations = 0;      ///< reads in which a reader read a key shorter than it had before
   std::int64_t diverged = 0;                  ///< reads of a list that is no prefix of the primary's final one
   std::vector<std::string> examples;          ///< of the violations and divergences, in words (at most 10)
 };

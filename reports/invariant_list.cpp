@@ -90,7 +90,9 @@ void isolation_results(const checker::IsolationCheck& c, std::vector<InvariantRe
     list.push_back({"monotonic_reads", "invariants", rr.monotonic_violations == 0 ? Status::pass : Status::report,
                     rr.monotonic_violations == 0
                         ? "no reader read a key shorter than it had read it before"
-                        : fmt::format("{} times a reader read a key shorter than before: {}", rr.monotonic_violations,
+                        : fmt::format("{} of {} reads went back: their reader read a key shorter than before (readers take "
+                                      "the nodes in turn, and the replicas lag by different amounts); e.g. {}",
+                                      rr.monotonic_violations, rr.reads,
                                       rr.examples.empty() ? "" : rr.examples.front())});
   }
   list.push_back({"no_phantom_appends", "invariants", c.phantom_appends.empty() ? Status::pass : Status::fail,

@@ -290,11 +290,12 @@ TEST_F(Lab, EveryFaultOnceEndsHealthyOrIsReported) {
   expect_healthy_or_reported(report);
 }
 
-// The list-append workload through the storm (the seed lab's storm runs the bank's): sync mode loses nothing, and
-// serializable transactions across five switchovers show no anomaly at all, not even one of real time.
+// The list-append workload through the storm (the seed lab's storm runs the bank's): sync mode loses nothing,
+// serializable transactions across five switchovers show no anomaly at all, not even one of real time, and reads
+// from every node beside the workers are told with their staleness.
 TEST_F(Lab, SwitchoverStormInSyncModeLosesNothingAndListAppendStaysSerializable) {
   const std::string dir = lab_state() + "-storm";
-  const Result r = scenario("switchover-storm --commit-mode sync --seed 1 --workload append", dir);
+  const Result r = scenario("switchover-storm --commit-mode sync --seed 1 --workload append --replica-reads 0.5", dir);
   EXPECT_EQ(r.status, 0) << r.output;
   const auto report = report_of(dir);
   EXPECT_EQ(report["verdict"], "valid") << report["reasons"].dump();
@@ -306,6 +307,14 @@ TEST_F(Lab, SwitchoverStormInSyncModeLosesNothingAndListAppendStaysSerializable)
   EXPECT_TRUE(isolation["lost_appends"].empty());
   EXPECT_GT(isolation["reads"].get<int>(), 1000);
   EXPECT_GT(isolation["dependencies"].get<int>(), 1000);
+  // Reads from every node beside the workers, each told by node; a sync standby may still lag in replay.
+  const auto& replica = isolation["replica_reads"];
+  ASSERT_TRUE(replica.is_object());
+  EXPECT_GT(replica["reads"].get<int>(), 100);
+  EXPECT_EQ(replica["reads_by_node"].size(), 3u) << replica["reads_by_node"].dump();
+  EXPECT_EQ(replica["diverged"], 0) << replica["examples"].dump();
+  EXPECT_LE(replica["stale_reads"].get<int>(), replica["reads"].get<int>());
+  EXPECT_GE(replica["max_s"].get<double>(), replica["p50_s"].get<double>());
   EXPECT_EQ(report["run"]["commit_mode"], "sync");
   EXPECT_EQ(report["operations"]["lost"].size(), 0u) << "sync mode loses no acknowledged commit";
   EXPECT_EQ(report["operations"]["phantom"].size(), 0u);
