@@ -201,6 +201,11 @@ struct IsolationCheck {
                                               ///< in the primary's final list
   std::string note;                           ///< what could not be checked, in words
   ReplicaReadCheck replica;                   ///< reads is 0 without --replica-reads
+  /// Read-your-writes on the primary: a worker's acknowledged read of a key that misses an append the same worker
+  /// had had acknowledged before, though the final state holds it (one the final state lost is a lost append).
+  std::int64_t read_your_writes_violations = 0;
+  std::int64_t read_your_writes_from_loss = 0;  ///< such reads by a transaction acknowledged and then lost: told, not failed
+  std::vector<std::string> read_your_writes_examples;  ///< at most 10
   std::int64_t forbidden() const;  ///< anomalies the level forbids and no lost commit explains: each fails the run
 };
 

@@ -85,6 +85,10 @@ void decide_isolation(const IsolationCheck& c, Fails& fails, std::vector<std::st
                  "element appended by a transaction recorded as rolled back is in the primary's list",
                  "elements appended by transactions recorded as rolled back are in the primary's lists"));
   if (!c.note.empty()) reasons.push_back("isolation: " + c.note);
+  if (c.read_your_writes_violations > 0)
+    fails(plural(c.read_your_writes_violations,
+                 "read-your-writes violation: a worker read a key without its own acknowledged append, which the final state holds",
+                 "read-your-writes violations: workers read keys without their own acknowledged appends, which the final state holds"));
   const auto& rr = c.replica;
   if (rr.reads > 0) {
     const std::string staleness = fmt::format("{} of {} replica reads stale (p50 {:.3f} s, p99 {:.3f} s, max {:.3f} s, at most {} "

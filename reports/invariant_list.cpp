@@ -77,6 +77,18 @@ void isolation_results(const checker::IsolationCheck& c, std::vector<InvariantRe
                       : fmt::format("{} acknowledged appends absent from the primary's final lists ({} with no lost "
                                     "commit to explain them); ops {}",
                                     c.lost_appends.size(), unexplained, first_ids(ops, 20))});
+  list.push_back({"read_your_writes", "invariants",
+                  c.read_your_writes_violations > 0 ? Status::fail
+                  : c.read_your_writes_from_loss > 0 ? Status::report
+                                                      : Status::pass,
+                  c.read_your_writes_violations == 0
+                      ? "every worker read its own acknowledged appends back (those the final state holds)" +
+                            (c.read_your_writes_from_loss > 0
+                                 ? fmt::format(", but for {} reads by transactions later lost (they read on a primary "
+                                               "whose history was not kept)", c.read_your_writes_from_loss)
+                                 : std::string())
+                      : fmt::format("{} reads missed their worker's own acknowledged append: {}", c.read_your_writes_violations,
+                                    c.read_your_writes_examples.empty() ? "" : c.read_your_writes_examples.front())});
   if (c.replica.reads > 0) {
     const auto& rr = c.replica;
     list.push_back({"replica_staleness", "invariants", rr.over_limit > 0 ? Status::fail : Status::report,

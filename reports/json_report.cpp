@@ -131,6 +131,9 @@ std::string json_report(const RunInfo& run, const checker::CheckResult& r) {
                  {"transactions", c.transactions}, {"reads", c.reads}, {"appends", c.appends}, {"keys", c.keys},
                  {"dependencies", c.edges}, {"anomaly_counts", counts}, {"forbidden", c.forbidden()},
                  {"anomalies", anomalies}, {"lost_appends", lost_appends}, {"phantom_appends", c.phantom_appends}};
+    isolation["read_your_writes"] = {{"violations", c.read_your_writes_violations},
+                                     {"from_loss", c.read_your_writes_from_loss},
+                                     {"examples", c.read_your_writes_examples}};
     const auto& rr = c.replica;
     isolation["replica_reads"] =
         rr.reads == 0 ? json(nullptr)

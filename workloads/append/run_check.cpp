@@ -238,6 +238,11 @@ void AppendInvariants::check_history(const std::vector<history::Snapshot>& snaps
   // Lost appends: acknowledged, not in the final list of their key; phantom ones: rolled back, yet there.
   std::unordered_map<std::int64_t, checker::LossCause> lost_cause;
   for (const auto& l : r.lost_ops) lost_cause[l.op] = l.cause;
+  // Ops whose acknowledged attempt is gone though an earlier attempt committed (a resolution the final primary
+  // contradicts, as after a split brain): what the acknowledged attempt read was read on a history not kept.
+  std::unordered_set<std::int64_t> acknowledged_attempt_gone;
+  for (const auto& contradiction : r.contradicted)
+    if (contradiction.acknowledged_attempt != 0) acknowledged_attempt_gone.insert(contradiction.op);
   std::unordered_set<std::int64_t> final_elements;
   for (const auto& l : primary.lists) final_elements.insert(l.elements.begin(), l.elements.end());
   for (const auto& t : txns) {
@@ -254,6 +259,37 @@ void AppendInvariants::check_history(const std::vector<history::Snapshot>& snaps
     if (phantom) c.phantom_appends.push_back(t.id);
   }
 
+  // Read-your-writes: each worker's own acknowledged appends, against its later acknowledged reads of their keys.
+  {
+    std::unordered_map<std::int64_t, std::unordered_map<std::int64_t, std::vector<std::int64_t>>> own;  // worker, key
+    for (const auto& t : txns) {  // in invoke order; a worker's transactions one after another
+      if (t.outcome != Outcome::ok || t.complete_ns < 0) continue;
+      auto& mine = own[t.session];
+      for (const auto& op : t.ops) {
+        if (op.kind == MicroOp::Kind::append) continue;
+        if (!op.read) continue;
+        const auto found = mine.find(op.key);
+        if (found == mine.end()) continue;
+        const std::unordered_set<std::int64_t> seen(op.read->begin(), op.read->end());
+        for (const auto element : found->second)
+          if (!seen.count(element) && final_elements.count(element)) {
+            // A reader that was itself acknowledged and then lost read on a primary whose history was not kept:
+            // the loss as its worker saw it.
+            if (lost_cause.count(t.id) || acknowledged_attempt_gone.count(t.id)) {
+              ++c.read_your_writes_from_loss;
+              break;
+            }
+            if (c.read_your_writes_violations++ < 10)
+              c.read_your_writes_examples.push_back(fmt::format(
+                  "T{} (worker {}) read key {} as {} entries without {}, which the same worker had appended and had "
+                  "acknowledged before; the final state holds it", t.id, t.session, op.key, op.read->size(), element));
+            break;
+          }
+      }
+      for (const auto& op : t.ops)
+        if (op.kind == MicroOp::Kind::append) mine[op.key].push_back(op.value);
+    }
+  }
   c.transactions = static_cast<std::int64_t>(txns.size());
   c.reads = history_.read_ops;
   c.appends = history_.append_ops;
@@ -279,8 +315,10 @@ void AppendInvariants::check_history(const std::vector<history::Snapshot>& snaps
       const auto w = writer.find(element);
       return w == writer.end() ? nullptr : cause_of(w->second);
     };
-    for (const auto t : a.transactions)
+    for (const auto t : a.transactions) {
       if (const auto* cause = cause_of(t)) return to_string(*cause);
+      if (acknowledged_attempt_gone.count(t)) return "acknowledged-attempt-gone";
+    }
     for (const auto& e : a.cycle)
       if (e.kind != Dependency::session && e.kind != Dependency::realtime)
         if (const auto* cause = cause_of_element(e.value)) return to_string(*cause);

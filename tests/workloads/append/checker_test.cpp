@@ -368,5 +368,28 @@ TEST(AppendRunCheck, ReplicaReadsAreStaleByWhatTheyMissedAndAReaderThatGoesBackB
   ASSERT_FALSE(rr.examples.empty());
 }
 
+
+TEST(AppendRunCheck, AWorkerThatDoesNotReadItsOwnAcknowledgedAppendBackBreaksReadYourWrites) {
+  // Worker 7 appended 4 to x (acknowledged), then read x empty; the final state holds 4.
+  RunTransactions run;
+  run.transactions = {timed(txn(1, {append(x, 4)}, Outcome::ok, 7), 0, 10), timed(txn(2, {read(x, {})}, Outcome::ok, 7), 20, 30),
+                      timed(txn(3, {read(x, {})}, Outcome::ok, 8), 20, 30)};  // another worker's read: no violation
+  history::Snapshot primary;
+  primary.name = "pgc1";
+  primary.role = "primary";
+  primary.lists = {{x, {4}}};
+  checker::CheckResult r;
+  AppendInvariants(run, "serializable").check_history({primary}, r);
+  EXPECT_EQ(r.isolation.read_your_writes_violations, 1);
+  ASSERT_EQ(r.isolation.read_your_writes_examples.size(), 1u);
+  EXPECT_NE(r.isolation.read_your_writes_examples[0].find("T2 (worker 7) read key 1"), std::string::npos);
+  // Had the final state lost 4, it would be a lost append, not this.
+  primary.lists = {{x, {}}};
+  checker::CheckResult lost;
+  AppendInvariants(run, "serializable").check_history({primary}, lost);
+  EXPECT_EQ(lost.isolation.read_your_writes_violations, 0);
+  EXPECT_EQ(lost.isolation.lost_appends.size(), 1u);
+}
+
 }  // namespace
 }  // namespace pgchaos::append
