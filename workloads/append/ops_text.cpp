@@ -1,10 +1,12 @@
-// The text of a transaction's micro-operations in history.jsonl: "a3:17 r3=4,9,17 r5= r6".
+// The text of a transaction's micro-operations in history.jsonl ("a3:17 r3=4,9,17 r5= r6"), and of a list as
+// PostgreSQL returns it ("{4,9,17}").
 #include <fmt/format.h>
 
 #include <charconv>
 #include <stdexcept>
 
 #include "workloads/append/append.h"
+#include "pg_array.h"
 
 namespace pgchaos::append {
 
@@ -60,6 +62,22 @@ std::vector<MicroOp> parse_ops(std::string_view text) {
     ops.push_back(std::move(op));
   }
   return ops;
+}
+
+// PostgreSQL's text form of a bigint[]: "{1,2,3}" (never NULL elements here).
+std::vector<std::int64_t> parse_array(std::string_view text) {
+  std::vector<std::int64_t> out;
+  if (text.size() < 2 || text.front() != '{' || text.back() != '}') throw std::invalid_argument("not an array: " + std::string(text));
+  const char* p = text.data() + 1;
+  const char* end = text.data() + text.size() - 1;
+  while (p < end) {
+    std::int64_t v = 0;
+    const auto [next, error] = std::from_chars(p, end, v);
+    if (error != std::errc()) throw std::invalid_argument("not an array of integers: " + std::string(text));
+    out.push_back(v);
+    p = next < end && *next == ',' ? next + 1 : next;
+  }
+  return out;
 }
 
 }  // namespace pgchaos::append

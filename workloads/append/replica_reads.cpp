@@ -3,31 +3,14 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <charconv>
 #include <pqxx/pqxx>
 #include <thread>
 
 #include "backend/cluster_reader.h"
 #include "workloads/append/append.h"
+#include "pg_array.h"
 
 namespace pgchaos::append {
-namespace {
-
-std::vector<std::int64_t> parse_list(std::string_view text) {
-  std::vector<std::int64_t> out;
-  const char* p = text.data() + 1;
-  const char* end = text.data() + text.size() - 1;
-  while (p < end) {
-    std::int64_t v = 0;
-    const auto [next, error] = std::from_chars(p, end, v);
-    if (error != std::errc()) throw std::invalid_argument("not an array of integers: " + std::string(text));
-    out.push_back(v);
-    p = next < end && *next == ',' ? next + 1 : next;
-  }
-  return out;
-}
-
-}  // namespace
 
 struct ReplicaReaders::Reader {
   std::thread thread;
@@ -79,7 +62,7 @@ void ReplicaReaders::read_until_stopped(int reader) {
           settings_.run_id, settings_.active_keys));
       tx.exec0("COMMIT");
       std::vector<MicroOp> ops;
-      for (const auto& row : rows) ops.push_back({MicroOp::Kind::read, row[0].as<std::int64_t>(), 0, parse_list(row[1].c_str())});
+      for (const auto& row : rows) ops.push_back({MicroOp::Kind::read, row[0].as<std::int64_t>(), 0, parse_array(row[1].c_str())});
       e.pg_role = state[0].as<bool>() ? "replica" : "primary";
       e.wal_replayed = state[1].as<std::int64_t>();
       e.txn = format_ops(ops);

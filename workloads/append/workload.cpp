@@ -10,6 +10,7 @@
 
 #include "common/splitmix64.h"
 #include "workloads/append/append.h"
+#include "pg_array.h"
 
 namespace pgchaos::append {
 namespace {
@@ -30,22 +31,6 @@ const char* begin_statement(const std::string& isolation) {
   if (isolation == "repeatable-read") return "BEGIN ISOLATION LEVEL REPEATABLE READ";
   if (isolation == "read-committed") return "BEGIN ISOLATION LEVEL READ COMMITTED";
   return "BEGIN ISOLATION LEVEL SERIALIZABLE";
-}
-
-// PostgreSQL's text form of a bigint[]: "{1,2,3}" (never NULL elements here).
-std::vector<std::int64_t> parse_array(std::string_view text) {
-  std::vector<std::int64_t> out;
-  if (text.size() < 2 || text.front() != '{' || text.back() != '}') throw std::invalid_argument("not an array: " + std::string(text));
-  const char* p = text.data() + 1;
-  const char* end = text.data() + text.size() - 1;
-  while (p < end) {
-    std::int64_t v = 0;
-    const auto [next, error] = std::from_chars(p, end, v);
-    if (error != std::errc()) throw std::invalid_argument("not an array of integers: " + std::string(text));
-    out.push_back(v);
-    p = next < end && *next == ',' ? next + 1 : next;
-  }
-  return out;
 }
 
 struct Interrupted {};

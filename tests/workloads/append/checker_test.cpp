@@ -9,6 +9,7 @@
 
 #include "tests/support/temp_directory.h"
 #include "workloads/append/append.h"
+#include "workloads/append/pg_array.h"  // internal to workloads/append
 
 namespace pgchaos::append {
 namespace {
@@ -223,6 +224,13 @@ TEST(AppendOps, TheHistorysTextRoundTrips) {
   EXPECT_TRUE(parsed[2].read->empty());
   EXPECT_FALSE(parsed[3].read.has_value()) << "a read not yet done has no list";
   for (const char* bad : {"x3", "a3", "a3:", "r", "r3=4,x", "a3:17r4"}) EXPECT_THROW(parse_ops(bad), std::invalid_argument) << bad;
+}
+
+TEST(AppendOps, ListsAreReadFromPostgresqlsArrayText) {
+  EXPECT_TRUE(parse_array("{}").empty());
+  EXPECT_EQ(parse_array("{4,9,17}"), (std::vector<std::int64_t>{4, 9, 17}));
+  EXPECT_EQ(parse_array("{-1}"), (std::vector<std::int64_t>{-1}));
+  for (const char* bad : {"", "4,9", "{4,x}", "{4"}) EXPECT_THROW(parse_array(bad), std::invalid_argument) << bad;
 }
 
 TEST(AppendWorkloadDraw, EachOpIsAPureFunctionOfSeedAndOpWithUniqueElementsOnRotatingKeys) {
