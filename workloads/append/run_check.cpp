@@ -20,6 +20,7 @@ struct OpState {
   std::int64_t last_invoke_ns = -1;
   int unknown = 0, resolved_not_committed = 0;
   bool acknowledged = false, resolved_committed = false;
+  bool open = false;  // its last attempt has no completion: a history cut short (kill -9), the outcome unknown
 };
 
 std::string edge_text(const Edge& e) {
@@ -136,8 +137,8 @@ RunTransactions load_transactions(const std::filesystem::path& history_file) {
       out.replica_reads.push_back(std::move(read));
       return;
     }
-    if (e.type != EventType::invoke && e.type != EventType::ok && e.type != EventType::unknown &&
-        e.type != EventType::resolve)
+    if (e.type != EventType::invoke && e.type != EventType::ok && e.type != EventType::fail &&
+        e.type != EventType::unknown && e.type != EventType::resolve)
       return;
     auto found = ops.find(e.op);
     if (e.type == EventType::invoke) {
@@ -156,11 +157,13 @@ RunTransactions load_transactions(const std::filesystem::path& history_file) {
         out.transactions.push_back(std::move(t));
       }
       found->second.last_invoke_ns = e.mono_ns;
+      found->second.open = true;
       return;
     }
     if (found == ops.end()) throw history::HistoryError(fmt::format("op {}: a completion without its invoke", e.op));
     auto& state = found->second;
     auto& t = out.transactions[state.index];
+    if (e.type != EventType::resolve) state.open = false;
     if (e.type == EventType::ok) {
       try {
         t.ops = parse_ops(e.txn);
@@ -170,6 +173,8 @@ RunTransactions load_transactions(const std::filesystem::path& history_file) {
       state.acknowledged = true;
       t.invoke_ns = state.last_invoke_ns;
       t.complete_ns = e.mono_ns;
+    } else if (e.type == EventType::fail) {
+      // a sure failure: nothing to record beyond the attempt's end
     } else if (e.type == EventType::unknown) {
       ++state.unknown;
     } else if (e.committed) {
@@ -180,9 +185,9 @@ RunTransactions load_transactions(const std::filesystem::path& history_file) {
   });
   for (const auto& [op, state] : ops) {
     auto& t = out.transactions[state.index];
-    t.outcome = state.acknowledged || state.resolved_committed ? Outcome::ok
-                : state.unknown > state.resolved_not_committed  ? Outcome::unknown
-                                                                : Outcome::fail;
+    t.outcome = state.acknowledged || state.resolved_committed           ? Outcome::ok
+                : state.open || state.unknown > state.resolved_not_committed ? Outcome::unknown
+                                                                              : Outcome::fail;
   }
   for (const auto& t : out.transactions)
     for (const auto& op : t.ops) (op.kind == MicroOp::Kind::read ? out.read_ops : out.append_ops) += 1;

@@ -288,9 +288,14 @@ TEST(AppendHistory, OutcomesComeFromAttemptsAndResolutionsReadsFromTheAcknowledg
     writer.append(resolved);
     event(EventType::invoke, 4, 1, "a2:16", 900);
     event(EventType::unknown, 4, 1, "", 950);
+    event(EventType::invoke, 5, 1, "a3:20", 960);
+    event(EventType::fail, 5, 1, "", 970);
+    event(EventType::invoke, 6, 1, "a3:24", 980);  // the history ends here: cut short
   }
   const auto run = load_transactions(file);
-  ASSERT_EQ(run.transactions.size(), 4u);
+  ASSERT_EQ(run.transactions.size(), 6u);
+  EXPECT_EQ(run.transactions[4].outcome, Outcome::fail) << "its only attempt failed";
+  EXPECT_EQ(run.transactions[5].outcome, Outcome::unknown) << "an attempt without completion may have committed";
   const auto& t1 = run.transactions[0];
   EXPECT_EQ(t1.outcome, Outcome::ok);
   EXPECT_EQ(*t1.ops[1].read, (std::vector<std::int64_t>{4}));
@@ -302,7 +307,7 @@ TEST(AppendHistory, OutcomesComeFromAttemptsAndResolutionsReadsFromTheAcknowledg
   EXPECT_EQ(run.transactions[2].complete_ns, -1);
   EXPECT_EQ(run.transactions[3].outcome, Outcome::unknown);
   EXPECT_EQ(run.read_ops, 2);
-  EXPECT_EQ(run.append_ops, 4);
+  EXPECT_EQ(run.append_ops, 6);
 }
 
 
