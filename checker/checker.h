@@ -207,6 +207,12 @@ struct IsolationCheck {
   std::int64_t read_your_writes_from_loss = 0;  ///< such reads by a transaction acknowledged and then lost: told, not failed
   std::vector<std::string> read_your_writes_examples;  ///< at most 10
   std::int64_t forbidden() const;  ///< anomalies the level forbids and no lost commit explains: each fails the run
+  /// How the kept anomalies of one kind were judged: how many fail the run, how many the level forbids but a lost
+  /// commit explains. Shared by the verdict and every report, so that they never tell it differently.
+  struct KindJudgement {
+    std::int64_t fails = 0, from_loss = 0;
+  };
+  KindJudgement judged(const std::string& kind) const;
 };
 
 struct CheckResult {

@@ -43,6 +43,16 @@ std::string plural(std::int64_t n, const char* one, const char* many) {
 
 }  // namespace
 
+IsolationCheck::KindJudgement IsolationCheck::judged(const std::string& kind) const {
+  KindJudgement judgement;
+  for (const auto& a : anomalies) {
+    if (a.kind != kind) continue;
+    judgement.fails += a.fails() ? 1 : 0;
+    judgement.from_loss += a.forbidden && !a.fails() ? 1 : 0;
+  }
+  return judgement;
+}
+
 std::int64_t IsolationCheck::forbidden() const {
   return std::count_if(anomalies.begin(), anomalies.end(), [](const IsolationAnomaly& a) { return a.fails(); });
 }
@@ -51,28 +61,21 @@ std::int64_t IsolationCheck::forbidden() const {
 // acknowledged append gone from the primary fails only when no lost commit explains it (the losses are judged above).
 template <typename Fails>
 void decide_isolation(const IsolationCheck& c, Fails& fails, std::vector<std::string>& reasons) {
-  std::string forbidden, allowed;
-  std::map<std::string, std::int64_t> failing, from_loss;  // of the anomalies kept (50 a kind)
+  std::string forbidden, allowed, from_loss;
   std::set<std::string> causes;
-  for (const auto& a : c.anomalies) {
-    if (a.fails()) ++failing[a.kind];
-    else if (a.forbidden) ++from_loss[a.kind], causes.insert(a.follows_from_loss);
-  }
+  for (const auto& a : c.anomalies)
+    if (a.forbidden && !a.fails()) causes.insert(a.follows_from_loss);
   for (const auto& [kind, n] : c.anomaly_counts) {
-    if (failing.count(kind) == 0 && from_loss.count(kind) == 0)
-      allowed += fmt::format("{}{} {}", allowed.empty() ? "" : ", ", kind, n);
-    else if (failing.count(kind) != 0)
-      forbidden += fmt::format("{}{} {}", forbidden.empty() ? "" : ", ", kind, n);
+    const auto judgement = c.judged(kind);
+    auto& text = judgement.fails > 0 ? forbidden : judgement.from_loss > 0 ? from_loss : allowed;
+    text += fmt::format("{}{} {}", text.empty() ? "" : ", ", kind, judgement.fails > 0 ? n : judgement.from_loss > 0 ? judgement.from_loss : n);
   }
   if (!forbidden.empty())
     fails(fmt::format("isolation anomalies {} forbids: {} (the history is consistent with {} at most)", c.isolation,
                       forbidden, c.strongest_level));
-  if (!from_loss.empty()) {
-    std::string kinds;
-    for (const auto& [kind, n] : from_loss) kinds += fmt::format("{}{} {}", kinds.empty() ? "" : ", ", kind, n);
+  if (!from_loss.empty())
     reasons.push_back(fmt::format("isolation anomalies {} forbids that follow from lost commits ({}): {} (judged as those "
-                                  "losses are, not again)", c.isolation, fmt::join(causes, ", "), kinds));
-  }
+                                  "losses are, not again)", c.isolation, fmt::join(causes, ", "), from_loss));
   if (!allowed.empty())
     reasons.push_back(fmt::format("isolation anomalies {} allows, or stronger than it promises: {}", c.isolation, allowed));
   const auto unexplained = std::count_if(c.lost_appends.begin(), c.lost_appends.end(),

@@ -199,12 +199,8 @@ std::string isolation_section(const checker::IsolationCheck& c) {
   if (c.anomaly_counts.empty()) html += "<p class=\"pass\">No anomaly.</p>\n";
   for (const auto& [kind, n] : c.anomaly_counts) {
     std::size_t shown = 0;
-    bool fails = false, from_loss = false;
-    for (const auto& a : c.anomalies) {
-      if (a.kind != kind) continue;
-      fails = fails || a.fails();
-      from_loss = from_loss || (a.forbidden && !a.fails());
-    }
+    const auto judgement = c.judged(kind);
+    const bool fails = judgement.fails > 0, from_loss = judgement.from_loss > 0;
     const bool ordering = kind.find("-process") != std::string::npos || kind.find("-realtime") != std::string::npos;
     const std::string judged = fails ? "forbidden at " + c.isolation
                                : from_loss ? "forbidden at " + c.isolation + ", but each follows from a lost commit: judged as that loss is"

@@ -49,13 +49,9 @@ void isolation_results(const checker::IsolationCheck& c, std::vector<InvariantRe
                     fmt::format("no anomaly in {}: consistent with {}, as {} asked", scope, c.strongest_level, c.isolation)});
   for (const auto& [kind, n] : c.anomaly_counts) {
     const checker::IsolationAnomaly* first = nullptr;
-    std::int64_t failing = 0, from_loss = 0;
-    for (const auto& a : c.anomalies) {
-      if (a.kind != kind) continue;
-      if (first == nullptr || (a.fails() && !first->fails())) first = &a;  // one that fails first, if any
-      failing += a.fails();
-      from_loss += a.forbidden && !a.fails();
-    }
+    for (const auto& a : c.anomalies)
+      if (a.kind == kind && (first == nullptr || (a.fails() && !first->fails()))) first = &a;  // one that fails, if any
+    const std::int64_t failing = c.judged(kind).fails;
     const bool forbidden = first != nullptr && first->forbidden;
     const std::string judged = !forbidden ? "allows it, or it is an order no level promises"
                                : failing > 0 ? "forbids it"
